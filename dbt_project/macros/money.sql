@@ -1,0 +1,36 @@
+{#- Exact money arithmetic (R7, R11). DuckDB turns decimal division into a DOUBLE, so division is
+    done on whole cents with integer arithmetic and only ever multiplied back into a decimal. -#}
+
+{#- amount × numerator / denominator, rounded half-up to 0.01 (amount >= 0). -#}
+{% macro prorate_half_up(amount, numerator, denominator) -%}
+    cast(
+        cast(
+            {{ integer_divide(
+                "cast(" ~ amount ~ " * 100 as bigint) * " ~ (2 * numerator) ~ " + " ~ denominator,
+                2 * denominator
+            ) }}
+        as decimal(18, 0)) * cast(0.01 as decimal(3, 2))
+    as decimal(18, 2))
+{%- endmacro %}
+
+{#- floor(amount × rate) as whole points, exact (R11). -#}
+{% macro floor_points(amount, rate) -%}
+    cast(floor(cast({{ amount }} as decimal(38, 2)) * {{ rate }}) as bigint)
+{%- endmacro %}
+
+{#- Integer division of non-negative integers. -#}
+{% macro integer_divide(numerator, denominator) -%}
+    {{ return(adapter.dispatch('integer_divide', 'short_video_rewards')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__integer_divide(numerator, denominator) -%}
+    floor(({{ numerator }}) / ({{ denominator }}))
+{%- endmacro %}
+
+{% macro duckdb__integer_divide(numerator, denominator) -%}
+    (({{ numerator }}) // ({{ denominator }}))
+{%- endmacro %}
+
+{% macro spark__integer_divide(numerator, denominator) -%}
+    (({{ numerator }}) div ({{ denominator }}))
+{%- endmacro %}

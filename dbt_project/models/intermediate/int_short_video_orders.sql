@@ -1,0 +1,90 @@
+{#- R3-R5 (and R4's quarantine): every current short-video order with its period, its settled
+    GMV and how it is treated: counted, over quota (R6), or quarantined (R4). -#}
+with
+
+current_orders as (
+
+    select * from {{ ref('int_orders_current') }}
+    where not is_version_conflict
+        and channel = 'short_video'
+
+),
+
+videos as (
+
+    select * from {{ ref('stg_videos') }}
+
+),
+
+video_quota as (
+
+    select * from {{ ref('int_video_quota') }}
+
+),
+
+attributed as (
+
+    select
+        current_orders.order_id,
+        current_orders.account_id,
+        current_orders.video_id,
+        current_orders.channel,
+        current_orders.status,
+        current_orders.amount,
+        current_orders.refunded_amount,
+        current_orders.updated_at,
+        current_orders.created_at,
+        current_orders.settled_at,
+        current_orders.created_day,
+        current_orders.settled_day,
+        videos.account_id as video_account_id,
+        video_quota.published_day as video_published_day,
+        video_quota.daily_quota as video_daily_quota,
+        video_quota.quota_rank as video_quota_rank,
+        -- R4: the video must be a known commerce video of the same account
+        case
+            when videos.video_id is null then 'video_not_found'
+            when not videos.is_commerce then 'video_not_commerce'
+            when videos.account_id <> current_orders.account_id then 'video_of_other_account'
+        end as quarantine_reason,
+        coalesce(video_quota.is_over_quota, false) as is_over_quota
+    from current_orders
+    left join videos
+        on current_orders.video_id = videos.video_id
+    left join video_quota
+        on current_orders.video_id = video_quota.video_id
+
+),
+
+classified as (
+
+    select
+        *,
+
+        -- R5: the period is the Beijing day of created_at
+        case
+            when created_day between {{ date_var('baseline_start') }} and {{ date_var('baseline_end') }}
+                then 'baseline'
+            when created_day between {{ date_var('campaign_start') }} and {{ date_var('campaign_end') }}
+                then 'window'
+            else 'outside'
+        end as period,
+
+        -- R3: settled GMV counts only for a settlement on or before the cutoff day
+        case
+            when status = 'settled' and settled_day <= {{ date_var('settlement_cutoff') }}
+                then amount - refunded_amount
+            else cast(0 as decimal(18, 2))
+        end as settled_gmv,
+
+        case
+            when quarantine_reason is not null then 'quarantined'
+            when is_over_quota then 'over_quota'
+            else 'counted'
+        end as treatment
+
+    from attributed
+
+)
+
+select * from classified

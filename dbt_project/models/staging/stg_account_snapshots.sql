@@ -1,0 +1,33 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'account_snapshots') }}
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        account_id,
+
+        ---------- strings
+        account_type,
+
+        ---------- numerics
+        follower_count,
+
+        ---------- booleans
+        short_video_commerce_enabled,
+        is_shop_self_operated,
+
+        ---------- dates
+        snapshot_date
+
+    from source
+
+)
+
+select * from renamed

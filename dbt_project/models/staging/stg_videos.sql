@@ -1,0 +1,31 @@
+with
+
+source as (
+
+    select * from {{ source('raw', 'videos') }}
+
+),
+
+renamed as (
+
+    select
+
+        ----------  ids
+        video_id,
+        account_id,
+
+        ---------- booleans
+        is_commerce,
+
+        ---------- timestamps
+        published_at,
+        deleted_at,
+
+        ---------- Beijing days (R1)
+        {{ local_date('published_at') }} as published_day
+
+    from source
+
+)
+
+select * from renamed

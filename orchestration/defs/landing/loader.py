@@ -1,0 +1,337 @@
+"""Load one landing folder into the `raw` schema with DuckDB's own readers, enforcing the contract.
+
+Per file: DuckDB reads it (CSV as text, Parquet typed), every value is parsed into its contract
+type, and the first broken rule of each row is named. Good rows go to `raw.<dataset>`, broken
+rows to `raw.<dataset>_quarantine` with their original values, the reason and the file/row they
+came from (R12: quarantined, never silently dropped). A file that cannot be read at all fails
+the whole load with a message naming it; the load runs in one transaction, so a failure leaves
+the previous raw tables untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from .contract import (
+    BOOLEAN,
+    DATE,
+    INTEGER,
+    KEY_REASON,
+    MONEY,
+    STORAGE_TYPE,
+    STRING,
+    TIMESTAMP,
+    Column,
+    Dataset,
+    FileStats,
+)
+
+RAW_SCHEMA = "raw"
+READERS = {".csv": "csv", ".parquet": "parquet"}
+
+# Text formats from the data contract.
+_ZONE_SUFFIX = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_INTEGER_TEXT = r"^[+-]?[0-9]+$"
+_MONEY_TEXT = r"^[+-]?[0-9]+(\.[0-9]{1,2})?$"
+_NAIVE_TIMESTAMP_TYPES = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETIME"}
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                  "UINTEGER", "UBIGINT"}
+
+
+class LandingError(Exception):
+    """A landing folder or file that cannot be loaded at all; the message names it."""
+
+
+@dataclass
+class LoadResult:
+    dataset: str
+    files: list[FileStats] = field(default_factory=list)
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    exact_duplicates_collapsed: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+
+def q(name: str) -> str:
+    """Quote an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    """Quote a string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def list_landing_files(folder: Path) -> list[Path]:
+    """CSV and Parquet files of a dataset folder, sorted; hidden and `_`-prefixed files skipped."""
+    if not folder.is_dir():
+        raise LandingError(f"landing folder not found: {folder}")
+    files = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith((".", "_")) or path.is_dir():
+            continue
+        if path.suffix.lower() not in READERS:
+            raise LandingError(f"{path}: not a CSV or Parquet file (extension {path.suffix!r})")
+        files.append(path)
+    return files
+
+
+def _reader_sql(path: Path) -> str:
+    if READERS[path.suffix.lower()] == "csv":
+        # Everything as text: the contract's formats are checked here, not guessed by a sniffer.
+        return (
+            f"(select *, row_number() over () as __row from read_csv({lit(str(path))}, "
+            "header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true))"
+        )
+    return (
+        f"(select * exclude (file_row_number), file_row_number + 1 as __row "
+        f"from read_parquet({lit(str(path))}, file_row_number = true))"
+    )
+
+
+def describe_file(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset) -> dict[str, str]:
+    """Column -> DuckDB type of a landing file; fails naming the file if it is unreadable."""
+    try:
+        rows = con.execute(f"describe select * from {_reader_sql(path)}").fetchall()
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise LandingError(f"{path}: cannot be read as {path.suffix[1:]}: {first_line}") from exc
+    types = {name: type_ for name, type_, *_ in rows if name != "__row"}
+    missing = [c for c in dataset.column_names if c not in types]
+    if missing:
+        raise LandingError(f"{path}: missing required column(s) {', '.join(missing)}")
+    return types
+
+
+def _parse(column: Column, source_type: str) -> tuple[str, list[tuple[str, str]]]:
+    """SQL for the typed value of `column` and its (condition, reason) checks, in cascade order.
+
+    Conditions are evaluated after the `missing` check, so the source value is non-null there.
+    """
+    src = q(column.name)
+    target = STORAGE_TYPE[column.kind]
+    text = source_type == "VARCHAR"
+    unparseable = "unparseable_value"
+    if column.kind == STRING:
+        return f"cast({src} as varchar)", []
+    if column.kind == TIMESTAMP:
+        if text:
+            typed = f"try_cast({src} as timestamptz)"
+            return typed, [
+                (f"{typed} is null", unparseable),
+                (f"not regexp_matches({src}, '{_ZONE_SUFFIX}')", "timestamp_without_zone"),
+            ]
+        if source_type.upper() in _NAIVE_TIMESTAMP_TYPES:
+            return f"try_cast({src} as timestamptz)", [("true", "timestamp_without_zone")]
+    if text and column.kind == DATE:
+        typed = f"try_cast({src} as date)"
+        return typed, [(f"not regexp_matches({src}, '{_DATE_TEXT}') or {typed} is null",
+                        unparseable)]
+    if text and column.kind == BOOLEAN:
+        typed = f"case {src} when 'true' then true when 'false' then false end"
+        return typed, [(f"({typed}) is null", unparseable)]
+    if text and column.kind == INTEGER:
+        typed = f"try_cast({src} as bigint)"
+        return typed, [(f"not regexp_matches({src}, '{_INTEGER_TEXT}') or {typed} is null",
+                        unparseable)]
+    if text and column.kind == MONEY:
+        typed = f"try_cast({src} as decimal(18,2))"
+        return typed, [(f"not regexp_matches({src}, '{_MONEY_TEXT}') or {typed} is null",
+                        unparseable)]
+    # A typed (Parquet) source: cast, and refuse anything the cast would change. Binary floats
+    # are never money (R11), and a float follower count is not an integer.
+    typed = f"try_cast({src} as {target})"
+    upper = source_type.upper()
+    if column.kind in (MONEY, INTEGER) and upper in ("FLOAT", "DOUBLE", "REAL"):
+        return typed, [("true", unparseable)]
+    exact = column.kind == BOOLEAN and upper == "BOOLEAN" or (
+        column.kind == INTEGER and upper in _INTEGER_TYPES)
+    if exact or column.kind == DATE and upper == "DATE":
+        return typed, [(f"{typed} is null", unparseable)]
+    if column.kind in (MONEY, INTEGER):
+        return typed, [(f"{typed} is null or {typed} <> {src}", unparseable)]
+    return typed, [(f"{typed} is null", unparseable)]
+
+
+def _checked_select(path: Path, dataset: Dataset, types: dict[str, str]) -> str:
+    """One row per file row: typed columns, `__reason`/`__detail` (null when the row is good),
+    `__record` (the original values as JSON, for the quarantine) and `__row`."""
+    typed_cols, cascade = [], []
+    for column in dataset.columns:
+        typed, checks = _parse(column, types[column.name])
+        typed_cols.append(f"{typed} as {q(column.name)}")
+        src = q(column.name)
+        if column.required:
+            cascade.append((f"{src} is null", "missing_required_value", column.name))
+        cascade += [(f"{src} is not null and ({cond})", reason, column.name)
+                    for cond, reason in checks]
+        if column.accepted:
+            values = ", ".join(lit(v) for v in column.accepted)
+            cascade.append((f"{src} is not null and cast({src} as varchar) not in ({values})",
+                            "invalid_category", column.name))
+    # Cross-field rules run on the typed values, after every value parsed.
+    rule_cascade = [(f"coalesce({r.violated_when}, false)", r.reason, None)
+                    for r in dataset.rules]
+
+    def case(items: list[tuple[str, str, str | None]], pick: int) -> str:
+        """First matching condition wins; `pick` 1 yields the reason, 2 the column."""
+        whens = " ".join(
+            f"when {item[0]} then {lit(item[pick]) if item[pick] else 'null'}" for item in items
+        )
+        return f"case {whens} end" if items else "null"
+
+    record = ", ".join(f"{lit(c)}, cast({q(c)} as varchar)" for c in dataset.column_names)
+    return f"""
+        with source as (select * from {_reader_sql(path)}),
+        parsed as (
+            select
+                {', '.join(typed_cols)},
+                {case(cascade, 1)} as __source_reason,
+                {case(cascade, 2)} as __source_detail,
+                json_object({record}) as __record,
+                __row
+            from source
+        )
+        select
+            * exclude (__source_reason, __source_detail),
+            coalesce(__source_reason, {case(rule_cascade, 1)}) as __reason,
+            case when __source_reason is not null then __source_detail end as __detail
+        from parsed
+    """
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
+    cols = ", ".join(f"{q(c.name)} {STORAGE_TYPE[c.kind]}" for c in dataset.columns)
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    con.execute(
+        f"create or replace table {RAW_SCHEMA}.{dataset.name} "
+        f"({cols}, _source_file varchar not null, _source_row bigint not null)"
+    )
+    con.execute(
+        f"create or replace table {RAW_SCHEMA}.{dataset.name}_quarantine ("
+        "dataset varchar not null, source_file varchar not null, source_row bigint, "
+        "reason varchar not null, detail varchar, record json)"
+    )
+
+
+def _load_file(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path) -> FileStats:
+    types = describe_file(con, path, dataset)
+    table = f"{RAW_SCHEMA}.{dataset.name}"
+    cols = ", ".join(q(c) for c in dataset.column_names)
+    checked = _checked_select(path, dataset, types)
+    con.execute(f"create or replace temp table __checked as {checked}")
+    file_lit = lit(str(path))
+    con.execute(
+        f"insert into {table} select {cols}, {file_lit}, __row from __checked "
+        "where __reason is null"
+    )
+    con.execute(
+        f"insert into {table}_quarantine select {lit(dataset.name)}, {file_lit}, __row, "
+        "__reason, __detail, __record from __checked where __reason is not null"
+    )
+    stats = FileStats(file=str(path))
+    stats.rows_read, stats.rows_quarantined = con.execute(
+        "select count(*), count(__reason) from __checked"
+    ).fetchone()
+    stats.rows_loaded = stats.rows_read - stats.rows_quarantined
+    stats.by_reason = dict(
+        con.execute(
+            "select __reason, count(*) from __checked where __reason is not null group by 1"
+        ).fetchall()
+    )
+    con.execute("drop table __checked")
+    return stats
+
+
+def _enforce_unique_key(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> int:
+    """Collapse identical rows sharing the key; quarantine every row of a key whose rows differ.
+
+    Returns the number of exact duplicates collapsed.
+    """
+    if not dataset.unique_key:
+        return 0
+    table = f"{RAW_SCHEMA}.{dataset.name}"
+    key = ", ".join(q(c) for c in dataset.unique_key)
+    cols = ", ".join(q(c) for c in dataset.column_names)
+    record = ", ".join(f"{lit(c)}, cast({q(c)} as varchar)" for c in dataset.column_names)
+    con.execute(
+        f"create or replace temp table __conflicting_keys as select {key} from {table} "
+        f"group by {key} having count(distinct ({cols})) > 1"
+    )
+    con.execute(
+        f"insert into {table}_quarantine select {lit(dataset.name)}, _source_file, _source_row, "
+        f"{lit(KEY_REASON)}, {lit(', '.join(dataset.unique_key))}, json_object({record}) "
+        f"from {table} semi join __conflicting_keys using ({key})"
+    )
+    before = con.execute(f"select count(*) from {table}").fetchone()[0]
+    con.execute(
+        f"create or replace temp table __kept as select * from {table} "
+        f"anti join __conflicting_keys using ({key}) "
+        f"qualify row_number() over (partition by {key} order by _source_file, _source_row) = 1"
+    )
+    conflicting = con.execute(
+        f"select count(*) from {table} semi join __conflicting_keys using ({key})"
+    ).fetchone()[0]
+    con.execute(f"delete from {table}")
+    con.execute(f"insert into {table} select * from __kept")
+    after = con.execute(f"select count(*) from {table}").fetchone()[0]
+    con.execute("drop table __kept; drop table __conflicting_keys")
+    return before - conflicting - after
+
+
+def load_dataset(
+    con: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    folder: Path,
+    progress: Callable[[int, int, Path], None] | None = None,
+) -> LoadResult:
+    """Replace `raw.<dataset>` and its quarantine with the contents of `folder`, atomically."""
+    files = list_landing_files(folder)
+    result = LoadResult(dataset=dataset.name)
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("begin transaction")
+    try:
+        _create_tables(con, dataset)
+        for i, path in enumerate(files, start=1):
+            result.files.append(_load_file(con, dataset, path))
+            if progress:
+                progress(i, len(files), path)
+        result.exact_duplicates_collapsed = _enforce_unique_key(con, dataset)
+        _record_load(con, dataset, result)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return result
+
+
+def _record_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, result: LoadResult) -> None:
+    """Totals after key enforcement, kept in `raw.load_log` for marts.reconciliation (R12):
+    rows read = rows loaded + rows quarantined + exact duplicates collapsed."""
+    table = f"{RAW_SCHEMA}.{dataset.name}"
+    result.rows_loaded = con.execute(f"select count(*) from {table}").fetchone()[0]
+    result.by_reason = dict(
+        con.execute(f"select reason, count(*) from {table}_quarantine group by 1 order by 1")
+        .fetchall()
+    )
+    result.rows_quarantined = sum(result.by_reason.values())
+    con.execute(
+        f"create table if not exists {RAW_SCHEMA}.load_log (dataset varchar primary key, "
+        "files bigint, rows_read bigint, rows_loaded bigint, rows_quarantined bigint, "
+        "exact_duplicates_collapsed bigint, loaded_at timestamptz)"
+    )
+    con.execute(
+        f"insert or replace into {RAW_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?, now())",
+        [dataset.name, len(result.files), result.rows_read, result.rows_loaded,
+         result.rows_quarantined, result.exact_duplicates_collapsed],
+    )
+

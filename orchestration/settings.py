@@ -1,0 +1,53 @@
+"""Where the landing files and the warehouse live, and how DuckDB may use the machine.
+
+Everything comes from environment variables so the same code runs in dev, CI and prod; the
+defaults keep a fresh clone working (`data/` under the repository, git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+
+LANDING_ENV = "REWARDS_LANDING_DIR"
+WAREHOUSE_ENV = "REWARDS_WAREHOUSE"
+MEMORY_LIMIT_ENV = "REWARDS_DUCKDB_MEMORY_LIMIT"
+THREADS_ENV = "REWARDS_DUCKDB_THREADS"
+TEMP_DIR_ENV = "REWARDS_DUCKDB_TEMP_DIR"
+
+DEFAULT_LANDING_DIR = REPO_ROOT / "data" / "landing"
+DEFAULT_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path
+    warehouse: Path
+    memory_limit: str
+    threads: int
+    temp_directory: Path
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        warehouse = Path(os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE).resolve()
+        return cls(
+            landing_dir=Path(os.environ.get(LANDING_ENV) or DEFAULT_LANDING_DIR).resolve(),
+            warehouse=warehouse,
+            memory_limit=os.environ.get(MEMORY_LIMIT_ENV) or "8GB",
+            threads=int(os.environ.get(THREADS_ENV) or os.cpu_count() or 2),
+            temp_directory=Path(
+                os.environ.get(TEMP_DIR_ENV) or warehouse.with_suffix(".tmp")
+            ).resolve(),
+        )
+
+    def export_to_env(self) -> None:
+        """Publish the resolved values so the dbt subprocess (profiles.yml) sees the same ones."""
+        os.environ[LANDING_ENV] = str(self.landing_dir)
+        os.environ[WAREHOUSE_ENV] = str(self.warehouse)
+        os.environ[MEMORY_LIMIT_ENV] = self.memory_limit
+        os.environ[THREADS_ENV] = str(self.threads)
+        os.environ[TEMP_DIR_ENV] = str(self.temp_directory)
