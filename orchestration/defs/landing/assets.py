@@ -1,0 +1,69 @@
+"""One Dagster asset per landing dataset: `raw/<dataset>` (and its quarantine table)."""
+
+
+from dagster import AssetExecutionContext, AssetsDefinition, Failure, MaterializeResult, asset
+
+from ..resources import LandingResource, WarehouseResource
+from .contract import DATASETS, Dataset
+from .loader import LandingError, LoadResult, load_dataset
+
+GROUP = "landing"
+
+
+def _metadata(result: LoadResult) -> dict:
+    reasons = "\n".join(f"| {r} | {n:,} |" for r, n in sorted(result.by_reason.items()))
+    files = "\n".join(
+        f"| {f.file.rsplit('/', 1)[-1]} | {f.rows_read:,} | {f.rows_quarantined:,} |"
+        for f in result.files[:30]
+    )
+    more = f"\n\n… and {len(result.files) - 30} more files" if len(result.files) > 30 else ""
+    return {
+        "files": len(result.files),
+        "rows_read": result.rows_read,
+        "row_count": result.rows_loaded,
+        "rows_quarantined": result.rows_quarantined,
+        "exact_duplicates_collapsed": result.exact_duplicates_collapsed,
+        **{f"quarantined/{r}": n for r, n in sorted(result.by_reason.items())},
+        "quarantine_by_reason": (
+            "| reason | rows |\n|---|---|\n" + reasons if reasons else "nothing quarantined"
+        ),
+        "files_loaded": "| file | rows | quarantined |\n|---|---|---|\n" + files + more,
+    }
+
+
+def build_landing_asset(dataset: Dataset) -> AssetsDefinition:
+    @asset(
+        name=dataset.name,
+        key_prefix="raw",
+        group_name=GROUP,
+        description=(
+            f"{dataset.description} Loads every CSV and Parquet file of "
+            f"`<landing>/{dataset.name}/` into `raw.{dataset.name}`; rows that break the data "
+            f"contract go to `raw.{dataset.name}_quarantine` with their reason (R12)."
+        ),
+        kinds={"duckdb"},
+    )
+    def _load(
+        context: AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource
+    ) -> MaterializeResult:
+        folder = landing.dataset_dir(dataset.name)
+
+        def progress(done: int, total: int, path) -> None:
+            if done == total or done % 10 == 0:
+                context.log.info(f"{dataset.name}: {done}/{total} files ({path.name})")
+
+        try:
+            with warehouse.connect() as con:
+                result = load_dataset(con, dataset, folder, progress)
+        except LandingError as exc:
+            raise Failure(description=str(exc)) from exc
+        context.log.info(
+            f"{dataset.name}: {result.rows_loaded:,} rows loaded, "
+            f"{result.rows_quarantined:,} quarantined from {len(result.files)} files"
+        )
+        return MaterializeResult(metadata=_metadata(result))
+
+    return _load
+
+
+landing_assets = [build_landing_asset(d) for d in DATASETS.values()]

@@ -1,0 +1,5 @@
+from dagster import Definitions
+
+from .assets import landing_assets
+
+defs = Definitions(assets=landing_assets)

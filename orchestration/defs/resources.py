@@ -1,0 +1,55 @@
+"""Resources shared by every domain: the landing directory and the DuckDB warehouse file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster import ConfigurableResource
+
+from ..settings import Settings
+
+
+class LandingResource(ConfigurableResource):
+    """The landing directory: one folder per dataset of the data contract."""
+
+    path: str
+
+    def dataset_dir(self, dataset: str) -> Path:
+        return Path(self.path) / dataset
+
+
+class WarehouseResource(ConfigurableResource):
+    """The embedded DuckDB warehouse file and how much of the machine DuckDB may use."""
+
+    path: str
+    memory_limit: str = "8GB"
+    threads: int = 2
+    temp_directory: str = ""
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the warehouse and close it again, so the dbt process can take the file next."""
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        config = {"memory_limit": self.memory_limit, "threads": self.threads}
+        if self.temp_directory:
+            config["temp_directory"] = self.temp_directory
+        con = duckdb.connect(self.path, read_only=read_only, config=config)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def resources_from_settings(settings: Settings) -> dict[str, ConfigurableResource]:
+    return {
+        "landing": LandingResource(path=str(settings.landing_dir)),
+        "warehouse": WarehouseResource(
+            path=str(settings.warehouse),
+            memory_limit=settings.memory_limit,
+            threads=settings.threads,
+            temp_directory=str(settings.temp_directory),
+        ),
+    }

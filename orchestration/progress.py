@@ -1,0 +1,66 @@
+"""Terse progress output for `rewards run`: one line per asset as the run goes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+from dagster import InitLoggerContext, logger
+
+_SHOWN = {"STEP_START", "STEP_FAILURE", "ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION",
+          "RUN_FAILURE"}
+
+
+class ProgressHandler(logging.Handler):
+    def __init__(self, stream=None) -> None:
+        super().__init__()
+        self.stream = stream or sys.stdout
+        self.started = time.monotonic()
+        self.failed_checks: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "dagster_event", None)
+        if event is None:
+            if record.levelno >= logging.ERROR:
+                self._line(f"error: {record.getMessage()}")
+            return
+        kind = event.event_type_value
+        if kind not in _SHOWN:
+            return
+        if kind == "STEP_START":
+            self._line(f"▶ {event.step_key}")
+        elif kind == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            rows = mat.metadata.get("row_count") or mat.metadata.get("dagster/row_count")
+            quarantined = mat.metadata.get("rows_quarantined")
+            extra = f"  {rows.value:,} rows" if rows is not None else ""
+            if quarantined is not None and quarantined.value:
+                extra += f", {quarantined.value:,} quarantined"
+            self._line(f"  ✓ {mat.asset_key.to_user_string()}{extra}")
+        elif kind == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+                self.failed_checks.append(name)
+                self._line(f"  ✗ check failed: {name}")
+        elif kind == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            message = error.message.strip().splitlines()[0] if error else "unknown error"
+            self._line(f"✗ {event.step_key} failed: {message}")
+        elif kind == "RUN_FAILURE":
+            self._line("✗ run failed")
+
+    def _line(self, text: str) -> None:
+        elapsed = time.monotonic() - self.started
+        print(f"[{elapsed:7.1f}s] {text}", file=self.stream, flush=True)
+
+
+HANDLER = ProgressHandler()
+
+
+@logger(description="One line per asset materialization, check failure and step failure.")
+def progress_logger(init_context: InitLoggerContext) -> logging.Logger:
+    log = logging.Logger("rewards.progress", level=logging.DEBUG)
+    log.addHandler(HANDLER)
+    return log

@@ -1,0 +1,62 @@
+"""Run the whole asset graph in-process: the same Definitions `dagster dev` loads."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+from .settings import Settings
+from .summary import RunSummary, read_summary
+
+DATASET_FOLDERS = ("account_snapshots", "enrollments", "videos", "orders")
+
+
+class RunFailed(Exception):
+    pass
+
+
+def check_landing(landing: Path) -> None:
+    if not landing.is_dir():
+        raise FileNotFoundError(f"landing directory not found: {landing}")
+    missing = [name for name in DATASET_FOLDERS if not (landing / name).is_dir()]
+    if missing:
+        raise FileNotFoundError(
+            f"landing directory {landing} lacks folder(s): {', '.join(missing)}"
+        )
+
+
+def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSummary:
+    """Materialize every asset; raise ValueError/FileNotFoundError for bad input, RunFailed when
+    an asset fails. dbt's own log goes to `<warehouse>.dbt.log` instead of the terminal."""
+    settings = Settings.from_env()
+    check_landing(settings.landing_dir)
+    from .defs.warehouse.project import parse_var_overrides
+
+    parse_var_overrides(var_overrides)  # unknown vars are a user error, before anything runs
+
+    from dagster import Definitions
+
+    from .definitions import defs
+    from .progress import HANDLER, progress_logger
+
+    run_defs = Definitions.merge(defs, Definitions(loggers={"progress": progress_logger}))
+    job = run_defs.resolve_job_def("rewards")
+    run_config = {
+        "ops": {"warehouse_models": {"config": {"vars": var_overrides}}},
+        "loggers": {"progress": {}},
+    }
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    dbt_log = settings.warehouse.with_suffix(".dbt.log")
+    HANDLER.stream = open(Path("/dev/null"), "w") if quiet else sys.stdout
+    with open(dbt_log, "w") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(run_config=run_config, raise_on_error=False)
+    if not result.success:
+        failures = [
+            f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"
+            for e in result.all_events
+            if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error
+        ]
+        raise RunFailed("run failed: " + ("; ".join(failures) or "see " + str(dbt_log))
+                        + f" (dbt log: {dbt_log})")
+    return read_summary(settings.warehouse)

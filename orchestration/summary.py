@@ -1,0 +1,68 @@
+"""The short end-of-run summary finance and engineers read (small results only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+
+@dataclass
+class RunSummary:
+    accounts: int
+    eligible: int
+    reward_points: int
+    capped: int
+    new_entrants: int
+    window_gmv: str
+    reward_base: str
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    unbalanced_identities: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [
+            f"accounts enrolled   {self.accounts:>14,}",
+            f"eligible            {self.eligible:>14,}",
+            f"new entrants        {self.new_entrants:>14,}",
+            f"capped at the cap   {self.capped:>14,}",
+            f"window GMV (CNY)    {self.window_gmv:>14}",
+            f"reward base (CNY)   {self.reward_base:>14}",
+            f"reward points       {self.reward_points:>14,}",
+            f"quarantined rows    {sum(self.quarantined_by_reason.values()):>14,}",
+        ]
+        out += [f"  {reason:<28}{n:>8,}" for reason, n in self.quarantined_by_reason.items()]
+        if self.unbalanced_identities:
+            out.append("RECONCILIATION DOES NOT CLOSE: " + "; ".join(self.unbalanced_identities))
+        else:
+            out.append("reconciliation      closes (R12)")
+        return out
+
+
+def read_summary(warehouse: Path) -> RunSummary:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute(
+            """
+            select count(*), count(*) filter (where is_eligible),
+                coalesce(sum(reward_points), 0), count(*) filter (where is_capped),
+                count(*) filter (where is_new_entrant),
+                cast(coalesce(sum(window_gmv), 0) as varchar),
+                cast(coalesce(sum(reward_base), 0) as varchar)
+            from marts.account_rewards
+            """
+        ).fetchone()
+        reasons = dict(
+            con.execute(
+                "select reason, count(*) from marts.quarantine group by 1 order by 2 desc, 1"
+            ).fetchall()
+        )
+        unbalanced = [
+            r[0]
+            for r in con.execute(
+                "select identity from marts.reconciliation where not is_balanced"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    return RunSummary(*row, quarantined_by_reason=reasons, unbalanced_identities=unbalanced)
