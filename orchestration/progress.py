@@ -19,6 +19,11 @@ class ProgressHandler(logging.Handler):
         self.started = time.monotonic()
         self.failed_checks: list[str] = []
 
+    def reset(self, stream) -> None:
+        self.stream = stream
+        self.started = time.monotonic()
+        self.failed_checks = []
+
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "dagster_event", None)
         if event is None:

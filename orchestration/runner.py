@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -35,20 +36,17 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSumma
 
     parse_var_overrides(var_overrides)  # unknown vars are a user error, before anything runs
 
-    from dagster import Definitions
-
-    from .definitions import defs
+    from .definitions import build_defs
     from .progress import HANDLER, progress_logger
 
-    run_defs = Definitions.merge(defs, Definitions(loggers={"progress": progress_logger}))
-    job = run_defs.resolve_job_def("rewards")
+    job = build_defs(settings, loggers={"progress": progress_logger}).resolve_job_def("rewards")
     run_config = {
         "ops": {"warehouse_models": {"config": {"vars": var_overrides}}},
         "loggers": {"progress": {}},
     }
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     dbt_log = settings.warehouse.with_suffix(".dbt.log")
-    HANDLER.stream = open(Path("/dev/null"), "w") if quiet else sys.stdout
+    HANDLER.reset(open(os.devnull, "w") if quiet else sys.stdout)
     with open(dbt_log, "w") as log, contextlib.redirect_stdout(log):
         result = job.execute_in_process(run_config=run_config, raise_on_error=False)
     if not result.success:
