@@ -30,11 +30,11 @@ def check_landing(landing: Path) -> None:
 def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSummary:
     """Materialize every asset; raise ValueError/FileNotFoundError for bad input, RunFailed when
     an asset fails. dbt's own log goes to `<warehouse>.dbt.log` instead of the terminal."""
-    settings = Settings.from_env()
-    check_landing(settings.landing_dir)
     from .defs.warehouse.project import parse_var_overrides
 
     parse_var_overrides(var_overrides)  # unknown vars are a user error, before anything runs
+    settings = Settings.from_env()
+    check_landing(settings.landing_dir)
 
     from .definitions import build_defs
     from .progress import HANDLER, progress_logger
