@@ -46,17 +46,13 @@ def generate(out_dir: Path, n_orders: int, seed: int, dirty: bool) -> None:
     from .generate import generate_landing
 
     started = time.monotonic()
-    last = {"stage": None}
 
     def progress(stage: str, done: int, total: int) -> None:
         width = 30
         filled = int(width * done / total) if total else width
         bar = "#" * filled + "-" * (width - filled)
         end = "\n" if done >= total else ""
-        if last["stage"] not in (None, stage) and not end:
-            pass
-        last["stage"] = stage
-        print(f"\r{stage:<18} [{bar}] {done:,}/{total:,}", end=end, file=sys.stderr, flush=True)
+        print(f"\r{stage:<10} [{bar}] {done:,}/{total:,}", end=end, file=sys.stderr, flush=True)
 
     stats = generate_landing(out_dir, n_orders=n_orders, seed=seed, dirty=dirty,
                              progress=progress)
@@ -87,6 +83,22 @@ def run(landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...]
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from exc
     click.echo("\n".join(summary.lines()))
+
+
+@main.command()
+@click.option("--orders", "n_orders", default=200_000, show_default=True, type=click.IntRange(1),
+              help="Number of demo orders to generate.")
+@click.pass_context
+def demo(ctx: click.Context, n_orders: int) -> None:
+    """Generate demo landing data (if the landing directory is empty) and run everything."""
+    from .settings import Settings
+
+    landing = Settings.from_env().landing_dir
+    if not (landing / "orders").is_dir():
+        ctx.invoke(generate, out_dir=landing, n_orders=n_orders, seed=7, dirty=True)
+    else:
+        click.echo(f"using the existing landing data in {landing}")
+    ctx.invoke(run, landing=landing, warehouse=None, var_pairs=())
 
 
 @main.command()

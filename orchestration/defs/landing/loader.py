@@ -85,27 +85,51 @@ def list_landing_files(folder: Path) -> list[Path]:
     return files
 
 
-def _reader_sql(path: Path) -> str:
-    if READERS[path.suffix.lower()] == "csv":
-        # Everything as text: the contract's formats are checked here, not guessed by a sniffer.
+def _reader_sql(paths: list[Path]) -> str:
+    """A subquery over the files (all CSV or all Parquet) with `__file` and `__row` (1-based row
+    of the file) beside the file's own columns."""
+    if READERS[paths[0].suffix.lower()] == "csv":
+        # One CSV at a time, everything as text: the contract's formats are checked here, not
+        # guessed by a sniffer. Insertion order is preserved, so row_number() is the file row.
+        (path,) = paths
         return (
-            f"(select *, row_number() over () as __row from read_csv({lit(str(path))}, "
-            "header = true, delim = ',', quote = '\"', escape = '\"', all_varchar = true))"
+            f"(select *, {lit(str(path))} as __file, row_number() over () as __row "
+            f"from read_csv({lit(str(path))}, header = true, delim = ',', quote = '\"', "
+            "escape = '\"', all_varchar = true))"
         )
+    files = ", ".join(lit(str(p)) for p in paths)
     return (
-        f"(select * exclude (file_row_number), file_row_number + 1 as __row "
-        f"from read_parquet({lit(str(path))}, file_row_number = true))"
+        "(select * exclude (filename, file_row_number), filename as __file, "
+        f"file_row_number + 1 as __row from read_parquet([{files}], filename = true, "
+        "file_row_number = true))"
     )
+
+
+def _batches(
+    con: duckdb.DuckDBPyConnection, files: list[Path], dataset: Dataset
+) -> list[tuple[list[Path], dict[str, str]]]:
+    """Files grouped for reading: each CSV alone; Parquet files with the same column types
+    together, so DuckDB scans them in parallel in one pass. Every file's schema is checked
+    first, so an unreadable file is named before anything is loaded."""
+    batches: dict[tuple, tuple[list[Path], dict[str, str]]] = {}
+    for path in files:
+        types = describe_file(con, path, dataset)
+        if READERS[path.suffix.lower()] == "csv":
+            batches[("csv", str(path))] = ([path], types)
+        else:
+            key = ("parquet", tuple(sorted(types.items())))
+            batches.setdefault(key, ([], types))[0].append(path)
+    return list(batches.values())
 
 
 def describe_file(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset) -> dict[str, str]:
     """Column -> DuckDB type of a landing file; fails naming the file if it is unreadable."""
     try:
-        rows = con.execute(f"describe select * from {_reader_sql(path)}").fetchall()
+        rows = con.execute(f"describe select * from {_reader_sql([path])}").fetchall()
     except duckdb.Error as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise LandingError(f"{path}: cannot be read as {path.suffix[1:]}: {first_line}") from exc
-    types = {name: type_ for name, type_, *_ in rows if name != "__row"}
+    types = {name: type_ for name, type_, *_ in rows if name not in ("__row", "__file")}
     missing = [c for c in dataset.column_names if c not in types]
     if missing:
         raise LandingError(f"{path}: missing required column(s) {', '.join(missing)}")
@@ -162,9 +186,9 @@ def _parse(column: Column, source_type: str) -> tuple[str, list[tuple[str, str]]
     return typed, [(f"{typed} is null", unparseable)]
 
 
-def _checked_select(path: Path, dataset: Dataset, types: dict[str, str]) -> str:
-    """One row per file row: typed columns, `__reason`/`__detail` (null when the row is good),
-    `__record` (the original values as JSON, for the quarantine) and `__row`."""
+def _checked_select(paths: list[Path], dataset: Dataset, types: dict[str, str]) -> str:
+    """One row per file row: typed columns, `__reason`/`__detail` (null when the row is good)
+    and `__file`/`__row` (where the row came from)."""
     typed_cols, cascade = [], []
     for column in dataset.columns:
         typed, checks = _parse(column, types[column.name])
@@ -189,15 +213,14 @@ def _checked_select(path: Path, dataset: Dataset, types: dict[str, str]) -> str:
         )
         return f"case {whens} end" if items else "null"
 
-    record = ", ".join(f"{lit(c)}, cast({q(c)} as varchar)" for c in dataset.column_names)
     return f"""
-        with source as (select * from {_reader_sql(path)}),
+        with source as (select * from {_reader_sql(paths)}),
         parsed as (
             select
                 {', '.join(typed_cols)},
                 {case(cascade, 1)} as __source_reason,
                 {case(cascade, 2)} as __source_detail,
-                json_object({record}) as __record,
+                __file,
                 __row
             from source
         )
@@ -207,6 +230,11 @@ def _checked_select(path: Path, dataset: Dataset, types: dict[str, str]) -> str:
             case when __source_reason is not null then __source_detail end as __detail
         from parsed
     """
+
+
+def _record_json(columns: list[str]) -> str:
+    """The original values of a row as a JSON object of strings (kept for quarantined rows)."""
+    return "json_object(" + ", ".join(f"{lit(c)}, cast({q(c)} as varchar)" for c in columns) + ")"
 
 
 def _create_tables(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
@@ -223,33 +251,45 @@ def _create_tables(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
     )
 
 
-def _load_file(con: duckdb.DuckDBPyConnection, dataset: Dataset, path: Path) -> FileStats:
-    types = describe_file(con, path, dataset)
+def _load_batch(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, paths: list[Path], types: dict[str, str]
+) -> None:
     table = f"{RAW_SCHEMA}.{dataset.name}"
     cols = ", ".join(q(c) for c in dataset.column_names)
-    checked = _checked_select(path, dataset, types)
-    con.execute(f"create or replace temp table __checked as {checked}")
-    file_lit = lit(str(path))
+    checked = _checked_select(paths, dataset, types)
+    # Good rows go straight in; only the (few) bad rows' positions and reasons are kept aside,
+    # and their original values are read back from the files for the quarantine.
     con.execute(
-        f"insert into {table} select {cols}, {file_lit}, __row from __checked "
+        f"insert into {table} select {cols}, __file, __row from ({checked}) "
         "where __reason is null"
     )
     con.execute(
-        f"insert into {table}_quarantine select {lit(dataset.name)}, {file_lit}, __row, "
-        "__reason, __detail, __record from __checked where __reason is not null"
+        "create or replace temp table __rejected as select __file, __row, __reason, __detail "
+        f"from ({checked}) where __reason is not null"
     )
-    stats = FileStats(file=str(path))
-    stats.rows_read, stats.rows_quarantined = con.execute(
-        "select count(*), count(__reason) from __checked"
-    ).fetchone()
-    stats.rows_loaded = stats.rows_read - stats.rows_quarantined
-    stats.by_reason = dict(
-        con.execute(
-            "select __reason, count(*) from __checked where __reason is not null group by 1"
-        ).fetchall()
+    con.execute(
+        f"insert into {table}_quarantine select {lit(dataset.name)}, __file, __row, "
+        f"__reason, __detail, {_record_json(dataset.column_names)} "
+        f"from {_reader_sql(paths)} as source inner join __rejected using (__file, __row)"
     )
-    con.execute("drop table __checked")
-    return stats
+    con.execute("drop table __rejected")
+
+
+def _file_stats(con: duckdb.DuckDBPyConnection, dataset: Dataset, files: list[Path]
+                ) -> list[FileStats]:
+    """Rows loaded and quarantined per file, as first loaded (before key enforcement)."""
+    table = f"{RAW_SCHEMA}.{dataset.name}"
+    loaded = dict(con.execute(f"select _source_file, count(*) from {table} group by 1")
+                  .fetchall())
+    stats = {str(p): FileStats(file=str(p), rows_loaded=loaded.get(str(p), 0)) for p in files}
+    for file, reason, n in con.execute(
+        f"select source_file, reason, count(*) from {table}_quarantine group by 1, 2"
+    ).fetchall():
+        stats[file].by_reason[reason] = n
+        stats[file].rows_quarantined += n
+    for s in stats.values():
+        s.rows_read = s.rows_loaded + s.rows_quarantined
+    return list(stats.values())
 
 
 def _enforce_unique_key(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> int:
@@ -262,14 +302,14 @@ def _enforce_unique_key(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> int
     table = f"{RAW_SCHEMA}.{dataset.name}"
     key = ", ".join(q(c) for c in dataset.unique_key)
     cols = ", ".join(q(c) for c in dataset.column_names)
-    record = ", ".join(f"{lit(c)}, cast({q(c)} as varchar)" for c in dataset.column_names)
     con.execute(
         f"create or replace temp table __conflicting_keys as select {key} from {table} "
         f"group by {key} having count(distinct ({cols})) > 1"
     )
     con.execute(
         f"insert into {table}_quarantine select {lit(dataset.name)}, _source_file, _source_row, "
-        f"{lit(KEY_REASON)}, {lit(', '.join(dataset.unique_key))}, json_object({record}) "
+        f"{lit(KEY_REASON)}, {lit(', '.join(dataset.unique_key))}, "
+        f"{_record_json(dataset.column_names)} "
         f"from {table} semi join __conflicting_keys using ({key})"
     )
     before = con.execute(f"select count(*) from {table}").fetchone()[0]
@@ -301,10 +341,13 @@ def load_dataset(
     con.execute("begin transaction")
     try:
         _create_tables(con, dataset)
-        for i, path in enumerate(files, start=1):
-            result.files.append(_load_file(con, dataset, path))
+        done = 0
+        for paths, types in _batches(con, files, dataset):
+            _load_batch(con, dataset, paths, types)
+            done += len(paths)
             if progress:
-                progress(i, len(files), path)
+                progress(done, len(files), paths[-1])
+        result.files = _file_stats(con, dataset, files)
         result.exact_duplicates_collapsed = _enforce_unique_key(con, dataset)
         _record_load(con, dataset, result)
         con.execute("commit")
