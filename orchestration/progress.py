@@ -12,6 +12,16 @@ _SHOWN = {"STEP_START", "STEP_FAILURE", "ASSET_MATERIALIZATION", "ASSET_CHECK_EV
           "RUN_FAILURE"}
 
 
+def root_message(error) -> str:
+    """The first line of the innermost cause of a Dagster step error: the user's own message."""
+    if error is None:
+        return "unknown error"
+    while error.cause is not None:
+        error = error.cause
+    lines = [line for line in error.message.strip().splitlines() if line.strip()]
+    return lines[0] if lines else "unknown error"
+
+
 class ProgressHandler(logging.Handler):
     def __init__(self, stream=None) -> None:
         super().__init__()
@@ -50,8 +60,7 @@ class ProgressHandler(logging.Handler):
                 self.failed_checks.append(name)
                 self._line(f"  ✗ check failed: {name}")
         elif kind == "STEP_FAILURE":
-            error = event.event_specific_data.error
-            message = error.message.strip().splitlines()[0] if error else "unknown error"
+            message = root_message(event.event_specific_data.error)
             self._line(f"✗ {event.step_key} failed: {message}")
         elif kind == "RUN_FAILURE":
             self._line("✗ run failed")

@@ -37,7 +37,7 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSumma
     check_landing(settings.landing_dir)
 
     from .definitions import build_defs
-    from .progress import HANDLER, progress_logger
+    from .progress import HANDLER, progress_logger, root_message
 
     job = build_defs(settings, loggers={"progress": progress_logger}).resolve_job_def("rewards")
     run_config = {
@@ -51,9 +51,9 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSumma
         result = job.execute_in_process(run_config=run_config, raise_on_error=False)
     if not result.success:
         failures = [
-            f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0]}"
+            f"{e.step_key}: {root_message(e.event_specific_data.error)}"
             for e in result.all_events
-            if e.event_type_value == "STEP_FAILURE" and e.event_specific_data.error
+            if e.event_type_value == "STEP_FAILURE"
         ]
         raise RunFailed("run failed: " + ("; ".join(failures) or "see " + str(dbt_log))
                         + f" (dbt log: {dbt_log})")

@@ -33,11 +33,11 @@ class WarehouseResource(ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the warehouse and close it again, so the dbt process can take the file next."""
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        config = {"memory_limit": self.memory_limit, "threads": self.threads,
-                  "enable_progress_bar": False}
+        config = {"memory_limit": self.memory_limit, "threads": self.threads}
         if self.temp_directory:
             config["temp_directory"] = self.temp_directory
         con = duckdb.connect(self.path, read_only=read_only, config=config)
+        con.execute("set enable_progress_bar = false")
         try:
             yield con
         finally:
