@@ -1,6 +1,9 @@
 {#- R2: an order's state is its row with the greatest updated_at. Identical rows are one row;
-    different rows sharing the greatest updated_at are a conflict, kept here flagged so the
-    quarantine (R12) can list them, and never used for rewards. -#}
+    different rows sharing the greatest updated_at are a conflict: the order is flagged (its
+    state columns left null, never guessed) and its versions are listed by
+    int_order_version_conflicts for the quarantine (R12). -#}
+{%- set state_columns = ['account_id', 'channel', 'video_id', 'created_at', 'amount',
+    'refunded_amount', 'status', 'settled_at'] -%}
 with
 
 orders as (
@@ -9,53 +12,63 @@ orders as (
 
 ),
 
-versions as (
-
-    -- identical rows are one row (R2); lineage columns differ between copies, so leave them out
-    select distinct
-        order_id,
-        updated_at,
-        account_id,
-        channel,
-        video_id,
-        created_at,
-        amount,
-        refunded_amount,
-        status,
-        settled_at,
-        created_day,
-        settled_day
-    from orders
-
-),
-
 latest_version_time as (
 
     select
         order_id,
         max(updated_at) as latest_updated_at
-    from versions
+    from orders
     group by order_id
 
 ),
 
 latest_versions as (
 
-    select versions.*
-    from versions
+    select orders.*
+    from orders
     inner join latest_version_time
-        on versions.order_id = latest_version_time.order_id
-        and versions.updated_at = latest_version_time.latest_updated_at
+        on orders.order_id = latest_version_time.order_id
+        and orders.updated_at = latest_version_time.latest_updated_at
 
 ),
 
-flagged as (
+collapsed as (
+
+    -- One pass instead of a DISTINCT over every version: the rows at the latest instant agree
+    -- on every column exactly when each column's min equals its max and it is null on all of
+    -- them or on none.
+    select
+        order_id,
+        max(updated_at) as updated_at,
+        {% for column in state_columns %}
+        min({{ column }}) as {{ column }},
+        {% endfor %}
+        (
+            {% for column in state_columns %}
+            coalesce(min({{ column }}) <> max({{ column }}), false)
+            or count({{ column }}) not in (0, count(*))
+            {% if not loop.last %}or{% endif %}
+            {% endfor %}
+        ) as is_version_conflict
+    from latest_versions
+    group by order_id
+
+),
+
+final as (
 
     select
-        *,
-        count(*) over (partition by order_id) > 1 as is_version_conflict
-    from latest_versions
+        order_id,
+        updated_at,
+        {% for column in state_columns %}
+        case when not is_version_conflict then {{ column }} end as {{ column }},
+        {% endfor %}
+        -- Beijing days (R1), computed once per order rather than once per version
+        case when not is_version_conflict then {{ local_date('created_at') }} end as created_day,
+        case when not is_version_conflict then {{ local_date('settled_at') }} end as settled_day,
+        is_version_conflict
+    from collapsed
 
 )
 
-select * from flagged
+select * from final

@@ -32,8 +32,7 @@ version_conflicts as (
         cast(null as varchar) as source_file,
         cast(null as bigint) as source_row,
         cast({{ record_json(order_columns) }} as varchar) as record
-    from {{ ref('int_orders_current') }}
-    where is_version_conflict
+    from {{ ref('int_order_version_conflicts') }}
 
 ),
 

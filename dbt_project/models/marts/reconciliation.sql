@@ -71,7 +71,7 @@ checks as (
     select
         'R2 orders = current orders + orders in version conflict',
         (select count(distinct order_id) from {{ ref('stg_orders') }}),
-        (select count(distinct order_id) from current_orders)
+        (select count(*) from current_orders)
 
     union all
 

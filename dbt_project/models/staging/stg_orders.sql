@@ -28,10 +28,6 @@ renamed as (
         created_at,
         settled_at,
 
-        ---------- Beijing days (R1)
-        {{ local_date('created_at') }} as created_day,
-        {{ local_date('settled_at') }} as settled_day,
-
         ---------- lineage
         _source_file as source_file,
         _source_row as source_row
