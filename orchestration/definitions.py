@@ -2,9 +2,10 @@
 
 from dagster import Definitions, LoggerDefinition, define_asset_job
 
-from .defs.landing.definitions import defs as landing_defs
+# Modules, not their `defs`: Dagster loads the one Definitions object found at module scope.
+from .defs.landing import definitions as landing
 from .defs.resources import resources_from_settings
-from .defs.warehouse.definitions import defs as warehouse_defs
+from .defs.warehouse import definitions as warehouse
 from .settings import Settings
 
 rewards_job = define_asset_job(
@@ -19,8 +20,8 @@ def build_defs(
     """The whole code location for one configuration; `rewards run` builds it the same way."""
     settings.export_to_env()  # the dbt subprocess reads the same warehouse path (profiles.yml)
     return Definitions.merge(
-        landing_defs,
-        warehouse_defs,
+        landing.defs,
+        warehouse.defs,
         Definitions(jobs=[rewards_job], resources=resources_from_settings(settings),
                     loggers=loggers),
     )

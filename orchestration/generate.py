@@ -31,6 +31,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .defs.landing.contract import DATASETS as CONTRACT
+from .defs.landing.contract import all_reasons
+
 Progress = Callable[[str, int, int], None]
 
 # ----------------------------------------------------------------------------- calendar
@@ -115,29 +118,14 @@ BURST_SIZE = (11, 15)  # commerce videos in one burst day: beyond every tier's q
 
 ID_WIDTH = {"acct-": 6, "vid-": 8, "ord-": 10}
 
-DATASETS = ("account_snapshots", "enrollments", "videos", "orders")
-COLUMNS = {
-    "account_snapshots": (
-        "snapshot_date", "account_id", "account_type", "follower_count",
-        "short_video_commerce_enabled", "is_shop_self_operated",
-    ),
-    "enrollments": ("account_id", "enrolled_at", "enrolled_via"),
-    "videos": ("video_id", "account_id", "published_at", "is_commerce", "deleted_at"),
-    "orders": (
-        "order_id", "updated_at", "account_id", "channel", "video_id", "created_at", "amount",
-        "refunded_amount", "status", "settled_at",
-    ),
-}
+# The contract's datasets and column order, from the one place they are declared.
+DATASETS = tuple(CONTRACT)
+COLUMNS = {name: tuple(dataset.column_names) for name, dataset in CONTRACT.items()}
 TS = pa.timestamp("us", tz="UTC")
 MONEY = pa.decimal128(18, 2)
 
 # Quarantine reasons the dirty mode injects (loader row checks, then dbt rule checks).
-ROW_REASONS = (
-    "missing_required_value", "unparseable_value", "timestamp_without_zone", "invalid_category",
-    "non_positive_amount", "refund_out_of_range", "settled_without_settled_at",
-    "settled_before_created", "short_video_without_video_id", "video_id_on_other_channel",
-    "negative_follower_count", "deleted_before_published", "duplicate_key",
-)
+ROW_REASONS = tuple(all_reasons())
 RULE_REASONS = (
     "order_version_conflict", "video_not_found", "video_not_commerce", "video_of_other_account",
 )

@@ -7,10 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+from .defs.landing.contract import DATASETS
 from .settings import Settings
 from .summary import RunSummary, read_summary
-
-DATASET_FOLDERS = ("account_snapshots", "enrollments", "videos", "orders")
 
 
 class RunFailed(Exception):
@@ -20,7 +19,7 @@ class RunFailed(Exception):
 def check_landing(landing: Path) -> None:
     if not landing.is_dir():
         raise FileNotFoundError(f"landing directory not found: {landing}")
-    missing = [name for name in DATASET_FOLDERS if not (landing / name).is_dir()]
+    missing = [name for name in DATASETS if not (landing / name).is_dir()]
     if missing:
         raise FileNotFoundError(
             f"landing directory {landing} lacks folder(s): {', '.join(missing)}"
