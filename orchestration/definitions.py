@@ -1,6 +1,6 @@
 """The Dagster code location: `dagster dev` (from the repository root) loads `defs` from here."""
 
-from dagster import Definitions, LoggerDefinition, define_asset_job
+from dagster import Definitions, LoggerDefinition, define_asset_job, in_process_executor
 
 # Modules, not their `defs`: Dagster loads the one Definitions object found at module scope.
 from .defs.landing import definitions as landing
@@ -22,8 +22,14 @@ def build_defs(
     return Definitions.merge(
         landing.defs,
         warehouse.defs,
-        Definitions(jobs=[rewards_job], resources=resources_from_settings(settings),
-                    loggers=loggers),
+        Definitions(
+            jobs=[rewards_job],
+            resources=resources_from_settings(settings),
+            loggers=loggers,
+            # One process at a time: an embedded DuckDB file takes a single writer, so the raw
+            # loads and dbt must not run in parallel processes (the UI's default executor).
+            executor=in_process_executor,
+        ),
     )
 
 
