@@ -358,7 +358,7 @@ def load_dataset(
 
 
 def _record_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, result: LoadResult) -> None:
-    """Totals after key enforcement, kept in `raw.load_log` for marts.reconciliation (R12):
+    """Totals after key enforcement, kept per dataset in `raw.load_log` for audit (R12):
     rows read = rows loaded + rows quarantined + exact duplicates collapsed."""
     table = f"{RAW_SCHEMA}.{dataset.name}"
     result.rows_loaded = con.execute(f"select count(*) from {table}").fetchone()[0]
