@@ -306,21 +306,18 @@ def _enforce_unique_key(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> int
         f"create or replace temp table __conflicting_keys as select {key} from {table} "
         f"group by {key} having count(distinct ({cols})) > 1"
     )
-    con.execute(
+    conflicting = con.execute(
         f"insert into {table}_quarantine select {lit(dataset.name)}, _source_file, _source_row, "
         f"{lit(KEY_REASON)}, {lit(', '.join(dataset.unique_key))}, "
         f"{_record_json(dataset.column_names)} "
         f"from {table} semi join __conflicting_keys using ({key})"
-    )
+    ).fetchone()[0]
     before = con.execute(f"select count(*) from {table}").fetchone()[0]
     con.execute(
         f"create or replace temp table __kept as select * from {table} "
         f"anti join __conflicting_keys using ({key}) "
         f"qualify row_number() over (partition by {key} order by _source_file, _source_row) = 1"
     )
-    conflicting = con.execute(
-        f"select count(*) from {table} semi join __conflicting_keys using ({key})"
-    ).fetchone()[0]
     con.execute(f"delete from {table}")
     con.execute(f"insert into {table} select * from __kept")
     after = con.execute(f"select count(*) from {table}").fetchone()[0]
