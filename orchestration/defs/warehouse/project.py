@@ -41,10 +41,10 @@ def parse_var_overrides(pairs: dict[str, str]) -> dict[str, Any]:
         )
     parsed: dict[str, Any] = {}
     for key, value in pairs.items():
-        # Decimals stay strings so they reach SQL exactly as typed (R11: never a float).
-        parsed[key] = value if key == "reward_rate" else yaml.safe_load(str(value))
+        parsed[key] = yaml.safe_load(value)
         if isinstance(parsed[key], float):
-            parsed[key] = str(value)
+            # Decimals stay strings so they reach SQL exactly as typed (R11: never a float).
+            parsed[key] = value
     return parsed
 
 
