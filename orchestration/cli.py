@@ -110,6 +110,7 @@ def export(warehouse: Path | None, out_file: Path) -> None:
     """Write marts.account_rewards to CSV or Parquet (opens the warehouse read-only)."""
     import duckdb
 
+    from .defs.landing.loader import lit
     from .settings import Settings
 
     if warehouse:
@@ -131,9 +132,8 @@ def export(warehouse: Path | None, out_file: Path) -> None:
         except duckdb.CatalogException as exc:
             raise UserError(f"{path} has no marts.account_rewards (run `rewards run`)") from exc
         out_file.parent.mkdir(parents=True, exist_ok=True)
-        target = str(out_file).replace("'", "''")
         con.execute(
             "copy (select * from marts.account_rewards order by account_id) "
-            f"to '{target}' {formats[suffix]}"
+            f"to {lit(str(out_file))} {formats[suffix]}"
         )
     click.echo(f"wrote {count:,} accounts to {out_file}")
