@@ -137,3 +137,19 @@ def export(warehouse: Path | None, out_file: Path) -> None:
             f"to {lit(str(out_file))} {formats[suffix]}"
         )
     click.echo(f"wrote {count:,} accounts to {out_file}")
+
+
+@main.command()
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).")
+def docs(warehouse: Path | None) -> None:
+    """Rebuild the Great Expectations Data Docs of a warehouse's checks and print the page."""
+    from .defs.quality.validation import build_data_docs
+    from .settings import Settings
+
+    if warehouse:
+        os.environ[WAREHOUSE_ENV] = str(warehouse.resolve())
+    quality_dir = Settings.from_env().quality_dir
+    if not (quality_dir / "gx").is_dir():
+        raise UserError(f"no quality results in {quality_dir} (run `rewards run` first)")
+    click.echo(f"data docs: {build_data_docs(quality_dir)}")

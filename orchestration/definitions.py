@@ -4,13 +4,17 @@ from dagster import Definitions, LoggerDefinition, define_asset_job, in_process_
 
 # Modules, not their `defs`: Dagster loads the one Definitions object found at module scope.
 from .defs.landing import definitions as landing
+from .defs.quality import definitions as quality
 from .defs.resources import resources_from_settings
 from .defs.warehouse import definitions as warehouse
 from .settings import Settings
 
 rewards_job = define_asset_job(
     "rewards",
-    description="Load the landing files and build every model: the whole reward warehouse.",
+    description=(
+        "Load the landing files and build every model, layer by layer, each guarded by its "
+        "quality checks: the whole reward warehouse."
+    ),
 )
 
 
@@ -22,6 +26,7 @@ def build_defs(
     return Definitions.merge(
         landing.defs,
         warehouse.defs,
+        quality.defs,
         Definitions(
             jobs=[rewards_job],
             resources=resources_from_settings(settings),

@@ -6,7 +6,7 @@ import logging
 import sys
 import time
 
-from dagster import InitLoggerContext, logger
+from dagster import AssetCheckSeverity, InitLoggerContext, logger
 
 _SHOWN = {"STEP_START", "STEP_FAILURE", "ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION",
           "RUN_FAILURE"}
@@ -22,17 +22,25 @@ def root_message(error) -> str:
     return lines[0] if lines else "unknown error"
 
 
+def check_failure(evaluation) -> str:
+    """`✗ blocking check failed: raw/orders:unique_key (3 rows)` or `! warning: …`."""
+    name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+    unexpected = evaluation.metadata.get("unexpected")
+    rows = f" ({unexpected.value:,} rows)" if unexpected is not None else ""
+    if evaluation.severity == AssetCheckSeverity.ERROR:
+        return f"✗ blocking check failed: {name}{rows}"
+    return f"! warning: {name}{rows}"
+
+
 class ProgressHandler(logging.Handler):
     def __init__(self, stream=None) -> None:
         super().__init__()
         self.stream = stream or sys.stdout
         self.started = time.monotonic()
-        self.failed_checks: list[str] = []
 
     def reset(self, stream) -> None:
         self.stream = stream
         self.started = time.monotonic()
-        self.failed_checks = []
 
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "dagster_event", None)
@@ -56,9 +64,7 @@ class ProgressHandler(logging.Handler):
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
-                self.failed_checks.append(name)
-                self._line(f"  ✗ check failed: {name}")
+                self._line(f"  {check_failure(evaluation)}")
         elif kind == "STEP_FAILURE":
             message = root_message(event.event_specific_data.error)
             self._line(f"✗ {event.step_key} failed: {message}")

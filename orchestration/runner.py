@@ -7,7 +7,10 @@ import os
 import sys
 from pathlib import Path
 
+from dagster import AssetCheckSeverity
+
 from .defs.landing.contract import DATASETS
+from .defs.quality.validation import data_docs_index
 from .settings import Settings
 from .summary import RunSummary, read_summary
 
@@ -36,11 +39,11 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSumma
     check_landing(settings.landing_dir)
 
     from .definitions import build_defs
-    from .progress import HANDLER, progress_logger, root_message
+    from .progress import HANDLER, check_failure, progress_logger, root_message
 
     job = build_defs(settings, loggers={"progress": progress_logger}).resolve_job_def("rewards")
     run_config = {
-        "ops": {"warehouse_models": {"config": {"vars": var_overrides}}},
+        "resources": {"rule_vars": {"config": {"overrides": var_overrides}}},
         "loggers": {"progress": {}},
     }
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +51,15 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSumma
     HANDLER.reset(open(os.devnull, "w") if quiet else sys.stdout)
     with open(dbt_log, "w") as log, contextlib.redirect_stdout(log):
         result = job.execute_in_process(run_config=run_config, raise_on_error=False)
+    evaluations = [e.event_specific_data for e in result.all_events
+                   if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    docs = data_docs_index(settings.quality_dir)
     if not result.success:
+        blocked = [check_failure(ev) for ev in evaluations
+                   if not ev.passed and ev.severity == AssetCheckSeverity.ERROR]
+        if blocked:
+            raise RunFailed("run stopped by quality checks; what depends on them was not built: "
+                            + "; ".join(blocked) + f" (Data Docs: {docs})")
         failures = [
             f"{e.step_key}: {root_message(e.event_specific_data.error)}"
             for e in result.all_events
@@ -56,4 +67,8 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSumma
         ]
         raise RunFailed("run failed: " + ("; ".join(failures) or "see " + str(dbt_log))
                         + f" (dbt log: {dbt_log})")
-    return read_summary(settings.warehouse)
+    summary = read_summary(settings.warehouse)
+    summary.checks_passed = sum(ev.passed for ev in evaluations)
+    summary.check_warnings = [check_failure(ev) for ev in evaluations if not ev.passed]
+    summary.data_docs = str(docs)
+    return summary

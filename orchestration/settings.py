@@ -18,6 +18,7 @@ WAREHOUSE_ENV = "REWARDS_WAREHOUSE"
 MEMORY_LIMIT_ENV = "REWARDS_DUCKDB_MEMORY_LIMIT"
 THREADS_ENV = "REWARDS_DUCKDB_THREADS"
 TEMP_DIR_ENV = "REWARDS_DUCKDB_TEMP_DIR"
+QUALITY_DIR_ENV = "REWARDS_QUALITY_DIR"
 
 DEFAULT_LANDING_DIR = REPO_ROOT / "data" / "landing"
 DEFAULT_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
@@ -30,6 +31,7 @@ class Settings:
     memory_limit: str
     threads: int
     temp_directory: Path
+    quality_dir: Path
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,6 +44,10 @@ class Settings:
             temp_directory=Path(
                 os.environ.get(TEMP_DIR_ENV) or warehouse.with_suffix(".tmp")
             ).resolve(),
+            # Great Expectations' results and Data Docs (`data_docs/index.html`) of this warehouse
+            quality_dir=Path(
+                os.environ.get(QUALITY_DIR_ENV) or warehouse.with_suffix(".gx")
+            ).resolve(),
         )
 
     def export_to_env(self) -> None:
@@ -51,3 +57,4 @@ class Settings:
         os.environ[MEMORY_LIMIT_ENV] = self.memory_limit
         os.environ[THREADS_ENV] = str(self.threads)
         os.environ[TEMP_DIR_ENV] = str(self.temp_directory)
+        os.environ[QUALITY_DIR_ENV] = str(self.quality_dir)

@@ -19,6 +19,9 @@ class RunSummary:
     reward_base: str
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     unbalanced_identities: list[str] = field(default_factory=list)
+    checks_passed: int = 0
+    check_warnings: list[str] = field(default_factory=list)
+    data_docs: str = ""
 
     def lines(self) -> list[str]:
         out = [
@@ -36,6 +39,12 @@ class RunSummary:
             out.append("RECONCILIATION DOES NOT CLOSE: " + "; ".join(self.unbalanced_identities))
         else:
             out.append("reconciliation      closes (R12)")
+        if self.checks_passed or self.check_warnings:
+            out.append(f"quality checks      {self.checks_passed:,} passed, "
+                       f"{len(self.check_warnings):,} warnings")
+            out += [f"  {warning}" for warning in self.check_warnings]
+        if self.data_docs:
+            out.append(f"data docs           {self.data_docs}")
         return out
 
 

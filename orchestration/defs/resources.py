@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from dagster import ConfigurableResource
+from pydantic import Field
 
 from ..settings import Settings
+from .warehouse.project import parse_var_overrides, rule_var_defaults
 
 
 class LandingResource(ConfigurableResource):
@@ -44,6 +47,32 @@ class WarehouseResource(ConfigurableResource):
             con.close()
 
 
+class RuleVarsResource(ConfigurableResource):
+    """The rule parameters of a run: dbt_project.yml's vars with this run's overrides.
+
+    One place for both the dbt builds and the quality checks, so a check judges the marts by the
+    very parameters they were built with. Set `overrides` in the launchpad's resources section,
+    e.g. {"reward_rate": "0.02"}; `rewards run --var` does the same.
+    """
+
+    overrides: dict[str, str] = Field(
+        default_factory=dict,
+        description="Rule parameters to override for this run; keys as in dbt_project.yml vars.",
+    )
+
+    def parsed_overrides(self) -> dict[str, Any]:
+        return parse_var_overrides(self.overrides)
+
+    def effective(self) -> dict[str, Any]:
+        return {**rule_var_defaults(), **self.parsed_overrides()}
+
+
+class QualityResource(ConfigurableResource):
+    """Where Great Expectations keeps validation results and writes the Data Docs site."""
+
+    path: str
+
+
 def resources_from_settings(settings: Settings) -> dict[str, ConfigurableResource]:
     return {
         "landing": LandingResource(path=str(settings.landing_dir)),
@@ -53,4 +82,6 @@ def resources_from_settings(settings: Settings) -> dict[str, ConfigurableResourc
             threads=settings.threads,
             temp_directory=str(settings.temp_directory),
         ),
+        "rule_vars": RuleVarsResource(),
+        "quality": QualityResource(path=str(settings.quality_dir)),
     }

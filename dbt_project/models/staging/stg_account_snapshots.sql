@@ -24,7 +24,11 @@ renamed as (
         is_shop_self_operated,
 
         ---------- dates
-        snapshot_date
+        snapshot_date,
+
+        ---------- lineage
+        _source_file as source_file,
+        _source_row as source_row
 
     from source
 

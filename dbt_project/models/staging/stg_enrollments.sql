@@ -20,7 +20,11 @@ renamed as (
         enrolled_at,
 
         ---------- Beijing days (R1)
-        {{ local_date('enrolled_at') }} as enrolled_day
+        {{ local_date('enrolled_at') }} as enrolled_day,
+
+        ---------- lineage
+        _source_file as source_file,
+        _source_row as source_row
 
     from source
 

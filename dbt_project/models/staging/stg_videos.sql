@@ -22,7 +22,11 @@ renamed as (
         deleted_at,
 
         ---------- Beijing days (R1)
-        {{ local_date('published_at') }} as published_day
+        {{ local_date('published_at') }} as published_day,
+
+        ---------- lineage
+        _source_file as source_file,
+        _source_row as source_row
 
     from source
 

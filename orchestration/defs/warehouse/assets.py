@@ -4,25 +4,16 @@
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Config, Failure
+from dagster import AssetExecutionContext, AssetKey, Failure
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
     dbt_assets,
 )
-from pydantic import Field
 
-from .project import UnknownVarError, dbt_project, ensure_manifest, parse_var_overrides, vars_json
-
-
-class RuleVarsConfig(Config):
-    """Per-run overrides of the rulebook parameters (dbt vars), e.g. {"reward_rate": "0.02"}."""
-
-    vars: dict[str, str] = Field(
-        default_factory=dict,
-        description="Rule parameters to override for this run; keys as in dbt_project.yml vars.",
-    )
+from ..resources import RuleVarsResource
+from .project import UnknownVarError, dbt_project, ensure_manifest, vars_json
 
 
 class RewardsTranslator(DagsterDbtTranslator):
@@ -48,21 +39,36 @@ translator = RewardsTranslator(
 )
 
 
-@dbt_assets(
-    manifest=ensure_manifest(),
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-)
-def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, config: RuleVarsConfig):
-    """`dbt build`: staging -> intermediate -> marts, with every dbt test as an asset check."""
-    try:
-        overrides = parse_var_overrides(config.vars)
-    except UnknownVarError as exc:
-        raise Failure(description=str(exc)) from exc
-    # dbt unit tests pin hand-computed answers for the default vars: they run in the test suite
-    # (tests/test_dbt_unit.py), not in production builds where vars may be overridden.
-    args = ["build", "--exclude-resource-type", "unit_test"]
-    if overrides:
-        args += ["--vars", vars_json(overrides)]
-    # Reuse the project target folder so dbt can parse partially (seconds saved per run).
-    yield from dbt.cli(args, context=context, target_path=dbt_project.target_path).stream()
+LAYERS = ("staging", "intermediate", "marts")
+
+
+def build_layer_models(layer: str):
+    """One `dbt build` per layer, so a blocking check on a layer's assets (Great Expectations,
+    orchestration/defs/quality) runs before the next layer and can stop it."""
+
+    @dbt_assets(
+        manifest=ensure_manifest(),
+        project=dbt_project,
+        dagster_dbt_translator=translator,
+        select=f"path:models/{layer}",
+        name=f"{layer}_models",
+    )
+    def _layer_models(context: AssetExecutionContext, dbt: DbtCliResource,
+                      rule_vars: RuleVarsResource):
+        try:
+            overrides = rule_vars.parsed_overrides()
+        except UnknownVarError as exc:
+            raise Failure(description=str(exc)) from exc
+        # dbt unit tests pin hand-computed answers for the default vars: they run in the test
+        # suite (tests/test_dbt_unit.py), not in production builds where vars may be overridden.
+        args = ["build", "--exclude-resource-type", "unit_test"]
+        if overrides:
+            args += ["--vars", vars_json(overrides)]
+        # Reuse the project target folder so dbt can parse partially (seconds saved per run).
+        yield from dbt.cli(args, context=context, target_path=dbt_project.target_path).stream()
+
+    _layer_models.__doc__ = f"`dbt build` of models/{layer} with its dbt tests as asset checks."
+    return _layer_models
+
+
+layer_models = [build_layer_models(layer) for layer in LAYERS]

@@ -1,0 +1,83 @@
+"""The data-quality suites, one module per stage: raw, staging, intermediate, marts.
+
+Each suite guards one warehouse table (one Dagster asset) and is a list of named checks. A check
+is one or more Great Expectations 1.x expectations, written as GX's own configuration (`type` +
+`kwargs`, exactly what a GX suite JSON holds), plus the decision a reviewer needs:
+
+- `blocking`: True when a failure would change a reward (a broken invariant, rows lost between
+  stages, a contract breach that got past the loader). It runs as a blocking Dagster asset check
+  with ERROR severity: the next stage is not built. False for row-level contract breaches the
+  loader already quarantined (R12): a WARN check that reports the counts and lets the run go on.
+- `rules`: the rulebook ids (R1..R12) the check defends; `why`: one sentence for the UI.
+
+Suites are functions of the rule parameters (the dbt vars of the run), so a check reads
+`reward_cap_points` from the same place the models do and never repeats a literal.
+`orchestration/defs/quality` turns them into Dagster asset checks and runs them with GX inside
+DuckDB. Nothing here imports Great Expectations: the code location loads fast, GX is imported
+only when a check runs. The catalogue with every check and its severity is docs/quality.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    blocking: bool
+    rules: tuple[str, ...]
+    why: str
+    expectations: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class Suite:
+    stage: str
+    schema: str
+    table: str
+    checks: tuple[Check, ...] = field(default=())
+    # The Dagster asset whose checks these are, when the table is not an asset of its own
+    # (a raw dataset's quarantine is written by the raw asset).
+    guards: tuple[str, str] | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    @property
+    def asset_key(self) -> tuple[str, str]:
+        return self.guards or (self.schema, self.table)
+
+
+def expect(type_: str, **kwargs: Any) -> dict[str, Any]:
+    """One GX expectation as configuration, e.g. expect("expect_column_values_to_be_unique",
+    column="video_id")."""
+    return {"type": type_, "kwargs": kwargs}
+
+
+def no_rows(query: str, description: str) -> dict[str, Any]:
+    """GX's UnexpectedRowsExpectation: `query` (SQL, `{batch}` is the guarded table) must
+    return no row; the rows it does return are the failures shown in the UI and Data Docs."""
+    return expect("unexpected_rows_expectation", unexpected_rows_query=query,
+                  description=description)
+
+
+def check(name: str, *, blocking: bool, rules: tuple[str, ...] | str, why: str,
+          expectations: list[dict[str, Any]]) -> Check:
+    rules = (rules,) if isinstance(rules, str) else rules
+    return Check(name, blocking, tuple(rules), why, tuple(expectations))
+
+
+def sql_string(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def all_suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
+    """Every suite of every stage, in pipeline order."""
+    from . import intermediate, marts, raw, staging
+
+    return [*raw.suites(rule_vars), *staging.suites(rule_vars),
+            *intermediate.suites(rule_vars), *marts.suites(rule_vars)]

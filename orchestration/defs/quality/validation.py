@@ -1,0 +1,198 @@
+"""Run one suite of `expectations/` with Great Expectations, inside DuckDB.
+
+The guarded table is a GX SQL query asset (`select * from <schema>.<table>`) on the warehouse,
+opened read-only through the buffered DuckDB dialect (duckdb_dialect.py). GX turns each
+expectation into aggregate SQL that DuckDB runs over the whole table; only counts and a few
+sample rows come back to Python. Nothing is pulled into pandas.
+
+Results are kept by a file-backed GX context in the quality folder (`<warehouse>.gx/` unless
+REWARDS_QUALITY_DIR says otherwise): each run's validation results, and the Data Docs site
+rebuilt from them at `<quality folder>/data_docs/index.html`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from expectations import Check, Suite
+
+from ..resources import WarehouseResource
+from . import duckdb_dialect
+
+DATASOURCE = "warehouse"
+DOCS_SITE = "local_site"
+SAMPLE_SIZE = 5
+
+
+@dataclass
+class CheckOutcome:
+    check: Check
+    passed: bool
+    unexpected: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def data_docs_index(quality_dir: Path) -> Path:
+    return quality_dir / "data_docs" / "index.html"
+
+
+def _context(quality_dir: Path):
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    quality_dir.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(quality_dir))
+    bars = context.variables.progress_bars
+    bars = bars if isinstance(bars, dict) or bars is None else vars(bars)
+    if not bars or bars.get("globally") or bars.get("metric_calculations"):
+        # Dagster's log shows progress; GX's bars would flood the terminal
+        context.variables.progress_bars = ProgressBarsConfig(globally=False,
+                                                             metric_calculations=False)
+        context.variables.save()
+    site = {
+        "class_name": "SiteBuilder",
+        "show_how_to_buttons": False,
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                          "base_directory": str(data_docs_index(quality_dir).parent)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    }
+    if context.list_data_docs_sites().get(DOCS_SITE) != site:
+        if DOCS_SITE in context.list_data_docs_sites():
+            context.update_data_docs_site(DOCS_SITE, site)
+        else:
+            context.add_data_docs_site(DOCS_SITE, site)
+    return context
+
+
+def build_data_docs(quality_dir: Path) -> Path:
+    """Rebuild the Data Docs site from every stored validation result; returns its index."""
+    _context(quality_dir).build_data_docs(site_names=[DOCS_SITE])
+    return data_docs_index(quality_dir)
+
+
+def _gx_suite(suite: Suite):
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    expectations = [
+        ExpectationConfiguration(
+            type=spec["type"], kwargs=spec["kwargs"],
+            meta={"check": c.name, "blocking": c.blocking, "rules": list(c.rules), "why": c.why},
+        ).to_domain_obj()
+        for c in suite.checks
+        for spec in c.expectations
+    ]
+    return gx.ExpectationSuite(name=suite.name, expectations=expectations,
+                               meta={"stage": suite.stage, "table": suite.name})
+
+
+def _engine_kwargs(warehouse: WarehouseResource) -> dict[str, Any]:
+    config: dict[str, Any] = {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}
+    if warehouse.temp_directory:
+        config["temp_directory"] = warehouse.temp_directory
+    return {"connect_args": {"read_only": True, "config": config}}
+
+
+def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path) -> list[CheckOutcome]:
+    """Validate the suite's table; one outcome per check, in the suite's order."""
+    import great_expectations as gx
+
+    duckdb_dialect.register()
+    context = _context(quality_dir)
+    datasource = context.data_sources.add_or_update_sql(
+        name=DATASOURCE,
+        connection_string=duckdb_dialect.url(warehouse.path),
+        create_temp_table=False,  # the warehouse is opened read-only
+        kwargs=_engine_kwargs(warehouse),
+    )
+    try:
+        if suite.name in datasource.get_asset_names():
+            datasource.delete_asset(suite.name)
+        asset = datasource.add_query_asset(name=suite.name, query=f"select * from {suite.name}")
+        batch = asset.add_batch_definition_whole_table("whole_table")
+        gx_suite = context.suites.add_or_update(_gx_suite(suite))
+        validation = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+        )
+        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+            name=suite.name,
+            validation_definitions=[validation],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs",
+                                                        site_names=[DOCS_SITE])],
+            result_format={"result_format": "SUMMARY",
+                           "partial_unexpected_count": SAMPLE_SIZE},
+        ))
+        result = checkpoint.run()
+    finally:
+        # Let go of the file: the next step may be a dbt process that needs to write it.
+        datasource.get_execution_engine().close()
+    (validation_result,) = result.run_results.values()
+    return _outcomes(suite, validation_result.results, data_docs_index(quality_dir))
+
+
+def _unexpected(er) -> int:
+    res = er.result or {}
+    if "unexpected_count" in res:
+        return int(res["unexpected_count"] or 0)
+    if er.expectation_config.type == "unexpected_rows_expectation":
+        return int(res.get("observed_value") or 0)
+    return 0 if er.success else 1
+
+
+def _samples(er) -> str:
+    res = er.result or {}
+    if er.exception_info and er.exception_info.get("raised_exception"):
+        return "error: " + str(er.exception_info.get("exception_message", ""))[:300]
+    rows = (res.get("details") or {}).get("unexpected_rows")
+    if rows:
+        return "; ".join(str(_plain(r)) for r in list(rows)[:SAMPLE_SIZE])
+    values = res.get("partial_unexpected_list")
+    if values:
+        return ", ".join(str(v) for v in values[:SAMPLE_SIZE])
+    if "observed_value" in res and not er.success:
+        return f"observed {res['observed_value']}"
+    return ""
+
+
+def _plain(row: Any) -> Any:
+    return {k: str(v) for k, v in row.items()} if isinstance(row, dict) else row
+
+
+def _describe(er) -> str:
+    config = er.expectation_config
+    kwargs = {k: v for k, v in config.kwargs.items()
+              if k not in ("batch_id", "unexpected_rows_query", "description") and v is not None}
+    label = config.kwargs.get("description") or ", ".join(f"{k}={v}" for k, v in kwargs.items())
+    return f"{config.type}({label})"
+
+
+def _outcomes(suite: Suite, results, docs: Path) -> list[CheckOutcome]:
+    by_check: dict[str, list] = {c.name: [] for c in suite.checks}
+    for er in results:
+        by_check[er.expectation_config.meta["check"]].append(er)
+    outcomes = []
+    for c in suite.checks:
+        ers = by_check[c.name]
+        # an expectation GX could not evaluate is a failure, never a silent pass
+        passed = bool(ers) and all(er.success for er in ers)
+        rows = "\n".join(
+            f"| {_describe(er)} | {'pass' if er.success else 'FAIL'} | {_unexpected(er):,} "
+            f"| {_samples(er).replace('|', '/')} |"
+            for er in ers
+        )
+        unexpected = sum(_unexpected(er) for er in ers if not er.success)
+        outcomes.append(CheckOutcome(c, passed, unexpected, {
+            "suite": suite.name,
+            "severity": "blocking (ERROR)" if c.blocking else "warn",
+            "rules": ", ".join(c.rules),
+            "why": c.why,
+            "unexpected": unexpected,
+            "expectations": "| expectation | result | unexpected | samples |\n|---|---|---|---|\n"
+                            + rows,
+            "data_docs": str(docs),
+        }))
+    return outcomes
