@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -11,25 +13,54 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from orchestration.settings import LANDING_ENV, TEMP_DIR_ENV, WAREHOUSE_ENV  # noqa: E402
+from orchestration.settings import (  # noqa: E402
+    LANDING_ENV,
+    QUALITY_DIR_ENV,
+    TEMP_DIR_ENV,
+    WAREHOUSE_ENV,
+)
 
 
-def run_pipeline_on(landing: Path, warehouse: Path, var_overrides: dict | None = None):
-    """Materialize the whole asset graph in-process on `landing` into `warehouse`."""
-    from orchestration.runner import run_pipeline
-
-    saved = {k: os.environ.get(k) for k in (LANDING_ENV, WAREHOUSE_ENV, TEMP_DIR_ENV)}
+@contextlib.contextmanager
+def pipeline_env(landing: Path, warehouse: Path) -> Iterator[None]:
+    """Point the settings at `landing` and `warehouse` (their own temp and quality folders)."""
+    keys = (LANDING_ENV, WAREHOUSE_ENV, TEMP_DIR_ENV, QUALITY_DIR_ENV)
+    saved = {k: os.environ.get(k) for k in keys}
     os.environ[LANDING_ENV] = str(landing)
     os.environ[WAREHOUSE_ENV] = str(warehouse)
     os.environ.pop(TEMP_DIR_ENV, None)
+    os.environ.pop(QUALITY_DIR_ENV, None)
     try:
-        return run_pipeline(var_overrides or {}, quiet=True)
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def run_pipeline_on(landing: Path, warehouse: Path, var_overrides: dict | None = None):
+    """Materialize the whole asset graph in-process on `landing` into `warehouse`."""
+    from orchestration.runner import run_pipeline
+
+    with pipeline_env(landing, warehouse):
+        return run_pipeline(var_overrides or {}, quiet=True)
+
+
+def execute_selection(landing: Path, warehouse: Path, selection=None):
+    """Run part of the asset graph (a Dagster AssetSelection; all by default) with the code
+    location's own Definitions; returns Dagster's result so tests can read the run's events."""
+    from dagster import AssetSelection, Definitions, define_asset_job
+
+    from orchestration.definitions import build_defs
+    from orchestration.settings import Settings
+
+    with pipeline_env(landing, warehouse):
+        job = define_asset_job("under_test", selection=selection or AssetSelection.all())
+        defs = Definitions.merge(build_defs(Settings.from_env()), Definitions(jobs=[job]))
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # dbt's log
+            return defs.resolve_job_def("under_test").execute_in_process(raise_on_error=False)
 
 
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -1,5 +1,6 @@
-"""`rewards generate --dirty` data through the whole pipeline: rewards from the clean rows, every
-injected defect counted under its reason (R12), and the reconciliation closing."""
+"""`rewards generate --dirty` data through `rewards run`: rewards from the clean rows, every
+injected defect counted under its reason (R12) in the printed summary and in its quality
+warning, nothing blocking, and the reconciliation closing."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import query, run_pipeline_on
+from conftest import pipeline_env, query
+
+from orchestration.defs.landing.contract import all_reasons
 
 REWARDS = str(Path(sys.executable).parent / "rewards")
 
@@ -26,11 +29,30 @@ def test_dirty_generated_landing_end_to_end(tmp_path):
     assert expected and all(n > 0 for n in expected.values())
 
     warehouse = tmp_path / "w.duckdb"
-    summary = run_pipeline_on(landing, warehouse)
+    with pipeline_env(landing, warehouse):
+        run = subprocess.run([REWARDS, "run"], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    summary = lines[lines.index(next(x for x in lines if x.startswith("accounts enrolled"))):]
 
-    assert summary.quarantined_by_reason == expected
-    assert summary.unbalanced_identities == []
-    assert summary.accounts > 0 and 0 < summary.eligible < summary.accounts
+    # the summary's quarantine section, reason by reason
+    for reason, n in expected.items():
+        assert f"  {reason:<28}{n:>8,}" in summary, reason
+    assert f"quarantined rows    {sum(expected.values()):>14,}" in summary
+    assert "reconciliation      closes (R12)" in summary
+    # each contract reason also failed its warn check with the same count, and nothing else did
+    warned: dict[str, int] = {}
+    for line in (x.strip() for x in summary if x.strip().startswith(("!", "✗"))):
+        assert line.startswith("! warning: raw/"), line
+        name, rows = line.removeprefix("! warning: ").split(" (")
+        reason = name.split(":quarantined_")[1]
+        warned[reason] = warned.get(reason, 0) + int(rows.split()[0].replace(",", ""))
+    assert warned == {r: n for r, n in expected.items() if r in set(all_reasons())}
+    assert any(x.startswith("data docs") and x.endswith("w.gx/data_docs/index.html")
+               for x in summary)
+    eligible, accounts = query(warehouse, "select count(*) filter (where is_eligible), count(*) "
+                                          "from marts.account_rewards")[0]
+    assert accounts > 0 and 0 < eligible < accounts
     # no quarantined order id reaches the reward path
     leaked = query(warehouse, """
         select count(*) from intermediate.int_short_video_orders o
