@@ -7,16 +7,22 @@ the ROLLBACK SQLAlchemy issues on release discards the pending result: every met
 an empty list (`IndexError: list index out of range`), and GX reported every expectation as
 failed. That is the "broken SQL datasource over duckdb-engine" seen in the first probe.
 
-The fix is the standard SQLAlchemy hook for drivers without independent cursors: fetch the rows
-inside the execution context (`post_exec`) into a fully buffered result. GX only asks DuckDB for
-aggregates and small samples, so the buffer is always a handful of rows; the scans themselves
-stay inside DuckDB. Registered as `duckdb+buffered://`.
-
-It also never pools connections: GX creates engines it does not dispose of, and a pooled DuckDB
-connection would keep the warehouse file locked against the dbt process of the next step.
+The fix, registered as `duckdb+buffered://`:
+- rows are fetched inside the execution context (`post_exec`), SQLAlchemy's hook for drivers
+  without independent cursors, so the result survives the release of the connection;
+- at most BUFFERED_ROWS rows are fetched. GX asks DuckDB for aggregates, LIMITed samples and
+  up to 200 unexpected rows (`fetchmany`); anything that would pull more into Python, a whole
+  table, fails loudly instead (`ResultTooLarge`) -- it is never truncated silently;
+- connections are not pooled: GX creates engines it does not dispose of, and a pooled DuckDB
+  connection would keep the warehouse file locked against the next dbt step;
+- `connect_args={"search_path": "raw"}` sets DuckDB's search path on every connection, so GX
+  table assets can name a table without its schema (GX drops the schema when it reflects
+  columns on this dialect).
 """
 
 from __future__ import annotations
+
+import collections
 
 from duckdb_engine import Dialect as DuckDBDialect
 from sqlalchemy.dialects import registry
@@ -25,14 +31,42 @@ from sqlalchemy.pool import NullPool
 
 DIALECT_NAME = "duckdb.buffered"
 URL_SCHEME = "duckdb+buffered"
+BUFFERED_ROWS = 10_000
+
+
+class ResultTooLarge(RuntimeError):
+    pass
+
+
+class _CappedBufferStrategy(FullyBufferedCursorFetchStrategy):
+    """The first BUFFERED_ROWS rows; fetching all of a longer result raises."""
+
+    def __init__(self, dbapi_cursor, description, rows: list, truncated: bool) -> None:
+        super().__init__(dbapi_cursor, description, rows)
+        self._truncated = truncated
+
+    def fetchall(self, result, dbapi_cursor):
+        if self._truncated:
+            raise ResultTooLarge(
+                f"a query returned more than {BUFFERED_ROWS:,} rows; the quality checks "
+                "aggregate inside DuckDB and never pull a table into Python"
+            )
+        return super().fetchall(result, dbapi_cursor)
+
+    def fetchmany(self, result, dbapi_cursor, size=None):
+        if size is None or (self._truncated and size > len(self._rowbuffer)):
+            return self.fetchall(result, dbapi_cursor)
+        return super().fetchmany(result, dbapi_cursor, size)
 
 
 class BufferedExecutionContext(DuckDBDialect.execution_ctx_cls):  # type: ignore[name-defined]
     def post_exec(self) -> None:
         super().post_exec()
         if self.cursor.description is not None:
-            self.cursor_fetch_strategy = FullyBufferedCursorFetchStrategy(
-                self.cursor, self.cursor.description, self.cursor.fetchall()
+            rows = self.cursor.fetchmany(BUFFERED_ROWS + 1)
+            self.cursor_fetch_strategy = _CappedBufferStrategy(
+                self.cursor, self.cursor.description, collections.deque(rows[:BUFFERED_ROWS]),
+                truncated=len(rows) > BUFFERED_ROWS,
             )
 
 
@@ -43,6 +77,14 @@ class BufferedDuckDBDialect(DuckDBDialect):
     @classmethod
     def get_pool_class(cls, url):
         return NullPool  # each connection closes the file when GX is done with it
+
+    def connect(self, *cargs, **cparams):
+        search_path = cparams.pop("search_path", None)
+        connection = super().connect(*cargs, **cparams)
+        if search_path:
+            quoted = "'" + str(search_path).replace("'", "''") + "'"
+            connection.execute(f"set search_path = {quoted}")
+        return connection
 
 
 def register() -> None:

@@ -1,7 +1,8 @@
 """Run one suite of `expectations/` with Great Expectations, inside DuckDB.
 
-The guarded table is a GX SQL query asset (`select * from <schema>.<table>`) on the warehouse,
-opened read-only through the buffered DuckDB dialect (duckdb_dialect.py). GX turns each
+The guarded table is a GX SQL table asset of a datasource per schema (`warehouse_<schema>`, its
+DuckDB search path set to that schema) on the warehouse, opened read-only through the buffered
+DuckDB dialect (duckdb_dialect.py). GX turns each
 expectation into aggregate SQL that DuckDB runs over the whole table; only counts and a few
 sample rows come back to Python. Nothing is pulled into pandas.
 
@@ -90,11 +91,11 @@ def _gx_suite(suite: Suite):
                                meta={"stage": suite.stage, "table": suite.name})
 
 
-def _engine_kwargs(warehouse: WarehouseResource) -> dict[str, Any]:
+def _engine_kwargs(warehouse: WarehouseResource, schema: str) -> dict[str, Any]:
     config: dict[str, Any] = {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}
     if warehouse.temp_directory:
         config["temp_directory"] = warehouse.temp_directory
-    return {"connect_args": {"read_only": True, "config": config}}
+    return {"connect_args": {"read_only": True, "config": config, "search_path": schema}}
 
 
 def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path) -> list[CheckOutcome]:
@@ -104,15 +105,17 @@ def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path) -> 
     duckdb_dialect.register()
     context = _context(quality_dir)
     datasource = context.data_sources.add_or_update_sql(
-        name=DATASOURCE,
+        name=f"{DATASOURCE}_{suite.schema}",
         connection_string=duckdb_dialect.url(warehouse.path),
         create_temp_table=False,  # the warehouse is opened read-only
-        kwargs=_engine_kwargs(warehouse),
+        kwargs=_engine_kwargs(warehouse, suite.schema),
     )
     try:
-        if suite.name in datasource.get_asset_names():
-            datasource.delete_asset(suite.name)
-        asset = datasource.add_query_asset(name=suite.name, query=f"select * from {suite.name}")
+        if suite.table in datasource.get_asset_names():
+            datasource.delete_asset(suite.table)
+        # a table asset, not a query asset: GX reflects a query asset's columns by running the
+        # whole query, i.e. reading the whole table
+        asset = datasource.add_table_asset(name=suite.table, table_name=suite.table)
         batch = asset.add_batch_definition_whole_table("whole_table")
         gx_suite = context.suites.add_or_update(_gx_suite(suite))
         validation = context.validation_definitions.add_or_update(
