@@ -71,10 +71,6 @@ def check(name: str, *, blocking: bool, rules: tuple[str, ...] | str, why: str,
     return Check(name, blocking, tuple(rules), why, tuple(expectations))
 
 
-def sql_string(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
 def all_suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
     """Every suite of every stage, in pipeline order."""
     from . import intermediate, marts, raw, staging

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import Suite, check, expect, no_rows, sql_string
+from orchestration.defs.landing.loader import lit
+
+from . import Suite, check, expect, no_rows
 
 STAGE = "marts"
 
@@ -20,7 +22,7 @@ MONEY_COLUMNS = ("baseline_period_gmv", "baseline_gmv", "window_gmv", "over_quot
 
 def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
     cap = int(rule_vars["reward_cap_points"])
-    rate = f"cast({sql_string(rule_vars['reward_rate'])} as decimal(18, 6))"
+    rate = f"cast({lit(str(rule_vars['reward_rate']))} as decimal(18, 6))"
     uncapped = f"cast(floor(reward_base * {rate}) as bigint)"
     return [
         Suite(STAGE, "marts", "account_rewards", (

@@ -27,8 +27,9 @@ from orchestration.defs.landing.contract import (
     TIMESTAMP,
     Dataset,
 )
+from orchestration.defs.landing.loader import lit
 
-from . import Check, Suite, check, expect, no_rows, sql_string
+from . import Check, Suite, check, expect, no_rows
 
 STAGE = "raw"
 
@@ -86,8 +87,8 @@ def _contract_checks(dataset: Dataset) -> list[Check]:
     name = dataset.name
     names = [c.name for c in dataset.columns]
     expected = ", ".join(
-        f"({sql_string(c.name)}, "
-        f"{sql_string(_SCHEMA_TYPE_NAME.get(STORAGE_TYPE[c.kind], STORAGE_TYPE[c.kind]))})"
+        f"({lit(c.name)}, "
+        f"{lit(_SCHEMA_TYPE_NAME.get(STORAGE_TYPE[c.kind], STORAGE_TYPE[c.kind]))})"
         for c in dataset.columns
     )
     checks = [
@@ -99,7 +100,7 @@ def _contract_checks(dataset: Dataset) -> list[Check]:
                          exact_match=False),
                   no_rows(
                       f"select column_name, expected_type, actual_type from ("
-                      f"select unnest([{', '.join(sql_string(n) for n in names)}]) "
+                      f"select unnest([{', '.join(lit(n) for n in names)}]) "
                       f"as column_name, "
                       f"unnest([{', '.join(f'typeof({n})' for n in names)}]) as actual_type "
                       f"from (select * from {{batch}} limit 1)) as actual "
@@ -139,7 +140,7 @@ def _contract_checks(dataset: Dataset) -> list[Check]:
             f"select log.rows_loaded, (select count(*) from {{batch}}) as rows_in_table, "
             f"log.rows_quarantined, "
             f"(select count(*) from raw.{name}_quarantine) as rows_in_quarantine "
-            f"from raw.load_log as log where log.dataset = {sql_string(name)} "
+            f"from raw.load_log as log where log.dataset = {lit(name)} "
             f"and (log.rows_loaded <> (select count(*) from {{batch}}) "
             f"or log.rows_quarantined <> (select count(*) from raw.{name}_quarantine))",
             "the load log's counts match the tables")]))
@@ -154,7 +155,7 @@ def _quarantine_suite(dataset: Dataset) -> Suite:
                   f"count is what the feed must fix; rewards use the remaining rows.",
               expectations=[no_rows(
                   f"select reason, detail, source_file, source_row "
-                  f"from {{batch}} where reason = {sql_string(reason)}",
+                  f"from {{batch}} where reason = {lit(reason)}",
                   f"no row quarantined as {reason}")])
         for reason in _applicable_reasons(dataset)
     ]

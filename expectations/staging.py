@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import Check, Suite, check, no_rows, sql_string
+from orchestration.defs.landing.loader import lit
+
+from . import Check, Suite, check, no_rows
 
 STAGE = "staging"
 
@@ -40,7 +42,7 @@ def _lineage_checks(dataset: str) -> list[Check]:
 def beijing_day_check(name: str, pairs: list[tuple[str, str]], timezone: str) -> Check:
     """`day` columns equal the calendar day of their timestamp in the rulebook's zone (R1)."""
     condition = " or ".join(
-        f"{day} is distinct from cast(timezone({sql_string(timezone)}, {ts}) as date)"
+        f"{day} is distinct from cast(timezone({lit(timezone)}, {ts}) as date)"
         for day, ts in pairs
     )
     columns = ", ".join(c for pair in pairs for c in pair)

@@ -29,6 +29,8 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.engine.cursor import FullyBufferedCursorFetchStrategy
 from sqlalchemy.pool import NullPool
 
+from ..landing.loader import lit
+
 DIALECT_NAME = "duckdb.buffered"
 URL_SCHEME = "duckdb+buffered"
 BUFFERED_ROWS = 10_000
@@ -82,8 +84,7 @@ class BufferedDuckDBDialect(DuckDBDialect):
         search_path = cparams.pop("search_path", None)
         connection = super().connect(*cargs, **cparams)
         if search_path:
-            quoted = "'" + str(search_path).replace("'", "''") + "'"
-            connection.execute(f"set search_path = {quoted}")
+            connection.execute(f"set search_path = {lit(str(search_path))}")
         return connection
 
 

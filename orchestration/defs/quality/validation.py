@@ -110,29 +110,25 @@ def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path) -> 
         create_temp_table=False,  # the warehouse is opened read-only
         kwargs=_engine_kwargs(warehouse, suite.schema),
     )
-    try:
-        if suite.table in datasource.get_asset_names():
-            datasource.delete_asset(suite.table)
-        # a table asset, not a query asset: GX reflects a query asset's columns by running the
-        # whole query, i.e. reading the whole table
-        asset = datasource.add_table_asset(name=suite.table, table_name=suite.table)
-        batch = asset.add_batch_definition_whole_table("whole_table")
-        gx_suite = context.suites.add_or_update(_gx_suite(suite))
-        validation = context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
-        )
-        checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-            name=suite.name,
-            validation_definitions=[validation],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs",
-                                                        site_names=[DOCS_SITE])],
-            result_format={"result_format": "SUMMARY",
-                           "partial_unexpected_count": SAMPLE_SIZE},
-        ))
-        result = checkpoint.run()
-    finally:
-        # Let go of the file: the next step may be a dbt process that needs to write it.
-        datasource.get_execution_engine().close()
+    if suite.table in datasource.get_asset_names():
+        datasource.delete_asset(suite.table)
+    # a table asset, not a query asset: GX reflects a query asset's columns by running the
+    # whole query, i.e. reading the whole table
+    asset = datasource.add_table_asset(name=suite.table, table_name=suite.table)
+    batch = asset.add_batch_definition_whole_table("whole_table")
+    gx_suite = context.suites.add_or_update(_gx_suite(suite))
+    validation = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+    )
+    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
+        name=suite.name,
+        validation_definitions=[validation],
+        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs",
+                                                    site_names=[DOCS_SITE])],
+        result_format={"result_format": "SUMMARY",
+                       "partial_unexpected_count": SAMPLE_SIZE},
+    ))
+    result = checkpoint.run()
     (validation_result,) = result.run_results.values()
     return _outcomes(suite, validation_result.results, data_docs_index(quality_dir))
 
