@@ -63,6 +63,19 @@ def execute_selection(landing: Path, warehouse: Path, selection=None):
             return defs.resolve_job_def("under_test").execute_in_process(raise_on_error=False)
 
 
+def quarantine_warnings(lines) -> dict[str, int]:
+    """Rows per contract reason from the summary's check-failure lines
+    (`! warning: raw/orders:quarantined_<reason> (N rows)`), asserting each is such a warning:
+    nothing blocking, nothing else failing."""
+    warned: dict[str, int] = {}
+    for line in lines:
+        assert line.startswith("! warning: raw/"), line
+        name, rows = line.removeprefix("! warning: ").split(" (")
+        reason = name.split(":quarantined_")[1]
+        warned[reason] = warned.get(reason, 0) + int(rows.split()[0].replace(",", ""))
+    return warned
+
+
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import pipeline_env, query
+from conftest import pipeline_env, quarantine_warnings, query
 
 from orchestration.defs.landing.contract import all_reasons
 
@@ -41,12 +41,8 @@ def test_dirty_generated_landing_end_to_end(tmp_path):
     assert f"quarantined rows    {sum(expected.values()):>14,}" in summary
     assert "reconciliation      closes (R12)" in summary
     # each contract reason also failed its warn check with the same count, and nothing else did
-    warned: dict[str, int] = {}
-    for line in (x.strip() for x in summary if x.strip().startswith(("!", "✗"))):
-        assert line.startswith("! warning: raw/"), line
-        name, rows = line.removeprefix("! warning: ").split(" (")
-        reason = name.split(":quarantined_")[1]
-        warned[reason] = warned.get(reason, 0) + int(rows.split()[0].replace(",", ""))
+    warned = quarantine_warnings(x.strip() for x in summary
+                                 if x.strip().startswith(("!", "✗")))
     assert warned == {r: n for r, n in expected.items() if r in set(all_reasons())}
     assert any(x.startswith("data docs") and x.endswith("w.gx/data_docs/index.html")
                for x in summary)

@@ -12,7 +12,7 @@ import shutil
 
 import duckdb
 import pytest
-from conftest import execute_selection, query
+from conftest import execute_selection, quarantine_warnings, query
 from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, AssetSelection
 from landing_builder import Landing
 
@@ -181,12 +181,7 @@ def test_rulebook_quarantine_warns_per_reason_and_never_blocks(rulebook_run):
     """Each contract reason seeded in the rulebook landing fails exactly its WARN check with the
     hand-counted number of rows; the run completes (rewards are asserted in test_rulebook)."""
     summary = rulebook_run["summary"]
-    warned: dict[str, int] = {}
-    for line in summary.check_warnings:
-        assert line.startswith("! warning: raw/"), line  # nothing blocking, nothing else warns
-        name, rows = line.removeprefix("! warning: ").split(" (")
-        reason = name.split(":quarantined_")[1]
-        warned[reason] = warned.get(reason, 0) + int(rows.split()[0].replace(",", ""))
+    warned = quarantine_warnings(summary.check_warnings)
     raw_reasons = set(all_reasons())
     assert warned == {r: n for r, n in rulebook_run["quarantine"].items() if r in raw_reasons}
     assert summary.checks_passed > 0
