@@ -10,7 +10,7 @@ from pathlib import Path
 from dagster import AssetCheckSeverity
 
 from .defs.landing.contract import DATASETS
-from .defs.quality.validation import data_docs_index
+from .defs.quality.validation import data_docs_index, preload
 from .settings import Settings
 from .summary import RunSummary, read_summary
 
@@ -49,6 +49,7 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSumma
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     dbt_log = settings.warehouse.with_suffix(".dbt.log")
     HANDLER.reset(open(os.devnull, "w") if quiet else sys.stdout)
+    preload()
     with open(dbt_log, "w") as log, contextlib.redirect_stdout(log):
         result = job.execute_in_process(run_config=run_config, raise_on_error=False)
     evaluations = [e.event_specific_data for e in result.all_events

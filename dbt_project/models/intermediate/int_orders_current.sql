@@ -1,14 +1,47 @@
 {#- R2: an order's state is its row with the greatest updated_at. Identical rows are one row;
     different rows sharing the greatest updated_at are a conflict: the order is flagged (its
     state columns left null, never guessed) and its versions are listed by
-    int_order_version_conflicts for the quarantine (R12). -#}
+    int_order_version_conflicts for the quarantine (R12).
+    Incremental (D16): a run recomputes only the orders with a version in a file loaded since
+    the table was last built (`loaded_through`), and replaces their rows (delete+insert). -#}
+{{ config(
+    materialized=order_model_materialization(),
+    unique_key='order_id',
+    incremental_strategy='delete+insert',
+) }}
 {%- set state_columns = ['account_id', 'channel', 'video_id', 'created_at', 'amount',
     'refunded_amount', 'status', 'settled_at'] -%}
 with
 
+order_files as (
+
+    select * from {{ source('raw', 'load_files') }}
+    where dataset = 'orders'
+
+),
+
+{% if is_incremental() %}
+new_order_files as (
+
+    select file from order_files
+    where load_id > (select coalesce(max(loaded_through), 0) from {{ this }})
+
+),
+
+changed_orders as (
+
+    select distinct order_id from {{ ref('stg_orders') }}
+    where source_file in (select file from new_order_files)
+
+),
+{% endif %}
+
 orders as (
 
     select * from {{ ref('stg_orders') }}
+    {% if is_incremental() %}
+    where order_id in (select order_id from changed_orders)
+    {% endif %}
 
 ),
 
@@ -66,7 +99,10 @@ final as (
         -- Beijing days (R1), computed once per order rather than once per version
         case when not is_version_conflict then {{ local_date('created_at') }} end as created_day,
         case when not is_version_conflict then {{ local_date('settled_at') }} end as settled_day,
-        is_version_conflict
+        is_version_conflict,
+        -- what an incremental run needs to know about how this row was built
+        '{{ var("timezone") }}' as day_timezone,
+        (select max(load_id) from order_files) as loaded_through
     from collapsed
 
 )

@@ -18,6 +18,7 @@ def _metadata(result: LoadResult) -> dict:
     )
     more = f"\n\n… and {len(result.files) - 30} more files" if len(result.files) > 30 else ""
     return {
+        "load_mode": result.mode,
         "files": len(result.files),
         "rows_read": result.rows_read,
         "row_count": result.rows_loaded,
@@ -57,10 +58,14 @@ def build_landing_asset(dataset: Dataset) -> AssetsDefinition:
                 result = load_dataset(con, dataset, folder, progress)
         except LandingError as exc:
             raise Failure(description=str(exc)) from exc
-        context.log.info(
-            f"{dataset.name}: {result.rows_loaded:,} rows loaded, "
-            f"{result.rows_quarantined:,} quarantined from {len(result.files)} files"
-        )
+        if result.load_id is None:
+            context.log.info(f"{dataset.name}: no new or changed files, nothing loaded")
+        else:
+            context.log.info(
+                f"{dataset.name}: {result.mode} load of {len(result.files)} file(s), "
+                f"{result.rows_read:,} rows read; the table holds {result.rows_loaded:,} rows, "
+                f"{result.rows_quarantined:,} quarantined"
+            )
         return MaterializeResult(metadata=_metadata(result))
 
     return _load

@@ -50,7 +50,10 @@ class LandingError(Exception):
 @dataclass
 class LoadResult:
     dataset: str
+    # the files read by this load: all of them ("full"), or only the new ones ("append")
     files: list[FileStats] = field(default_factory=list)
+    mode: str = "full"
+    load_id: int | None = None  # None: nothing new, the tables were left as they were
     rows_loaded: int = 0
     rows_quarantined: int = 0
     exact_duplicates_collapsed: int = 0
@@ -279,11 +282,13 @@ def _file_stats(con: duckdb.DuckDBPyConnection, dataset: Dataset, files: list[Pa
                 ) -> list[FileStats]:
     """Rows loaded and quarantined per file, as first loaded (before key enforcement)."""
     table = f"{RAW_SCHEMA}.{dataset.name}"
-    loaded = dict(con.execute(f"select _source_file, count(*) from {table} group by 1")
-                  .fetchall())
+    names = ", ".join(lit(str(p)) for p in files) or "null"
+    loaded = dict(con.execute(f"select _source_file, count(*) from {table} "
+                              f"where _source_file in ({names}) group by 1").fetchall())
     stats = {str(p): FileStats(file=str(p), rows_loaded=loaded.get(str(p), 0)) for p in files}
     for file, reason, n in con.execute(
-        f"select source_file, reason, count(*) from {table}_quarantine group by 1, 2"
+        f"select source_file, reason, count(*) from {table}_quarantine "
+        f"where source_file in ({names}) group by 1, 2"
     ).fetchall():
         stats[file].by_reason[reason] = n
         stats[file].rows_quarantined += n
@@ -331,21 +336,47 @@ def load_dataset(
     folder: Path,
     progress: Callable[[int, int, Path], None] | None = None,
 ) -> LoadResult:
-    """Replace `raw.<dataset>` and its quarantine with the contents of `folder`, atomically."""
+    """Bring `raw.<dataset>` and its quarantine up to date with `folder`, atomically.
+
+    A dataset without a unique key whose previously loaded files are all still there, unchanged
+    (same size and modification time), only gets its new files appended: the daily run reads
+    one day of orders, not the whole change log (docs/decisions.md, D16). Anything else -- a
+    file changed or removed, a keyed dataset, a first load -- reloads the dataset from scratch.
+    """
     files = list_landing_files(folder)
+    fingerprints = {str(p): _fingerprint(p) for p in files}
     result = LoadResult(dataset=dataset.name)
     con.execute("set TimeZone = 'UTC'")
     con.execute("begin transaction")
     try:
-        _create_tables(con, dataset)
+        _create_bookkeeping(con)
+        previous = _loaded_files(con, dataset)
+        append = bool(previous) and not dataset.unique_key and all(
+            fingerprints.get(file) == fingerprint for file, fingerprint in previous.items())
+        to_load = [p for p in files if str(p) not in previous] if append else files
+        if append and not to_load:
+            con.execute("rollback")
+            result.mode = "append"
+            _read_totals(con, dataset, result)
+            return result
+        result.mode = "append" if append else "full"
+        result.load_id = con.execute(f"select nextval('{RAW_SCHEMA}.load_seq')").fetchone()[0]
+        if not append:
+            _create_tables(con, dataset)
+            con.execute(f"delete from {RAW_SCHEMA}.load_files where dataset = ?", [dataset.name])
         done = 0
-        for paths, types in _batches(con, files, dataset):
+        for paths, types in _batches(con, to_load, dataset):
             _load_batch(con, dataset, paths, types)
             done += len(paths)
             if progress:
-                progress(done, len(files), paths[-1])
-        result.files = _file_stats(con, dataset, files)
+                progress(done, len(to_load), paths[-1])
+        result.files = _file_stats(con, dataset, to_load)
         result.exact_duplicates_collapsed = _enforce_unique_key(con, dataset)
+        con.executemany(
+            f"insert into {RAW_SCHEMA}.load_files values (?, ?, ?, ?, ?, ?, ?)",
+            [[dataset.name, f.file, *fingerprints[f.file], result.load_id, f.rows_read,
+              f.rows_quarantined] for f in result.files],
+        )
         _record_load(con, dataset, result)
         con.execute("commit")
     except BaseException:
@@ -354,9 +385,44 @@ def load_dataset(
     return result
 
 
+def _fingerprint(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _create_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
+    """`raw.load_files`: every file in the raw tables, with the load that read it (the order
+    models' incremental builds read only the files of loads they have not seen yet)."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    con.execute(f"create sequence if not exists {RAW_SCHEMA}.load_seq start 1")
+    has_log = con.execute("select count(*) from duckdb_tables() where schema_name = ? and "
+                          "table_name = 'load_log'", [RAW_SCHEMA]).fetchone()[0]
+    if has_log and not _has_load_log(con):  # a warehouse from before incremental loads
+        con.execute(f"drop table {RAW_SCHEMA}.load_log")
+    con.execute(
+        f"create table if not exists {RAW_SCHEMA}.load_files (dataset varchar not null, "
+        "file varchar not null, size_bytes bigint not null, mtime_ns bigint not null, "
+        "load_id bigint not null, rows_read bigint not null, rows_quarantined bigint not null, "
+        "primary key (dataset, file))"
+    )
+
+
+def _loaded_files(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, tuple[int, int]]:
+    """File -> fingerprint of what `raw.<dataset>` holds now; empty when it must be (re)built."""
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [RAW_SCHEMA, dataset.name]).fetchone()[0]
+    if not exists:
+        return {}
+    rows = con.execute(f"select file, size_bytes, mtime_ns from {RAW_SCHEMA}.load_files "
+                       "where dataset = ?", [dataset.name]).fetchall()
+    return {file: (size, mtime) for file, size, mtime in rows}
+
+
 def _record_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, result: LoadResult) -> None:
-    """Totals after key enforcement, kept per dataset in `raw.load_log` for audit (R12):
-    rows read = rows loaded + rows quarantined + exact duplicates collapsed."""
+    """Totals of the tables after this load and key enforcement, kept per dataset in
+    `raw.load_log` for audit (R12): rows read = rows loaded + rows quarantined + exact
+    duplicates collapsed, over every file the tables hold."""
     table = f"{RAW_SCHEMA}.{dataset.name}"
     result.rows_loaded = con.execute(f"select count(*) from {table}").fetchone()[0]
     result.by_reason = dict(
@@ -364,14 +430,42 @@ def _record_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, result: LoadR
         .fetchall()
     )
     result.rows_quarantined = sum(result.by_reason.values())
+    files, rows_read = con.execute(
+        f"select count(*), sum(rows_read) from {RAW_SCHEMA}.load_files where dataset = ?",
+        [dataset.name]).fetchone()
+    previous = con.execute(
+        "select exact_duplicates_collapsed, last_full_load_id from "
+        f"{RAW_SCHEMA}.load_log where dataset = ?", [dataset.name]).fetchone() if _has_load_log(
+        con) else None
+    duplicates = result.exact_duplicates_collapsed
+    last_full = result.load_id
+    if result.mode == "append" and previous:
+        duplicates += previous[0]
+        last_full = previous[1]
     con.execute(
         f"create table if not exists {RAW_SCHEMA}.load_log (dataset varchar primary key, "
         "files bigint, rows_read bigint, rows_loaded bigint, rows_quarantined bigint, "
-        "exact_duplicates_collapsed bigint, loaded_at timestamptz)"
+        "exact_duplicates_collapsed bigint, loaded_at timestamptz, load_id bigint, "
+        "mode varchar, last_full_load_id bigint)"
     )
     con.execute(
-        f"insert or replace into {RAW_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?, now())",
-        [dataset.name, len(result.files), result.rows_read, result.rows_loaded,
-         result.rows_quarantined, result.exact_duplicates_collapsed],
+        f"insert or replace into {RAW_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?, now(), ?, ?, ?)",
+        [dataset.name, files, rows_read, result.rows_loaded, result.rows_quarantined, duplicates,
+         result.load_id, result.mode, last_full],
     )
 
+
+def _read_totals(con: duckdb.DuckDBPyConnection, dataset: Dataset, result: LoadResult) -> None:
+    """The tables' totals as the last load left them (a load that found nothing new)."""
+    result.rows_loaded = con.execute(
+        f"select count(*) from {RAW_SCHEMA}.{dataset.name}").fetchone()[0]
+    result.by_reason = dict(con.execute(
+        f"select reason, count(*) from {RAW_SCHEMA}.{dataset.name}_quarantine group by 1 order by 1"
+    ).fetchall())
+    result.rows_quarantined = sum(result.by_reason.values())
+
+
+def _has_load_log(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute(
+        "select count(*) from duckdb_columns() where schema_name = ? and table_name = 'load_log' "
+        "and column_name = 'last_full_load_id'", [RAW_SCHEMA]).fetchone()[0])

@@ -13,6 +13,7 @@ rebuilt from them at `<quality folder>/data_docs/index.html`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,29 @@ def data_docs_index(quality_dir: Path) -> Path:
     return quality_dir / "data_docs" / "index.html"
 
 
+def preload() -> threading.Thread:
+    """Import Great Expectations (~8 s of Python) in a background thread, so the import overlaps
+    the raw loads (which run inside DuckDB, outside the GIL) instead of delaying the first check."""
+
+    def _import() -> None:
+        import great_expectations  # noqa: F401
+
+    thread = threading.Thread(target=_import, name="preload-great-expectations", daemon=True)
+    thread.start()
+    return thread
+
+
+_CONTEXTS: dict[Path, Any] = {}
+
+
 def _context(quality_dir: Path):
+    """The file-backed GX context of `quality_dir`, opened once per process."""
+    if quality_dir not in _CONTEXTS:
+        _CONTEXTS[quality_dir] = _open_context(quality_dir)
+    return _CONTEXTS[quality_dir]
+
+
+def _open_context(quality_dir: Path):
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

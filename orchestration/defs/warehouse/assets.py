@@ -2,6 +2,7 @@
 
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, Failure
@@ -12,7 +13,8 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ..resources import RuleVarsResource
+from ..resources import RuleVarsResource, WarehouseResource
+from .incremental import full_refresh_reason
 from .project import UnknownVarError, dbt_project, ensure_manifest, vars_json
 
 
@@ -54,7 +56,7 @@ def build_layer_models(layer: str):
         name=f"{layer}_models",
     )
     def _layer_models(context: AssetExecutionContext, dbt: DbtCliResource,
-                      rule_vars: RuleVarsResource):
+                      rule_vars: RuleVarsResource, warehouse: WarehouseResource):
         try:
             overrides = rule_vars.parsed_overrides()
         except UnknownVarError as exc:
@@ -64,6 +66,11 @@ def build_layer_models(layer: str):
         args = ["build", "--exclude-resource-type", "unit_test"]
         if overrides:
             args += ["--vars", vars_json(overrides)]
+        if layer == "intermediate":
+            reason = full_refresh_reason(Path(warehouse.path), rule_vars.effective()["timezone"])
+            if reason:
+                context.log.info(f"full refresh of the incremental order models: {reason}")
+                args.append("--full-refresh")
         # Reuse the project target folder so dbt can parse partially (seconds saved per run).
         yield from dbt.cli(args, context=context, target_path=dbt_project.target_path).stream()
 

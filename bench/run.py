@@ -1,0 +1,288 @@
+"""Benchmark harness: the pipeline against two baselines on the same landing files.
+
+    python bench/run.py full [--sizes 1m,10m,100m] [--only pipeline,sql,pandas]
+    python bench/run.py incremental [--size 10m] [--day 2025-12-31]
+
+`full`: for each size, generates the landing once (`rewards generate --orders N --seed 7`, kept
+in --work for the next time), then runs, each under `/usr/bin/time -v`:
+  * pipeline  `rewards run` end to end on a fresh warehouse (Dagster, loader, quality gates, dbt);
+  * sql       bench/baseline_sql.py, one hand-written DuckDB query of the rules;
+  * pandas    bench/baseline_pandas.py, a straightforward pandas script;
+and reports wall time, peak RSS, the ratio to the SQL baseline and whether each produced the
+same rewards as the pipeline (all eight output columns, every account). A run whose process tree
+goes over --mem-cap-gb of RSS is killed and reported as such (so pandas at 100M fails cleanly
+instead of taking the machine down).
+
+`incremental`: lands the order files before --day, runs the pipeline, lands that day's file
+and runs again (the daily, incremental run), then runs a full rebuild of the same files on a
+fresh warehouse; reports both times and whether `marts.account_rewards` is byte-identical
+(the tables exported to CSV in primary-key order and compared by SHA-256).
+
+Results go to stdout as markdown and are appended to <work>/results.jsonl; the recorded ones
+are in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+BIN = Path(sys.executable).parent
+SIZES = {"1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
+OUTPUT_COLUMNS = ("account_id, is_eligible, baseline_period_gmv, baseline_gmv, window_gmv, "
+                  "over_quota_gmv, reward_base, reward_points")
+
+
+@dataclass
+class Measure:
+    size: str
+    what: str
+    wall_s: float
+    peak_rss_gb: float
+    exit_code: int
+    note: str = ""
+    same_result: bool | None = None
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.processor())
+    mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo")
+                  if line.startswith("MemTotal"))
+    return (f"{os.cpu_count()} vCPU ({cpu}), {mem_kb / 1024**2:.1f} GiB RAM, "
+            f"Python {platform.python_version()}, DuckDB {duckdb.__version__}")
+
+
+def _tree_rss_bytes(pid: int) -> int:
+    """RSS of a process and all its descendants, from /proc."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next((int(line.split()[1]) * 1024 for line in f
+                               if line.startswith("VmRSS")), 0)
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def timed(size: str, what: str, cmd: list[str], log: Path, mem_cap_gb: float,
+          env: dict | None = None) -> Measure:
+    """Run `cmd` under /usr/bin/time -v; kill its process group above `mem_cap_gb` of RSS."""
+    print(f"[{size}] {what}: {' '.join(cmd)}", file=sys.stderr, flush=True)
+    with open(log, "w") as out:
+        proc = subprocess.Popen(["/usr/bin/time", "-v", *cmd], stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})}, start_new_session=True)
+        killed = threading.Event()
+
+        def watch() -> None:
+            while proc.poll() is None:
+                if _tree_rss_bytes(proc.pid) > mem_cap_gb * 1024**3:
+                    killed.set()
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    return
+                time.sleep(0.25)
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        started = time.monotonic()
+        code = proc.wait()
+        wall = time.monotonic() - started
+        watcher.join()
+    text = log.read_text(errors="replace")
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
+    elapsed = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)", text)
+    if elapsed:
+        parts = [float(x) for x in elapsed.group(1).split(":")]
+        wall = sum(x * 60**i for i, x in enumerate(reversed(parts)))
+    peak = int(rss.group(1)) / 1024**2 if rss else _tree_rss_bytes(proc.pid) / 1024**3
+    note = f"killed above the {mem_cap_gb:g} GB RSS cap" if killed.is_set() else (
+        "" if code == 0 else f"failed, see {log}")
+    m = Measure(size, what, round(wall, 1), round(peak, 2), code, note)
+    print(f"[{size}] {what}: {m.wall_s:.1f}s, {m.peak_rss_gb:.2f} GB {note}", file=sys.stderr,
+          flush=True)
+    return m
+
+
+def require_success(m: Measure, log: Path) -> None:
+    if m.exit_code:
+        sys.exit(f"{m.what} failed ({m.note}); see {log}")
+
+
+def landing_for(work: Path, size: str, mem_cap_gb: float) -> Path:
+    landing = work / f"landing{size}"
+    manifest = landing / "_manifest.json"
+    if manifest.exists() and json.loads(manifest.read_text()).get("n_orders") == SIZES[size]:
+        return landing
+    m = timed(size, "generate", [str(BIN / "rewards"), "generate", "--out", str(landing),
+                                 "--orders", str(SIZES[size]), "--seed", "7"],
+              work / f"generate{size}.log", mem_cap_gb)
+    record(work, m)
+    if m.exit_code:
+        sys.exit(f"generate failed: {work / f'generate{size}.log'}")
+    return landing
+
+
+def fresh_warehouse(path: Path) -> None:
+    for p in (path, path.with_suffix(".duckdb.wal"), path.with_suffix(".gx"),
+              path.with_suffix(".tmp"), path.with_suffix(".dbt.log")):
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+
+
+def export_rewards(warehouse: Path, out: Path, columns: str = OUTPUT_COLUMNS) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(f"copy (select {columns} from marts.account_rewards order by account_id) "
+                    f"to '{out}' (header, delimiter ',')")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def record(work: Path, m: Measure) -> None:
+    with open(work / "results.jsonl", "a") as f:
+        f.write(json.dumps({**asdict(m), "at": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+
+
+def run_full(args: argparse.Namespace) -> None:
+    work: Path = args.work
+    only = set(args.only.split(","))
+    print(f"machine: {machine()}", file=sys.stderr)
+    table = []
+    for size in args.sizes.split(","):
+        landing = landing_for(work, size, args.mem_cap_gb)
+        outputs: dict[str, Path] = {}
+        measures: dict[str, Measure] = {}
+        if "pipeline" in only:
+            warehouse = work / f"w{size}.duckdb"
+            fresh_warehouse(warehouse)
+            m = timed(size, "pipeline", [str(BIN / "rewards"), "run", "--landing", str(landing),
+                                         "--warehouse", str(warehouse)],
+                      work / f"pipeline{size}.log", args.mem_cap_gb)
+            if m.exit_code == 0:
+                outputs["pipeline"] = work / f"pipeline{size}.csv"
+                export_rewards(warehouse, outputs["pipeline"])
+            measures["pipeline"] = m
+        for name in ("sql", "pandas"):
+            if name in only:
+                out = work / f"{name}{size}.csv"
+                out.unlink(missing_ok=True)
+                m = timed(size, name, [sys.executable, str(BENCH / f"baseline_{name}.py"),
+                                       str(landing), str(out)],
+                          work / f"{name}{size}.log", args.mem_cap_gb)
+                if m.exit_code == 0:
+                    outputs[name] = out
+                measures[name] = m
+        reference = outputs.get("pipeline") or outputs.get("sql")
+        for name, m in measures.items():
+            if name in outputs and reference:
+                m.same_result = sha256(outputs[name]) == sha256(reference)
+            record(work, m)
+            table.append(m)
+    sql = {m.size: m.wall_s for m in table if m.what == "sql" and m.exit_code == 0}
+    print("\n| orders | run | wall | peak RSS | × SQL baseline | same rewards | note |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for m in table:
+        ratio = f"{m.wall_s / sql[m.size]:.2f}×" if m.size in sql and not m.exit_code else "–"
+        same = {True: "yes", False: "**no**", None: "–"}[m.same_result]
+        print(f"| {m.size} | {m.what} | {m.wall_s:.1f} s | {m.peak_rss_gb:.2f} GB | {ratio} "
+              f"| {same} | {m.note} |")
+
+
+def run_incremental(args: argparse.Namespace) -> None:
+    """Day-by-day landing: the run after one more day against a full rebuild of the same files."""
+    work: Path = args.work
+    size, day = args.size, args.day
+    source = landing_for(work, size, args.mem_cap_gb)
+    daily = work / f"landing{size}_daily"
+    if daily.exists():
+        shutil.rmtree(daily)
+    # Everything but the orders is small and reloaded whole: link it. Orders: the files up to
+    # the day before, then that day's file.
+    for folder in source.iterdir():
+        if folder.is_dir() and folder.name != "orders":
+            shutil.copytree(folder, daily / folder.name, copy_function=os.link)
+    (daily / "orders").mkdir(parents=True)
+    files = sorted((source / "orders").glob("orders_*.parquet"))
+    before = [f for f in files if f.stem.removeprefix("orders_") < day]
+    todays = [f for f in files if f.stem.removeprefix("orders_") == day]
+    if not todays:
+        sys.exit(f"no orders file for {day} in {source / 'orders'}")
+    for f in before:
+        os.link(f, daily / "orders" / f.name)
+    rewards = [str(BIN / "rewards"), "run", "--landing", str(daily)]
+    incremental_wh = work / f"w{size}_daily.duckdb"
+    fresh_warehouse(incremental_wh)
+    first = timed(size, f"pipeline up to the day before {day}",
+                  [*rewards, "--warehouse", str(incremental_wh)],
+                  work / f"daily{size}_before.log", args.mem_cap_gb)
+    record(work, first)
+    require_success(first, work / f"daily{size}_before.log")
+    for f in todays:
+        os.link(f, daily / "orders" / f.name)
+    inc = timed(size, f"incremental run after landing {todays[0].name}",
+                [*rewards, "--warehouse", str(incremental_wh)],
+                work / f"daily{size}_incremental.log", args.mem_cap_gb)
+    require_success(inc, work / f"daily{size}_incremental.log")
+    full_wh = work / f"w{size}_full.duckdb"
+    fresh_warehouse(full_wh)
+    full = timed(size, "full rebuild of the same files", [*rewards, "--warehouse", str(full_wh)],
+                 work / f"daily{size}_full.log", args.mem_cap_gb)
+    require_success(full, work / f"daily{size}_full.log")
+    exported = {}
+    for name, wh in (("incremental", incremental_wh), ("full", full_wh)):
+        exported[name] = work / f"daily{size}_{name}_account_rewards.csv"
+        export_rewards(wh, exported[name], "*")
+    inc.same_result = full.same_result = sha256(exported["incremental"]) == sha256(exported["full"])
+    record(work, inc)
+    record(work, full)
+    print(f"\n| orders | day landed | incremental run | full rebuild | ratio | account_rewards "
+          f"byte-identical |\n| --- | --- | --- | --- | --- | --- |\n"
+          f"| {size} | {todays[0].name} | {inc.wall_s:.1f} s, {inc.peak_rss_gb:.2f} GB "
+          f"| {full.wall_s:.1f} s, {full.peak_rss_gb:.2f} GB | {inc.wall_s / full.wall_s:.1%} "
+          f"| {'yes' if inc.same_result else '**no**'} (sha256 {sha256(exported['full'])[:16]}) |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench"),
+                        help="where landings, warehouses, logs and results go")
+    parser.add_argument("--mem-cap-gb", type=float, default=20.0,
+                        help="kill a run whose process tree RSS exceeds this")
+    sub = parser.add_subparsers(dest="mode", required=True)
+    full = sub.add_parser("full", help="pipeline vs SQL vs pandas baselines")
+    full.add_argument("--sizes", default="1m,10m,100m")
+    full.add_argument("--only", default="pipeline,sql,pandas")
+    inc = sub.add_parser("incremental", help="one more day of files vs a full rebuild")
+    inc.add_argument("--size", default="10m", choices=SIZES)
+    inc.add_argument("--day", default="2025-12-31", help="Beijing day of the orders file to land")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    {"full": run_full, "incremental": run_incremental}[args.mode](args)
+
+
+if __name__ == "__main__":
+    main()
