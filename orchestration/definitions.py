@@ -19,7 +19,8 @@ rewards_job = define_asset_job(
 
 
 def build_defs(
-    settings: Settings, loggers: dict[str, LoggerDefinition] | None = None
+    settings: Settings, loggers: dict[str, LoggerDefinition] | None = None,
+    data_docs: str = "each_check",
 ) -> Definitions:
     """The whole code location for one configuration; `rewards run` builds it the same way."""
     settings.export_to_env()  # the dbt subprocess reads the same warehouse path (profiles.yml)
@@ -29,7 +30,7 @@ def build_defs(
         quality.defs,
         Definitions(
             jobs=[rewards_job],
-            resources=resources_from_settings(settings),
+            resources=resources_from_settings(settings, data_docs),
             loggers=loggers,
             # One process at a time: an embedded DuckDB file takes a single writer, so the raw
             # loads and dbt must not run in parallel processes (the UI's default executor).

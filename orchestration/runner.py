@@ -10,7 +10,7 @@ from pathlib import Path
 from dagster import AssetCheckSeverity
 
 from .defs.landing.contract import DATASETS
-from .defs.quality.validation import data_docs_index, preload
+from .defs.quality.validation import build_pending_data_docs, preload
 from .settings import Settings
 from .summary import RunSummary, read_summary
 
@@ -41,7 +41,9 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSumma
     from .definitions import build_defs
     from .progress import HANDLER, check_failure, progress_logger, root_message
 
-    job = build_defs(settings, loggers={"progress": progress_logger}).resolve_job_def("rewards")
+    # Data Docs pages are rendered once, after the run, instead of after every check step
+    job = build_defs(settings, loggers={"progress": progress_logger},
+                     data_docs="end_of_run").resolve_job_def("rewards")
     run_config = {
         "resources": {"rule_vars": {"config": {"overrides": var_overrides}}},
         "loggers": {"progress": {}},
@@ -51,10 +53,12 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSumma
     HANDLER.reset(open(os.devnull, "w") if quiet else sys.stdout)
     preload()
     with open(dbt_log, "w") as log, contextlib.redirect_stdout(log):
-        result = job.execute_in_process(run_config=run_config, raise_on_error=False)
+        try:
+            result = job.execute_in_process(run_config=run_config, raise_on_error=False)
+        finally:
+            docs = build_pending_data_docs(settings.quality_dir)
     evaluations = [e.event_specific_data for e in result.all_events
                    if e.event_type_value == "ASSET_CHECK_EVALUATION"]
-    docs = data_docs_index(settings.quality_dir)
     if not result.success:
         blocked = [check_failure(ev) for ev in evaluations
                    if not ev.passed and ev.severity == AssetCheckSeverity.ERROR]

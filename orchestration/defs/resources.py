@@ -11,7 +11,7 @@ import duckdb
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from ..settings import Settings
+from ..settings import DEFAULT_MEMORY_LIMIT, Settings
 from .warehouse.project import parse_var_overrides, rule_var_defaults
 
 
@@ -28,7 +28,7 @@ class WarehouseResource(ConfigurableResource):
     """The embedded DuckDB warehouse file and how much of the machine DuckDB may use."""
 
     path: str
-    memory_limit: str = "8GB"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int = 2
     temp_directory: str = ""
 
@@ -71,9 +71,13 @@ class QualityResource(ConfigurableResource):
     """Where Great Expectations keeps validation results and writes the Data Docs site."""
 
     path: str
+    # "each_check": every check step renders its Data Docs page (runs from the UI);
+    # "end_of_run": the caller renders them once after the run (`rewards run`, runner.py)
+    data_docs: str = "each_check"
 
 
-def resources_from_settings(settings: Settings) -> dict[str, ConfigurableResource]:
+def resources_from_settings(settings: Settings, data_docs: str = "each_check"
+                            ) -> dict[str, ConfigurableResource]:
     return {
         "landing": LandingResource(path=str(settings.landing_dir)),
         "warehouse": WarehouseResource(
@@ -83,5 +87,5 @@ def resources_from_settings(settings: Settings) -> dict[str, ConfigurableResourc
             temp_directory=str(settings.temp_directory),
         ),
         "rule_vars": RuleVarsResource(),
-        "quality": QualityResource(path=str(settings.quality_dir)),
+        "quality": QualityResource(path=str(settings.quality_dir), data_docs=data_docs),
     }
