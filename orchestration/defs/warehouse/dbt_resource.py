@@ -20,6 +20,7 @@ import os
 import queue
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster_dbt.core.resource as dagster_dbt_resource
@@ -122,8 +123,12 @@ class InProcessDbt:
         from dbt.cli.main import dbtRunner
         from dbt_common.events.functions import msg_to_dict
 
+        # dagster-dbt's paths are relative to the project directory, its subprocess's cwd
+        project_dir = Path(env["DBT_PROJECT_DIR"])
+        paths = {name: str(project_dir / env[name]) for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH")
+                 if name in env}
         try:
-            with _environment({**env, "DBT_QUIET": "true"}):
+            with _environment({**env, **paths, "DBT_QUIET": "true"}):
                 manifest = _parsed_manifest(dbt_args)
                 result = dbtRunner(
                     manifest=manifest, callbacks=[lambda msg: self._emit(msg_to_dict(msg))]
