@@ -15,7 +15,20 @@
 
 {#- floor(amount × rate) as whole points, exact (R11). -#}
 {% macro floor_points(amount, rate) -%}
+    {{ return(adapter.dispatch('floor_points', 'short_video_rewards')(amount, rate)) }}
+{%- endmacro %}
+
+{% macro default__floor_points(amount, rate) -%}
     cast(floor(cast({{ amount }} as decimal(38, 2)) * {{ rate }}) as bigint)
+{%- endmacro %}
+
+{#- Spark types a product of decimal(p1,s1) and decimal(p2,s2) as decimal(p1+p2+1, s1+s2) and,
+    past 38 digits, rounds its scale down to 6 (unless spark.sql.decimalOperations.
+    allowPrecisionLoss=false): decimal(38,2) × decimal(18,6) would be rounded to 6 places, and a
+    product just below a whole point could round up to it. A decimal(19,2) amount (every money
+    column is decimal(18,2)) makes the product decimal(38,8): exact. -#}
+{% macro spark__floor_points(amount, rate) -%}
+    cast(floor(cast({{ amount }} as decimal(19, 2)) * {{ rate }}) as bigint)
 {%- endmacro %}
 
 {#- Integer division of non-negative integers. -#}

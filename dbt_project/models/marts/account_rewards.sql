@@ -73,11 +73,11 @@ pointed as (
 final as (
 
     select
-        cast(account_id as varchar) as account_id,
-        cast(account_type as varchar) as account_type,
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        cast(account_type as {{ dbt.type_string() }}) as account_type,
         enrolled_at,
         is_eligible,
-        cast(ineligible_reason as varchar) as ineligible_reason,
+        cast(ineligible_reason as {{ dbt.type_string() }}) as ineligible_reason,
         is_new_entrant,
         cast(baseline_period_gmv as decimal(18, 2)) as baseline_period_gmv,
         baseline_gmv,

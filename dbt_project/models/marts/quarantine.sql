@@ -15,7 +15,7 @@ contract_violations as (
         detail,
         source_file,
         source_row,
-        cast(record as varchar) as record
+        cast(record as {{ dbt.type_string() }}) as record
     from {{ source('raw', dataset ~ '_quarantine') }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -29,9 +29,9 @@ version_conflicts as (
         'R2' as rule_id,
         'order_version_conflict' as reason,
         'order_id' as detail,
-        cast(null as varchar) as source_file,
+        cast(null as {{ dbt.type_string() }}) as source_file,
         cast(null as bigint) as source_row,
-        cast({{ record_json(order_columns) }} as varchar) as record
+        cast({{ record_json(order_columns) }} as {{ dbt.type_string() }}) as record
     from {{ ref('int_order_version_conflicts') }}
 
 ),
@@ -43,9 +43,9 @@ attribution_mismatches as (
         'R4' as rule_id,
         quarantine_reason as reason,
         'video_id' as detail,
-        cast(null as varchar) as source_file,
+        cast(null as {{ dbt.type_string() }}) as source_file,
         cast(null as bigint) as source_row,
-        cast({{ record_json(order_columns) }} as varchar) as record
+        cast({{ record_json(order_columns) }} as {{ dbt.type_string() }}) as record
     from {{ ref('int_short_video_orders') }}
     where treatment = 'quarantined'
 
