@@ -1,0 +1,219 @@
+"""Build the same dbt models on Apache Spark (docs/spark.md).
+
+The loader writes the `raw` schema into DuckDB. `export_raw_to_parquet` copies every table of it
+to Parquet under `$REWARDS_SPARK_DIR/raw/<table>/`, with the types Spark must see: instants as
+UTC-adjusted Parquet timestamps (Spark TIMESTAMP), money as DECIMAL(18,2) (never a float), the
+quarantine's JSON `record` as text. `build_on_spark` then runs `dbt build --target spark` in this
+process: dbt-spark's `session` method starts a local PySpark here, the project's on-run-start
+hook (macro `register_raw_tables`) registers the Parquet folders as the tables of database
+`raw`, and the models, their data tests and the reconciliation test run on Spark. The Spark
+session stays up after the build so `read_table` can read the result; `stop_spark` ends it.
+
+Everything Spark keeps (the Derby metastore, the table warehouse, scratch, dbt's target folder
+and log) is under `$REWARDS_SPARK_DIR` (default `data/spark`), never in the working directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .defs.landing.loader import RAW_SCHEMA, lit, q
+from .settings import DBT_PROJECT_DIR, REPO_ROOT, WAREHOUSE_ENV, Settings
+
+SPARK_DIR_ENV = "REWARDS_SPARK_DIR"
+DEFAULT_SPARK_DIR = REPO_ROOT / "data" / "spark"
+
+
+class SparkBuildFailed(Exception):
+    """`dbt build --target spark` did not succeed; the message names the failing nodes."""
+
+
+def spark_dir_from_env() -> Path:
+    return Path(os.environ.get(SPARK_DIR_ENV) or DEFAULT_SPARK_DIR).resolve()
+
+
+def _export_expression(column: str, duckdb_type: str) -> str:
+    """How one raw column is written to Parquet so that Spark reads the type the models expect.
+
+    Only the types the raw schema uses are accepted: anything else (a DOUBLE, a naive TIMESTAMP
+    that Spark would read as TIMESTAMP_NTZ, a HUGEINT) is refused rather than silently changed.
+    """
+    kind = duckdb_type.upper()
+    if kind == "JSON":  # Spark cannot read Parquet's JSON annotation: plain text
+        return f"cast({q(column)} as varchar) as {q(column)}"
+    if kind in {"VARCHAR", "BIGINT", "BOOLEAN", "DATE", "TIMESTAMP WITH TIME ZONE"} or (
+        kind.startswith("DECIMAL(")
+    ):
+        # TIMESTAMPTZ -> Parquet TIMESTAMP(isAdjustedToUTC=true, MICROS) -> Spark TIMESTAMP;
+        # DECIMAL(18,2) -> Parquet DECIMAL(18,2) -> Spark decimal(18,2)
+        return q(column)
+    raise ValueError(f"raw column {column} has type {duckdb_type}, which the Spark export "
+                     "does not map (orchestration/spark_target.py)")
+
+
+def export_raw_to_parquet(warehouse: Path, spark_dir: Path) -> dict[str, int]:
+    """Write every table of the warehouse's `raw` schema to `<spark_dir>/raw/<table>/` (one
+    Parquet file each, replacing the previous export as a whole); returns rows per table."""
+    out = spark_dir / "raw"
+    staging = spark_dir / "raw.export"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    rows: dict[str, int] = {}
+    con = duckdb.connect(str(warehouse), read_only=True)
+    with contextlib.closing(con):
+        con.execute("set TimeZone = 'UTC'")
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? "
+            "order by table_name", [RAW_SCHEMA]).fetchall()]
+        if not tables:
+            raise ValueError(f"{warehouse} has no {RAW_SCHEMA} tables (run `rewards run` first)")
+        for table in tables:
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [RAW_SCHEMA, table]).fetchall()
+            select = ", ".join(_export_expression(name, kind) for name, kind in columns)
+            (staging / table).mkdir()
+            target = staging / table / "part-0.parquet"
+            con.execute(f"copy (select {select} from {RAW_SCHEMA}.{q(table)}) "
+                        f"to {lit(str(target))} (format parquet)")
+            rows[table] = con.execute(f"select count(*) from {RAW_SCHEMA}.{q(table)}").fetchone()[0]
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    return rows
+
+
+# Spark's console: real warnings only, not the per-statement notes dbt-spark's session method
+# causes ("Using an existing Spark session"), Hive's start-up chatter or the Derby metastore's
+# first-use messages. profiles.yml points the JVM at this file in the Spark folder.
+LOG4J2_PROPERTIES = """\
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+logger.session.name = org.apache.spark.sql.SparkSession
+logger.session.level = error
+logger.sparkconf.name = org.apache.spark.SparkConf
+logger.sparkconf.level = error
+logger.native.name = org.apache.hadoop.util.NativeCodeLoader
+logger.native.level = error
+logger.hiveconf.name = org.apache.hadoop.hive.conf.HiveConf
+logger.hiveconf.level = error
+logger.objectstore.name = org.apache.hadoop.hive.metastore.ObjectStore
+logger.objectstore.level = error
+logger.utils.name = org.apache.spark.util.Utils
+logger.utils.level = error
+"""
+
+
+@contextlib.contextmanager
+def _spark_env(spark_dir: Path) -> Iterator[None]:
+    """The environment profiles.yml's `spark` target reads, for the duration of a dbt call."""
+    saved = {k: os.environ.get(k) for k in (SPARK_DIR_ENV, "SPARK_LOCAL_IP")}
+    os.environ[SPARK_DIR_ENV] = str(spark_dir)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # a local Spark: loopback only
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_dbt_on_spark(args: Sequence[str], spark_dir: Path) -> Any:
+    """Run one dbt command against the `spark` target in this process; return dbt's result.
+
+    dbt's own target folder and log go to `<spark_dir>/dbt`, away from the DuckDB project's
+    `dbt_project/target` (whose manifest the Dagster code location reads)."""
+    from dbt.cli.main import dbtRunner
+
+    for sub in ("tmp", "scratch", "dbt"):
+        (spark_dir / sub).mkdir(parents=True, exist_ok=True)
+    (spark_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
+    with _spark_env(spark_dir):
+        result = dbtRunner().invoke([
+            *args, "--target", "spark",
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(spark_dir / "dbt" / "target"),
+            "--log-path", str(spark_dir / "dbt" / "logs"),
+        ])
+    if result.exception is not None:
+        raise SparkBuildFailed(f"dbt {args[0]} on Spark failed: {result.exception}")
+    if not result.success:
+        failures = [
+            f"{r.node.unique_id}: {r.status} {(r.message or '').splitlines()[0][:300]}"
+            for r in getattr(result.result, "results", [])
+            if str(r.status) in ("error", "fail", "runtime error")
+        ]
+        raise SparkBuildFailed(f"dbt {args[0]} on Spark failed: " + ("; ".join(failures)
+                               or f"see {spark_dir / 'dbt' / 'logs' / 'dbt.log'}"))
+    return result
+
+
+def build_on_spark(
+    warehouse: Path | None = None,
+    spark_dir: Path | None = None,
+    var_overrides: dict[str, Any] | None = None,
+    unit_tests: bool = False,
+) -> dict[str, int]:
+    """Export the warehouse's raw schema to Parquet, then `dbt build --target spark` every model
+    with its data tests (and, with `unit_tests`, dbt's unit tests, which pin the default vars:
+    docs/decisions.md D15). Returns the exported rows per raw table; raises SparkBuildFailed."""
+    warehouse = (warehouse or Settings.from_env().warehouse).resolve()
+    spark_dir = (spark_dir or spark_dir_from_env()).resolve()
+    if not warehouse.exists():
+        raise FileNotFoundError(f"warehouse not found: {warehouse} (run `rewards run` first; "
+                                f"or set {WAREHOUSE_ENV})")
+    exported = export_raw_to_parquet(warehouse, spark_dir)
+    args = ["build"]
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    if var_overrides:
+        from .defs.warehouse.project import parse_var_overrides
+
+        parse_var_overrides({k: str(v) for k, v in var_overrides.items()})
+        args += ["--vars", json.dumps(var_overrides, sort_keys=True)]
+    run_dbt_on_spark(args, spark_dir)
+    return exported
+
+
+def _session():
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    if SparkContext._active_spark_context is None:
+        raise RuntimeError("no Spark session in this process: run build_on_spark first")
+    return SparkSession.builder.getOrCreate()  # the one dbt-spark started, as configured
+
+
+def read_table(name: str) -> list[dict[str, Any]]:
+    """Every row of a table of the Spark session that built the models, as dicts. Decimals are
+    Decimal; timestamps are naive datetimes in the local time zone (PySpark's convention):
+    `.astimezone(UTC)` gives the instant."""
+    return [row.asDict() for row in _session().table(name).collect()]
+
+
+def table_schema(name: str) -> list[tuple[str, str]]:
+    """(column, Spark type) of a table, in order."""
+    return [(f.name, f.dataType.simpleString()) for f in _session().table(name).schema.fields]
+
+
+def stop_spark() -> None:
+    """Stop this process's Spark session (if any), releasing the Derby metastore's lock."""
+    from pyspark import SparkContext
+
+    if SparkContext._active_spark_context is not None:
+        _session().stop()
