@@ -149,6 +149,7 @@ def run_dbt_on_spark(args: Sequence[str], spark_dir: Path) -> Any:
             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(spark_dir / "dbt" / "target"),
             "--log-path", str(spark_dir / "dbt" / "logs"),
+            "--no-send-anonymous-usage-stats",
         ])
     if result.exception is not None:
         raise SparkBuildFailed(f"dbt {args[0]} on Spark failed: {result.exception}")
@@ -212,8 +213,20 @@ def table_schema(name: str) -> list[tuple[str, str]]:
 
 
 def stop_spark() -> None:
-    """Stop this process's Spark session (if any), releasing the Derby metastore's lock."""
+    """Stop this process's Spark session (if any) and its JVM, releasing the Derby metastore's
+    lock and the driver's memory (PySpark's own stop() leaves the JVM running until Python
+    exits; the JVM ends itself when its stdin closes)."""
     from pyspark import SparkContext
 
     if SparkContext._active_spark_context is not None:
         _session().stop()
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    gateway.shutdown()
+    proc = getattr(gateway, "proc", None)
+    if proc is not None:
+        proc.stdin.close()
+        proc.wait(timeout=60)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
