@@ -153,3 +153,38 @@ def docs(warehouse: Path | None) -> None:
     if not (quality_dir / "gx").is_dir():
         raise UserError(f"no quality results in {quality_dir} (run `rewards run` first)")
     click.echo(f"data docs: {build_data_docs(quality_dir)}")
+
+
+@main.command()
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).")
+@click.option("--spark-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Spark's folder: raw Parquet, metastore, tables, logs "
+                   "(default $REWARDS_SPARK_DIR or data/spark).")
+@click.option("--var", "var_pairs", multiple=True, metavar="KEY=VALUE",
+              help="Override a rule parameter (dbt var) for this build; repeatable.")
+def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, ...]) -> None:
+    """Build the same dbt models on a local Apache Spark from the warehouse's raw tables
+    (exported to Parquet), with every dbt test; docs/spark.md."""
+    import shutil
+
+    from .spark_target import SparkBuildFailed, build_on_spark, read_table, stop_spark
+
+    if shutil.which("java") is None:
+        raise UserError("Spark needs Java 17 (`java` is not on PATH)")
+    if warehouse:
+        os.environ[WAREHOUSE_ENV] = str(warehouse.resolve())
+    overrides = _parse_vars(var_pairs)
+    try:
+        exported = build_on_spark(spark_dir=spark_dir, var_overrides=overrides or None)
+        rewards = read_table("marts.account_rewards")
+    except SparkBuildFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        stop_spark()
+    click.echo(f"raw rows exported to Parquet: {sum(exported.values()):,}; "
+               f"on Spark: {len(rewards):,} accounts, "
+               f"{sum(r['reward_points'] for r in rewards):,} reward points "
+               "(marts.account_rewards)")

@@ -3,10 +3,10 @@
 The loader writes the `raw` schema into DuckDB. `export_raw_to_parquet` copies every table of it
 to Parquet under `$REWARDS_SPARK_DIR/raw/<table>/`, with the types Spark must see: instants as
 UTC-adjusted Parquet timestamps (Spark TIMESTAMP), money as DECIMAL(18,2) (never a float), the
-quarantine's JSON `record` as text. `build_on_spark` then runs `dbt build --target spark` in this
-process: dbt-spark's `session` method starts a local PySpark here, the project's on-run-start
-hook (macro `register_raw_tables`) registers the Parquet folders as the tables of database
-`raw`, and the models, their data tests and the reconciliation test run on Spark. The Spark
+quarantine's JSON `record` as text. `build_on_spark` then runs, in this process, `dbt
+run-operation register_raw_tables` (the Parquet folders become the tables of database `raw` in
+Spark's metastore) and `dbt build --target spark`: dbt-spark's `session` method starts a local
+PySpark here, and the models, their data tests and the reconciliation test run on Spark. The Spark
 session stays up after the build so `read_table` can read the result; `stop_spark` ends it.
 
 Everything Spark keeps (the Derby metastore, the table warehouse, scratch, dbt's target folder
@@ -185,8 +185,10 @@ def build_on_spark(
     if var_overrides:
         from .defs.warehouse.project import parse_var_overrides
 
-        parse_var_overrides({k: str(v) for k, v in var_overrides.items()})
-        args += ["--vars", json.dumps(var_overrides, sort_keys=True)]
+        parsed = parse_var_overrides({k: str(v) for k, v in var_overrides.items()})
+        args += ["--vars", json.dumps(parsed, sort_keys=True)]
+    # Both in this process: one Spark session (JVM and metastore) for the two dbt commands.
+    run_dbt_on_spark(["run-operation", "register_raw_tables"], spark_dir)
     run_dbt_on_spark(args, spark_dir)
     return exported
 

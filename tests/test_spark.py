@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import rulebook_cases
@@ -161,6 +164,16 @@ def test_every_dbt_test_ran_and_passed_on_spark(spark):
     assert sum(uid.startswith("test.") for uid in status) > 50
     checks = ("test.", "unit_test.")
     assert {s for uid, s in status.items() if uid.startswith(checks)} == {"pass"}
-    # models, and the on-run-start hook that registered the raw Parquet tables
     assert {s for uid, s in status.items() if not uid.startswith(checks)} == {"success"}
     assert sum(uid.startswith("model.") for uid in status) == 14
+
+
+def test_cli_spark_names_a_missing_warehouse(tmp_path):
+    rewards = str(Path(sys.executable).parent / "rewards")
+    done = subprocess.run(
+        [rewards, "spark", "--warehouse", str(tmp_path / "none.duckdb"),
+         "--spark-dir", str(tmp_path / "spark")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 2
+    assert "warehouse not found" in done.stderr and "none.duckdb" in done.stderr

@@ -1,13 +1,14 @@
-{#- The `raw` source tables of the engine. On DuckDB the loader (orchestration/defs/landing)
-    writes them: nothing to do. On Spark they are Parquet files exported from DuckDB's `raw`
-    schema by orchestration/spark_target.py into $REWARDS_SPARK_DIR/raw/<table>/, registered
-    here, at the start of every dbt invocation (on-run-start), as external tables of database
-    `raw`: a re-export is picked up, and dropping one never deletes its files. -#}
+{#- The `raw` source tables of the engine, as an operation:
+        dbt run-operation register_raw_tables --target spark
+    On DuckDB the loader (orchestration/defs/landing) writes them: nothing to do. On Spark they
+    are Parquet folders exported from DuckDB's `raw` schema by orchestration/spark_target.py
+    into $REWARDS_SPARK_DIR/raw/<table>/, registered here as external tables of database `raw`
+    in the persistent metastore, after every export (schemas are read from the files; dropping
+    an external table never deletes its files). -#}
 {% macro register_raw_tables() -%}
     {{ return(adapter.dispatch('register_raw_tables', 'short_video_rewards')()) }}
 {%- endmacro %}
 
-{#- The hook's SQL is empty: dbt executes nothing. -#}
 {% macro default__register_raw_tables() -%}
 {%- endmacro %}
 
