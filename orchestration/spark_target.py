@@ -114,6 +114,10 @@ logger.objectstore.name = org.apache.hadoop.hive.metastore.ObjectStore
 logger.objectstore.level = error
 logger.utils.name = org.apache.spark.util.Utils
 logger.utils.level = error
+logger.hivesession.name = org.apache.hadoop.hive.ql.session.SessionState
+logger.hivesession.level = error
+logger.plantext.name = org.apache.spark.sql.catalyst.util.SparkStringUtils
+logger.plantext.level = error
 """
 
 
