@@ -47,7 +47,7 @@ def _export_expression(column: str, duckdb_type: str) -> str:
     that Spark would read as TIMESTAMP_NTZ, a HUGEINT) is refused rather than silently changed.
     """
     kind = duckdb_type.upper()
-    if kind == "JSON":  # Spark cannot read Parquet's JSON annotation: plain text
+    if kind == "JSON":  # a plain string in Parquet, not one annotated as JSON: any reader's text
         return f"cast({q(column)} as varchar) as {q(column)}"
     if kind in {"VARCHAR", "BIGINT", "BOOLEAN", "DATE", "TIMESTAMP WITH TIME ZONE"} or (
         kind.startswith("DECIMAL(")
