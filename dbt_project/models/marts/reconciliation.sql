@@ -70,9 +70,8 @@ checks as (
 
     select
         'R2 orders = current orders + orders in version conflict',
-        -- a grouped count, not count(distinct): DuckDB spills a GROUP BY to disk but not a
-        -- DISTINCT aggregate, which ran out of memory at 100M orders (docs/benchmarks.md)
-        (select count(*) from (select order_id from {{ ref('stg_orders') }} group by order_id)),
+        -- counted in hash buckets: see macros/count_distinct.sql
+        {{ count_distinct(ref('stg_orders'), 'order_id') }},
         (select count(*) from current_orders)
 
     union all

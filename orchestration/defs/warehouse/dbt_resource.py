@@ -9,8 +9,10 @@ Here dbt runs through its programmatic API (`dbtRunner`) with a manifest parsed 
 process (per warehouse, vars and target), in a worker thread whose structured events are handed
 to dagster-dbt exactly as its subprocess would have printed them (JSON lines). Everything
 dagster-dbt does with them -- materializations, dbt tests as asset checks, errors -- is
-unchanged. After each invocation dbt-duckdb's database handle is closed, so the file is free
-for the next step (the quality checks open it read-only).
+unchanged. These builds do not rewrite `target/manifest.json` (`--no-write-json`): that file
+stays the one `dbt parse` wrote for the Dagster definitions. After each invocation
+dbt-duckdb's database handle is closed, so the file is free for the next step (the quality
+checks open it read-only).
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ class InProcessDbt:
                 manifest = _parsed_manifest(dbt_args)
                 result = dbtRunner(
                     manifest=manifest, callbacks=[lambda msg: self._emit(msg_to_dict(msg))]
-                ).invoke(dbt_args)
+                ).invoke([*dbt_args, "--no-write-json"])
             if result.exception is not None:
                 self._error(f"dbt failed: {result.exception}")
                 self.returncode = 2
