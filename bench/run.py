@@ -94,10 +94,12 @@ def timed(size: str, what: str, cmd: list[str], log: Path, mem_cap_gb: float,
         proc = subprocess.Popen(["/usr/bin/time", "-v", *cmd], stdout=out, stderr=subprocess.STDOUT,
                                 env={**os.environ, **(env or {})}, start_new_session=True)
         killed = threading.Event()
+        seen = [0]
 
         def watch() -> None:
             while proc.poll() is None:
-                if _tree_rss_bytes(proc.pid) > mem_cap_gb * 1024**3:
+                seen[0] = max(seen[0], _tree_rss_bytes(proc.pid))
+                if seen[0] > mem_cap_gb * 1024**3:
                     killed.set()
                     os.killpg(proc.pid, signal.SIGKILL)
                     return
@@ -115,7 +117,8 @@ def timed(size: str, what: str, cmd: list[str], log: Path, mem_cap_gb: float,
     if elapsed:
         parts = [float(x) for x in elapsed.group(1).split(":")]
         wall = sum(x * 60**i for i, x in enumerate(reversed(parts)))
-    peak = int(rss.group(1)) / 1024**2 if rss else _tree_rss_bytes(proc.pid) / 1024**3
+    # /usr/bin/time is killed with the process group: then the watchdog's reading is the peak
+    peak = int(rss.group(1)) / 1024**2 if rss and not killed.is_set() else seen[0] / 1024**3
     note = f"killed above the {mem_cap_gb:g} GB RSS cap" if killed.is_set() else (
         "" if code == 0 else f"failed, see {log}")
     m = Measure(size, what, round(wall, 1), round(peak, 2), code, note)
