@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure
 from pydantic import Field
 
 from ..settings import DEFAULT_MEMORY_LIMIT, Settings
-from .warehouse.project import parse_var_overrides, rule_var_defaults
+from .warehouse.project import UnknownVarError, parse_var_overrides, rule_var_defaults
 
 
 class LandingResource(ConfigurableResource):
@@ -61,7 +61,11 @@ class RuleVarsResource(ConfigurableResource):
     )
 
     def parsed_overrides(self) -> dict[str, Any]:
-        return parse_var_overrides(self.overrides)
+        """The overrides as typed values; an unknown var fails the step, naming it."""
+        try:
+            return parse_var_overrides(self.overrides)
+        except UnknownVarError as exc:
+            raise Failure(description=str(exc)) from exc
 
     def effective(self) -> dict[str, Any]:
         return {**rule_var_defaults(), **self.parsed_overrides()}

@@ -14,14 +14,13 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
-    Failure,
     multi_asset_check,
 )
 
 from expectations import Suite, all_suites
 
 from ..resources import QualityResource, RuleVarsResource, WarehouseResource
-from ..warehouse.project import UnknownVarError, rule_var_defaults
+from ..warehouse.project import rule_var_defaults
 from .validation import run_suite
 
 
@@ -43,10 +42,7 @@ def build_suite_checks(suite: Suite) -> AssetChecksDefinition:
     )
     def _validate(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
                   rule_vars: RuleVarsResource, quality: QualityResource):
-        try:
-            params = rule_vars.effective()
-        except UnknownVarError as exc:
-            raise Failure(description=str(exc)) from exc
+        params = rule_vars.effective()
         # the same suite, with this run's rule parameters
         (current,) = [s for s in all_suites(params) if s.name == suite.name]
         outcomes = run_suite(current, warehouse, Path(quality.path),

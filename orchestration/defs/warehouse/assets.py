@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, Failure
+from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -15,7 +15,7 @@ from dagster_dbt import (
 
 from ..resources import RuleVarsResource, WarehouseResource
 from .incremental import full_refresh_reason
-from .project import UnknownVarError, dbt_project, ensure_manifest, vars_json
+from .project import dbt_project, ensure_manifest, vars_json
 
 
 class RewardsTranslator(DagsterDbtTranslator):
@@ -57,10 +57,7 @@ def build_layer_models(layer: str):
     )
     def _layer_models(context: AssetExecutionContext, dbt: DbtCliResource,
                       rule_vars: RuleVarsResource, warehouse: WarehouseResource):
-        try:
-            overrides = rule_vars.parsed_overrides()
-        except UnknownVarError as exc:
-            raise Failure(description=str(exc)) from exc
+        overrides = rule_vars.parsed_overrides()
         # dbt unit tests pin hand-computed answers for the default vars: they run in the test
         # suite (tests/test_dbt_unit.py), not in production builds where vars may be overridden.
         args = ["build", "--exclude-resource-type", "unit_test"]
