@@ -6,7 +6,9 @@ defaults keep a fresh clone working (`data/` under the repository, git-ignored).
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,3 +64,23 @@ class Settings:
         os.environ[THREADS_ENV] = str(self.threads)
         os.environ[TEMP_DIR_ENV] = str(self.temp_directory)
         os.environ[QUALITY_DIR_ENV] = str(self.quality_dir)
+
+
+@contextlib.contextmanager
+def temporary_env(values: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, unset) these environment variables for the length of the block, then
+    put back what was there."""
+    saved = {key: os.environ.get(key) for key in values}
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -19,14 +19,14 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from .defs.landing.loader import RAW_SCHEMA, lit, q
-from .settings import DBT_PROJECT_DIR, REPO_ROOT, WAREHOUSE_ENV, Settings
+from .settings import DBT_PROJECT_DIR, REPO_ROOT, WAREHOUSE_ENV, Settings, temporary_env
 
 SPARK_DIR_ENV = "REWARDS_SPARK_DIR"
 DEFAULT_SPARK_DIR = REPO_ROOT / "data" / "spark"
@@ -121,20 +121,13 @@ logger.plantext.level = error
 """
 
 
-@contextlib.contextmanager
-def _spark_env(spark_dir: Path) -> Iterator[None]:
+def _spark_env(spark_dir: Path):
     """The environment profiles.yml's `spark` target reads, for the duration of a dbt call."""
-    saved = {k: os.environ.get(k) for k in (SPARK_DIR_ENV, "SPARK_LOCAL_IP")}
-    os.environ[SPARK_DIR_ENV] = str(spark_dir)
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # a local Spark: loopback only
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return temporary_env({
+        SPARK_DIR_ENV: str(spark_dir),
+        # a local Spark: loopback only, unless the caller chose otherwise
+        "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1"),
+    })
 
 
 def run_dbt_on_spark(args: Sequence[str], spark_dir: Path) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -18,26 +17,14 @@ from orchestration.settings import (  # noqa: E402
     QUALITY_DIR_ENV,
     TEMP_DIR_ENV,
     WAREHOUSE_ENV,
+    temporary_env,
 )
 
 
-@contextlib.contextmanager
-def pipeline_env(landing: Path, warehouse: Path) -> Iterator[None]:
+def pipeline_env(landing: Path, warehouse: Path):
     """Point the settings at `landing` and `warehouse` (their own temp and quality folders)."""
-    keys = (LANDING_ENV, WAREHOUSE_ENV, TEMP_DIR_ENV, QUALITY_DIR_ENV)
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ[LANDING_ENV] = str(landing)
-    os.environ[WAREHOUSE_ENV] = str(warehouse)
-    os.environ.pop(TEMP_DIR_ENV, None)
-    os.environ.pop(QUALITY_DIR_ENV, None)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return temporary_env({LANDING_ENV: str(landing), WAREHOUSE_ENV: str(warehouse),
+                          TEMP_DIR_ENV: None, QUALITY_DIR_ENV: None})
 
 
 def run_pipeline_on(landing: Path, warehouse: Path, var_overrides: dict | None = None):
