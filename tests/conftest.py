@@ -63,6 +63,16 @@ def quarantine_warnings(lines) -> dict[str, int]:
     return warned
 
 
+def assert_matches_hand_computation(rewards: dict[str, dict], account: str,
+                                    expected: dict) -> None:
+    """Every hand-computed column of `account` (tests/rulebook_cases.py) in an engine's
+    `marts.account_rewards`, read as {account_id: {column: value}}."""
+    assert account in rewards, f"{account} missing from marts.account_rewards"
+    actual = rewards[account]
+    for column, value in expected.items():
+        assert actual[column] == value, f"{account}.{column}: {actual[column]!r} != {value!r}"
+
+
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 import rulebook_cases
-from conftest import query
+from conftest import assert_matches_hand_computation, query
 
 _, EXPECTED, QUARANTINE = rulebook_cases.build()
 
@@ -30,10 +30,7 @@ def rewards(rulebook_run) -> dict[str, dict]:
 
 @pytest.mark.parametrize("account", sorted(EXPECTED), ids=sorted(EXPECTED))
 def test_account_reward_matches_hand_computation(rewards, account):
-    assert account in rewards, f"{account} missing from marts.account_rewards"
-    actual = rewards[account]
-    for column, value in EXPECTED[account].items():
-        assert actual[column] == value, f"{account}.{column}: {actual[column]!r} != {value!r}"
+    assert_matches_hand_computation(rewards, account, EXPECTED[account])
 
 
 def test_r11_money_columns_are_exact_decimals(rewards):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import rulebook_cases
-from conftest import query
+from conftest import assert_matches_hand_computation, query
 
 pytestmark = [
     pytest.mark.spark,
@@ -132,10 +132,7 @@ def test_spark_account_rewards_equal_duckdb_row_for_row(spark_rewards, duckdb_re
 @pytest.mark.parametrize("account", sorted(EXPECTED), ids=sorted(EXPECTED))
 def test_spark_matches_hand_computation(spark_rewards, account):
     # R1-R12 on Spark on their own, not only "same as DuckDB"
-    assert account in spark_rewards, f"{account} missing from Spark's marts.account_rewards"
-    actual = spark_rewards[account]
-    for column, value in EXPECTED[account].items():
-        assert actual[column] == value, f"{account}.{column}: {actual[column]!r} != {value!r}"
+    assert_matches_hand_computation(spark_rewards, account, EXPECTED[account])
 
 
 def test_r12_reconciliation_and_quarantine_on_spark(spark, rulebook_run):
