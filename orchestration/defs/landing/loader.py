@@ -392,27 +392,41 @@ def _fingerprint(path: Path) -> tuple[int, int]:
 
 def _create_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
     """`raw.load_files`: every file in the raw tables, with the load that read it (the order
-    models' incremental builds read only the files of loads they have not seen yet)."""
+    models' incremental builds read only the files of loads they have not seen yet); and
+    `raw.load_log`, one row of totals per dataset."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     con.execute(f"create sequence if not exists {RAW_SCHEMA}.load_seq start 1")
-    has_log = con.execute("select count(*) from duckdb_tables() where schema_name = ? and "
-                          "table_name = 'load_log'", [RAW_SCHEMA]).fetchone()[0]
-    if has_log and not _has_load_log(con):  # a warehouse from before incremental loads
-        con.execute(f"drop table {RAW_SCHEMA}.load_log")
+    if _table_exists(con, "load_log") and "last_full_load_id" not in _columns(con, "load_log"):
+        con.execute(f"drop table {RAW_SCHEMA}.load_log")  # from before incremental loads
     con.execute(
         f"create table if not exists {RAW_SCHEMA}.load_files (dataset varchar not null, "
         "file varchar not null, size_bytes bigint not null, mtime_ns bigint not null, "
         "load_id bigint not null, rows_read bigint not null, rows_quarantined bigint not null, "
         "primary key (dataset, file))"
     )
+    con.execute(
+        f"create table if not exists {RAW_SCHEMA}.load_log (dataset varchar primary key, "
+        "files bigint, rows_read bigint, rows_loaded bigint, rows_quarantined bigint, "
+        "exact_duplicates_collapsed bigint, loaded_at timestamptz, load_id bigint, "
+        "mode varchar, last_full_load_id bigint)"
+    )
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+        [RAW_SCHEMA, table]).fetchone()[0])
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    return {name for (name,) in con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+        [RAW_SCHEMA, table]).fetchall()}
 
 
 def _loaded_files(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, tuple[int, int]]:
     """File -> fingerprint of what `raw.<dataset>` holds now; empty when it must be (re)built."""
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-        [RAW_SCHEMA, dataset.name]).fetchone()[0]
-    if not exists:
+    if not _table_exists(con, dataset.name):
         return {}
     rows = con.execute(f"select file, size_bytes, mtime_ns from {RAW_SCHEMA}.load_files "
                        "where dataset = ?", [dataset.name]).fetchall()
@@ -423,31 +437,18 @@ def _record_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, result: LoadR
     """Totals of the tables after this load and key enforcement, kept per dataset in
     `raw.load_log` for audit (R12): rows read = rows loaded + rows quarantined + exact
     duplicates collapsed, over every file the tables hold."""
-    table = f"{RAW_SCHEMA}.{dataset.name}"
-    result.rows_loaded = con.execute(f"select count(*) from {table}").fetchone()[0]
-    result.by_reason = dict(
-        con.execute(f"select reason, count(*) from {table}_quarantine group by 1 order by 1")
-        .fetchall()
-    )
-    result.rows_quarantined = sum(result.by_reason.values())
+    _read_totals(con, dataset, result)
     files, rows_read = con.execute(
         f"select count(*), sum(rows_read) from {RAW_SCHEMA}.load_files where dataset = ?",
         [dataset.name]).fetchone()
     previous = con.execute(
-        "select exact_duplicates_collapsed, last_full_load_id from "
-        f"{RAW_SCHEMA}.load_log where dataset = ?", [dataset.name]).fetchone() if _has_load_log(
-        con) else None
+        f"select exact_duplicates_collapsed, last_full_load_id from {RAW_SCHEMA}.load_log "
+        "where dataset = ?", [dataset.name]).fetchone()
     duplicates = result.exact_duplicates_collapsed
     last_full = result.load_id
     if result.mode == "append" and previous:
         duplicates += previous[0]
         last_full = previous[1]
-    con.execute(
-        f"create table if not exists {RAW_SCHEMA}.load_log (dataset varchar primary key, "
-        "files bigint, rows_read bigint, rows_loaded bigint, rows_quarantined bigint, "
-        "exact_duplicates_collapsed bigint, loaded_at timestamptz, load_id bigint, "
-        "mode varchar, last_full_load_id bigint)"
-    )
     con.execute(
         f"insert or replace into {RAW_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?, now(), ?, ?, ?)",
         [dataset.name, files, rows_read, result.rows_loaded, result.rows_quarantined, duplicates,
@@ -456,16 +457,11 @@ def _record_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, result: LoadR
 
 
 def _read_totals(con: duckdb.DuckDBPyConnection, dataset: Dataset, result: LoadResult) -> None:
-    """The tables' totals as the last load left them (a load that found nothing new)."""
-    result.rows_loaded = con.execute(
-        f"select count(*) from {RAW_SCHEMA}.{dataset.name}").fetchone()[0]
-    result.by_reason = dict(con.execute(
-        f"select reason, count(*) from {RAW_SCHEMA}.{dataset.name}_quarantine group by 1 order by 1"
-    ).fetchall())
+    """Rows loaded and quarantined (by reason) that the tables hold now."""
+    table = f"{RAW_SCHEMA}.{dataset.name}"
+    result.rows_loaded = con.execute(f"select count(*) from {table}").fetchone()[0]
+    result.by_reason = dict(
+        con.execute(f"select reason, count(*) from {table}_quarantine group by 1 order by 1")
+        .fetchall()
+    )
     result.rows_quarantined = sum(result.by_reason.values())
-
-
-def _has_load_log(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute(
-        "select count(*) from duckdb_columns() where schema_name = ? and table_name = 'load_log' "
-        "and column_name = 'last_full_load_id'", [RAW_SCHEMA]).fetchone()[0])
