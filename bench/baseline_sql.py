@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -34,8 +35,11 @@ def quota_case(tiers: list[list[int]], followers: str) -> str:
 
 def rewards_sql(landing: Path, v: dict) -> str:
     tz = v["timezone"]
-    window_days = (_date(v["campaign_end"]) - _date(v["campaign_start"])).days + 1
-    baseline_days = (_date(v["baseline_end"]) - _date(v["baseline_start"])).days + 1
+    def days(start: str, end: str) -> int:  # inclusive
+        return (date.fromisoformat(str(v[end])) - date.fromisoformat(str(v[start]))).days + 1
+
+    window_days = days("campaign_start", "campaign_end")
+    baseline_days = days("baseline_start", "baseline_end")
 
     def day(ts: str) -> str:
         return f"cast(timezone('{tz}', {ts}) as date)"
@@ -140,11 +144,6 @@ select account_id, is_eligible,
 from final
 order by account_id
 """
-
-
-def _date(iso: str):
-    from datetime import date
-    return date.fromisoformat(str(iso))
 
 
 def main(landing: Path, out: Path) -> None:
