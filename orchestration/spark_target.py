@@ -61,7 +61,8 @@ def _export_expression(column: str, duckdb_type: str) -> str:
 
 def export_raw_to_parquet(warehouse: Path, spark_dir: Path) -> dict[str, int]:
     """Write every table of the warehouse's `raw` schema to `<spark_dir>/raw/<table>/` (one
-    Parquet file each, replacing the previous export as a whole); returns rows per table."""
+    Parquet file each, replacing the previous export as a whole, each row with its DuckDB
+    `rowid` as `_row_id`); returns rows per table."""
     out = spark_dir / "raw"
     staging = spark_dir / "raw.export"
     shutil.rmtree(staging, ignore_errors=True)
@@ -80,7 +81,10 @@ def export_raw_to_parquet(warehouse: Path, spark_dir: Path) -> dict[str, int]:
                 "select column_name, data_type from information_schema.columns "
                 "where table_schema = ? and table_name = ? order by ordinal_position",
                 [RAW_SCHEMA, table]).fetchall()
-            select = ", ".join(_export_expression(name, kind) for name, kind in columns)
+            # DuckDB's number for each row goes along as `_row_id`: R2 reads an order's state
+            # back by it (dbt_project/macros/order_versions.sql)
+            select = ", ".join([*(_export_expression(name, kind) for name, kind in columns),
+                                "rowid as _row_id"])
             (staging / table).mkdir()
             target = staging / table / "part-0.parquet"
             con.execute(f"copy (select {select} from {RAW_SCHEMA}.{q(table)}) "

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'orders') }}
+    {{ select_with_row_id(source('raw', 'orders')) }}
 
 ),
 
@@ -30,7 +30,9 @@ renamed as (
 
         ---------- lineage
         _source_file as source_file,
-        _source_row as source_row
+        _source_row as source_row,
+        -- the raw table's number for the row: R2 reads an order's state back by it
+        _row_id as row_id
 
     from source
 
