@@ -262,10 +262,12 @@ def _load_batch(
     checked = _checked_select(paths, dataset, types)
     # Good rows go straight in; only the (few) bad rows' positions and reasons are kept aside,
     # and their original values are read back from the files for the quarantine.
-    con.execute(
+    (inserted,) = con.execute(
         f"insert into {table} select {cols}, __file, __row from ({checked}) "
         "where __reason is null"
-    )
+    ).fetchone()
+    if READERS[paths[0].suffix.lower()] == "parquet" and inserted == _parquet_rows(con, paths):
+        return  # every row was good: no second pass over the files to look for bad ones
     con.execute(
         "create or replace temp table __rejected as select __file, __row, __reason, __detail "
         f"from ({checked}) where __reason is not null"
@@ -276,6 +278,12 @@ def _load_batch(
         f"from {_reader_sql(paths)} as source inner join __rejected using (__file, __row)"
     )
     con.execute("drop table __rejected")
+
+
+def _parquet_rows(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int:
+    """Rows in Parquet files, from their footers (nothing is scanned)."""
+    files = ", ".join(lit(str(p)) for p in paths)
+    return con.execute(f"select sum(num_rows) from parquet_file_metadata([{files}])").fetchone()[0]
 
 
 def _file_stats(con: duckdb.DuckDBPyConnection, dataset: Dataset, files: list[Path]
