@@ -4,7 +4,7 @@
     built on the complemented row number is the same instant's first row. When the two rows are
     the same row, that row is the order's state; otherwise several rows share the latest instant
     and R2 compares them (identical rows are one, different ones a conflict).
-    Rows are numbered below 2^34 (17 billion versions per load). -#}
+    Row numbers must stay below 2^34 (17 billion rows in raw.orders; D20). -#}
 
 {% macro max_row_id() -%}17179869183{%- endmacro %}
 
