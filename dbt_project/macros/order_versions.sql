@@ -6,7 +6,14 @@
     and R2 compares them (identical rows are one, different ones a conflict).
     Row numbers must stay below 2^34 (17 billion rows in raw.orders; D20). -#}
 
-{% macro max_row_id() -%}17179869183{%- endmacro %}
+{#- 2^34: rows are numbered below it; keys are instant * 2^34 + row. -#}
+{% macro row_id_base() -%}
+    {{ return(17179869184) }}
+{%- endmacro %}
+
+{% macro max_row_id() -%}
+    {{ return(row_id_base() - 1) }}
+{%- endmacro %}
 
 {#- A raw table's rows with `_row_id`, the table's own number for each row. -#}
 {% macro select_with_row_id(relation) -%}
@@ -29,11 +36,11 @@
 {%- endmacro %}
 
 {% macro duckdb__version_key(ts, row_id) -%}
-    (cast(epoch_us({{ ts }}) as hugeint) * 17179869184 + ({{ row_id }}))
+    (cast(epoch_us({{ ts }}) as hugeint) * {{ row_id_base() }} + ({{ row_id }}))
 {%- endmacro %}
 
 {% macro default__version_key(ts, row_id) -%}
-    (cast(unix_micros({{ ts }}) as decimal(38, 0)) * 17179869184 + ({{ row_id }}))
+    (cast(unix_micros({{ ts }}) as decimal(38, 0)) * {{ row_id_base() }} + ({{ row_id }}))
 {%- endmacro %}
 
 {#- The row number back out of a key. -#}
@@ -46,5 +53,5 @@
 {%- endmacro %}
 
 {% macro default__version_key_row(key) -%}
-    cast(pmod({{ key }}, 17179869184) as bigint)
+    cast(pmod({{ key }}, {{ row_id_base() }}) as bigint)
 {%- endmacro %}
