@@ -33,3 +33,15 @@
         else 0
     end
 {%- endmacro %}
+
+{#- R6: the tier a follower count falls in, as the tier's minimum follower count (null below
+    every tier), from the same `quota_tiers` as quota_for_followers. -#}
+{% macro quota_tier_for_followers(followers) -%}
+    {%- set tiers = var('quota_tiers') -%}
+    {%- if tiers is string -%}{%- set tiers = fromjson(tiers) -%}{%- endif -%}
+    case
+    {%- for tier in tiers | sort(attribute=0, reverse=true) %}
+        when {{ followers }} >= {{ tier[0] | int }} then {{ tier[0] | int }}
+    {%- endfor %}
+    end
+{%- endmacro %}
