@@ -101,42 +101,144 @@ def demo(ctx: click.Context, n_orders: int) -> None:
     ctx.invoke(run, landing=landing, warehouse=None, var_pairs=())
 
 
-@main.command()
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).")
-@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Output file: .csv or .parquet.")
-def export(warehouse: Path | None, out_file: Path) -> None:
-    """Write marts.account_rewards to CSV or Parquet (opens the warehouse read-only)."""
-    import duckdb
+WAREHOUSE_HELP = (f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb); "
+                  "the serving copy and the ledger live beside it.")
 
-    from .defs.landing.loader import lit
+
+def _finance_settings(warehouse: Path | None):
     from .settings import Settings
 
     if warehouse:
         os.environ[WAREHOUSE_ENV] = str(warehouse.resolve())
-    path = Settings.from_env().warehouse
-    formats = {".csv": "(format csv, header true)", ".parquet": "(format parquet)"}
-    suffix = out_file.suffix.lower()
-    if suffix not in formats:
-        raise UserError(f"--out must end in .csv or .parquet, got {out_file.name!r}")
-    if not path.exists():
-        raise UserError(f"warehouse not found: {path} (run `rewards run` first)")
+    return Settings.from_env()
+
+
+@contextlib.contextmanager
+def _user_errors():
+    """Finance commands: a missing serving copy, a locked or refused ledger, bad input -> one
+    line on stderr and exit 2."""
+    import duckdb
+
+    from .finance.explain import UnknownAccount
+    from .finance.ledger import LedgerError
+    from .finance.serving import NoServingCopy
+
     try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise UserError(f"cannot open warehouse {path}: {str(exc).splitlines()[0]}") from exc
-    with contextlib.closing(con):
-        try:
-            count = con.execute("select count(*) from marts.account_rewards").fetchone()[0]
-        except duckdb.CatalogException as exc:
-            raise UserError(f"{path} has no marts.account_rewards (run `rewards run`)") from exc
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        con.execute(
-            "copy (select * from marts.account_rewards order by account_id) "
-            f"to {lit(str(out_file))} {formats[suffix]}"
-        )
-    click.echo(f"wrote {count:,} accounts to {out_file}")
+        yield
+    except (NoServingCopy, LedgerError, UnknownAccount, ValueError, FileNotFoundError,
+            RuntimeError, duckdb.Error) as exc:
+        raise UserError(str(exc).splitlines()[0] if isinstance(exc, duckdb.Error)
+                        else str(exc)) from exc
+
+
+@main.command()
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .csv, .parquet or .xlsx.")
+def export(warehouse: Path | None, out_file: Path) -> None:
+    """Write the published rewards with the ledger's payout run and paid points (CSV, Parquet, or
+    Excel with a summary sheet), from the serving copy: works while a run is writing."""
+    from .finance.export import export_rewards
+
+    settings = _finance_settings(warehouse)
+    with _user_errors():
+        count, run_id = export_rewards(settings.serving_copy, settings.ledger, out_file)
+    paid = "not published yet" if run_id is None else f"payout run {run_id}"
+    click.echo(f"wrote {count:,} accounts to {out_file} ({paid})")
+
+
+@main.command()
+@click.argument("account_id")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
+def explain(account_id: str, warehouse: Path | None) -> None:
+    """Print an account's whole trail: enrollment, eligibility, orders, quota, quarantine,
+    formula, cap and ledger (from the serving copy)."""
+    from .finance.explain import explain as explain_account
+    from .finance.serving import open_serving_copy
+
+    settings = _finance_settings(warehouse)
+    with _user_errors(), open_serving_copy(settings.serving_copy, settings.ledger) as con:
+        lines = explain_account(con, account_id)
+    click.echo("\n".join(lines))
+
+
+@main.command()
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
+def publish(warehouse: Path | None) -> None:
+    """Freeze the published rewards as a numbered payout run in the append-only ledger; later
+    runs write only per-account adjustments; the same rewards twice write nothing."""
+    from .finance.ledger import publish as publish_run
+
+    settings = _finance_settings(warehouse)
+    with _user_errors():
+        result = publish_run(settings.serving_copy, settings.ledger)
+    if result.payout_run_id is None:
+        click.echo(result.reason)
+        return
+    click.echo(f"payout run {result.payout_run_id}: {result.accounts_adjusted:,} accounts, "
+               f"{result.points_adjusted:+,} points; paid in total {result.points_paid_total:,} "
+               f"({settings.ledger})")
+    for entry_type, (accounts, points) in sorted(result.by_type.items()):
+        click.echo(f"  {entry_type:<9} {accounts:>7,} accounts {points:>+13,} points")
+
+
+@main.command()
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
+def ledger(warehouse: Path | None) -> None:
+    """List the payout runs of the ledger."""
+    import duckdb
+
+    from .finance.serving import retry_while_locked
+
+    settings = _finance_settings(warehouse)
+    if not settings.ledger.exists():
+        raise UserError(f"no ledger at {settings.ledger} (`rewards publish` writes it)")
+    with _user_errors():
+        con = retry_while_locked(lambda: duckdb.connect(str(settings.ledger), read_only=True),
+                                 f"the ledger {settings.ledger}")
+        with contextlib.closing(con):
+            rows = con.execute(
+                "select payout_run_id, published_at, accounts_adjusted, points_adjusted, "
+                "points_paid_total, dagster_run_id, code_version from ledger.payout_runs "
+                "order by payout_run_id").fetchall()
+    click.echo("run  published at               accounts  adjustment   paid total  built by "
+               "Dagster run                     code")
+    for run_id, at, accounts, points, total, dagster_run, version in rows:
+        click.echo(f"{run_id:>3}  {at:<25}  {accounts:>8,}  {points:>+10,}  {total:>11,}  "
+                   f"{dagster_run:<36}  {version}")
+
+
+@main.command()
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
+@click.option("--var", "var_pairs", multiple=True, metavar="KEY=VALUE", required=True,
+              help="A rule parameter (dbt var) to change; repeatable.")
+@click.option("--out", "out_csv", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every changed account to this CSV.")
+def simulate(warehouse: Path | None, var_pairs: tuple[str, ...], out_csv: Path | None) -> None:
+    """What-if: build the models with other rule vars in a scratch file and compare the cost and
+    the accounts with the published rewards; touches neither the marts nor the ledger."""
+    from .finance.simulate import SimulationFailed
+    from .finance.simulate import simulate as run_simulation
+
+    settings = _finance_settings(warehouse)
+    try:
+        with _user_errors():
+            result = run_simulation(settings, _parse_vars(var_pairs), out_csv)
+    except SimulationFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    changes = ", ".join(f"{k}={v}" for k, v in sorted(result.overrides.items()))
+    click.echo(f"what if {changes} (against the published run {result.published_run})")
+    click.echo("                      published     simulated        change")
+    for label, field in [("rewarded accounts", "rewarded_accounts"), ("points", "points"),
+                         ("capped accounts", "capped_accounts"),
+                         ("reward base (CNY)", "reward_base")]:
+        now, sim = getattr(result.now, field), getattr(result.simulated, field)
+        click.echo(f"{label:<18} {now:>13,} {sim:>13,} {sim - now:>+13,}")
+    click.echo(f"accounts whose reward changes: {result.changed_accounts:,}")
+    for account_id, now, sim, change in result.top_changes:
+        click.echo(f"  {account_id:<20} {now:>10,} -> {sim:>10,} ({change:+,})")
+    if out_csv:
+        click.echo(f"every changed account: {out_csv}")
 
 
 @main.command()

@@ -6,6 +6,7 @@ from dagster import Definitions, LoggerDefinition, define_asset_job, in_process_
 from .defs.landing import definitions as landing
 from .defs.quality import definitions as quality
 from .defs.resources import resources_from_settings
+from .defs.serving import definitions as serving
 from .defs.warehouse import definitions as warehouse
 from .settings import Settings
 
@@ -28,6 +29,7 @@ def build_defs(
         landing.defs,
         warehouse.defs,
         quality.defs,
+        serving.defs,
         Definitions(
             jobs=[rewards_job],
             resources=resources_from_settings(settings, data_docs),

@@ -21,6 +21,8 @@ MEMORY_LIMIT_ENV = "REWARDS_DUCKDB_MEMORY_LIMIT"
 THREADS_ENV = "REWARDS_DUCKDB_THREADS"
 TEMP_DIR_ENV = "REWARDS_DUCKDB_TEMP_DIR"
 QUALITY_DIR_ENV = "REWARDS_QUALITY_DIR"
+SERVING_ENV = "REWARDS_SERVING_COPY"
+LEDGER_ENV = "REWARDS_LEDGER"
 
 # DuckDB's share of a 24 GB, 2-core machine: the pipeline (DuckDB, dbt and the quality checks
 # share one process) stays under 8 GB peak at 100M orders; larger intermediates spill to
@@ -38,6 +40,10 @@ class Settings:
     threads: int
     temp_directory: Path
     quality_dir: Path
+    # What finance reads: a read-only copy of the marts, swapped in after each good run, and the
+    # append-only payout ledger (orchestration/finance, docs/finance.md)
+    serving_copy: Path
+    ledger: Path
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,6 +60,12 @@ class Settings:
             quality_dir=Path(
                 os.environ.get(QUALITY_DIR_ENV) or warehouse.with_suffix(".gx")
             ).resolve(),
+            serving_copy=Path(
+                os.environ.get(SERVING_ENV) or warehouse.with_suffix(".serving.duckdb")
+            ).resolve(),
+            ledger=Path(
+                os.environ.get(LEDGER_ENV) or warehouse.with_suffix(".ledger.duckdb")
+            ).resolve(),
         )
 
     def export_to_env(self) -> None:
@@ -64,6 +76,8 @@ class Settings:
         os.environ[THREADS_ENV] = str(self.threads)
         os.environ[TEMP_DIR_ENV] = str(self.temp_directory)
         os.environ[QUALITY_DIR_ENV] = str(self.quality_dir)
+        os.environ[SERVING_ENV] = str(self.serving_copy)
+        os.environ[LEDGER_ENV] = str(self.ledger)
 
 
 @contextlib.contextmanager

@@ -14,7 +14,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from orchestration.settings import (  # noqa: E402
     LANDING_ENV,
+    LEDGER_ENV,
     QUALITY_DIR_ENV,
+    SERVING_ENV,
     TEMP_DIR_ENV,
     WAREHOUSE_ENV,
     temporary_env,
@@ -22,9 +24,11 @@ from orchestration.settings import (  # noqa: E402
 
 
 def pipeline_env(landing: Path, warehouse: Path):
-    """Point the settings at `landing` and `warehouse` (their own temp and quality folders)."""
+    """Point the settings at `landing` and `warehouse` (their own temp and quality folders,
+    serving copy and ledger beside the warehouse)."""
     return temporary_env({LANDING_ENV: str(landing), WAREHOUSE_ENV: str(warehouse),
-                          TEMP_DIR_ENV: None, QUALITY_DIR_ENV: None})
+                          TEMP_DIR_ENV: None, QUALITY_DIR_ENV: None, SERVING_ENV: None,
+                          LEDGER_ENV: None})
 
 
 def run_pipeline_on(landing: Path, warehouse: Path, var_overrides: dict | None = None):

@@ -80,6 +80,13 @@ class QualityResource(ConfigurableResource):
     data_docs: str = "each_check"
 
 
+class FinanceResource(ConfigurableResource):
+    """What finance reads and pays from: the serving copy of the marts and the payout ledger."""
+
+    serving_copy: str
+    ledger: str
+
+
 def resources_from_settings(settings: Settings, data_docs: str = "each_check"
                             ) -> dict[str, ConfigurableResource]:
     return {
@@ -92,4 +99,6 @@ def resources_from_settings(settings: Settings, data_docs: str = "each_check"
         ),
         "rule_vars": RuleVarsResource(),
         "quality": QualityResource(path=str(settings.quality_dir), data_docs=data_docs),
+        "finance": FinanceResource(serving_copy=str(settings.serving_copy),
+                                   ledger=str(settings.ledger)),
     }

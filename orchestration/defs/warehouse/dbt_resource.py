@@ -144,7 +144,7 @@ class InProcessDbt:
             self._error(f"dbt failed: {exc!r}")
             self.returncode = 2
         finally:
-            _release_duckdb()
+            release_duckdb()
             self._lines.put(None)
 
 
@@ -184,7 +184,7 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
             os.environ.update(saved)
 
 
-def _release_duckdb() -> None:
+def release_duckdb() -> None:
     """Close dbt-duckdb's process-wide database handle (it would keep the file open)."""
     with contextlib.suppress(ImportError):
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager

@@ -1,0 +1,5 @@
+from dagster import Definitions
+
+from .assets import finance_copy
+
+defs = Definitions(assets=[finance_copy])

@@ -1,0 +1,136 @@
+"""`rewards simulate --var k=v ...`: what the programme would cost under other rule vars.
+
+The same dbt models are built with the published run's rule vars plus the overrides, into a
+scratch DuckDB file beside the warehouse (dbt target `simulate`: the warehouse is attached
+read-only and only its raw tables are read). The result is compared with the serving copy's
+`marts.account_rewards`: the programme's cost both ways and every account whose reward changes.
+The warehouse, the serving copy and the ledger are only ever opened read-only; the scratch file
+is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..defs.warehouse.project import parse_var_overrides
+from ..settings import DBT_PROJECT_DIR, Settings, temporary_env
+from .serving import open_serving_copy, read_build_info
+
+COST_SQL = """
+    select count(*) filter (where reward_points > 0), coalesce(sum(reward_points), 0),
+        count(*) filter (where is_capped),
+        cast(coalesce(sum(reward_base) filter (where is_eligible), 0) as decimal(18, 2))
+    from {table}
+"""
+CHANGES_SQL = """
+    select coalesce(now.account_id, sim.account_id) as account_id,
+        coalesce(now.reward_points, 0) as reward_points,
+        coalesce(sim.reward_points, 0) as simulated_points,
+        coalesce(sim.reward_points, 0) - coalesce(now.reward_points, 0) as change,
+        now.is_eligible as is_eligible, sim.is_eligible as simulated_is_eligible,
+        now.is_capped as is_capped, sim.is_capped as simulated_is_capped,
+        now.reward_base as reward_base, sim.reward_base as simulated_reward_base
+    from published.marts.account_rewards as now
+    full outer join simulate.marts.account_rewards as sim on now.account_id = sim.account_id
+    where now.reward_points is distinct from sim.reward_points
+        or now.is_eligible is distinct from sim.is_eligible
+        or now.reward_base is distinct from sim.reward_base
+"""
+
+
+class SimulationFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Cost:
+    rewarded_accounts: int
+    points: int
+    capped_accounts: int
+    reward_base: Any
+
+
+@dataclass
+class SimulationResult:
+    rule_vars: dict[str, Any]
+    overrides: dict[str, Any]
+    published_run: str
+    now: Cost
+    simulated: Cost
+    changed_accounts: int
+    top_changes: list[tuple]
+
+
+def simulate(settings: Settings, overrides: dict[str, str], out_csv: Path | None = None,
+             top: int = 20) -> SimulationResult:
+    parsed = parse_var_overrides(overrides)  # an unknown var is a ValueError
+    with open_serving_copy(settings.serving_copy) as served:
+        build = read_build_info(served)
+    rule_vars = {**build.rule_vars, **parsed}
+    if not settings.warehouse.exists():
+        raise FileNotFoundError(f"warehouse not found: {settings.warehouse}")
+    scratch = Path(tempfile.mkdtemp(prefix=".simulate-", dir=settings.warehouse.parent))
+    try:
+        database = scratch / "simulate.duckdb"
+        _build(settings, scratch, database, rule_vars)
+        con = duckdb.connect(str(database))
+        try:
+            con.execute("attach ? as published (read_only)", [str(settings.serving_copy)])
+            now = Cost(*con.execute(
+                COST_SQL.format(table="published.marts.account_rewards")).fetchone())
+            simulated = Cost(*con.execute(
+                COST_SQL.format(table="simulate.marts.account_rewards")).fetchone())
+            changed = con.execute(f"select count(*) from ({CHANGES_SQL})").fetchone()[0]
+            top_changes = con.execute(
+                f"select account_id, reward_points, simulated_points, change from "
+                f"({CHANGES_SQL}) order by abs(change) desc, account_id limit {int(top)}"
+            ).fetchall()
+            if out_csv is not None:
+                out_csv.parent.mkdir(parents=True, exist_ok=True)
+                target = str(out_csv).replace("'", "''")
+                con.execute(f"copy ({CHANGES_SQL} order by account_id) to '{target}' "
+                            "(format csv, header true)")
+        finally:
+            con.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return SimulationResult(rule_vars, parsed, build.dagster_run_id, now, simulated, changed,
+                            top_changes)
+
+
+def _build(settings: Settings, scratch: Path, database: Path, rule_vars: dict) -> None:
+    from dbt.cli.main import dbtRunner
+
+    from ..defs.warehouse.dbt_resource import release_duckdb
+
+    env = {"REWARDS_SIMULATE_DB": str(database), "REWARDS_WAREHOUSE": str(settings.warehouse),
+           "REWARDS_DUCKDB_TEMP_DIR": str(scratch / "tmp"),
+           "REWARDS_DUCKDB_MEMORY_LIMIT": settings.memory_limit,
+           "REWARDS_DUCKDB_THREADS": str(settings.threads)}
+    log_file = scratch / "dbt.log"
+    with temporary_env(env), open(log_file, "w") as log, contextlib.redirect_stdout(log):
+        try:
+            result = dbtRunner().invoke([
+                "run", "--target", "simulate", "--full-refresh", "--select", "path:models",
+                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                "--target-path", str(scratch / "target"), "--log-path", str(scratch),
+                "--vars", json.dumps(rule_vars, sort_keys=True),
+            ])
+        finally:
+            release_duckdb()  # dbt-duckdb keeps the scratch file and the warehouse open
+    if not result.success:
+        text = log_file.read_text()
+        if "lock" in text.lower():
+            raise SimulationFailed(
+                f"the warehouse {settings.warehouse} is being written by a run; simulate reads "
+                "its raw tables: try again when the run is over")
+        tail = "\n".join(text.strip().splitlines()[-15:])
+        raise SimulationFailed(f"the simulated dbt build failed:\n{tail}")
