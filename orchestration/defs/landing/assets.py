@@ -1,7 +1,14 @@
 """One Dagster asset per landing dataset: `raw/<dataset>` (and its quarantine table)."""
 
 
-from dagster import AssetExecutionContext, AssetsDefinition, Failure, MaterializeResult, asset
+from dagster import (
+    AssetExecutionContext,
+    AssetsDefinition,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from ..resources import LandingResource, WarehouseResource
 from .contract import DATASETS, Dataset
@@ -20,15 +27,17 @@ def _metadata(result: LoadResult) -> dict:
     return {
         "load_mode": result.mode,
         "files": len(result.files),
-        "rows_read": result.rows_read,
-        "row_count": result.rows_loaded,
+        "rows_read": result.rows_read,  # by this load's files
+        # the tables after this load: rows in raw.<dataset>, and in its quarantine by reason
+        "dagster/row_count": result.rows_loaded,
         "rows_quarantined": result.rows_quarantined,
         "exact_duplicates_collapsed": result.exact_duplicates_collapsed,
         **{f"quarantined/{r}": n for r, n in sorted(result.by_reason.items())},
-        "quarantine_by_reason": (
+        "quarantine_by_reason": MetadataValue.md(
             "| reason | rows |\n|---|---|\n" + reasons if reasons else "nothing quarantined"
         ),
-        "files_loaded": "| file | rows | quarantined |\n|---|---|---|\n" + files + more,
+        "files_loaded": MetadataValue.md(
+            "| file | rows | quarantined |\n|---|---|---|\n" + files + more),
     }
 
 

@@ -15,6 +15,7 @@ from dagster_dbt import (
 
 from ..resources import RuleVarsResource, WarehouseResource
 from .incremental import full_refresh_reason
+from .metadata import with_warehouse_metadata
 from .project import dbt_project, ensure_manifest, vars_json
 
 
@@ -69,7 +70,9 @@ def build_layer_models(layer: str):
                 context.log.info(f"full refresh of the incremental order models: {reason}")
                 args.append("--full-refresh")
         # Reuse the project target folder so dbt can parse partially (seconds saved per run).
-        yield from dbt.cli(args, context=context, target_path=dbt_project.target_path).stream()
+        events = dbt.cli(args, context=context, target_path=dbt_project.target_path).stream()
+        # row counts and the UI's summaries, read from the warehouse once dbt has released it
+        yield from with_warehouse_metadata(context, events, warehouse)
 
     _layer_models.__doc__ = f"`dbt build` of models/{layer} with its dbt tests as asset checks."
     return _layer_models
