@@ -3,6 +3,7 @@
 from dagster import Definitions, LoggerDefinition, define_asset_job, in_process_executor
 
 # Modules, not their `defs`: Dagster loads the one Definitions object found at module scope.
+from .defs.automation import landing_files_sensor, rewards_daily
 from .defs.landing import definitions as landing
 from .defs.quality import definitions as quality
 from .defs.resources import resources_from_settings
@@ -32,6 +33,8 @@ def build_defs(
         serving.defs,
         Definitions(
             jobs=[rewards_job],
+            schedules=[rewards_daily],  # both off by default (defs/automation.py)
+            sensors=[landing_files_sensor],
             resources=resources_from_settings(settings, data_docs),
             loggers=loggers,
             # One process at a time: an embedded DuckDB file takes a single writer, so the raw
