@@ -1,0 +1,347 @@
+"""What finance touches, through the real pipeline on a hand-built landing: the finance marts,
+the serving copy, the payout ledger across two deliveries (with a clawback), explain, export,
+simulate, and reads while a run writes.
+
+Hand computation (default vars: window 40 days, baseline 92, rate 0.015, cap 150,000):
+- fin_a, merchant, 5,000 followers (2 commerce videos a day, R6): on 2025-12-01 it posts fa-1,
+  fa-2, fa-3, so fa-3 is over quota. Window sale 1,000.00 on fa-1 (counted), 300.00 on fa-3
+  (over quota), 50.00 on an unknown video (R4 quarantine). No baseline: new entrant (R8).
+  Day 1: base 1,000.00, 15 points. Day 2 brings a late partial refund of 400.00 on the
+  1,000.00 order: base 600.00, 9 points -> a clawback of 6.
+- fin_b, promoter, 20,000 followers: baseline sale 920.00 -> baseline 920 x 40 / 92 = 400.00.
+  Day 1: window 2,000.00, base 1,600.00, 24 points. Day 2 adds a 1,000.00 window sale:
+  base 2,600.00, 39 points -> an increase of 15.
+- fin_c, merchant, 500 followers, not self-operated: ineligible (below_follower_threshold);
+  window 500.00, uncapped 7, paid 0.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from conftest import execute_selection, pipeline_env, query, run_pipeline_on
+from dagster import AssetCheckKey, AssetKey, AssetSelection
+from landing_builder import Landing, noon
+
+from expectations import all_suites
+from orchestration.cli import main
+from orchestration.defs.warehouse.project import rule_var_defaults
+from orchestration.finance.ledger import LedgerError, publish
+from orchestration.settings import REPO_ROOT
+
+DAY1_POINTS = {"fin_a": 15, "fin_b": 24, "fin_c": 0}
+DAY2_POINTS = {"fin_a": 9, "fin_b": 39, "fin_c": 0}
+
+
+def _day1() -> tuple[Landing, str]:
+    land = Landing()
+    land.account("fin_a")
+    for n, hour in ((1, 10), (2, 11), (3, 12)):
+        land.video(f"fa-{n}", "fin_a", f"2025-12-01T{hour}:00:00+08:00")
+    refunded_later = land.sale("fin_a", "2025-12-01", "1000.00", video="fa-1")
+    land.sale("fin_a", "2025-12-02", "300.00", video="fa-3")  # over quota (R6)
+    land.sale("fin_a", "2025-12-03", "50.00", video="v-nope")  # R4: video_not_found
+    land.account("fin_b", type="promoter", followers=20000)
+    land.sale("fin_b", "2025-09-10", "920.00")
+    land.sale("fin_b", "2025-12-05", "2000.00")
+    land.account("fin_c", followers=500)
+    land.sale("fin_c", "2025-12-06", "500.00")
+    return land, refunded_later
+
+
+def _day2(refunded_order: str) -> Landing:
+    """The next day's order file: a late partial refund and one more sale."""
+    land = Landing()
+    land.row("orders", "orders-day2.csv", order_id=refunded_order, account_id="fin_a",
+             channel="short_video", video_id="fa-1", created_at=noon("2025-12-01"),
+             amount="1000.00", updated_at="2026-01-10T12:00:00+08:00", refunded_amount="400.00",
+             status="settled", settled_at=noon("2025-12-04"))
+    land.sale("fin_b", "2025-12-20", "1000.00", file="orders-day2.csv", order_id="fin_b-late")
+    return land
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _ledger_rows(ledger: Path) -> list[tuple]:
+    return query(ledger, "select payout_run_id, account_id, entry_type, points, reward_points "
+                         "from ledger.entries order by payout_run_id, account_id")
+
+
+def _served_points(serving: Path) -> dict[str, int]:
+    return dict(query(serving, "select account_id, reward_points from marts.account_rewards"))
+
+
+@pytest.fixture(scope="module")
+def payouts(tmp_path_factory):
+    """Day 1 run + publish (twice), day 2 run + publish (twice), with what each step saw."""
+    root = tmp_path_factory.mktemp("finance")
+    land, refunded = _day1()
+    landing = land.write(root / "landing")
+    warehouse = root / "warehouse.duckdb"
+    serving, ledger = root / "warehouse.serving.duckdb", root / "warehouse.ledger.duckdb"
+    seen = {"root": root, "landing": landing, "warehouse": warehouse, "serving": serving,
+            "ledger": ledger}
+
+    run_pipeline_on(landing, warehouse)
+    seen["day1_points"] = _served_points(serving)
+    seen["publish1"] = publish(serving, ledger)
+    seen["ledger_after_1"] = _ledger_rows(ledger)
+    seen["publish1_again"] = publish(serving, ledger)
+    seen["ledger_after_1_again"] = _ledger_rows(ledger)
+
+    _day2(refunded).write(landing)
+    run_pipeline_on(landing, warehouse)
+    seen["day2_points"] = _served_points(serving)
+    seen["publish2"] = publish(serving, ledger)
+    seen["ledger_after_2"] = _ledger_rows(ledger)
+    seen["publish2_again"] = publish(serving, ledger)
+    seen["ledger_after_2_again"] = _ledger_rows(ledger)
+    return seen
+
+
+def test_serving_copy_holds_each_good_run(payouts):
+    assert payouts["day1_points"] == DAY1_POINTS
+    assert payouts["day2_points"] == DAY2_POINTS
+    (run_id, rule_vars), = query(payouts["serving"],
+                                 "select dagster_run_id, rule_vars from serving.build")
+    assert run_id and '"reward_rate": "0.015"' in rule_vars
+    files = query(payouts["serving"], "select file, sha256 from serving.input_files "
+                                      "where dataset = 'orders' order by file")
+    assert [Path(f).name for f, _ in files] == ["orders-day2.csv", "orders.csv"]
+    assert all(digest == _sha(Path(f)) for f, digest in files)
+
+
+def test_first_publish_pays_every_rewarded_account(payouts):
+    first = payouts["publish1"]
+    assert (first.payout_run_id, first.accounts_adjusted, first.points_adjusted,
+            first.points_paid_total) == (1, 2, 39, 39)
+    assert payouts["ledger_after_1"] == [(1, "fin_a", "initial", 15, 15),
+                                         (1, "fin_b", "initial", 24, 24)]
+
+
+def test_publishing_the_same_rewards_twice_writes_nothing(payouts):
+    for again, before, after in (("publish1_again", "ledger_after_1", "ledger_after_1_again"),
+                                 ("publish2_again", "ledger_after_2", "ledger_after_2_again")):
+        assert payouts[again].payout_run_id is None
+        assert "nothing to publish" in payouts[again].reason
+        assert payouts[after] == payouts[before]
+    assert query(payouts["ledger"], "select count(*) from ledger.payout_runs") == [(2,)]
+
+
+def test_second_publish_writes_only_adjustments_with_a_clawback(payouts):
+    second = payouts["publish2"]
+    assert (second.payout_run_id, second.accounts_adjusted, second.points_adjusted,
+            second.points_paid_total) == (2, 2, 9, 48)
+    assert payouts["ledger_after_2"] == payouts["ledger_after_1"] + [
+        (2, "fin_a", "clawback", -6, 9),
+        (2, "fin_b", "increase", 15, 39),
+    ]
+    # the sum of an account's ledger rows is its latest reward
+    paid = dict(query(payouts["ledger"],
+                      "select account_id, sum(points) from ledger.entries group by 1"))
+    assert {a: paid.get(a, 0) for a in DAY2_POINTS} == DAY2_POINTS
+    (inputs,) = query(payouts["ledger"], "select count(*) from ledger.payout_run_inputs "
+                                         "where payout_run_id = 2 and file like '%orders-day2%'")
+    assert inputs == (1,)
+
+
+def test_a_changed_ledger_is_refused(payouts, tmp_path):
+    ledger = tmp_path / "tampered.ledger.duckdb"
+    ledger.write_bytes(payouts["ledger"].read_bytes())
+    con = duckdb.connect(str(ledger))
+    con.execute("update ledger.entries set points = 20 where account_id = 'fin_a' "
+                "and payout_run_id = 1")
+    con.close()
+    with pytest.raises(LedgerError, match="payout run 1 no longer matches"):
+        publish(payouts["serving"], ledger)
+
+
+def test_order_lines_quota_and_summary_explain_the_rewards(payouts):
+    lines = query(payouts["serving"], """
+        select period, line_status, excluded_reason, rule_id, settled_gmv, counted_gmv
+        from marts.reward_order_lines where account_id = 'fin_a' order by settled_gmv""")
+    assert lines == [
+        ("window", "excluded", "video_not_found", "R4", Decimal("50.00"), Decimal("0.00")),
+        ("window", "excluded", "over_quota", "R6", Decimal("300.00"), Decimal("0.00")),
+        ("window", "counted", None, None, Decimal("600.00"), Decimal("600.00")),
+    ]
+    assert query(payouts["serving"], """
+        select published_day::varchar, follower_count, tier_min_followers, daily_quota,
+            published_videos, over_quota_videos, over_quota_orders, over_quota_window_gmv
+        from marts.video_quota where account_id = 'fin_a' and over_quota_videos > 0""") == [
+        ("2025-12-01", 5000, 1000, 2, 3, 1, 1, Decimal("300.00"))]
+    summary = {(m, b): v for m, b, v in query(
+        payouts["serving"], "select metric, breakdown, value from marts.program_summary")}
+    assert summary[("enrolled_accounts", "all")] == 3
+    assert summary[("accounts_by_status", "eligible")] == 2
+    assert summary[("accounts_by_status", "ineligible: below_follower_threshold")] == 1
+    assert summary[("reward_points", "eligible")] == 48
+    assert summary[("capped_accounts", "eligible")] == 0
+    assert summary[("new_entrants", "eligible")] == 1
+    assert summary[("reward_base", "eligible")] == Decimal("3200.00")
+    assert summary[("quarantined_rows", "orders: video_not_found (R4)")] == 1
+
+
+def _cli(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_explain_prints_the_whole_trail(payouts):
+    with pipeline_env(payouts["landing"], payouts["warehouse"]):
+        text = _cli("explain", "fin_a")
+        ineligible = _cli("explain", "fin_c")
+        unknown = CliRunner().invoke(main, ["explain", "nobody"])
+    for line in [
+        "Account fin_a: 9 points",
+        "judged on the snapshot of 2025-07-01: merchant, 5,000 followers",
+        "[pass] at least 1,000 followers, or a self-operated shop",
+        "window   2025-11-22 .. 2025-12-31: 1 counted orders, settled GMV 600.00",
+        "over_quota               R6   window         1 orders          300.00",
+        "video_not_found          R4   window         1 orders           50.00",
+        "over-quota videos: 1, their orders: 1, window GMV not counted: 300.00",
+        "orders             video_not_found",
+        "baseline GMV = 0.00 x 40 / 92 = 0.00 (half-up to 0.01); new entrant (R8)",
+        "reward base  = max(0, 600.00 - 0.00) = 600.00",
+        "points       = floor(600.00 x 0.015) = 9",
+        "cap          = 150,000 points: not reached",
+        "initial  +15",
+        "clawback -6",
+        "paid to date 9 of 9",
+    ]:
+        assert line in text, f"{line!r} not in:\n{text}"
+    assert "disagree" not in text
+    assert "[FAIL] at least 1,000 followers, or a self-operated shop" in ineligible
+    assert "not eligible: below_follower_threshold (0 points)" in ineligible
+    assert "points       = floor(500.00 x 0.015) = 7" in ineligible
+    assert unknown.exit_code == 2 and "not an enrolled account" in unknown.output
+
+
+def test_export_carries_the_payout_run_in_every_format(payouts, tmp_path):
+    import pyarrow.parquet as pq
+    from openpyxl import load_workbook
+
+    with pipeline_env(payouts["landing"], payouts["warehouse"]):
+        for suffix in ("csv", "parquet", "xlsx"):
+            assert "(payout run 2)" in _cli("export", "--out", str(tmp_path / f"r.{suffix}"))
+        bad = CliRunner().invoke(main, ["export", "--out", str(tmp_path / "r.json")])
+    assert bad.exit_code == 2 and ".xlsx" in bad.output
+
+    rows = duckdb.sql(
+        f"select account_id, reward_points, payout_run_id, paid_points, unpaid_points, "
+        f"window_gmv::varchar from read_csv('{tmp_path / 'r.csv'}') order by 1").fetchall()
+    assert rows == [("fin_a", 9, 2, 9, 0, "600.00"), ("fin_b", 39, 2, 39, 0, "3000.00"),
+                    ("fin_c", 0, 2, 0, 0, "500.00")]
+    table = pq.read_table(tmp_path / "r.parquet")
+    assert table.schema.metadata[b"payout_run_id"] == b"2"
+    assert table.column("window_gmv").to_pylist()[1] == Decimal("3000.00")
+
+    book = load_workbook(tmp_path / "r.xlsx", read_only=True)
+    assert book.sheetnames == ["summary", "account_rewards"]
+    summary = [tuple(r) for r in book["summary"].iter_rows(values_only=True)]
+    assert ("payout run", 2) in [r[:2] for r in summary]
+    assert ("reward_points", "eligible", 48, "points") in summary
+    sheet = list(book["account_rewards"].iter_rows(values_only=True))
+    header = sheet[0]
+    fin_b = dict(zip(header, sheet[2], strict=True))
+    assert (fin_b["account_id"], fin_b["reward_points"], fin_b["payout_run_id"]) == (
+        "fin_b", 39, 2)
+
+
+def test_simulate_reports_cost_and_changes_without_touching_marts_or_ledger(payouts, tmp_path):
+    before = {p: _sha(payouts[p]) for p in ("serving", "ledger", "warehouse")}
+    with pipeline_env(payouts["landing"], payouts["warehouse"]):
+        text = _cli("simulate", "--var", "reward_rate=0.02", "--var", "reward_cap_points=40",
+                    "--out", str(tmp_path / "changes.csv"))
+    # fin_a floor(600 x 0.02) = 12; fin_b floor(2,600 x 0.02) = 52, capped at 40
+    assert "points                        48            52            +4" in text
+    assert "capped accounts                0             1            +1" in text
+    assert "accounts whose reward changes: 2" in text
+    changes = duckdb.sql(f"select account_id, reward_points, simulated_points, "
+                         f"simulated_is_capped from read_csv('{tmp_path / 'changes.csv'}') "
+                         "order by 1").fetchall()
+    assert changes == [("fin_a", 9, 12, False), ("fin_b", 39, 40, True)]
+    assert {p: _sha(payouts[p]) for p in before} == before
+    assert not list(payouts["root"].glob(".simulate-*"))
+
+
+def _writer_pid(path: Path) -> int | None:
+    """The process holding DuckDB's write lock on `path` (an fcntl lock), asked with F_GETLK,
+    which takes no lock itself: probing must not get in the run's way."""
+    if not path.exists():
+        return None
+    probe = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+    with open(path, "rb") as f:
+        answer = fcntl.fcntl(f.fileno(), fcntl.F_GETLK, probe)
+    lock_type, _, _, _, pid = struct.unpack("hhqqi4x", answer)
+    return pid if lock_type == fcntl.F_WRLCK else None
+
+
+def test_export_works_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_path):
+    serving_before, ledger_before = _sha(payouts["serving"]), _sha(payouts["ledger"])
+    env = {**os.environ, "REWARDS_LANDING_DIR": str(payouts["landing"]),
+           "REWARDS_WAREHOUSE": str(payouts["warehouse"])}
+    for key in ("REWARDS_SERVING_COPY", "REWARDS_LEDGER", "REWARDS_QUALITY_DIR",
+                "REWARDS_DUCKDB_TEMP_DIR"):
+        env.pop(key, None)
+    rewards = Path(sys.executable).parent / "rewards"
+    run = subprocess.Popen([str(rewards), "run"], cwd=REPO_ROOT,
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while _writer_pid(payouts["warehouse"]) != run.pid:
+            assert run.poll() is None, "the run ended before it was seen writing"
+            assert time.monotonic() < deadline, "the run never took the warehouse"
+            time.sleep(0.05)
+        # the run holds the warehouse's single writer lock: finance reads the serving copy
+        with pipeline_env(payouts["landing"], payouts["warehouse"]):
+            out = _cli("export", "--out", str(tmp_path / "during.csv"))
+            explained = _cli("explain", "fin_b")
+        assert run.poll() is None  # still running: the export did not wait for it
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    assert "wrote 3 accounts" in out and "Account fin_b: 39 points" in explained
+    assert duckdb.sql(f"select sum(reward_points) from read_csv('{tmp_path / 'during.csv'}')"
+                      ).fetchall() == [(48,)]
+    # killed mid-run: the last good copy and the ledger are exactly as they were
+    assert _sha(payouts["serving"]) == serving_before
+    assert _sha(payouts["ledger"]) == ledger_before
+
+
+def test_a_run_stopped_by_a_blocking_check_leaves_the_serving_copy(payouts, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    serving = tmp_path / "warehouse.serving.duckdb"
+    warehouse.write_bytes(payouts["warehouse"].read_bytes())
+    serving.write_bytes(payouts["serving"].read_bytes())
+    con = duckdb.connect(str(warehouse))
+    con.execute("update marts.account_rewards set reward_points = reward_points + 1 "
+                "where account_id = 'fin_b'")
+    con.close()
+    before = _sha(serving)
+    result = execute_selection(
+        payouts["landing"], warehouse,
+        AssetSelection.checks(*[
+            AssetCheckKey(AssetKey(list(suite.asset_key)), check.name)
+            for suite in all_suites(rule_var_defaults())
+            if suite.asset_key == ("marts", "account_rewards") for check in suite.checks])
+        | AssetSelection.assets(AssetKey(["serving", "finance_copy"])))
+    assert not result.success
+    assert _sha(serving) == before
+    assert _served_points(serving) == DAY2_POINTS
