@@ -76,4 +76,5 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSumma
     summary.checks_passed = sum(ev.passed for ev in evaluations)
     summary.check_warnings = [check_failure(ev) for ev in evaluations if not ev.passed]
     summary.data_docs = str(docs)
+    summary.serving_copy = str(settings.serving_copy)
     return summary

@@ -22,6 +22,7 @@ class RunSummary:
     checks_passed: int = 0
     check_warnings: list[str] = field(default_factory=list)
     data_docs: str = ""
+    serving_copy: str = ""
 
     def lines(self) -> list[str]:
         out = [
@@ -45,6 +46,9 @@ class RunSummary:
             out += [f"  {warning}" for warning in self.check_warnings]
         if self.data_docs:
             out.append(f"data docs           {self.data_docs}")
+        if self.serving_copy:
+            out.append(f"for finance         {self.serving_copy} (rewards explain / export / "
+                       "publish)")
         return out
 
 

@@ -79,9 +79,12 @@ def test_unreadable_file_fails_run_naming_it_and_keeps_last_good_marts(small_lan
         (["run", "--landing", "/nonexistent/landing"], "landing directory not found"),
         (["run", "--var", "reward_rat=0.02"], "unknown var(s) reward_rat"),
         (["run", "--var", "reward_rate"], "--var expects key=value"),
-        (["export", "--out", "x.xlsx"], "--out must end in .csv or .parquet"),
+        (["export", "--out", "x.json"], "--out must end in .csv, .parquet, .xlsx"),
         (["export", "--warehouse", "/nonexistent/w.duckdb", "--out", "x.csv"],
-         "warehouse not found"),
+         "no serving copy at /nonexistent/w.serving.duckdb"),
+        (["explain", "acct-a", "--warehouse", "/nonexistent/w.duckdb"], "no serving copy"),
+        (["publish", "--warehouse", "/nonexistent/w.duckdb"], "no serving copy"),
+        (["simulate", "--var", "reward_rat=0.02"], "unknown var(s) reward_rat"),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(args, message):
