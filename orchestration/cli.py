@@ -221,11 +221,11 @@ def simulate(warehouse: Path | None, var_pairs: tuple[str, ...], out_csv: Path |
     from .finance.simulate import simulate as run_simulation
 
     settings = _finance_settings(warehouse)
-    try:
-        with _user_errors():
+    with _user_errors():
+        try:
             result = run_simulation(settings, _parse_vars(var_pairs), out_csv)
-    except SimulationFailed as exc:
-        raise click.ClickException(str(exc)) from exc
+        except SimulationFailed as exc:  # not the user's input: exit 1, not 2
+            raise click.ClickException(str(exc)) from exc
     changes = ", ".join(f"{k}={v}" for k, v in sorted(result.overrides.items()))
     click.echo(f"what if {changes} (against the published run {result.published_run})")
     click.echo("                      published     simulated        change")

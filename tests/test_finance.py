@@ -345,3 +345,12 @@ def test_a_run_stopped_by_a_blocking_check_leaves_the_serving_copy(payouts, tmp_
     assert not result.success
     assert _sha(serving) == before
     assert _served_points(serving) == DAY2_POINTS
+
+
+def test_ledger_lists_the_payout_runs(payouts):
+    with pipeline_env(payouts["landing"], payouts["warehouse"]):
+        text = _cli("ledger")
+    runs = [line.split()[:5] for line in text.splitlines()[1:]]
+    # run, published at, accounts adjusted, net adjustment, paid in total
+    assert [[r[0], r[2], r[3], r[4]] for r in runs] == [["1", "2", "+39", "39"],
+                                                        ["2", "2", "+9", "48"]]
