@@ -69,15 +69,14 @@ class Settings:
         )
 
     def export_to_env(self) -> None:
-        """Publish the resolved values so the dbt subprocess (profiles.yml) sees the same ones."""
-        os.environ[LANDING_ENV] = str(self.landing_dir)
+        """Publish the resolved values dbt's profile (profiles.yml) reads, so dbt opens the same
+        warehouse with the same resources. Only those: the other paths are the Dagster
+        resources' business, and exporting them would hand a later `rewards --warehouse OTHER`
+        in a child process this warehouse's serving copy, ledger and quality folder."""
         os.environ[WAREHOUSE_ENV] = str(self.warehouse)
         os.environ[MEMORY_LIMIT_ENV] = self.memory_limit
         os.environ[THREADS_ENV] = str(self.threads)
         os.environ[TEMP_DIR_ENV] = str(self.temp_directory)
-        os.environ[QUALITY_DIR_ENV] = str(self.quality_dir)
-        os.environ[SERVING_ENV] = str(self.serving_copy)
-        os.environ[LEDGER_ENV] = str(self.ledger)
 
 
 @contextlib.contextmanager

@@ -23,6 +23,35 @@ from orchestration.settings import (  # noqa: E402
 )
 
 
+def _listing(folder: Path) -> dict[str, tuple[int, int]]:
+    return {str(f): (f.stat().st_size, f.stat().st_mtime_ns)
+            for f in folder.rglob("*") if f.is_file()} if folder.is_dir() else {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _repository_data_untouched():
+    """No test writes into the repository's own data/ (the defaults a user's `rewards demo`
+    fills): every test points the pipeline at a temporary folder."""
+    from orchestration.settings import REPO_ROOT
+
+    before = _listing(REPO_ROOT / "data")
+    yield
+    after = _listing(REPO_ROOT / "data")
+    changed = sorted(f for f in before.keys() | after.keys() if before.get(f) != after.get(f))
+    assert not changed, f"the tests wrote into the repository's data/: {changed[:5]}"
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Each test gets back the environment it started with: loading the code location exports
+    the warehouse settings for dbt (settings.export_to_env), which must not leak into the
+    next test or the `rewards` subprocesses it starts."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 def pipeline_env(landing: Path, warehouse: Path):
     """Point the settings at `landing` and `warehouse` (their own temp and quality folders,
     serving copy and ledger beside the warehouse)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -15,7 +16,10 @@ REWARDS = str(Path(sys.executable).parent / "rewards")
 
 
 def rewards(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([REWARDS, *args], capture_output=True, text=True, timeout=600)
+    """As a user's shell runs it: no REWARDS_* settings but the flags given."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REWARDS_")}
+    return subprocess.run([REWARDS, *args], capture_output=True, text=True, timeout=600,
+                          env=env)
 
 
 @pytest.fixture(scope="module")
