@@ -228,6 +228,13 @@ def simulate(warehouse: Path | None, var_pairs: tuple[str, ...], out_csv: Path |
             raise click.ClickException(str(exc)) from exc
     changes = ", ".join(f"{k}={v}" for k, v in sorted(result.overrides.items()))
     click.echo(f"what if {changes} (against the published run {result.published_run})")
+    if result.inputs_differ:
+        files = result.inputs_differ
+        shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        click.echo(f"note: the warehouse's raw tables differ from the published run's inputs in "
+                   f"{len(files)} landing file(s) ({shown}; a later run failed or was stopped "
+                   "after loading them): the changes below are the new rules on the newer "
+                   "data, not the new rules alone")
     click.echo("                      published     simulated        change")
     for label, field in [("rewarded accounts", "rewarded_accounts"), ("points", "points"),
                          ("capped accounts", "capped_accounts"),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -98,6 +99,8 @@ def payouts(tmp_path_factory):
 
     run_pipeline_on(landing, warehouse)
     seen["day1_points"] = _served_points(serving)
+    seen["day1_serving"] = root / "day1.serving.duckdb"
+    shutil.copyfile(serving, seen["day1_serving"])
     seen["publish1"] = publish(serving, ledger)
     seen["ledger_after_1"] = _ledger_rows(ledger)
     seen["publish1_again"] = publish(serving, ledger)
@@ -278,6 +281,22 @@ def test_simulate_reports_cost_and_changes_without_touching_marts_or_ledger(payo
     assert changes == [("fin_a", 9, 12, False), ("fin_b", 39, 40, True)]
     assert {p: _sha(payouts[p]) for p in before} == before
     assert not list(payouts["root"].glob(".simulate-*"))
+    assert "note:" not in text  # the raw tables are the published run's inputs
+
+
+def test_simulate_says_when_the_raw_tables_are_newer_than_the_published_marts(payouts,
+                                                                            tmp_path):
+    """Day 2's files loaded, but the published marts still day 1's (as after a run that loaded
+    them and then failed): the comparison mixes the new data with the new rule, and says so."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(payouts["warehouse"], warehouse)
+    shutil.copyfile(payouts["day1_serving"], tmp_path / "warehouse.serving.duckdb")
+    with pipeline_env(payouts["landing"], warehouse):
+        text = _cli("simulate", "--var", "reward_rate=0.02")
+    assert ("differ from the published run's inputs in 1 landing file(s) "
+            "(orders/orders-day2.csv;") in text
+    # published day 1: 15 + 24 = 39; day 2's data at 2 %: floor(600 x 0.02) + floor(2,600 x 0.02)
+    assert "points                        39            64           +25" in text
 
 
 def _writer_pid(path: Path) -> int | None:

@@ -42,7 +42,7 @@ from .resources import LandingResource
 from .warehouse.project import rule_var_defaults
 
 JOB_NAME = "rewards"  # orchestration/definitions.py
-SCHEDULE_TIMEZONE = "Asia/Shanghai"
+SCHEDULE_TIMEZONE = str(rule_var_defaults()["timezone"])  # R1: the dbt var, Beijing
 
 # ---------------------------------------------------------------------------------------------
 # the daily schedule

@@ -4,6 +4,9 @@ The same dbt models are built with the published run's rule vars plus the overri
 scratch DuckDB file beside the warehouse (dbt target `simulate`: the warehouse is attached
 read-only and only its raw tables are read). The result is compared with the serving copy's
 `marts.account_rewards`: the programme's cost both ways and every account whose reward changes.
+When the raw tables no longer hold exactly the landing files the published marts were built
+from (a later run loaded new files, then failed or was stopped), the result says which files
+differ: the changes then come from the new data as well as the new rules.
 The warehouse, the serving copy and the ledger are only ever opened read-only; the scratch file
 is deleted afterwards.
 """
@@ -14,7 +17,7 @@ import contextlib
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,11 @@ CHANGES_SQL = """
 """
 
 
+INPUT_FILES_SQL = "select dataset, file, size_bytes, mtime_ns from {table}"
+_LOCKED = ("the warehouse {warehouse} is being written by a run; simulate reads its raw "
+           "tables: try again when the run is over")
+
+
 class SimulationFailed(RuntimeError):
     pass
 
@@ -67,6 +75,10 @@ class SimulationResult:
     simulated: Cost
     changed_accounts: int
     top_changes: list[tuple]
+    # landing files in the warehouse's raw tables but not among the published run's inputs, or
+    # the other way round (a run since failed, or was killed, after loading new files): the
+    # changes then mix new data with the new rules
+    inputs_differ: list[str] = field(default_factory=list)
 
 
 def simulate(settings: Settings, overrides: dict[str, str], out_csv: Path | None = None,
@@ -74,9 +86,10 @@ def simulate(settings: Settings, overrides: dict[str, str], out_csv: Path | None
     parsed = parse_var_overrides(overrides)  # an unknown var is a ValueError
     with open_serving_copy(settings.serving_copy) as served:
         build = read_build_info(served)
+        published_inputs = set(served.execute(
+            INPUT_FILES_SQL.format(table="serving.input_files")).fetchall())
     rule_vars = {**build.rule_vars, **parsed}
-    if not settings.warehouse.exists():
-        raise FileNotFoundError(f"warehouse not found: {settings.warehouse}")
+    inputs_differ = _inputs_differ(settings.warehouse, published_inputs)
     scratch = Path(tempfile.mkdtemp(prefix=".simulate-", dir=settings.warehouse.parent))
     try:
         database = scratch / "simulate.duckdb"
@@ -103,7 +116,27 @@ def simulate(settings: Settings, overrides: dict[str, str], out_csv: Path | None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return SimulationResult(rule_vars, parsed, build.dagster_run_id, now, simulated, changed,
-                            top_changes)
+                            top_changes, inputs_differ)
+
+
+def _inputs_differ(warehouse: Path, published: set[tuple]) -> list[str]:
+    """The landing files (dataset, file, size, modification time) the warehouse's raw tables
+    hold that the published marts were not built from, and those they were built from that
+    the raw tables no longer hold."""
+    if not warehouse.exists():
+        raise FileNotFoundError(f"warehouse not found: {warehouse}")
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise SimulationFailed(_LOCKED.format(warehouse=warehouse)) from exc
+    try:
+        loaded = set(con.execute(INPUT_FILES_SQL.format(table="raw.load_files")).fetchall())
+    finally:
+        con.close()
+    return sorted({f"{dataset}/{Path(file).name}"
+                   for dataset, file, _, _ in loaded ^ published})
 
 
 def _build(settings: Settings, scratch: Path, database: Path, rule_vars: dict) -> None:
@@ -129,8 +162,6 @@ def _build(settings: Settings, scratch: Path, database: Path, rule_vars: dict) -
     if not result.success:
         text = log_file.read_text()
         if "lock" in text.lower():
-            raise SimulationFailed(
-                f"the warehouse {settings.warehouse} is being written by a run; simulate reads "
-                "its raw tables: try again when the run is over")
+            raise SimulationFailed(_LOCKED.format(warehouse=settings.warehouse))
         tail = "\n".join(text.strip().splitlines()[-15:])
         raise SimulationFailed(f"the simulated dbt build failed:\n{tail}")

@@ -25,7 +25,7 @@ def finance_copy(context: AssetExecutionContext, warehouse: WarehouseResource,
                  rule_vars: RuleVarsResource, finance: FinanceResource) -> MaterializeResult:
     config = {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}
     counts = build_serving_copy(
-        Path(warehouse.path), Path(finance.serving_copy), dagster_run_id=context.run_id,
+        Path(warehouse.path), Path(finance.serving_copy), dagster_run_id=context.run.run_id,
         rule_vars=rule_vars.effective(), duckdb_config=config, log=context.log.info)
     return MaterializeResult(metadata={
         "path": MetadataValue.path(finance.serving_copy),
