@@ -278,6 +278,7 @@ def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, 
     import shutil
 
     from .spark_target import SparkBuildFailed, build_on_spark, read_table, stop_spark
+    from .warehouse_lock import WarehouseBusy
 
     if shutil.which("java") is None:
         raise UserError("Spark needs Java 17 (`java` is not on PATH)")
@@ -287,7 +288,7 @@ def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, 
     try:
         exported = build_on_spark(spark_dir=spark_dir, var_overrides=overrides or None)
         rewards = read_table("marts.account_rewards")
-    except SparkBuildFailed as exc:
+    except (SparkBuildFailed, WarehouseBusy) as exc:  # a run holds the warehouse: exit 1
         raise click.ClickException(str(exc)) from exc
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from exc

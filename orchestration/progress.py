@@ -47,6 +47,8 @@ class ProgressHandler(logging.Handler):
         if event is None:
             if record.levelno >= logging.ERROR:
                 self._line(f"error: {record.getMessage()}")
+            elif record.levelno >= logging.WARNING:  # e.g. waiting for the warehouse's lock
+                self._line(f"warning: {record.getMessage()}")
             return
         kind = event.event_type_value
         if kind not in _SHOWN:

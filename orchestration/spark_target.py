@@ -27,6 +27,7 @@ import duckdb
 
 from .defs.landing.loader import RAW_SCHEMA, lit, q
 from .settings import DBT_PROJECT_DIR, REPO_ROOT, WAREHOUSE_ENV, Settings, temporary_env
+from .warehouse_lock import holding_warehouse
 
 SPARK_DIR_ENV = "REWARDS_SPARK_DIR"
 DEFAULT_SPARK_DIR = REPO_ROOT / "data" / "spark"
@@ -68,8 +69,9 @@ def export_raw_to_parquet(warehouse: Path, spark_dir: Path) -> dict[str, int]:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     rows: dict[str, int] = {}
-    con = duckdb.connect(str(warehouse), read_only=True)
-    with contextlib.closing(con):
+    # no run writes while this reads (orchestration/warehouse_lock.py); refused during a run
+    with holding_warehouse(warehouse, "rewards spark (raw export)"), \
+            contextlib.closing(duckdb.connect(str(warehouse), read_only=True)) as con:
         con.execute("set TimeZone = 'UTC'")
         tables = [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = ? "

@@ -41,6 +41,7 @@ from orchestration.cli import main
 from orchestration.defs.warehouse.project import rule_var_defaults
 from orchestration.finance.ledger import LedgerError, publish
 from orchestration.settings import REPO_ROOT
+from orchestration.warehouse_lock import WarehouseLock
 
 DAY1_POINTS = {"fin_a": 15, "fin_b": 24, "fin_c": 0}
 DAY2_POINTS = {"fin_a": 9, "fin_b": 39, "fin_c": 0}
@@ -311,7 +312,18 @@ def _writer_pid(path: Path) -> int | None:
     return pid if lock_type == fcntl.F_WRLCK else None
 
 
-def test_export_works_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_path):
+def _wait_for(condition, what: str, run: subprocess.Popen, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert run.poll() is None, f"the run ended before {what}"
+        assert time.monotonic() < deadline, f"never saw {what}"
+        time.sleep(0.05)
+
+
+def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_path):
+    """A run waits for a reader of the warehouse instead of failing on DuckDB's lock; while it
+    writes, simulate is refused without opening the warehouse, and export and explain read the
+    serving copy; killed, it leaves the serving copy, the ledger and no lock behind."""
     serving_before, ledger_before = _sha(payouts["serving"]), _sha(payouts["ledger"])
     env = {**os.environ, "REWARDS_LANDING_DIR": str(payouts["landing"]),
            "REWARDS_WAREHOUSE": str(payouts["warehouse"])}
@@ -319,29 +331,44 @@ def test_export_works_while_a_run_writes_and_a_killed_run_changes_nothing(payout
                 "REWARDS_DUCKDB_TEMP_DIR"):
         env.pop(key, None)
     rewards = Path(sys.executable).parent / "rewards"
-    run = subprocess.Popen([str(rewards), "run"], cwd=REPO_ROOT,
-                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           start_new_session=True)
+    log = tmp_path / "run.log"
+    reader = WarehouseLock(payouts["warehouse"])
+    reader.acquire("a reader standing in for rewards simulate")
+    with open(log, "w") as out:
+        run = subprocess.Popen([str(rewards), "run"], cwd=REPO_ROOT, env=env, stdout=out,
+                               stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        while _writer_pid(payouts["warehouse"]) != run.pid:
-            assert run.poll() is None, "the run ended before it was seen writing"
-            assert time.monotonic() < deadline, "the run never took the warehouse"
-            time.sleep(0.05)
-        # the run holds the warehouse's single writer lock: finance reads the serving copy
+        _wait_for(lambda: "waiting for a reader standing in" in log.read_text(),
+                  "the run waiting for the reader", run)
+        assert _writer_pid(payouts["warehouse"]) is None  # it waits without opening the file
+        reader.release()
+        _wait_for(lambda: _writer_pid(payouts["warehouse"]) == run.pid,
+                  "the run writing the warehouse", run)
+        # the run holds the warehouse: finance reads the serving copy; simulate, which reads
+        # the raw tables, is refused before it opens them
         with pipeline_env(payouts["landing"], payouts["warehouse"]):
             out = _cli("export", "--out", str(tmp_path / "during.csv"))
             explained = _cli("explain", "fin_b")
-        assert run.poll() is None  # still running: the export did not wait for it
+            simulated = CliRunner().invoke(main, ["simulate", "--var", "reward_rate=0.02"])
+        assert run.poll() is None  # still running: none of them waited for it
+        assert f"pid {run.pid}," in WarehouseLock(payouts["warehouse"]).holder()
     finally:
+        reader.release()
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
     assert "wrote 3 accounts" in out and "Account fin_b: 39 points" in explained
     assert duckdb.sql(f"select sum(reward_points) from read_csv('{tmp_path / 'during.csv'}')"
                       ).fetchall() == [(48,)]
-    # killed mid-run: the last good copy and the ledger are exactly as they were
+    assert simulated.exit_code == 1
+    assert "the warehouse is in use by Dagster run" in simulated.output
+    assert "try again when it is done" in simulated.output
+    # killed mid-run: the last good copy and the ledger are exactly as they were, and the
+    # operating system dropped the run's lock
     assert _sha(payouts["serving"]) == serving_before
     assert _sha(payouts["ledger"]) == ledger_before
+    after = WarehouseLock(payouts["warehouse"])
+    after.acquire("the test, after the kill")
+    after.release()
 
 
 def test_a_run_stopped_by_a_blocking_check_leaves_the_serving_copy(payouts, tmp_path):

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from dagster import ConfigurableResource, Failure
-from pydantic import Field
+from dagster import ConfigurableResource, Failure, InitResourceContext
+from pydantic import Field, PrivateAttr
 
 from ..settings import DEFAULT_MEMORY_LIMIT, Settings
+from ..warehouse_lock import RUN_WAIT_SECONDS, WarehouseBusy, WarehouseLock
 from .warehouse.project import UnknownVarError, parse_var_overrides, rule_var_defaults
 
 
@@ -25,12 +26,32 @@ class LandingResource(ConfigurableResource):
 
 
 class WarehouseResource(ConfigurableResource):
-    """The embedded DuckDB warehouse file and how much of the machine DuckDB may use."""
+    """The embedded DuckDB warehouse file and how much of the machine DuckDB may use.
+
+    A run holds the warehouse's advisory lock from its first step to its end (set up once per
+    run by the in-process executor), so no other process opens the file between two of its
+    steps; it waits for a reader that holds it (orchestration/warehouse_lock.py)."""
 
     path: str
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     threads: int = 2
     temp_directory: str = ""
+    _lock: WarehouseLock | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        log = context.log.warning if context.log is not None else None
+        lock = WarehouseLock(Path(self.path))
+        run_id = context.run.run_id if context.run is not None else "outside a run"
+        try:
+            lock.acquire(f"Dagster run {run_id}", RUN_WAIT_SECONDS, log)
+        except WarehouseBusy as exc:
+            raise Failure(description=str(exc)) from exc
+        self._lock = lock
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -8,7 +8,9 @@ When the raw tables no longer hold exactly the landing files the published marts
 from (a later run loaded new files, then failed or was stopped), the result says which files
 differ: the changes then come from the new data as well as the new rules.
 The warehouse, the serving copy and the ledger are only ever opened read-only; the scratch file
-is deleted afterwards.
+is deleted afterwards. While it reads the warehouse it holds the warehouse's lock
+(orchestration/warehouse_lock.py): it refuses while a run holds it, and a run that starts
+meanwhile waits for it instead of failing on DuckDB's file lock.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import duckdb
 
 from ..defs.warehouse.project import parse_var_overrides
 from ..settings import DBT_PROJECT_DIR, Settings, temporary_env
+from ..warehouse_lock import WarehouseBusy, holding_warehouse
 from .serving import open_serving_copy, read_build_info
 
 COST_SQL = """
@@ -89,11 +92,19 @@ def simulate(settings: Settings, overrides: dict[str, str], out_csv: Path | None
         published_inputs = set(served.execute(
             INPUT_FILES_SQL.format(table="serving.input_files")).fetchall())
     rule_vars = {**build.rule_vars, **parsed}
-    inputs_differ = _inputs_differ(settings.warehouse, published_inputs)
+    if not settings.warehouse.exists():
+        raise FileNotFoundError(f"warehouse not found: {settings.warehouse}")
     scratch = Path(tempfile.mkdtemp(prefix=".simulate-", dir=settings.warehouse.parent))
     try:
         database = scratch / "simulate.duckdb"
-        _build(settings, scratch, database, rule_vars)
+        # no run may start writing while the build reads the raw tables, and none is going
+        try:
+            with holding_warehouse(settings.warehouse, "rewards simulate"):
+                inputs_differ = _inputs_differ(settings.warehouse, published_inputs)
+                _build(settings, scratch, database, rule_vars)
+        except WarehouseBusy as exc:
+            raise SimulationFailed(f"{exc}; simulate reads its raw tables: try again when "
+                                   "it is done") from exc
         con = duckdb.connect(str(database))
         try:
             con.execute("attach ? as published (read_only)", [str(settings.serving_copy)])
@@ -123,8 +134,6 @@ def _inputs_differ(warehouse: Path, published: set[tuple]) -> list[str]:
     """The landing files (dataset, file, size, modification time) the warehouse's raw tables
     hold that the published marts were not built from, and those they were built from that
     the raw tables no longer hold."""
-    if not warehouse.exists():
-        raise FileNotFoundError(f"warehouse not found: {warehouse}")
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.IOException as exc:

@@ -1,0 +1,103 @@
+"""One process at a time in the warehouse file, for the whole length of a run.
+
+DuckDB locks its file only while a connection is open, and a run opens and closes the warehouse
+step by step (dbt has to take the file between the loader and the checks). In such a gap
+another process -- `rewards simulate` or `rewards spark` reading the raw tables, or a second
+run -- could open the file, and the run's next step would then fail to get its write lock.
+So a run holds an advisory lock on `<warehouse>.lock` from its first step to its end
+(`WarehouseResource.setup_for_execution`), and the commands that read the warehouse itself
+take the same lock: they refuse while a run holds it, and a run that starts while one of them
+reads waits for it to finish. The operating system drops the lock when its process dies, so a
+killed run leaves nothing to clean up. Finance's reads (explain, export, publish) use the
+serving copy and never take this lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+# How long a run waits for a reader of the warehouse (a simulation at 100M orders takes about as
+# long as a run) before it fails, saying who holds the warehouse.
+RUN_WAIT_SECONDS = 3 * 3600.0
+_POLL_SECONDS = 0.5
+_SAY_EVERY_SECONDS = 60.0
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the warehouse."""
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".lock")
+
+
+class WarehouseLock:
+    """The advisory lock on `<warehouse>.lock` (flock: released when its process dies)."""
+
+    def __init__(self, warehouse: Path) -> None:
+        self.path = lock_path(warehouse)
+        self._file = None
+
+    def holder(self) -> str:
+        """Who holds it, as the holder wrote it (empty if nobody does)."""
+        try:
+            return self.path.read_text().strip()
+        except OSError:
+            return ""
+
+    def acquire(self, holder: str, wait_seconds: float = 0.0,
+                log: Callable[[str], None] | None = None) -> None:
+        """Take the lock, waiting up to `wait_seconds` for its holder; WarehouseBusy after."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        f = open(self.path, "a+")  # noqa: SIM115 -- held until release()
+        deadline = time.monotonic() + wait_seconds
+        said = None
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                now = time.monotonic()
+                if now >= deadline:
+                    f.close()
+                    waited = f" after waiting {wait_seconds:.0f}s" if wait_seconds else ""
+                    raise WarehouseBusy(
+                        f"the warehouse is in use by {self.holder() or 'another process'}"
+                        f"{waited} ({self.path})") from None
+                if log is not None and (said is None or now - said >= _SAY_EVERY_SECONDS):
+                    log(f"waiting for {self.holder() or 'another process'} to finish with the "
+                        "warehouse")
+                    said = now
+                time.sleep(_POLL_SECONDS)
+        f.seek(0)
+        f.truncate()
+        since = datetime.now(UTC).isoformat(timespec="seconds")
+        f.write(f"{holder} (pid {os.getpid()}, since {since})\n")
+        f.flush()
+        self._file = f
+
+    def release(self) -> None:
+        if self._file is None:
+            return
+        with contextlib.suppress(OSError):
+            self._file.truncate(0)  # nobody holds it now
+        fcntl.flock(self._file, fcntl.LOCK_UN)
+        self._file.close()
+        self._file = None
+
+
+@contextlib.contextmanager
+def holding_warehouse(warehouse: Path, holder: str, wait_seconds: float = 0.0,
+                      log: Callable[[str], None] | None = None) -> Iterator[None]:
+    lock = WarehouseLock(warehouse)
+    lock.acquire(holder, wait_seconds, log)
+    try:
+        yield
+    finally:
+        lock.release()
