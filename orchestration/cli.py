@@ -74,10 +74,20 @@ def run(landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...]
         os.environ[LANDING_ENV] = str(landing.resolve())
     if warehouse:
         os.environ[WAREHOUSE_ENV] = str(warehouse.resolve())
+    from .defs.landing.contract import check_landing
+    from .rule_vars import parse_var_overrides
+    from .settings import Settings
+
+    overrides = _parse_vars(var_pairs)
+    try:  # the user's mistakes first, before Dagster and dbt are imported (seconds)
+        parse_var_overrides(overrides)
+        check_landing(Settings.from_env().landing_dir)
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from exc
     from .runner import RunFailed, run_pipeline
 
     try:
-        summary = run_pipeline(_parse_vars(var_pairs))
+        summary = run_pipeline(overrides)
     except RunFailed as exc:
         raise click.ClickException(str(exc)) from exc
     except (ValueError, FileNotFoundError) as exc:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from pathlib import Path
 
 from dagster import AssetCheckSeverity
 
-from .defs.landing.contract import DATASETS
+from .defs.landing.contract import check_landing
 from .defs.quality.validation import build_pending_data_docs, preload
 from .settings import Settings
 from .summary import RunSummary, read_summary
@@ -19,20 +18,10 @@ class RunFailed(Exception):
     pass
 
 
-def check_landing(landing: Path) -> None:
-    if not landing.is_dir():
-        raise FileNotFoundError(f"landing directory not found: {landing}")
-    missing = [name for name in DATASETS if not (landing / name).is_dir()]
-    if missing:
-        raise FileNotFoundError(
-            f"landing directory {landing} lacks folder(s): {', '.join(missing)}"
-        )
-
-
 def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSummary:
     """Materialize every asset; raise ValueError/FileNotFoundError for bad input, RunFailed when
     an asset fails. dbt's own log goes to `<warehouse>.dbt.log` instead of the terminal."""
-    from .defs.warehouse.project import parse_var_overrides
+    from .rule_vars import parse_var_overrides
 
     parse_var_overrides(var_overrides)  # unknown vars are a user error, before anything runs
     settings = Settings.from_env()

@@ -186,7 +186,7 @@ def build_on_spark(
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     if var_overrides:
-        from .defs.warehouse.project import parse_var_overrides
+        from .rule_vars import parse_var_overrides
 
         parsed = parse_var_overrides({k: str(v) for k, v in var_overrides.items()})
         args += ["--vars", json.dumps(parsed, sort_keys=True)]

@@ -27,7 +27,7 @@ from orchestration.defs.automation import (
     schedule_window,
 )
 from orchestration.defs.resources import LandingResource
-from orchestration.defs.warehouse.project import rule_var_defaults
+from orchestration.rule_vars import rule_var_defaults
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

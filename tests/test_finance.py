@@ -38,8 +38,8 @@ from landing_builder import Landing, noon
 
 from expectations import all_suites
 from orchestration.cli import main
-from orchestration.defs.warehouse.project import rule_var_defaults
 from orchestration.finance.ledger import LedgerError, publish
+from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import REPO_ROOT
 from orchestration.warehouse_lock import WarehouseLock
 

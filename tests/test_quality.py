@@ -18,7 +18,7 @@ from landing_builder import Landing
 
 from expectations import all_suites
 from orchestration.defs.landing.contract import all_reasons
-from orchestration.defs.warehouse.project import rule_var_defaults
+from orchestration.rule_vars import rule_var_defaults
 
 # Hand-computed (R7: 920.00 × 40 / 92 = 400.00 baseline; R11: floor(600.00 × 0.015) = 9).
 CLEAN_POINTS = {"qa_merchant": 9, "qa_promoter": 30, "qa_idle": 0}

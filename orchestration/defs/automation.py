@@ -37,9 +37,9 @@ from dagster import (
     sensor,
 )
 
+from ..rule_vars import rule_var_defaults
 from .landing.contract import DATASETS
 from .resources import LandingResource
-from .warehouse.project import rule_var_defaults
 
 JOB_NAME = "rewards"  # orchestration/definitions.py
 SCHEDULE_TIMEZONE = str(rule_var_defaults()["timezone"])  # R1: the dbt var, Beijing

@@ -11,9 +11,9 @@ import duckdb
 from dagster import ConfigurableResource, Failure, InitResourceContext
 from pydantic import Field, PrivateAttr
 
+from ..rule_vars import UnknownVarError, parse_var_overrides, rule_var_defaults
 from ..settings import DEFAULT_MEMORY_LIMIT, Settings
 from ..warehouse_lock import RUN_WAIT_SECONDS, WarehouseBusy, WarehouseLock
-from .warehouse.project import UnknownVarError, parse_var_overrides, rule_var_defaults
 
 
 class LandingResource(ConfigurableResource):

@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from ..defs.warehouse.project import parse_var_overrides
+from ..rule_vars import parse_var_overrides
 from ..settings import DBT_PROJECT_DIR, Settings, temporary_env
 from ..warehouse_lock import WarehouseBusy, holding_warehouse
 from .serving import open_serving_copy, read_build_info

@@ -14,6 +14,7 @@ column is required except the three the contract explicitly lets be null: `order
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 STRING, TIMESTAMP, DATE, BOOLEAN, INTEGER, MONEY = (
     "string",
@@ -159,3 +160,15 @@ class FileStats:
     rows_loaded: int = 0
     rows_quarantined: int = 0
     by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def check_landing(landing: Path) -> None:
+    """The landing directory exists with a folder per dataset; FileNotFoundError naming what
+    is missing."""
+    if not landing.is_dir():
+        raise FileNotFoundError(f"landing directory not found: {landing}")
+    missing = [name for name in DATASETS if not (landing / name).is_dir()]
+    if missing:
+        raise FileNotFoundError(
+            f"landing directory {landing} lacks folder(s): {', '.join(missing)}"
+        )

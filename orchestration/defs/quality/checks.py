@@ -19,8 +19,8 @@ from dagster import (
 
 from expectations import Suite, all_suites
 
+from ...rule_vars import rule_var_defaults
 from ..resources import QualityResource, RuleVarsResource, WarehouseResource
-from ..warehouse.project import rule_var_defaults
 from .validation import run_suite
 
 

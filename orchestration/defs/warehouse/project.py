@@ -1,4 +1,5 @@
-"""The dbt project: where it is, its manifest, and its rule parameters (dbt vars)."""
+"""The dbt project: where it is and its manifest (its rule parameters, the dbt vars:
+orchestration/rule_vars.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 from dagster_dbt import DbtProject
 
 from ...settings import DBT_PROJECT_DIR
@@ -19,33 +19,6 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 _SOURCE_DIRS = ("models", "macros", "tests")
-
-
-class UnknownVarError(ValueError):
-    pass
-
-
-def rule_var_defaults() -> dict[str, Any]:
-    """The rulebook parameters as declared once in dbt_project.yml."""
-    with open(DBT_PROJECT_DIR / "dbt_project.yml") as f:
-        return dict(yaml.safe_load(f)["vars"])
-
-
-def parse_var_overrides(pairs: dict[str, str]) -> dict[str, Any]:
-    """Validate `key=value` overrides against the declared vars; values are YAML scalars/lists."""
-    known = rule_var_defaults()
-    unknown = sorted(set(pairs) - set(known))
-    if unknown:
-        raise UnknownVarError(
-            f"unknown var(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
-    parsed: dict[str, Any] = {}
-    for key, value in pairs.items():
-        parsed[key] = yaml.safe_load(value)
-        if isinstance(parsed[key], float):
-            # Decimals stay strings so they reach SQL exactly as typed (R11: never a float).
-            parsed[key] = value
-    return parsed
 
 
 def _manifest_is_stale(manifest: Path) -> bool:
