@@ -53,8 +53,9 @@ CHANGES_SQL = """
 
 
 INPUT_FILES_SQL = "select dataset, file, size_bytes, mtime_ns from {table}"
-_LOCKED = ("the warehouse {warehouse} is being written by a run; simulate reads its raw "
-           "tables: try again when the run is over")
+# DuckDB's own lock, held by a process that does not take the warehouse lock (a DuckDB shell)
+_LOCKED = ("the warehouse {warehouse} is open for writing in another process; simulate reads "
+           "its raw tables: try again when it is closed")
 
 
 class SimulationFailed(RuntimeError):
