@@ -1,0 +1,191 @@
+"""The finance walk-through on generated data: two deliveries and two publishes with a clawback,
+then reads while a run writes. Prints every `rewards` command it runs and what it printed.
+
+    python3 -m uv run python bench/finance_demo.py [--dir /tmp/finance-demo] [--orders 1000000]
+
+1. `rewards generate --dirty`, `rewards run`, `rewards publish` (payout run 1).
+2. A second delivery, one new orders file: full refunds of the ten largest counted window orders
+   of the top uncapped new entrant, and late settlements of 200 paid window orders of the
+   eligible account with most of them; `rewards run` (incremental), `rewards publish` twice
+   (payout run 2 with a clawback and an increase; then nothing), `rewards explain`, and a check
+   that every account's ledger rows add up to its reward.
+3. `rewards run` again; while it holds the warehouse, `rewards export` (xlsx), `rewards explain`
+   and `rewards simulate` (refused); then `rewards simulate` and `rewards run` started together
+   (the run waits for the simulation).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import time
+from decimal import ROUND_FLOOR, Decimal
+from pathlib import Path
+
+import duckdb
+
+REWARDS = str(Path(sys.executable).parent / "rewards")
+STARTED = time.monotonic()
+
+
+def say(text: str) -> None:
+    print(f"[{time.monotonic() - STARTED:7.1f}s] {text}", flush=True)
+
+
+def rewards(*args: str, tail: int | None = None, head: int | None = None) -> str:
+    say("$ rewards " + " ".join(args))
+    done = subprocess.run([REWARDS, *args], capture_output=True, text=True)
+    out = (done.stdout + done.stderr).rstrip()
+    shown = out.splitlines()
+    shown = shown[-tail:] if tail else shown[:head] if head else shown
+    print("\n".join("    " + line for line in shown), flush=True)
+    return out
+
+
+def writer_pid(path: Path) -> int | None:
+    """The process holding DuckDB's write lock on `path`, asked with F_GETLK (takes no lock)."""
+    probe = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+    with open(path, "rb") as f:
+        kind, _, _, _, pid = struct.unpack(
+            "hhqqi4x", fcntl.fcntl(f.fileno(), fcntl.F_GETLK, probe))
+    return pid if kind == fcntl.F_WRLCK else None
+
+
+def by_hand(serving: Path, delivery: Path, account: str) -> int:
+    """The account's points after the delivery, from the published window GMV and baseline and
+    the delivery's rows: each row replaces its order's settled GMV (R2, R3), then R7-R11."""
+    con = duckdb.connect(str(serving), read_only=True)
+    window, baseline, rate = con.execute("""
+        select window_gmv, baseline_gmv,
+            cast(json_extract_string(rule_vars, '$.reward_rate') as decimal(18, 6))
+        from marts.account_rewards, serving.build where account_id = ?""", [account]).fetchone()
+    change = con.execute(f"""
+        select sum(case when new.status = 'settled'
+                        then cast(new.amount as decimal(18, 2))
+                             - cast(new.refunded_amount as decimal(18, 2))
+                        else 0 end - old.settled_gmv)
+        from read_csv('{delivery}', all_varchar = true) as new
+        join marts.reward_order_lines as old using (order_id)
+        where new.account_id = ?""", [account]).fetchone()[0]
+    con.close()
+    base = max(window + change - baseline, Decimal(0))
+    points = int((base * rate).to_integral_value(ROUND_FLOOR))
+    say(f"by hand, {account}: floor(max(0, {window} {change:+} - {baseline}) x {rate}) = {points}")
+    return points
+
+
+def second_delivery(serving: Path, out: Path) -> tuple[str, str]:
+    con = duckdb.connect(str(serving), read_only=True)
+    con.execute("set TimeZone = 'Asia/Shanghai'")
+    refunded = con.execute("""
+        select account_id from marts.account_rewards
+        where is_eligible and is_new_entrant and not is_capped
+        order by reward_points desc, account_id limit 1""").fetchone()[0]
+    settled = con.execute("""
+        select lines.account_id from marts.reward_order_lines as lines
+        join marts.account_rewards using (account_id)
+        where is_eligible and not is_capped and excluded_reason = 'not_settled'
+            and period = 'window'
+        group by 1 order by count(*) desc, 1 limit 1""").fetchone()[0]
+    ts = "strftime({}, '%Y-%m-%dT%H:%M:%S+08:00')"
+    later = "'2026-03-01T09:00:00+08:00'"  # after every generated change-log row
+    con.execute(f"""
+        copy (
+            select * from (
+                select order_id, {later} as updated_at, {ts.format('created_at')} as created_at,
+                    account_id, 'short_video' as channel, video_id, amount,
+                    amount as refunded_amount, 'refunded' as status,
+                    {ts.format('settled_at')} as settled_at
+                from marts.reward_order_lines
+                where account_id = ? and line_status = 'counted' and period = 'window'
+                order by settled_gmv desc, order_id limit 10)
+            union all
+            select * from (
+                select order_id, {later}, {ts.format('created_at')}, account_id, 'short_video',
+                    video_id, amount, refunded_amount, 'settled', '2026-01-24T12:00:00+08:00'
+                from marts.reward_order_lines
+                where account_id = ? and excluded_reason = 'not_settled' and period = 'window'
+                order by order_id limit 200)
+        ) to '{out}' (header)""", [refunded, settled])
+    con.close()
+    return refunded, settled
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/finance-demo"))
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    args = parser.parse_args()
+    root = args.dir.resolve()
+    shutil.rmtree(root, ignore_errors=True)
+    landing, warehouse = root / "landing", root / "warehouse.duckdb"
+    serving, ledger = root / "warehouse.serving.duckdb", root / "warehouse.ledger.duckdb"
+    os.environ.update({"REWARDS_LANDING_DIR": str(landing), "REWARDS_WAREHOUSE": str(warehouse)})
+    for key in ("REWARDS_SERVING_COPY", "REWARDS_LEDGER", "REWARDS_QUALITY_DIR",
+                "REWARDS_DUCKDB_TEMP_DIR"):
+        os.environ.pop(key, None)
+
+    say("1. first delivery, first publish")
+    rewards("generate", "--out", str(landing), "--orders", str(args.orders), "--dirty", tail=1)
+    rewards("run", tail=3)
+    rewards("publish")
+
+    say("2. a second delivery: late refunds and late settlements")
+    delivery = landing / "orders" / "orders_2026-03-01.csv"
+    refunded, settled = second_delivery(serving, delivery)
+    say(f"{delivery.name}: 10 full refunds of {refunded}, 200 settlements of {settled}")
+    expected = {account: by_hand(serving, delivery, account) for account in (refunded, settled)}
+    rewards("run", tail=3)
+    rewards("publish")
+    rewards("publish")
+    rewards("ledger")
+    rewards("explain", refunded, tail=14)
+    con = duckdb.connect(str(serving), read_only=True)
+    con.execute(f"attach '{ledger}' as payouts (read_only)")
+    accounts, differ = con.execute("""
+        select count(*), count(*) filter (where reward_points <> coalesce(paid, 0))
+        from marts.account_rewards left join (
+            select account_id, sum(points) as paid from payouts.ledger.entries group by 1
+        ) using (account_id)""").fetchone()
+    entries = con.execute("""
+        select payout_run_id, account_id, entry_type, points, reward_points
+        from payouts.ledger.entries where account_id in (?, ?) order by 2, 1""",
+                          [refunded, settled]).fetchall()
+    con.close()
+    for entry in entries:
+        say(f"ledger.entries {entry}")
+    say(f"accounts whose ledger rows do not add up to their reward: {differ} of {accounts}")
+    latest = {account: reward for _, account, _, _, reward in entries}
+    say(f"the ledger pays what the hand computation says: {latest == expected}")
+
+    say("3. reads while a run writes")
+    with open(root / "run3.log", "w") as log:
+        run = subprocess.Popen([REWARDS, "run"], stdout=log, stderr=subprocess.STDOUT)
+    while writer_pid(warehouse) != run.pid:
+        time.sleep(0.1)
+    say(f"rewards run (pid {run.pid}) holds DuckDB's write lock on the warehouse")
+    rewards("export", "--out", str(root / "during.xlsx"))
+    rewards("explain", refunded, head=1)
+    rewards("simulate", "--var", "reward_rate=0.02")
+    say(f"the run is still going: {run.poll() is None}")
+    say(f"rewards run exited {run.wait()}; "
+        + next(line for line in (root / "run3.log").read_text().splitlines()
+               if "reward points" in line).strip())
+
+    say("4. simulate and a run started together: the run waits for the simulation")
+    with open(root / "run4.log", "w") as log:
+        sim = subprocess.Popen([REWARDS, "simulate", "--var", "reward_rate=0.02"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        run = subprocess.Popen([REWARDS, "run"], stdout=log, stderr=subprocess.STDOUT)
+        say(f"simulate exited {sim.wait()}, rewards run exited {run.wait()}")
+    waited = [line for line in (root / "run4.log").read_text().splitlines() if "waiting" in line]
+    say(f"the run's log: {waited[0].strip() if waited else 'it never had to wait'}")
+
+
+if __name__ == "__main__":
+    main()
