@@ -17,10 +17,8 @@ then reads while a run writes. Prints every `rewards` command it runs and what i
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import time
@@ -28,6 +26,8 @@ from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
 import duckdb
+
+from orchestration.warehouse_lock import duckdb_writer_pid
 
 REWARDS = str(Path(sys.executable).parent / "rewards")
 STARTED = time.monotonic()
@@ -45,15 +45,6 @@ def rewards(*args: str, tail: int | None = None, head: int | None = None) -> str
     shown = shown[-tail:] if tail else shown[:head] if head else shown
     print("\n".join("    " + line for line in shown), flush=True)
     return out
-
-
-def writer_pid(path: Path) -> int | None:
-    """The process holding DuckDB's write lock on `path`, asked with F_GETLK (takes no lock)."""
-    probe = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
-    with open(path, "rb") as f:
-        kind, _, _, _, pid = struct.unpack(
-            "hhqqi4x", fcntl.fcntl(f.fileno(), fcntl.F_GETLK, probe))
-    return pid if kind == fcntl.F_WRLCK else None
 
 
 def by_hand(serving: Path, delivery: Path, account: str) -> int:
@@ -166,7 +157,7 @@ def main() -> None:
     say("3. reads while a run writes")
     with open(root / "run3.log", "w") as log:
         run = subprocess.Popen([REWARDS, "run"], stdout=log, stderr=subprocess.STDOUT)
-    while writer_pid(warehouse) != run.pid:
+    while duckdb_writer_pid(warehouse) != run.pid:
         time.sleep(0.1)
     say(f"rewards run (pid {run.pid}) holds DuckDB's write lock on the warehouse")
     rewards("export", "--out", str(root / "during.xlsx"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import struct
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -101,3 +102,15 @@ def holding_warehouse(warehouse: Path, holder: str, wait_seconds: float = 0.0,
         yield
     finally:
         lock.release()
+
+
+def duckdb_writer_pid(warehouse: Path) -> int | None:
+    """The process holding DuckDB's own write lock on the warehouse file (an fcntl lock), asked
+    with F_GETLK, which takes no lock itself: probing must not get in a run's way."""
+    if not warehouse.exists():
+        return None
+    probe = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+    with open(warehouse, "rb") as f:
+        answer = fcntl.fcntl(f.fileno(), fcntl.F_GETLK, probe)
+    lock_type, _, _, _, pid = struct.unpack("hhqqi4x", answer)
+    return pid if lock_type == fcntl.F_WRLCK else None

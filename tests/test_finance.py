@@ -17,12 +17,10 @@ Hand computation (default vars: window 40 days, baseline 92, rate 0.015, cap 150
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import time
@@ -41,7 +39,7 @@ from orchestration.cli import main
 from orchestration.finance.ledger import LedgerError, publish
 from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import REPO_ROOT
-from orchestration.warehouse_lock import WarehouseLock
+from orchestration.warehouse_lock import WarehouseLock, duckdb_writer_pid
 
 DAY1_POINTS = {"fin_a": 15, "fin_b": 24, "fin_c": 0}
 DAY2_POINTS = {"fin_a": 9, "fin_b": 39, "fin_c": 0}
@@ -300,18 +298,6 @@ def test_simulate_says_when_the_raw_tables_are_newer_than_the_published_marts(pa
     assert "points                        39            64           +25" in text
 
 
-def _writer_pid(path: Path) -> int | None:
-    """The process holding DuckDB's write lock on `path` (an fcntl lock), asked with F_GETLK,
-    which takes no lock itself: probing must not get in the run's way."""
-    if not path.exists():
-        return None
-    probe = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
-    with open(path, "rb") as f:
-        answer = fcntl.fcntl(f.fileno(), fcntl.F_GETLK, probe)
-    lock_type, _, _, _, pid = struct.unpack("hhqqi4x", answer)
-    return pid if lock_type == fcntl.F_WRLCK else None
-
-
 def _wait_for(condition, what: str, run: subprocess.Popen, seconds: float = 120.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -340,9 +326,9 @@ def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_
     try:
         _wait_for(lambda: "waiting for a reader standing in" in log.read_text(),
                   "the run waiting for the reader", run)
-        assert _writer_pid(payouts["warehouse"]) is None  # it waits without opening the file
+        assert duckdb_writer_pid(payouts["warehouse"]) is None  # it waits without opening the file
         reader.release()
-        _wait_for(lambda: _writer_pid(payouts["warehouse"]) == run.pid,
+        _wait_for(lambda: duckdb_writer_pid(payouts["warehouse"]) == run.pid,
                   "the run writing the warehouse", run)
         # the run holds the warehouse: finance reads the serving copy; simulate, which reads
         # the raw tables, is refused before it opens them
