@@ -70,6 +70,11 @@ def generate(out_dir: Path, n_orders: int, seed: int, dirty: bool) -> None:
               help="Override a rule parameter (dbt var) for this run; repeatable.")
 def run(landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...]) -> None:
     """Materialize the whole Dagster asset graph in-process and print a summary."""
+    _run_and_report(landing, warehouse, var_pairs, command="run")
+
+
+def _run_and_report(landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...],
+                    command: str) -> None:
     if landing:
         os.environ[LANDING_ENV] = str(landing.resolve())
     if warehouse:
@@ -87,7 +92,7 @@ def run(landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...]
     from .runner import RunFailed, run_pipeline
 
     try:
-        summary = run_pipeline(overrides)
+        summary = run_pipeline(overrides, command=command)
     except RunFailed as exc:
         raise click.ClickException(str(exc)) from exc
     except (ValueError, FileNotFoundError) as exc:
@@ -108,7 +113,38 @@ def demo(ctx: click.Context, n_orders: int) -> None:
         ctx.invoke(generate, out_dir=landing, n_orders=n_orders, seed=7, dirty=True)
     else:
         click.echo(f"using the existing landing data in {landing}")
-    ctx.invoke(run, landing=landing, warehouse=None, var_pairs=())
+    _run_and_report(landing, warehouse=None, var_pairs=(), command="demo")
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--landing", type=click.Path(path_type=Path),
+              help=f"Landing directory (default ${LANDING_ENV} or data/landing).")
+@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
+              help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).")
+@click.argument("dagster_dev_args", nargs=-1, type=click.UNPROCESSED)
+def ui(landing: Path | None, warehouse: Path | None, dagster_dev_args: tuple[str, ...]) -> None:
+    """Start the Dagster UI (`dagster dev`) on the project's instance: the same run history,
+    check results and schedule and sensor state as `rewards run`. Other options (e.g. -p PORT,
+    -h HOST) go to `dagster dev`."""
+    from .instance import prepare_dagster_home
+    from .settings import DAGSTER_HOME_ENV, REPO_ROOT, Settings
+
+    env = dict(os.environ)  # the child's environment; this process's own is left as it is
+    if landing:
+        env[LANDING_ENV] = str(landing.resolve())
+    if warehouse:
+        env[WAREHOUSE_ENV] = str(warehouse.resolve())
+    settings = Settings.from_env(env)
+    env[DAGSTER_HOME_ENV] = str(prepare_dagster_home(settings.dagster_home))
+    click.echo(f"Dagster UI on the instance {settings.dagster_home} (warehouse "
+               f"{settings.warehouse}, landing {settings.landing_dir})", err=True)
+    sys.stderr.flush()
+    sys.stdout.flush()
+    # Replace this process with `dagster dev`, run from the repository root, where
+    # pyproject.toml's [tool.dagster] names the code location: Ctrl-C then reaches dagster dev
+    # itself, which stops its webserver, daemon and code server cleanly.
+    os.chdir(REPO_ROOT)
+    os.execve(sys.executable, [sys.executable, "-m", "dagster", "dev", *dagster_dev_args], env)
 
 
 WAREHOUSE_HELP = (f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb); "

@@ -46,15 +46,15 @@ class ProgressHandler(logging.Handler):
         event = getattr(record, "dagster_event", None)
         if event is None:
             if record.levelno >= logging.ERROR:
-                self._line(f"error: {record.getMessage()}")
+                self.line(f"error: {record.getMessage()}")
             elif record.levelno >= logging.WARNING:  # e.g. waiting for the warehouse's lock
-                self._line(f"warning: {record.getMessage()}")
+                self.line(f"warning: {record.getMessage()}")
             return
         kind = event.event_type_value
         if kind not in _SHOWN:
             return
         if kind == "STEP_START":
-            self._line(f"▶ {event.step_key}")
+            self.line(f"▶ {event.step_key}")
         elif kind == "ASSET_MATERIALIZATION":
             mat = event.event_specific_data.materialization
             rows = mat.metadata.get("row_count") or mat.metadata.get("dagster/row_count")
@@ -62,18 +62,18 @@ class ProgressHandler(logging.Handler):
             extra = f"  {rows.value:,} rows" if rows is not None else ""
             if quarantined is not None and quarantined.value:
                 extra += f", {quarantined.value:,} quarantined"
-            self._line(f"  ✓ {mat.asset_key.to_user_string()}{extra}")
+            self.line(f"  ✓ {mat.asset_key.to_user_string()}{extra}")
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                self._line(f"  {check_failure(evaluation)}")
+                self.line(f"  {check_failure(evaluation)}")
         elif kind == "STEP_FAILURE":
             message = root_message(event.event_specific_data.error)
-            self._line(f"✗ {event.step_key} failed: {message}")
+            self.line(f"✗ {event.step_key} failed: {message}")
         elif kind == "RUN_FAILURE":
-            self._line("✗ run failed")
+            self.line("✗ run failed")
 
-    def _line(self, text: str) -> None:
+    def line(self, text: str) -> None:
         elapsed = time.monotonic() - self.started
         print(f"[{elapsed:7.1f}s] {text}", file=self.stream, flush=True)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import uuid
 
 from dagster import AssetCheckSeverity
 
 from .defs.landing.contract import check_landing
 from .defs.quality.validation import build_pending_data_docs, preload
+from .instance import open_instance
 from .settings import Settings
 from .summary import RunSummary, read_summary
 
@@ -18,9 +20,16 @@ class RunFailed(Exception):
     pass
 
 
-def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSummary:
-    """Materialize every asset; raise ValueError/FileNotFoundError for bad input, RunFailed when
-    an asset fails. dbt's own log goes to `<warehouse>.dbt.log` instead of the terminal."""
+# Tags of a run started from the command line (the schedule and the sensor tag theirs too)
+CLI_TRIGGER = {"rewards/trigger": "cli"}
+
+
+def run_pipeline(var_overrides: dict[str, str], quiet: bool = False,
+                 command: str = "run") -> RunSummary:
+    """Materialize every asset as a run of the `rewards` job in the project's Dagster instance
+    (instance.py), so the UI shows it; raise ValueError/FileNotFoundError for bad input,
+    RunFailed when an asset fails. dbt's own log goes to `<warehouse>.dbt.log` instead of the
+    terminal."""
     from .rule_vars import parse_var_overrides
 
     parse_var_overrides(var_overrides)  # unknown vars are a user error, before anything runs
@@ -40,30 +49,40 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False) -> RunSumma
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     dbt_log = settings.warehouse.with_suffix(".dbt.log")
     HANDLER.reset(open(os.devnull, "w") if quiet else sys.stdout)
-    preload()
-    with open(dbt_log, "w") as log, contextlib.redirect_stdout(log):
-        try:
-            result = job.execute_in_process(run_config=run_config, raise_on_error=False)
-        finally:
-            docs = build_pending_data_docs(settings.quality_dir)
+    run_id = str(uuid.uuid4())  # Dagster's own run ids are UUID4s; known before the run starts
+    HANDLER.line(f"Dagster run {run_id} (instance {settings.dagster_home})")
+    with open_instance(settings.dagster_home) as instance, open(dbt_log, "w") as log:
+        # after the instance is open: its storage imports SQLAlchemy in this thread, and two
+        # threads importing SQLAlchemy at once can see it half-initialized
+        preload()
+        with contextlib.redirect_stdout(log):
+            try:
+                result = job.execute_in_process(
+                    run_config=run_config, instance=instance, run_id=run_id,
+                    raise_on_error=False, tags={**CLI_TRIGGER, "rewards/command": command})
+            finally:
+                docs = build_pending_data_docs(settings.quality_dir)
     evaluations = [e.event_specific_data for e in result.all_events
                    if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     if not result.success:
         blocked = [check_failure(ev) for ev in evaluations
                    if not ev.passed and ev.severity == AssetCheckSeverity.ERROR]
         if blocked:
-            raise RunFailed("run stopped by quality checks; what depends on them was not built: "
-                            + "; ".join(blocked) + f" (Data Docs: {docs})")
+            raise RunFailed(f"run {run_id} stopped by quality checks; what depends on them was "
+                            "not built: " + "; ".join(blocked) + f" (Data Docs: {docs})")
         failures = [
             f"{e.step_key}: {root_message(e.event_specific_data.error)}"
             for e in result.all_events
             if e.event_type_value == "STEP_FAILURE"
         ]
-        raise RunFailed("run failed: " + ("; ".join(failures) or "see " + str(dbt_log))
+        raise RunFailed(f"run {run_id} failed: "
+                        + ("; ".join(failures) or "see " + str(dbt_log))
                         + f" (dbt log: {dbt_log})")
     summary = read_summary(settings.warehouse)
     summary.checks_passed = sum(ev.passed for ev in evaluations)
     summary.check_warnings = [check_failure(ev) for ev in evaluations if not ev.passed]
     summary.data_docs = str(docs)
     summary.serving_copy = str(settings.serving_copy)
+    summary.dagster_run_id = run_id
+    summary.dagster_home = str(settings.dagster_home)
     return summary

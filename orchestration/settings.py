@@ -23,6 +23,7 @@ TEMP_DIR_ENV = "REWARDS_DUCKDB_TEMP_DIR"
 QUALITY_DIR_ENV = "REWARDS_QUALITY_DIR"
 SERVING_ENV = "REWARDS_SERVING_COPY"
 LEDGER_ENV = "REWARDS_LEDGER"
+DAGSTER_HOME_ENV = "DAGSTER_HOME"  # Dagster's own variable: overrides the project's instance
 
 # DuckDB's share of a 24 GB, 2-core machine: the pipeline (DuckDB, dbt and the quality checks
 # share one process) stays under 8 GB peak at 100M orders; larger intermediates spill to
@@ -44,27 +45,35 @@ class Settings:
     # append-only payout ledger (orchestration/finance, docs/finance.md)
     serving_copy: Path
     ledger: Path
+    # The Dagster instance (run history, materializations, check results, schedule and sensor
+    # state) that `rewards run` and `rewards ui` share (orchestration/instance.py, D27)
+    dagster_home: Path
 
     @classmethod
-    def from_env(cls) -> Settings:
-        warehouse = Path(os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE).resolve()
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings from `environ` (this process's environment by default)."""
+        environ = os.environ if environ is None else environ
+        warehouse = Path(environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE).resolve()
         return cls(
-            landing_dir=Path(os.environ.get(LANDING_ENV) or DEFAULT_LANDING_DIR).resolve(),
+            landing_dir=Path(environ.get(LANDING_ENV) or DEFAULT_LANDING_DIR).resolve(),
             warehouse=warehouse,
-            memory_limit=os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
-            threads=int(os.environ.get(THREADS_ENV) or os.cpu_count() or 2),
+            memory_limit=environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
+            threads=int(environ.get(THREADS_ENV) or os.cpu_count() or 2),
             temp_directory=Path(
-                os.environ.get(TEMP_DIR_ENV) or warehouse.with_suffix(".tmp")
+                environ.get(TEMP_DIR_ENV) or warehouse.with_suffix(".tmp")
             ).resolve(),
             # Great Expectations' results and Data Docs (`data_docs/index.html`) of this warehouse
             quality_dir=Path(
-                os.environ.get(QUALITY_DIR_ENV) or warehouse.with_suffix(".gx")
+                environ.get(QUALITY_DIR_ENV) or warehouse.with_suffix(".gx")
             ).resolve(),
             serving_copy=Path(
-                os.environ.get(SERVING_ENV) or warehouse.with_suffix(".serving.duckdb")
+                environ.get(SERVING_ENV) or warehouse.with_suffix(".serving.duckdb")
             ).resolve(),
             ledger=Path(
-                os.environ.get(LEDGER_ENV) or warehouse.with_suffix(".ledger.duckdb")
+                environ.get(LEDGER_ENV) or warehouse.with_suffix(".ledger.duckdb")
+            ).resolve(),
+            dagster_home=Path(
+                environ.get(DAGSTER_HOME_ENV) or warehouse.with_suffix(".dagster")
             ).resolve(),
         )
 

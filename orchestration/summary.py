@@ -23,6 +23,8 @@ class RunSummary:
     check_warnings: list[str] = field(default_factory=list)
     data_docs: str = ""
     serving_copy: str = ""
+    dagster_run_id: str = ""
+    dagster_home: str = ""
 
     def lines(self) -> list[str]:
         out = [
@@ -46,6 +48,9 @@ class RunSummary:
             out += [f"  {warning}" for warning in self.check_warnings]
         if self.data_docs:
             out.append(f"data docs           {self.data_docs}")
+        if self.dagster_run_id:
+            out.append(f"dagster run         {self.dagster_run_id} (in {self.dagster_home}; "
+                       "`rewards ui` shows it)")
         if self.serving_copy:
             out.append(f"for finance         {self.serving_copy} (rewards explain / export / "
                        "publish)")

@@ -13,6 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from orchestration.settings import (  # noqa: E402
+    DAGSTER_HOME_ENV,
     LANDING_ENV,
     LEDGER_ENV,
     QUALITY_DIR_ENV,
@@ -54,10 +55,10 @@ def _environment_restored():
 
 def pipeline_env(landing: Path, warehouse: Path):
     """Point the settings at `landing` and `warehouse` (their own temp and quality folders,
-    serving copy and ledger beside the warehouse)."""
+    serving copy, ledger and Dagster instance beside the warehouse)."""
     return temporary_env({LANDING_ENV: str(landing), WAREHOUSE_ENV: str(warehouse),
                           TEMP_DIR_ENV: None, QUALITY_DIR_ENV: None, SERVING_ENV: None,
-                          LEDGER_ENV: None})
+                          LEDGER_ENV: None, DAGSTER_HOME_ENV: None})
 
 
 def run_pipeline_on(landing: Path, warehouse: Path, var_overrides: dict | None = None):

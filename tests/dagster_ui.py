@@ -1,9 +1,10 @@
-"""A real `dagster dev` (webserver + daemon) on loopback, for the browser test.
+"""A real `dagster dev` (webserver + daemon) on loopback, for the browser tests.
 
-`DagsterDev` starts `python -m dagster dev` from the repository root (the code location comes
-from `[tool.dagster]` in pyproject.toml) in its own process group, with the pipeline pointed at
-temporary landing, warehouse and DAGSTER_HOME folders, waits until the webserver answers, and
-kills the whole group on exit. Everything it prints goes to one log file.
+`DagsterDev` starts it as a user does, with `rewards ui --landing ... --warehouse ...` (which
+runs `dagster dev` from the repository root, where `[tool.dagster]` in pyproject.toml names the
+code location, on the project's instance beside the warehouse: no DAGSTER_HOME), in its own
+process group; waits until the webserver answers, and kills the whole group on exit or restart.
+Everything it prints goes to one log file.
 """
 
 from __future__ import annotations
@@ -23,11 +24,24 @@ from pathlib import Path
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+REWARDS = str(Path(sys.executable).parent / "rewards")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
+
+def require_chromium() -> Path:
+    """Debian's Chromium, or skip the test (fail in CI, where .ci/run installs it)."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser test cannot run in CI: {reason}")
+        pytest.skip(reason)
+    return CHROMIUM
 
 
 def free_port() -> int:
@@ -47,11 +61,10 @@ def log_tail(path: Path, chars: int = 20_000) -> str:
 class DagsterDev:
     """`dagster dev` for one test; use as a context manager."""
 
-    def __init__(self, landing: Path, warehouse: Path, home: Path, log_path: Path,
+    def __init__(self, landing: Path, warehouse: Path, log_path: Path,
                  startup_timeout: float = 180.0):
         self.landing = landing
         self.warehouse = warehouse
-        self.home = home
         self.log_path = log_path
         self.startup_timeout = startup_timeout
         self.port = free_port()
@@ -60,29 +73,29 @@ class DagsterDev:
         self._log = None
 
     def _env(self) -> dict[str, str]:
-        # Nothing inherited from the caller's REWARDS_* settings: every derived path (DuckDB's
-        # temp folder, quality folder, serving copy, ledger) defaults to beside the warehouse.
+        # Nothing inherited from the caller's REWARDS_* or DAGSTER_* settings: every derived
+        # path (DuckDB's temp folder, quality folder, serving copy, ledger, Dagster instance)
+        # defaults to beside the warehouse.
         env = {key: value for key, value in os.environ.items()
                if not key.startswith(("REWARDS_", "DAGSTER_"))}
-        env.update({
-            "REWARDS_LANDING_DIR": str(self.landing),
-            "REWARDS_WAREHOUSE": str(self.warehouse),
-            "DAGSTER_HOME": str(self.home),
-            "PYTHONUNBUFFERED": "1",
-        })
+        env["PYTHONUNBUFFERED"] = "1"
         return env
 
     def start(self) -> DagsterDev:
-        self.home.mkdir(parents=True, exist_ok=True)
-        (self.home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-        self._log = open(self.log_path, "wb")  # closed in stop()
+        self._log = open(self.log_path, "ab")  # closed in stop(); a restart appends
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dagster", "dev", "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=REPO_ROOT, env=self._env(), stdin=subprocess.DEVNULL,
+            [REWARDS, "ui", "--landing", str(self.landing), "--warehouse", str(self.warehouse),
+             "-h", "127.0.0.1", "-p", str(self.port)],
+            cwd=self.log_path.parent, env=self._env(), stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         self._wait_until_up()
         return self
+
+    def restart(self) -> DagsterDev:
+        """Stop `dagster dev` and start it again on the same instance and port."""
+        self.stop()
+        return self.start()
 
     def _wait_until_up(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
@@ -117,6 +130,7 @@ class DagsterDev:
             except (ProcessLookupError, PermissionError):
                 pass
             self.process.wait()
+            self.process = None
         if self._log is not None:
             self._log.close()
             self._log = None

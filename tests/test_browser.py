@@ -1,52 +1,184 @@
 """End to end through the real Dagster UI in a real browser (Debian's Chromium, Playwright).
 
-`dagster dev` serves the code location on loopback over a small generated landing folder; the
-browser opens the global asset lineage, clicks "Materialize all", waits on the runs list until
-the run succeeded, and the warehouse then holds `marts.account_rewards`. The asset graph is
-photographed after the run (every asset materialized); with REWARDS_UPDATE_SCREENSHOT=1 the
-picture also replaces docs/images/asset-graph.png.
+One story, as a data engineer lives it, on the rulebook landing (tests/rulebook_cases.py):
+`rewards run` from the command line, then `rewards ui` (`dagster dev` on the project's instance
+beside the warehouse, no DAGSTER_HOME) on the same warehouse.
 
-Needs /usr/bin/chromium (`apt-get install chromium`; Playwright's own browser downloads are not
-used). Without it the test is skipped, except in CI (CI=true), where it fails.
+1. The CLI's run is in the UI: `marts/account_rewards` shows that run's id as its latest
+   materialization, and every one of its checks passed.
+2. The schedule turned on in the UI is still on after `dagster dev` restarts.
+3. "Materialize all" in the UI launches a run that succeeds (through the instance's run queue);
+   the asset graph is photographed after it (REWARDS_UPDATE_SCREENSHOT=1 also replaces
+   docs/images/asset-graph.png).
+
+The tests share one `dagster dev` and run in this order. Needs /usr/bin/chromium (`apt-get
+install chromium`; Playwright's own browser downloads are not used). Without it the tests are
+skipped, except in CI (CI=true), where they fail.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import time
+import urllib.parse
 
 import duckdb
 import pytest
+import rulebook_cases
 from dagster_ui import (
-    CHROMIUM,
     CHROMIUM_ARGS,
     REPO_ROOT,
+    REWARDS,
+    RUN_LINK,
     DagsterDev,
     dismiss_dialogs_automatically,
     log_tail,
     materialize_all,
+    require_chromium,
     show_whole_graph,
     wait_for_run,
 )
 
-from orchestration.generate import generate_landing
-
 STARTUP_TIMEOUT = 180  # the code location loads dbt's manifest and every check
 RUN_TIMEOUT = 600
 SCREENSHOT = REPO_ROOT / "docs" / "images" / "asset-graph.png"
+ACCOUNT_REWARDS = "/assets/marts/account_rewards"
 
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory) -> dict:
+    """`rewards run` on the rulebook landing, as a user's shell runs it."""
+    require_chromium()
+    root = tmp_path_factory.mktemp("browser")
+    land, expected, _ = rulebook_cases.build()
+    landing = land.write(root / "landing")
+    warehouse = root / "warehouse.duckdb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REWARDS_", "DAGSTER_"))}
+    done = subprocess.run([REWARDS, "run", "--landing", str(landing), "--warehouse",
+                           str(warehouse)], capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr + done.stdout
+    (run_id,) = re.findall(r"^dagster run +([0-9a-f-]{36}) ", done.stdout, re.MULTILINE)
+    return {"root": root, "landing": landing, "warehouse": warehouse, "run_id": run_id,
+            "accounts": len(expected)}
+
+
+@pytest.fixture(scope="module")
+def ui(cli_run):
+    log = cli_run["root"] / "dagster-dev.log"
+    started = time.monotonic()
+    dev = DagsterDev(cli_run["landing"], cli_run["warehouse"], log,
+                     startup_timeout=STARTUP_TIMEOUT)
+    try:
+        with dev:
+            print(f"dagster dev answered on {dev.url} after {time.monotonic() - started:.0f} s")
+            yield dev
+    except BaseException:
+        print(f"--- dagster dev log ({log}) ---\n{log_tail(log)}")
+        raise
+
+
+@pytest.fixture(scope="module")
+def browser(cli_run):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(require_chromium()), headless=True,
+                                    args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture
-def chromium():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser test cannot run in CI: {reason}")
-        pytest.skip(reason)
-    return CHROMIUM
+def page(browser, cli_run, request):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.set_default_timeout(60_000)
+    dismiss_dialogs_automatically(page)
+    yield page
+    # what the page showed last, for a failure's post-mortem
+    page.screenshot(path=str(cli_run["root"] / f"last-{request.node.name}.png"), full_page=True)
+    page.close()
+
+
+def latest_materialization_run(page, url: str) -> str:
+    """The run that the asset page's "Latest materialization" links to (the page's only link to
+    a run)."""
+    page.goto(url)
+    page.get_by_text("Latest materialization", exact=True).wait_for()
+    page.locator("a[href*='/runs/']").filter(has_text=re.compile(r"ago|now")).first.wait_for()
+    hrefs = {a.get_attribute("href") for a in page.locator("a[href*='/runs/']").all()}
+    (run_id,) = {found.group(1) for found in map(RUN_LINK.search, hrefs) if found}
+    return run_id
+
+
+def test_the_cli_run_is_the_latest_materialization_with_every_check_passed(ui, page, cli_run):
+    run_id = cli_run["run_id"]
+    assert latest_materialization_run(page, f"{ui.url}{ACCOUNT_REWARDS}") == run_id
+
+    page.goto(f"{ui.url}{ACCOUNT_REWARDS}?view=checks")
+    heading = page.get_by_text(re.compile(r"^Checks \(\d+\)$"))
+    heading.wait_for()
+    checks = int(re.search(r"\d+", heading.inner_text()).group())
+    assert checks >= 10  # the dbt tests and the GX suite on account_rewards
+    succeeded = page.get_by_text("Succeeded", exact=True)
+    deadline = time.monotonic() + 30
+    while succeeded.count() < checks and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+    body = page.inner_text("body")
+    assert succeeded.count() == checks, body[:3000]
+    for state in ("Not evaluated", "Failed", "Execution failed"):
+        assert state not in body, f"a check shows {state!r}"
+
+    # the runs list, filtered to the CLI's tag, lists it
+    page.goto(f"{ui.url}/runs?" + urllib.parse.urlencode([("q[]", "tag:rewards/trigger=cli")]))
+    page.get_by_role("link", name=run_id[:8]).first.wait_for()
+
+
+def test_a_schedule_turned_on_stays_on_after_a_restart(ui, page):
+    schedule_page = f"{ui.url}/locations/short_video_rewards/schedules/rewards_daily"
+
+    def toggle():
+        page.goto(schedule_page)
+        switch = page.get_by_role("checkbox")  # the "Running" switch, the page's only one
+        switch.wait_for(state="attached")
+        page.get_by_text("Running", exact=True).wait_for()
+        return switch
+
+    switch = toggle()
+    assert not switch.is_checked()  # off by default (D21)
+    switch.locator("xpath=..").click()  # the switch's label: the input itself is hidden
+    deadline = time.monotonic() + 30
+    while not switch.is_checked() and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert switch.is_checked()
+
+    ui.restart()
+    assert toggle().is_checked(), "the schedule's state did not survive the restart"
+
+
+def test_materialize_all_from_the_ui(ui, page, cli_run):
+    started = time.monotonic()
+    page.goto(f"{ui.url}/asset-groups")
+    run_id = materialize_all(page)
+    print(f"launched run {run_id}")
+    status = wait_for_run(page, ui.url, run_id, timeout=RUN_TIMEOUT)
+    assert status == "Success", f"run {run_id} ended {status}"
+    print(f"run {run_id} succeeded after {time.monotonic() - started:.0f} s")
+
+    assert account_rewards_rows(cli_run["warehouse"]) == cli_run["accounts"]
+    assert latest_materialization_run(page, f"{ui.url}{ACCOUNT_REWARDS}") == run_id
+
+    show_whole_graph(page, ui.url)
+    shot = cli_run["root"] / "asset-graph.png"
+    page.screenshot(path=str(shot), full_page=True)
+    if os.environ.get("REWARDS_UPDATE_SCREENSHOT") == "1":
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, SCREENSHOT)
+        print(f"updated {SCREENSHOT}")
 
 
 def account_rewards_rows(warehouse, wait: float = 30.0) -> int:
@@ -65,54 +197,3 @@ def account_rewards_rows(warehouse, wait: float = 30.0) -> int:
             return con.execute("select count(*) from marts.account_rewards").fetchone()[0]
         finally:
             con.close()
-
-
-def test_materialize_all_from_the_ui(tmp_path, chromium):
-    from playwright.sync_api import sync_playwright
-
-    landing = tmp_path / "landing"
-    generate_landing(landing, n_orders=2000, seed=7, dirty=False)
-    warehouse = tmp_path / "warehouse.duckdb"
-    log = tmp_path / "dagster-dev.log"
-    started = time.monotonic()
-
-    try:
-        with DagsterDev(landing, warehouse, tmp_path / "dagster_home", log,
-                        startup_timeout=STARTUP_TIMEOUT) as dev, sync_playwright() as p:
-            print(f"dagster dev answered on {dev.url} after {time.monotonic() - started:.0f} s")
-            browser = p.chromium.launch(executable_path=str(chromium), headless=True,
-                                        args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.set_default_timeout(60_000)
-            dismiss_dialogs_automatically(page)
-            try:
-                drive(page, dev.url, warehouse, tmp_path, started)
-            except BaseException:
-                page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-                print(f"page at failure: {page.url} ({tmp_path / 'failure.png'})")
-                raise
-            finally:
-                browser.close()
-    except BaseException:
-        print(f"--- dagster dev log ({log}) ---\n{log_tail(log)}")
-        raise
-    print(f"test done after {time.monotonic() - started:.0f} s")
-
-
-def drive(page, url, warehouse, tmp_path, started) -> None:
-    page.goto(f"{url}/asset-groups")
-    run_id = materialize_all(page)
-    print(f"launched run {run_id}")
-    status = wait_for_run(page, url, run_id, timeout=RUN_TIMEOUT)
-    assert status == "Success", f"run {run_id} ended {status}"
-    print(f"run {run_id} succeeded after {time.monotonic() - started:.0f} s")
-
-    assert account_rewards_rows(warehouse) > 0
-
-    show_whole_graph(page, url)
-    shot = tmp_path / "asset-graph.png"
-    page.screenshot(path=str(shot), full_page=True)
-    if os.environ.get("REWARDS_UPDATE_SCREENSHOT") == "1":
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, SCREENSHOT)
-        print(f"updated {SCREENSHOT}")

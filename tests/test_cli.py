@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from dagster import AssetCheckKey
 from landing_builder import Landing
 
 REWARDS = str(Path(sys.executable).parent / "rewards")
@@ -17,7 +19,7 @@ REWARDS = str(Path(sys.executable).parent / "rewards")
 
 def rewards(*args: str) -> subprocess.CompletedProcess:
     """As a user's shell runs it: no REWARDS_* settings but the flags given."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REWARDS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REWARDS_", "DAGSTER_"))}
     return subprocess.run([REWARDS, *args], capture_output=True, text=True, timeout=600,
                           env=env)
 
@@ -34,12 +36,30 @@ def small_landing(tmp_path_factory) -> Path:
     return land.write(tmp_path_factory.mktemp("cli") / "landing")
 
 
-def test_run_with_var_overrides_then_export(small_landing, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    # R11 with overrides: 1000.00 * 0.02 = 20 points, capped at 18
-    done = rewards("run", "--landing", str(small_landing), "--warehouse", str(warehouse),
-                   "--var", "reward_rate=0.02", "--var", "reward_cap_points=18")
-    assert done.returncode == 0, done.stderr + done.stdout
+@pytest.fixture(scope="module")
+def two_runs(small_landing, tmp_path_factory) -> dict:
+    """Two `rewards run`s on one warehouse: the defaults (15 points for acct-a), then R11 with
+    overrides: 1000.00 * 0.02 = 20 points, capped at 18."""
+    warehouse = tmp_path_factory.mktemp("cli_runs") / "w.duckdb"
+    runs = [
+        rewards("run", "--landing", str(small_landing), "--warehouse", str(warehouse)),
+        rewards("run", "--landing", str(small_landing), "--warehouse", str(warehouse),
+                "--var", "reward_rate=0.02", "--var", "reward_cap_points=18"),
+    ]
+    for done in runs:
+        assert done.returncode == 0, done.stderr + done.stdout
+    return {"warehouse": warehouse, "runs": runs}
+
+
+def _run_id(stdout: str) -> str:
+    (run_id,) = re.findall(r"^dagster run +([0-9a-f-]{36}) ", stdout, re.MULTILINE)
+    assert f"Dagster run {run_id} " in stdout  # printed first too, before the run starts
+    return run_id
+
+
+def test_run_with_var_overrides_then_export(two_runs, tmp_path):
+    warehouse = two_runs["warehouse"]
+    done = two_runs["runs"][1]
     assert "✓ marts/account_rewards" in done.stdout  # progress per asset
     assert "reward points                   18" in done.stdout
     assert "capped at the cap                1" in done.stdout
@@ -57,24 +77,43 @@ def test_run_with_var_overrides_then_export(small_landing, tmp_path):
                         ("acct-b", Decimal("50.00"), 1, 0, False)]
 
 
-def test_unreadable_file_fails_run_naming_it_and_keeps_last_good_marts(small_landing, tmp_path):
-    warehouse = tmp_path / "w.duckdb"
-    assert rewards("run", "--landing", str(small_landing), "--warehouse",
-                   str(warehouse)).returncode == 0
-    broken = small_landing / "orders" / "zz_broken.parquet"
-    broken.write_text("not parquet at all")
-    try:
-        done = rewards("run", "--landing", str(small_landing), "--warehouse", str(warehouse))
-    finally:
-        broken.unlink()
-    assert done.returncode == 1
-    assert str(broken) in done.stderr and "Traceback" not in done.stderr
-    con = duckdb.connect(str(warehouse), read_only=True)
-    # the failed load rolled back: the previous raw orders and marts are all still there
-    assert con.execute("select count(*) from raw.orders").fetchone()[0] == 6
-    assert con.execute("select reward_points from marts.account_rewards "
-                       "where account_id = 'acct-a'").fetchone()[0] == 15
-    con.close()
+def test_each_cli_run_is_a_run_in_the_projects_instance_with_its_metadata(two_runs):
+    """Both runs are in the instance beside the warehouse (D27), under the ids they printed,
+    tagged as the CLI's, each with its own materialization of the marts and their metadata:
+    the UI's row-count and total plots get a point per run."""
+    from dagster import AssetKey, DagsterEventType, DagsterRunStatus
+
+    from expectations import all_suites
+    from orchestration.instance import open_instance
+    from orchestration.rule_vars import rule_var_defaults
+
+    warehouse = two_runs["warehouse"]
+    printed = [_run_id(done.stdout) for done in two_runs["runs"]]
+    assert len(set(printed)) == 2
+    with open_instance(warehouse.with_suffix(".dagster")) as instance:
+        records = {r.dagster_run.run_id: r.dagster_run for r in instance.get_run_records()}
+        assert set(records) == set(printed)
+        for run_id in printed:
+            run = records[run_id]
+            assert run.job_name == "rewards" and run.status == DagsterRunStatus.SUCCESS
+            assert run.tags["rewards/trigger"] == "cli" and run.tags["rewards/command"] == "run"
+        materializations = instance.fetch_materializations(
+            AssetKey(["marts", "account_rewards"]), limit=10).records
+        assert sorted(m.run_id for m in materializations) == sorted(printed)
+        by_run = {m.run_id: m.asset_materialization.metadata for m in materializations}
+        for run_id in printed:
+            assert by_run[run_id]["dagster/row_count"].value == 2
+        # R11 by hand: defaults 1000.00 * 0.015 = 15 points; then 0.02 -> 20, capped at 18
+        assert by_run[printed[0]]["total_reward_points"].value == 15
+        assert by_run[printed[1]]["total_reward_points"].value == 18
+        # every check's result, per run: all the suites' checks, every one passed
+        expected = {AssetCheckKey(AssetKey(list(suite.asset_key)), c.name)
+                    for suite in all_suites(rule_var_defaults()) for c in suite.checks}
+        for run_id in printed:
+            evaluations = [e.dagster_event.event_specific_data for e in instance.all_logs(
+                run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)]
+            assert expected <= {ev.asset_check_key for ev in evaluations}
+            assert all(ev.passed for ev in evaluations)
 
 
 @pytest.mark.parametrize(

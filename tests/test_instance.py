@@ -1,0 +1,53 @@
+"""The project's Dagster instance (orchestration/instance.py, D27): where it lives, what its
+dagster.yaml says, and that Dagster reads that file from the folder we name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestration.instance import INSTANCE_YAML, open_instance, prepare_dagster_home
+from orchestration.settings import Settings
+
+
+def test_the_instance_lives_beside_the_warehouse_unless_dagster_home_says_otherwise(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    assert Settings.from_env({"REWARDS_WAREHOUSE": str(warehouse)}).dagster_home == (
+        tmp_path / "w.dagster")
+    home = tmp_path / "elsewhere"
+    assert Settings.from_env({"REWARDS_WAREHOUSE": str(warehouse),
+                              "DAGSTER_HOME": str(home)}).dagster_home == home
+
+
+def test_the_projects_dagster_yaml_is_written_refreshed_and_a_users_own_kept(tmp_path):
+    home = prepare_dagster_home(tmp_path / "home")
+    config = home / "dagster.yaml"
+    assert config.read_text() == INSTANCE_YAML.read_text()
+
+    # a copy an older version of the project wrote is the project's: refreshed
+    first_line = INSTANCE_YAML.read_text().splitlines()[0]
+    config.write_text(first_line + "\ntelemetry:\n  enabled: true\n")
+    prepare_dagster_home(home)
+    assert config.read_text() == INSTANCE_YAML.read_text()
+
+    # a dagster.yaml of the user's own (no project header) is left as it is
+    own = "telemetry:\n  enabled: false\nconcurrency:\n  runs:\n    max_concurrent_runs: 3\n"
+    config.write_text(own)
+    prepare_dagster_home(home)
+    assert config.read_text() == own
+
+
+def test_dagster_reads_the_instance_config_from_the_folder_we_name(tmp_path: Path):
+    """`DagsterInstance.local_temp(tempdir=...)` is the public constructor we open the instance
+    with: it must keep reading that folder's dagster.yaml and keep the history there. If a
+    Dagster upgrade changes that, the CLI's runs would silently go to another history."""
+    home = tmp_path / "home"
+    with open_instance(home) as instance:
+        assert instance.is_persistent, "Dagster no longer keeps this instance on disk"
+        assert instance.root_directory == str(home), (
+            f"Dagster keeps the instance in {instance.root_directory}, not in {home}")
+        assert instance.get_settings("concurrency") == {"runs": {"max_concurrent_runs": 1}}, (
+            "Dagster did not read orchestration/dagster.yaml from the instance folder")
+        assert instance.get_settings("telemetry") == {"enabled": False}
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+    with open_instance(home) as again:  # a second process opens the same history
+        assert again.get_run_records() == []
