@@ -9,6 +9,8 @@ downstream asset is materialized. Assertions read the Dagster run's events, not 
 from __future__ import annotations
 
 import shutil
+import urllib.parse
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -83,9 +85,12 @@ def test_check_metadata_carries_gx_counts_and_data_docs(clean):
     assert ev.metadata["rules"].value == "R11"
     assert ev.metadata["unexpected"].value == 0
     assert "expect_column_values_to_be_between" in ev.metadata["expectations"].value
-    docs = ev.metadata["data_docs"].value
-    assert docs.endswith("data_docs/index.html")
-    assert "marts.account_rewards" in open(docs).read()
+    # a link to the suite's Data Docs page of this very run (its run name is the run id)
+    page = Path(urllib.parse.urlparse(ev.metadata["data_docs"].url).path)
+    assert page.suffix == ".html" and clean["result"].run_id in page.parts
+    assert page.is_relative_to(clean["warehouse"].with_suffix(".gx") / "data_docs")
+    html = page.read_text()
+    assert "marts.account_rewards" in html and clean["result"].run_id in html
 
 
 def _gx_checks_of(key: str) -> AssetSelection:

@@ -46,7 +46,8 @@ def build_suite_checks(suite: Suite) -> AssetChecksDefinition:
         # the same suite, with this run's rule parameters
         (current,) = [s for s in all_suites(params) if s.name == suite.name]
         outcomes = run_suite(current, warehouse, Path(quality.path),
-                             update_data_docs=quality.data_docs == "each_check")
+                             update_data_docs=quality.data_docs == "each_check",
+                             run_name=context.run.run_id)
         failed = [o.check.name for o in outcomes if not o.passed]
         context.log.info(f"{suite.name}: {len(outcomes) - len(failed)}/{len(outcomes)} checks "
                          f"passed" + (f"; failed: {', '.join(failed)}" if failed else ""))

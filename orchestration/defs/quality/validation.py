@@ -7,21 +7,26 @@ expectation into aggregate SQL that DuckDB runs over the whole table; only count
 sample rows come back to Python. Nothing is pulled into pandas.
 
 Results are kept by a file-backed GX context in the quality folder (`<warehouse>.gx/` unless
-REWARDS_QUALITY_DIR says otherwise): each run's validation results, and the Data Docs site
-rebuilt from them at `<quality folder>/data_docs/index.html`.
+REWARDS_QUALITY_DIR says otherwise): each run's validation results, named after the Dagster run
+that made them, and the Data Docs site rebuilt from them at
+`<quality folder>/data_docs/index.html`, which works with no network (data_docs_offline.py).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from dagster import MetadataValue
 
 from expectations import Check, Suite
 
 from ..resources import WarehouseResource
 from . import duckdb_dialect
+from .data_docs_offline import localize_site
 
 DATASOURCE = "warehouse"
 DOCS_SITE = "local_site"
@@ -90,19 +95,41 @@ def _open_context(quality_dir: Path):
     return context
 
 
+def _render_data_docs(quality_dir: Path, identifiers: list | None = None) -> Path:
+    """Render the Data Docs pages of these validation results (all stored results when None)
+    and the index, with the site's own copies of the scripts and styles; returns the index."""
+    started = time.time_ns()
+    if identifiers is not None:  # and their suites' pages, which the index links to
+        suites = {i.expectation_suite_identifier.name: i.expectation_suite_identifier
+                  for i in identifiers}
+        identifiers = [*identifiers, *suites.values()]
+    _context(quality_dir).build_data_docs(site_names=[DOCS_SITE],
+                                          resource_identifiers=identifiers)
+    index = data_docs_index(quality_dir)
+    # the pages this build wrote (a filesystem's clock may lag a little behind time.time_ns)
+    localize_site(index.parent, since_ns=started - 2_000_000_000)
+    return index
+
+
 def build_data_docs(quality_dir: Path) -> Path:
     """Rebuild the Data Docs site from every stored validation result; returns its index."""
-    _context(quality_dir).build_data_docs(site_names=[DOCS_SITE])
-    return data_docs_index(quality_dir)
+    return _render_data_docs(quality_dir)
 
 
 def build_pending_data_docs(quality_dir: Path) -> Path:
     """Render the pages of the results stored since the last call, and the index, once."""
     pending = _PENDING_DOCS.pop(quality_dir, [])
     if pending:
-        _context(quality_dir).build_data_docs(site_names=[DOCS_SITE],
-                                              resource_identifiers=pending)
+        _render_data_docs(quality_dir, pending)
     return data_docs_index(quality_dir)
+
+
+def _page_url(quality_dir: Path, identifier) -> str:
+    """The file:// address of a validation result's Data Docs page (rendered now or at the end
+    of the run)."""
+    (site,) = _context(quality_dir).get_docs_sites_urls(
+        resource_identifier=identifier, site_name=DOCS_SITE, only_if_exists=False)
+    return site["site_url"]
 
 
 def _gx_suite(suite: Suite):
@@ -135,12 +162,14 @@ _PENDING_DOCS: dict[Path, list] = {}
 
 
 def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path,
-              update_data_docs: bool = True) -> list[CheckOutcome]:
+              update_data_docs: bool = True, run_name: str | None = None) -> list[CheckOutcome]:
     """Validate the suite's table; one outcome per check, in the suite's order.
 
-    With `update_data_docs` false the result is stored but its Data Docs page is rendered later,
-    by `build_pending_data_docs` (rendering costs ~0.5-1 s of Python per suite)."""
+    The result is stored under `run_name` (the Dagster run id), so its Data Docs page names the
+    run. With `update_data_docs` false the page is rendered later, by `build_pending_data_docs`
+    (rendering costs ~0.5-1 s of Python per suite)."""
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
 
     duckdb_dialect.register()
     context = _context(quality_dir)
@@ -163,16 +192,17 @@ def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path,
     checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
         name=suite.name,
         validation_definitions=[validation],
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])]
-        if update_data_docs else [],
+        actions=[],  # the Data Docs page is rendered below, or at the end of the run
         result_format={"result_format": "SUMMARY",
                        "partial_unexpected_count": SAMPLE_SIZE},
     ))
-    result = checkpoint.run()
+    result = checkpoint.run(run_id=RunIdentifier(run_name=run_name))
     (identifier, validation_result), = result.run_results.items()
-    if not update_data_docs:
+    if update_data_docs:
+        _render_data_docs(quality_dir, [identifier])
+    else:
         _PENDING_DOCS.setdefault(quality_dir, []).append(identifier)
-    return _outcomes(suite, validation_result.results, data_docs_index(quality_dir))
+    return _outcomes(suite, validation_result.results, _page_url(quality_dir, identifier))
 
 
 def _unexpected(er) -> int:
@@ -211,7 +241,7 @@ def _describe(er) -> str:
     return f"{config.type}({label})"
 
 
-def _outcomes(suite: Suite, results, docs: Path) -> list[CheckOutcome]:
+def _outcomes(suite: Suite, results, docs_page: str) -> list[CheckOutcome]:
     by_check: dict[str, list] = {c.name: [] for c in suite.checks}
     for er in results:
         by_check[er.expectation_config.meta["check"]].append(er)
@@ -234,6 +264,7 @@ def _outcomes(suite: Suite, results, docs: Path) -> list[CheckOutcome]:
             "unexpected": unexpected,
             "expectations": "| expectation | result | unexpected | samples |\n|---|---|---|---|\n"
                             + rows,
-            "data_docs": str(docs),
+            # the suite's page in the Data Docs, for this run
+            "data_docs": MetadataValue.url(docs_page),
         }))
     return outcomes
