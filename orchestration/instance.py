@@ -10,13 +10,20 @@ Settings.dagster_home). Its configuration is the project's own `orchestration/da
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 INSTANCE_YAML = Path(__file__).with_name("dagster.yaml")
 CONFIG_NAME = "dagster.yaml"
+INSTANCE_DIR = "@INSTANCE_DIR@"  # in INSTANCE_YAML: replaced by the instance folder
+# Tags of a run started from the command line (the schedule and the sensor tag theirs
+# rewards/trigger too); the process and host let a later run tell that it died
+TRIGGER_TAG, COMMAND_TAG, PID_TAG, HOST_TAG = (
+    "rewards/trigger", "rewards/command", "rewards/pid", "rewards/host")
 # The first line of the project's file: a copy that still starts with it is the project's, and
 # is refreshed when the project's file changes; a file without it is the user's own.
 MARKER = "# short-video-rewards:"
@@ -27,13 +34,21 @@ def prepare_dagster_home(home: Path) -> Path:
     dagster.yaml of the user's own (one without the project's first line) is already there."""
     home.mkdir(parents=True, exist_ok=True)
     target = home / CONFIG_NAME
-    ours = INSTANCE_YAML.read_text()
+    ours = render_instance_config(home)
     current = target.read_text() if target.exists() else None
     if current != ours and (current is None or current.startswith(MARKER)):
         partial = target.with_name(f".{CONFIG_NAME}.{os.getpid()}.tmp")
         partial.write_text(ours)
         partial.replace(target)  # atomic: `dagster dev` never reads half a file
     return home
+
+
+def render_instance_config(home: Path) -> str:
+    """The project's dagster.yaml for the instance folder `home` (Dagster's storage paths in a
+    dagster.yaml are absolute). A folder that was moved gets its file rewritten."""
+    # a JSON string is a YAML double-quoted string: any path, quoted as YAML reads it
+    quoted = json.dumps(str(home.resolve()))[1:-1]
+    return INSTANCE_YAML.read_text().replace(INSTANCE_DIR, quoted)
 
 
 @contextmanager
@@ -47,3 +62,44 @@ def open_instance(home: Path) -> Iterator:
     # dagster.yaml (tests/test_instance.py holds it to that), so no DAGSTER_HOME is exported.
     with DagsterInstance.local_temp(tempdir=str(home)) as instance:
         yield instance
+
+
+def cli_run_tags(command: str) -> dict[str, str]:
+    """The tags of a run that `rewards <command>` executes in this process."""
+    return {TRIGGER_TAG: "cli", COMMAND_TAG: command, PID_TAG: str(os.getpid()),
+            HOST_TAG: socket.gethostname()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def fail_abandoned_cli_runs(instance) -> list[str]:
+    """Mark failed the CLI runs whose process is gone (`kill -9`, a closed terminal, a reboot).
+
+    Dagster's run monitoring only watches the runs it launched itself, so such a run would stay
+    "Started" in the UI for ever, and the landing sensor would wait on it. Called before every
+    CLI run and by the sensor; returns the ids of the runs it marked."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    unfinished = instance.get_run_records(RunsFilter(
+        tags={TRIGGER_TAG: "cli"},
+        statuses=[DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+                  DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]))
+    marked = []
+    for record in unfinished:
+        run = record.dagster_run
+        pid, host = run.tags.get(PID_TAG, ""), run.tags.get(HOST_TAG)
+        if host != socket.gethostname() or not pid.isdigit() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(run, message=(
+            f"the `rewards {run.tags.get(COMMAND_TAG, 'run')}` process that ran it (pid {pid} "
+            f"on {host}) ended before the run did; marked failed by a later check"))
+        marked.append(run.run_id)
+    return marked

@@ -11,17 +11,13 @@ from dagster import AssetCheckSeverity
 
 from .defs.landing.contract import check_landing
 from .defs.quality.validation import build_pending_data_docs, preload
-from .instance import open_instance
+from .instance import cli_run_tags, fail_abandoned_cli_runs, open_instance
 from .settings import Settings
 from .summary import RunSummary, read_summary
 
 
 class RunFailed(Exception):
     pass
-
-
-# Tags of a run started from the command line (the schedule and the sensor tag theirs too)
-CLI_TRIGGER = {"rewards/trigger": "cli"}
 
 
 def run_pipeline(var_overrides: dict[str, str], quiet: bool = False,
@@ -55,11 +51,14 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False,
         # after the instance is open: its storage imports SQLAlchemy in this thread, and two
         # threads importing SQLAlchemy at once can see it half-initialized
         preload()
+        for abandoned in fail_abandoned_cli_runs(instance):
+            HANDLER.line(f"warning: run {abandoned} had been left unfinished by a killed "
+                         "process; marked failed")
         with contextlib.redirect_stdout(log):
             try:
                 result = job.execute_in_process(
                     run_config=run_config, instance=instance, run_id=run_id,
-                    raise_on_error=False, tags={**CLI_TRIGGER, "rewards/command": command})
+                    raise_on_error=False, tags=cli_run_tags(command))
             finally:
                 docs = build_pending_data_docs(settings.quality_dir)
     evaluations = [e.event_specific_data for e in result.all_events

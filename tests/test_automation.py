@@ -199,3 +199,30 @@ def test_the_sensor_never_opens_the_warehouse(instance, landing, monkeypatch):
 
     monkeypatch.setattr(duckdb, "connect", refuse)
     requested(evaluate(instance, landing, None))
+
+
+def test_the_sensor_does_not_wait_for_a_cli_run_whose_process_was_killed(instance, landing):
+    """A `rewards run` killed mid-run leaves its run "started" in the shared instance (D27);
+    the sensor marks it failed instead of waiting for it for ever. A live one is waited for."""
+    import os
+    import subprocess
+    import sys
+
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from orchestration.instance import cli_run_tags
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    tags = {**cli_run_tags("run"), "rewards/pid": gone.stdout.strip()}
+    instance.add_run(DagsterRun(job_name="rewards", run_id="killed", tags=tags,
+                                status=DagsterRunStatus.STARTED))
+    assert requested(evaluate(instance, landing, None)).run_key
+    assert instance.get_run_by_id("killed").status == DagsterRunStatus.FAILURE
+
+    live = {**cli_run_tags("run"), "rewards/pid": str(os.getpid())}  # this test's process
+    instance.add_run(DagsterRun(job_name="rewards", run_id="live", tags=live,
+                                status=DagsterRunStatus.STARTED))
+    waiting = evaluate(instance, landing, None)
+    assert isinstance(waiting, SkipReason) and "in progress" in waiting.skip_message
+    assert instance.get_run_by_id("live").status == DagsterRunStatus.STARTED

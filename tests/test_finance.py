@@ -31,12 +31,20 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 from conftest import execute_selection, pipeline_env, query, run_pipeline_on
-from dagster import AssetCheckKey, AssetKey, AssetSelection
+from dagster import (
+    AssetCheckKey,
+    AssetKey,
+    AssetSelection,
+    DagsterEventType,
+    DagsterRunStatus,
+    RunsFilter,
+)
 from landing_builder import Landing, noon
 
 from expectations import all_suites
 from orchestration.cli import main
 from orchestration.finance.ledger import LedgerError, publish
+from orchestration.instance import fail_abandoned_cli_runs, open_instance
 from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import REPO_ROOT
 from orchestration.warehouse_lock import WarehouseLock, duckdb_writer_pid
@@ -314,7 +322,7 @@ def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_
     env = {**os.environ, "REWARDS_LANDING_DIR": str(payouts["landing"]),
            "REWARDS_WAREHOUSE": str(payouts["warehouse"])}
     for key in ("REWARDS_SERVING_COPY", "REWARDS_LEDGER", "REWARDS_QUALITY_DIR",
-                "REWARDS_DUCKDB_TEMP_DIR"):
+                "REWARDS_DUCKDB_TEMP_DIR", "DAGSTER_HOME"):
         env.pop(key, None)
     rewards = Path(sys.executable).parent / "rewards"
     log = tmp_path / "run.log"
@@ -355,6 +363,18 @@ def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_
     after = WarehouseLock(payouts["warehouse"])
     after.acquire("the test, after the kill")
     after.release()
+    # the killed run stays "started" in the Dagster instance until the next check marks it
+    # failed, naming its process (D27); nothing else is touched
+    with open_instance(payouts["warehouse"].with_suffix(".dagster")) as instance:
+        (killed,) = [r.dagster_run for r in instance.get_run_records(
+            RunsFilter(statuses=[DagsterRunStatus.STARTED]))]
+        assert killed.tags["rewards/pid"] == str(run.pid)
+        assert fail_abandoned_cli_runs(instance) == [killed.run_id]
+        assert fail_abandoned_cli_runs(instance) == []
+        assert instance.get_run_by_id(killed.run_id).status == DagsterRunStatus.FAILURE
+        (failure,) = instance.all_logs(killed.run_id, of_type=DagsterEventType.RUN_FAILURE)
+        assert f"(pid {run.pid} on" in failure.dagster_event.message
+        assert not instance.get_run_records(RunsFilter(statuses=[DagsterRunStatus.STARTED]))
 
 
 def test_a_run_stopped_by_a_blocking_check_leaves_the_serving_copy(payouts, tmp_path):

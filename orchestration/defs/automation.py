@@ -37,6 +37,7 @@ from dagster import (
     sensor,
 )
 
+from ..instance import fail_abandoned_cli_runs
 from ..rule_vars import rule_var_defaults
 from .landing.contract import DATASETS
 from .resources import LandingResource
@@ -130,6 +131,8 @@ def _run_in_progress(context: SensorEvaluationContext) -> bool:
         instance = context.instance
     except DagsterInvariantViolationError:  # a test context built without an instance
         return False
+    for run_id in fail_abandoned_cli_runs(instance):  # a killed `rewards run` is not running
+        context.log.warning(f"run {run_id}'s `rewards run` process is gone: marked failed")
     runs = instance.get_run_records(
         RunsFilter(job_name=JOB_NAME, statuses=[
             DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
