@@ -149,7 +149,7 @@ def landing_for(work: Path, size: str, mem_cap_gb: float) -> Path:
 def fresh_warehouse(path: Path) -> None:
     for p in (path, path.with_suffix(".duckdb.wal"), path.with_suffix(".gx"),
               path.with_suffix(".tmp"), path.with_suffix(".dbt.log"),
-              path.with_suffix(".serving.duckdb")):
+              path.with_suffix(".serving.duckdb"), path.with_suffix(".dagster")):
         if p.is_dir():
             shutil.rmtree(p)
         elif p.exists():
