@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,6 +53,29 @@ def _environment_restored():
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+REWARDS = str(Path(sys.executable).parent / "rewards")
+
+
+def user_shell_env() -> dict[str, str]:
+    """The environment as a user's shell has it: none of the caller's REWARDS_* or DAGSTER_*
+    settings, so every path follows the flags given (instance, quality folder... beside the
+    warehouse)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("REWARDS_", "DAGSTER_"))}
+
+
+def rewards_cli(*args: str) -> subprocess.CompletedProcess:
+    """`rewards ARGS` as a user's shell runs it."""
+    return subprocess.run([REWARDS, *args], capture_output=True, text=True, timeout=600,
+                          env=user_shell_env())
+
+
+def printed_run_id(stdout: str) -> str:
+    """The Dagster run id `rewards run` prints first and again in its summary."""
+    (run_id,) = re.findall(r"^dagster run +([0-9a-f-]{36}) ", stdout, re.MULTILINE)
+    assert f"Dagster run {run_id} " in stdout  # printed first too, before the run starts
+    return run_id
 
 
 def pipeline_env(landing: Path, warehouse: Path):

@@ -14,17 +14,16 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from conftest import REWARDS, user_shell_env
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-REWARDS = str(Path(sys.executable).parent / "rewards")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -76,10 +75,7 @@ class DagsterDev:
         # Nothing inherited from the caller's REWARDS_* or DAGSTER_* settings: every derived
         # path (DuckDB's temp folder, quality folder, serving copy, ledger, Dagster instance)
         # defaults to beside the warehouse.
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("REWARDS_", "DAGSTER_"))}
-        env["PYTHONUNBUFFERED"] = "1"
-        return env
+        return {**user_shell_env(), "PYTHONUNBUFFERED": "1"}
 
     def start(self) -> DagsterDev:
         self._log = open(self.log_path, "ab")  # closed in stop(); a restart appends

@@ -21,17 +21,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import time
 import urllib.parse
 
 import duckdb
 import pytest
 import rulebook_cases
+from conftest import printed_run_id, rewards_cli
 from dagster_ui import (
     CHROMIUM_ARGS,
     REPO_ROOT,
-    REWARDS,
     RUN_LINK,
     DagsterDev,
     dismiss_dialogs_automatically,
@@ -58,11 +57,9 @@ def cli_run(tmp_path_factory) -> dict:
     land, expected, _ = rulebook_cases.build()
     landing = land.write(root / "landing")
     warehouse = root / "warehouse.duckdb"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REWARDS_", "DAGSTER_"))}
-    done = subprocess.run([REWARDS, "run", "--landing", str(landing), "--warehouse",
-                           str(warehouse)], capture_output=True, text=True, timeout=600, env=env)
+    done = rewards_cli("run", "--landing", str(landing), "--warehouse", str(warehouse))
     assert done.returncode == 0, done.stderr + done.stdout
-    (run_id,) = re.findall(r"^dagster run +([0-9a-f-]{36}) ", done.stdout, re.MULTILINE)
+    run_id = printed_run_id(done.stdout)
     return {"root": root, "landing": landing, "warehouse": warehouse, "run_id": run_id,
             "accounts": len(expected)}
 

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import printed_run_id, rewards_cli
 from dagster import AssetCheckKey
 from landing_builder import Landing
-
-REWARDS = str(Path(sys.executable).parent / "rewards")
-
-
-def rewards(*args: str) -> subprocess.CompletedProcess:
-    """As a user's shell runs it: no REWARDS_* settings but the flags given."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REWARDS_", "DAGSTER_"))}
-    return subprocess.run([REWARDS, *args], capture_output=True, text=True, timeout=600,
-                          env=env)
 
 
 @pytest.fixture(scope="module")
@@ -42,19 +31,13 @@ def two_runs(small_landing, tmp_path_factory) -> dict:
     overrides: 1000.00 * 0.02 = 20 points, capped at 18."""
     warehouse = tmp_path_factory.mktemp("cli_runs") / "w.duckdb"
     runs = [
-        rewards("run", "--landing", str(small_landing), "--warehouse", str(warehouse)),
-        rewards("run", "--landing", str(small_landing), "--warehouse", str(warehouse),
+        rewards_cli("run", "--landing", str(small_landing), "--warehouse", str(warehouse)),
+        rewards_cli("run", "--landing", str(small_landing), "--warehouse", str(warehouse),
                 "--var", "reward_rate=0.02", "--var", "reward_cap_points=18"),
     ]
     for done in runs:
         assert done.returncode == 0, done.stderr + done.stdout
     return {"warehouse": warehouse, "runs": runs}
-
-
-def _run_id(stdout: str) -> str:
-    (run_id,) = re.findall(r"^dagster run +([0-9a-f-]{36}) ", stdout, re.MULTILINE)
-    assert f"Dagster run {run_id} " in stdout  # printed first too, before the run starts
-    return run_id
 
 
 def test_run_with_var_overrides_then_export(two_runs, tmp_path):
@@ -66,7 +49,7 @@ def test_run_with_var_overrides_then_export(two_runs, tmp_path):
 
     for suffix in ("csv", "parquet"):
         out = tmp_path / f"rewards.{suffix}"
-        exported = rewards("export", "--warehouse", str(warehouse), "--out", str(out))
+        exported = rewards_cli("export", "--warehouse", str(warehouse), "--out", str(out))
         assert exported.returncode == 0, exported.stderr
         reader = "read_csv" if suffix == "csv" else "read_parquet"
         rows = duckdb.sql(
@@ -88,7 +71,7 @@ def test_each_cli_run_is_a_run_in_the_projects_instance_with_its_metadata(two_ru
     from orchestration.rule_vars import rule_var_defaults
 
     warehouse = two_runs["warehouse"]
-    printed = [_run_id(done.stdout) for done in two_runs["runs"]]
+    printed = [printed_run_id(done.stdout) for done in two_runs["runs"]]
     assert len(set(printed)) == 2
     with open_instance(warehouse.with_suffix(".dagster")) as instance:
         records = {r.dagster_run.run_id: r.dagster_run for r in instance.get_run_records()}
@@ -125,7 +108,7 @@ def test_unreadable_file_fails_run_naming_it_and_keeps_last_good_marts(small_lan
     broken = small_landing / "orders" / "zz_broken.parquet"
     broken.write_text("not parquet at all")
     try:
-        done = rewards("run", "--landing", str(small_landing), "--warehouse", str(warehouse))
+        done = rewards_cli("run", "--landing", str(small_landing), "--warehouse", str(warehouse))
     finally:
         broken.unlink()
     assert done.returncode == 1
@@ -159,7 +142,7 @@ def test_unreadable_file_fails_run_naming_it_and_keeps_last_good_marts(small_lan
     ],
 )
 def test_user_errors_are_one_line_without_traceback(args, message):
-    done = rewards(*args)
+    done = rewards_cli(*args)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr
