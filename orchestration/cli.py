@@ -116,7 +116,7 @@ def demo(ctx: click.Context, n_orders: int) -> None:
     _run_and_report(landing, warehouse=None, var_pairs=(), command="demo")
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.option("--landing", type=click.Path(path_type=Path),
               help=f"Landing directory (default ${LANDING_ENV} or data/landing).")
 @click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),

@@ -20,8 +20,8 @@ from pathlib import Path
 INSTANCE_YAML = Path(__file__).with_name("dagster.yaml")
 CONFIG_NAME = "dagster.yaml"
 INSTANCE_DIR = "@INSTANCE_DIR@"  # in INSTANCE_YAML: replaced by the instance folder
-# Tags of a run started from the command line (the schedule and the sensor tag theirs
-# rewards/trigger too); the process and host let a later run tell that it died
+# Run tags: every run says what triggered it (cli, schedule, landing_files); a CLI run also says
+# its command, process and host, so a later run can tell that it died
 TRIGGER_TAG, COMMAND_TAG, PID_TAG, HOST_TAG = (
     "rewards/trigger", "rewards/command", "rewards/pid", "rewards/host")
 # The first line of the project's file: a copy that still starts with it is the project's, and

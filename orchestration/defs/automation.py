@@ -37,7 +37,7 @@ from dagster import (
     sensor,
 )
 
-from ..instance import fail_abandoned_cli_runs
+from ..instance import TRIGGER_TAG, fail_abandoned_cli_runs
 from ..rule_vars import rule_var_defaults
 from .landing.contract import DATASETS
 from .resources import LandingResource
@@ -88,7 +88,7 @@ def rewards_daily(context: ScheduleEvaluationContext):
                           f"{last - timedelta(days=1)}: no later settlement counts (R3); "
                           "run the job by hand (or turn on the landing sensor) for corrections")
     return RunRequest(run_key=f"rewards_daily:{day.isoformat()}",
-                      tags={"rewards/trigger": "schedule", "rewards/beijing_day": day.isoformat()})
+                      tags={TRIGGER_TAG: "schedule", "rewards/beijing_day": day.isoformat()})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ def landing_files_sensor(context: SensorEvaluationContext, landing: LandingResou
     return SensorResult(
         run_requests=[RunRequest(
             run_key=f"landing:{listing_digest(listing)}",
-            tags={"rewards/trigger": "landing_files", "rewards/landing_changes": summary},
+            tags={TRIGGER_TAG: "landing_files", "rewards/landing_changes": summary},
         )],
         cursor=json.dumps(listing, sort_keys=True),
     )

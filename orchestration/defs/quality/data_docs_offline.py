@@ -16,6 +16,7 @@ when a GX upgrade brings one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -77,6 +78,7 @@ EXTERNAL = re.compile(
     r"|url\(\s*[\"']?(https?://[^\"')]+)")
 
 
+@functools.cache  # the vendored files change only with the code: read them once per process
 def _vendor_digest() -> str:
     digest = hashlib.sha256()
     for path in sorted(VENDOR_DIR.rglob("*")):
