@@ -11,6 +11,7 @@ from conftest import query, run_pipeline_on
 from landing_builder import Landing, noon
 
 from orchestration.defs.warehouse.incremental import full_refresh_reason
+from orchestration.rule_vars import rule_var_defaults
 
 ACCOUNT = "inc"
 
@@ -76,8 +77,10 @@ def test_a_new_day_is_appended_and_only_its_orders_are_recomputed(tmp_path):
                    " = 1 order by order_id")
 
     # A run with another timezone var must not mix Beijing and other days (R1)
-    assert "this run's timezone var is UTC" in full_refresh_reason(warehouse, "UTC")
-    assert full_refresh_reason(warehouse, "Asia/Shanghai") is None
+    defaults = rule_var_defaults()
+    utc = full_refresh_reason(warehouse, {**defaults, "timezone": "UTC"})
+    assert "this run's timezone var is UTC" in utc
+    assert full_refresh_reason(warehouse, defaults) is None
 
     # A landed file changes (C's amount corrected): the orders reload in full, and the order
     # models rebuild in full. Baseline 920.00 × 40/92 = 400.00; base 8,900.00 → 133 points.

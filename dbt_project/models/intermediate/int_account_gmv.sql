@@ -1,10 +1,40 @@
-{#- R7-R9 and R6's report: settled GMV per account and period from its short-video orders. -#}
+{#- R7-R9 and R6's report: settled GMV per account and period from its short-video orders.
+    Incremental (D29): a run recomputes the accounts of the orders int_short_video_orders rebuilt
+    since this model's last build, and every account any version of a re-read order named (an
+    order's newest version can move it to another account; the old one must lose it). An
+    account left with no order is removed (`replace_keys`). -#}
+{{ config(
+    materialized=order_model_materialization(),
+    unique_key='account_id',
+    incremental_strategy='replace_keys',
+    post_hook="{{ record_watermark() }}",
+) }}
+-- depends_on: {{ ref('int_orders_current') }}
+-- depends_on: {{ ref('stg_orders') }}
 with
+
+{% if is_incremental() %}
+changed_accounts as (
+
+    select account_id from {{ ref('int_short_video_orders') }}
+    where changed_through > {{ previous_watermark() }}
+    union
+    select account_id from {{ ref('stg_orders') }}
+    where order_id in (
+        select order_id from {{ ref('int_orders_current') }}
+        where loaded_through > {{ previous_watermark() }}
+    )
+
+),
+{% endif %}
 
 orders as (
 
     select * from {{ ref('int_short_video_orders') }}
     where treatment <> 'quarantined'
+    {% if is_incremental() %}
+        and account_id in (select account_id from changed_accounts)
+    {% endif %}
 
 ),
 
@@ -22,10 +52,23 @@ aggregated as (
             as baseline_orders,
         count(case when treatment = 'counted' and period = 'window' then 1 end) as window_orders,
         count(case when treatment = 'over_quota' and period = 'window' then 1 end)
-            as over_quota_orders
+            as over_quota_orders,
+        {{ load_watermark() }} as changed_through
     from orders
     group by account_id
 
 )
 
+{% if is_incremental() %}
+select *, false as _removed from aggregated
+union all
+select
+    account_id,
+    null, null, null, null, null, null,
+    {{ load_watermark() }},
+    true
+from changed_accounts
+where account_id not in (select account_id from aggregated)
+{% else %}
 select * from aggregated
+{% endif %}

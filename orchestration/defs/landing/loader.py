@@ -50,7 +50,8 @@ class LandingError(Exception):
 @dataclass
 class LoadResult:
     dataset: str
-    # the files read by this load: all of them ("full"), or only the new ones ("append")
+    # the files read by this load: all of them ("full"), only the new ones ("append"), or none
+    # ("unchanged": the folder holds exactly the files already loaded)
     files: list[FileStats] = field(default_factory=list)
     mode: str = "full"
     load_id: int | None = None  # None: nothing new, the tables were left as they were
@@ -346,10 +347,11 @@ def load_dataset(
 ) -> LoadResult:
     """Bring `raw.<dataset>` and its quarantine up to date with `folder`, atomically.
 
-    A dataset without a unique key whose previously loaded files are all still there, unchanged
-    (same size and modification time), only gets its new files appended: the daily run reads
-    one day of orders, not the whole change log (docs/decisions.md, D16). Anything else -- a
-    file changed or removed, a keyed dataset, a first load -- reloads the dataset from scratch.
+    A folder holding exactly the files already loaded (same names, sizes and modification times)
+    is not read at all. A dataset without a unique key whose previously loaded files are all
+    still there, unchanged, only gets its new files appended: the daily run reads one day of
+    orders, not the whole change log (docs/decisions.md, D16). Anything else -- a file changed
+    or removed, a new file of a keyed dataset, a first load -- reloads the dataset from scratch.
     """
     files = list_landing_files(folder)
     fingerprints = {str(p): _fingerprint(p) for p in files}
@@ -359,14 +361,16 @@ def load_dataset(
     try:
         _create_bookkeeping(con)
         previous = _loaded_files(con, dataset)
+        if previous and previous == fingerprints:
+            # the same files as last time: nothing is read, and no load is recorded, so the
+            # incremental models see nothing new (D29)
+            con.execute("rollback")
+            result.mode = "unchanged"
+            _read_totals(con, dataset, result)
+            return result
         append = bool(previous) and not dataset.unique_key and all(
             fingerprints.get(file) == fingerprint for file, fingerprint in previous.items())
         to_load = [p for p in files if str(p) not in previous] if append else files
-        if append and not to_load:
-            con.execute("rollback")
-            result.mode = "append"
-            _read_totals(con, dataset, result)
-            return result
         result.mode = "append" if append else "full"
         result.load_id = con.execute(f"select nextval('{RAW_SCHEMA}.load_seq')").fetchone()[0]
         if not append:

@@ -65,7 +65,7 @@ def build_layer_models(layer: str):
         if overrides:
             args += ["--vars", vars_json(overrides)]
         if layer == "intermediate":
-            reason = full_refresh_reason(Path(warehouse.path), rule_vars.effective()["timezone"])
+            reason = full_refresh_reason(Path(warehouse.path), rule_vars.effective())
             if reason:
                 context.log.info(f"full refresh of the incremental order models: {reason}")
                 args.append("--full-refresh")

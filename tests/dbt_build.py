@@ -1,0 +1,61 @@
+"""The warehouse without Dagster: the real loader and the real dbt project, in this process.
+
+For tests about what the models compute over a sequence of deliveries, where the orchestration
+around them (quality gates, Data Docs, the serving copy) is covered elsewhere and would only
+cost start-up time: each build is the loader's `load_dataset` per dataset, then one
+`dbt build` of every model with its data tests, incremental unless
+`orchestration.defs.warehouse.incremental.full_refresh_reason` asks for a full refresh, as the
+pipeline's intermediate step decides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import duckdb
+
+from orchestration.defs.landing.contract import DATASETS
+from orchestration.defs.landing.loader import load_dataset
+from orchestration.defs.warehouse.incremental import full_refresh_reason
+from orchestration.rule_vars import rule_var_defaults
+from orchestration.settings import DBT_PROJECT_DIR, TEMP_DIR_ENV, WAREHOUSE_ENV, temporary_env
+
+
+def build(landing: Path, warehouse: Path) -> str | None:
+    """Load `landing` into `warehouse` and build every model; returns the full-refresh reason
+    (None: the build was incremental, or the first one)."""
+    from dbt.cli.main import dbtRunner
+
+    from orchestration.defs.warehouse.dbt_resource import release_duckdb
+
+    with duckdb.connect(str(warehouse)) as con:
+        for dataset in DATASETS.values():
+            load_dataset(con, dataset, landing / dataset.name)
+    reason = full_refresh_reason(warehouse, rule_var_defaults())
+    scratch = warehouse.with_suffix(".dbt")
+    args = ["build", "--exclude-resource-type", "unit_test",
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(scratch / "target"), "--log-path", str(scratch)]
+    if reason:
+        args.append("--full-refresh")
+    log = io.StringIO()
+    env = {WAREHOUSE_ENV: str(warehouse), TEMP_DIR_ENV: str(scratch / "tmp")}
+    with temporary_env(env), contextlib.redirect_stdout(log):
+        try:
+            result = dbtRunner().invoke(args)
+        finally:
+            release_duckdb()
+    assert result.success, log.getvalue()[-4000:]
+    return reason
+
+
+def marts(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every table and view of the `marts` schema, all columns, rows sorted."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = [n for (n,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by 1").fetchall()]
+        return {n: sorted(con.execute(f"select * from marts.{n}").fetchall(), key=repr)
+                for n in names}
