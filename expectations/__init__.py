@@ -10,6 +10,9 @@ is one or more Great Expectations 1.x expectations, written as GX's own configur
   loader already quarantined (R12): a WARN check that reports the counts and lets the run go on.
 - `rules`: the rulebook ids (R1..R12) the check defends; `why`: one sentence for the UI.
 
+A suite of a big table has a `scope`: it validates the rows of the raw loads after the one through
+which it last passed, not the whole table again (docs/decisions.md, D30).
+
 Suites are functions of the rule parameters (the dbt vars of the run), so a check reads
 `reward_cap_points` from the same place the models do and never repeats a literal.
 `orchestration/defs/quality` turns them into Dagster asset checks and runs them with GX inside
@@ -42,6 +45,11 @@ class Suite:
     # The Dagster asset whose checks these are, when the table is not an asset of its own
     # (a raw dataset's quarantine is written by the raw asset).
     guards: tuple[str, str] | None = None
+    # The rows a run validates, for the big tables: a SQL condition on the table's rows in which
+    # `{through}` is the raw load through which the suite last passed (D30). The suite then
+    # validates only the rows of later loads; None: every row, every run. Checks may use
+    # `{through}` in their SQL too.
+    scope: str | None = None
 
     @property
     def name(self) -> str:
@@ -77,3 +85,17 @@ def all_suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
 
     return [*raw.suites(rule_vars), *staging.suites(rule_vars),
             *intermediate.suites(rule_vars), *marts.suites(rule_vars)]
+
+
+def loaded_after(dataset: str, file_column: str) -> str:
+    """Scope: the rows of `dataset`'s files loaded after the suite last passed."""
+    return (f"{file_column} in (select file from raw.load_files "
+            f"where dataset = '{dataset}' and load_id > {{through}})")
+
+
+def reloaded_after(*datasets: str) -> str:
+    """Scope of a table rebuilt whole from datasets reloaded whole: every row when one of them
+    was loaded after the suite last passed, none otherwise."""
+    names = ", ".join(f"'{d}'" for d in datasets)
+    return (f"(select coalesce(max(load_id), 0) from raw.load_files "
+            f"where dataset in ({names})) > {{through}}")

@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from . import Suite, check, expect, no_rows
+from . import Suite, check, expect, loaded_after, no_rows, reloaded_after
 from .staging import beijing_day_check
 
 STAGE = "intermediate"
+# int_video_quota is rebuilt whole from the videos and snapshots, which are reloaded whole (D30)
+QUOTA_SCOPE = reloaded_after("videos", "account_snapshots")
 
 
 def _tier_sql(quota_tiers: list[list[int]], followers: str) -> str:
@@ -33,12 +35,13 @@ def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
                   why="Every order of the staged change log has its current row: none lost.",
                   expectations=[no_rows(
                       "select staged.order_id from staging.stg_orders as staged "
-                      "where not exists (select 1 from (select * from {batch}) as cur "
+                      f"where {loaded_after('orders', 'staged.source_file')} and not exists "
+                      "(select 1 from (select * from {batch}) as cur "
                       "where cur.order_id = staged.order_id) group by staged.order_id",
                       "every staged order_id is current")]),
             beijing_day_check("days_are_beijing_dates",
                               [("created_day", "created_at"), ("settled_day", "settled_at")], tz),
-        )),
+        ), scope="loaded_through > {through}"),
         Suite(STAGE, "intermediate", "int_video_quota", (
             check("every_commerce_video_ranked", blocking=True, rules="R6",
                   why="Every commerce video has a quota rank and a tier quota.",
@@ -47,7 +50,7 @@ def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
                       "from staging.stg_videos as videos "
                       "left join (select * from {batch}) as quota "
                       "on quota.video_id = videos.video_id "
-                      "where videos.is_commerce "
+                      f"where videos.is_commerce and {QUOTA_SCOPE} "
                       "and (quota.quota_rank is null or quota.daily_quota is null)",
                       "each commerce video is ranked with its quota")]),
             check("quota_is_the_tier", blocking=True, rules="R6",
@@ -69,7 +72,7 @@ def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
                       "select video_id, published_day, follower_snapshot_date from {batch} "
                       "where follower_snapshot_date > published_day",
                       "as-of snapshot on or before the publishing day")]),
-        )),
+        ), scope=QUOTA_SCOPE),
         Suite(STAGE, "intermediate", "int_account_eligibility", (
             check("snapshot_not_from_future", blocking=True, rules="R10",
                   why="Eligibility reads the snapshot as of the first enrollment day, never a "

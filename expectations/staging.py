@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from orchestration.defs.landing.contract import DATASETS
 from orchestration.defs.landing.loader import lit
 
 from . import Check, Suite, check, no_rows
+from .raw import scope
 
 STAGE = "staging"
 
@@ -24,7 +26,8 @@ def _lineage_checks(dataset: str) -> list[Check]:
               expectations=[no_rows(
                   f"select staged, loaded from (select "
                   f"(select count(*) from {{batch}}) as staged, "
-                  f"(select count(*) from raw.{dataset}) as loaded) "
+                  f"(select count(*) from raw.{dataset} "
+                  f"where {scope(DATASETS[dataset])}) as loaded) "
                   f"where staged <> loaded",
                   f"as many rows as raw.{dataset}")]),
         check("no_quarantined_rows", blocking=True, rules="R12",
@@ -52,20 +55,26 @@ def beijing_day_check(name: str, pairs: list[tuple[str, str]], timezone: str) ->
                                        f"days are {timezone} dates")])
 
 
+def _staged(dataset: str) -> str:
+    """A staged table's scope is its raw table's, on the staged name of the file column."""
+    return scope(DATASETS[dataset]).replace("_source_file in", "source_file in")
+
+
 def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
     tz = rule_vars["timezone"]
     return [
-        Suite(STAGE, "staging", "stg_orders", tuple(_lineage_checks("orders"))),
+        Suite(STAGE, "staging", "stg_orders", tuple(_lineage_checks("orders")),
+              scope=_staged("orders")),
         Suite(STAGE, "staging", "stg_videos", (
             *_lineage_checks("videos"),
             beijing_day_check("published_day_is_beijing_date", [("published_day", "published_at")],
                               tz),
-        )),
+        ), scope=_staged("videos")),
         Suite(STAGE, "staging", "stg_enrollments", (
             *_lineage_checks("enrollments"),
             beijing_day_check("enrolled_day_is_beijing_date", [("enrolled_day", "enrolled_at")],
                               tz),
-        )),
+        ), scope=_staged("enrollments")),
         Suite(STAGE, "staging", "stg_account_snapshots",
-              tuple(_lineage_checks("account_snapshots"))),
+              tuple(_lineage_checks("account_snapshots")), scope=_staged("account_snapshots")),
     ]

@@ -5,7 +5,8 @@ around them (quality gates, Data Docs, the serving copy) is covered elsewhere an
 cost start-up time: each build is the loader's `load_dataset` per dataset, then one
 `dbt build` of every model with its data tests, incremental unless
 `orchestration.defs.warehouse.incremental.full_refresh_reason` asks for a full refresh, as the
-pipeline's intermediate step decides.
+pipeline's intermediate step decides; the data tests' scopes are recorded and forgotten as the
+pipeline does (D30).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import duckdb
 
 from orchestration.defs.landing.contract import DATASETS
 from orchestration.defs.landing.loader import load_dataset
-from orchestration.defs.warehouse.incremental import full_refresh_reason
+from orchestration.defs.quality import scopes
+from orchestration.defs.warehouse.assets import LAYERS, REBUILT_SCOPES
+from orchestration.defs.warehouse.incremental import forget_state, full_refresh_reason
 from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import DBT_PROJECT_DIR, TEMP_DIR_ENV, WAREHOUSE_ENV, temporary_env
 
@@ -33,7 +36,12 @@ def build(landing: Path, warehouse: Path) -> str | None:
     with duckdb.connect(str(warehouse)) as con:
         for dataset in DATASETS.values():
             load_dataset(con, dataset, landing / dataset.name)
+        through = scopes.load_watermark(con)
     reason = full_refresh_reason(warehouse, rule_var_defaults())
+    if reason:
+        with duckdb.connect(str(warehouse)) as con:
+            scopes.forget(con, REBUILT_SCOPES)
+            forget_state(con)
     scratch = warehouse.with_suffix(".dbt")
     args = ["build", "--exclude-resource-type", "unit_test",
             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
@@ -48,6 +56,9 @@ def build(landing: Path, warehouse: Path) -> str | None:
         finally:
             release_duckdb()
     assert result.success, log.getvalue()[-4000:]
+    with duckdb.connect(str(warehouse)) as con:  # as the pipeline does after each layer (D30)
+        for layer in LAYERS:
+            scopes.record_passed(con, f"dbt:{layer}", through, "tests")
     return reason
 
 

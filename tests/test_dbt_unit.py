@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -22,4 +23,8 @@ def test_dbt_unit_tests_pass(rulebook_run, tmp_path):
         capture_output=True, text=True, env=env,
     )
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "PASS=4" in done.stdout  # r2_..., r6_..., r7_r11_..., r11_floor_is_exact_...
+    passed = set(re.findall(r" PASS (?:\S+::)?(\w+) ", re.sub(r"\x1b\[[0-9;]*m", "", done.stdout)))
+    assert passed == {"r2_latest_version_wins_duplicates_collapse_and_ties_conflict",
+                      "r6_tier_boundaries_ranking_and_deleted_videos",
+                      "r7_r11_exact_decimals_floor_and_cap",
+                      "r11_floor_is_exact_when_the_product_has_eight_decimal_places"}, passed

@@ -149,14 +149,21 @@ DEFECTS = [
 ]
 
 
+def _seeded(clean, tmp_path: Path, defect_sql: str) -> Path:
+    """A copy of the clean warehouse with a defect seeded, and every check scope forgotten: the
+    checks see every row, as after the load that would have brought the defect (D30)."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(clean["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(defect_sql)
+        con.execute("delete from quality.checked_through")
+    return warehouse
+
+
 @pytest.mark.parametrize(("asset", "defect_sql", "check_name"), DEFECTS)
 def test_seeded_defect_fails_exactly_its_blocking_check(clean, tmp_path, asset, defect_sql,
                                                         check_name):
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(clean["warehouse"], warehouse)
-    con = duckdb.connect(str(warehouse))
-    con.execute(defect_sql)
-    con.close()
+    warehouse = _seeded(clean, tmp_path, defect_sql)
 
     selection = _gx_checks_of(asset) | _downstream_of(asset)
     result = execute_selection(clean["landing"], warehouse, selection)
@@ -166,15 +173,32 @@ def test_seeded_defect_fails_exactly_its_blocking_check(clean, tmp_path, asset, 
     assert _materialized(result) == set()  # nothing downstream was built on the defect
 
 
+def test_a_failing_scoped_suite_keeps_blocking_until_fixed(clean, tmp_path):
+    """D30: raw.orders' suite validates the rows loaded after the load it last passed. A run it
+    fails records nothing, so the next run validates (and blocks on) the same rows again; once
+    they are fixed it passes and records the load it validated through."""
+    warehouse = _seeded(clean, tmp_path,
+                        "update raw.orders set channel = 'tv' where channel = 'live'")
+    selection = _gx_checks_of("raw/orders")
+    for _ in range(2):
+        result = execute_selection(clean["landing"], warehouse, selection)
+        assert _failed(result) == [("raw/orders", "channel_accepted", AssetCheckSeverity.ERROR)]
+        assert query(warehouse, "select * from quality.checked_through "
+                                "where scope = 'gx:raw.orders'") == []
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update raw.orders set channel = 'live' where channel = 'tv'")
+    result = execute_selection(clean["landing"], warehouse, selection)
+    assert _failed(result) == []
+    assert query(warehouse, "select through from quality.checked_through "
+                            "where scope = 'gx:raw.orders'") == query(
+        warehouse, "select max(load_id) from raw.load_files")
+
+
 def test_points_above_cap_also_breaks_the_formula_check_not_only_the_cap(clean, tmp_path):
     """Points above the cap can never satisfy min(floor(base × rate), cap) either, so this defect
     has two checks to fail, not one: both do, with ERROR severity."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy(clean["warehouse"], warehouse)
-    con = duckdb.connect(str(warehouse))
-    con.execute("update marts.account_rewards set reward_points = 150001 "
-                "where account_id = 'qa_promoter'")
-    con.close()
+    warehouse = _seeded(clean, tmp_path, "update marts.account_rewards set reward_points = "
+                                         "150001 where account_id = 'qa_promoter'")
     result = execute_selection(clean["landing"], warehouse, _gx_checks_of("marts/account_rewards"))
     assert sorted(_failed(result)) == [
         ("marts/account_rewards", "points_formula", AssetCheckSeverity.ERROR),

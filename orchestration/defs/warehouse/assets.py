@@ -13,8 +13,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from ..quality import scopes
 from ..resources import RuleVarsResource, WarehouseResource
-from .incremental import full_refresh_reason
+from .incremental import forget_state, full_refresh_reason
 from .metadata import with_warehouse_metadata
 from .project import dbt_project, ensure_manifest, vars_json
 
@@ -43,6 +44,8 @@ translator = RewardsTranslator(
 
 
 LAYERS = ("staging", "intermediate", "marts")
+# the check scopes whose tables a full refresh of the order models rebuilds (D30)
+REBUILT_SCOPES = ("dbt:intermediate", "dbt:marts", "gx:intermediate.", "gx:marts.")
 
 
 def build_layer_models(layer: str):
@@ -61,7 +64,10 @@ def build_layer_models(layer: str):
         overrides = rule_vars.parsed_overrides()
         # dbt unit tests pin hand-computed answers for the default vars: they run in the test
         # suite (tests/test_dbt_unit.py), not in production builds where vars may be overridden.
-        args = ["build", "--exclude-resource-type", "unit_test"]
+        # A test runs in the layer that builds the last of its models (`cautious`): the order
+        # lines' reconciliation reads intermediate models and marts, and runs with the marts.
+        args = ["build", "--exclude-resource-type", "unit_test", "--indirect-selection",
+                "cautious"]
         if overrides:
             args += ["--vars", vars_json(overrides)]
         if layer == "intermediate":
@@ -69,10 +75,18 @@ def build_layer_models(layer: str):
             if reason:
                 context.log.info(f"full refresh of the incremental order models: {reason}")
                 args.append("--full-refresh")
+                with warehouse.connect() as con:  # every rebuilt row is checked again (D30)
+                    scopes.forget(con, REBUILT_SCOPES)
+                    forget_state(con)
+        with warehouse.connect(read_only=True) as con:
+            through = scopes.load_watermark(con)
         # Reuse the project target folder so dbt can parse partially (seconds saved per run).
         events = dbt.cli(args, context=context, target_path=dbt_project.target_path).stream()
         # row counts and the UI's summaries, read from the warehouse once dbt has released it
         yield from with_warehouse_metadata(context, events, warehouse)
+        # every model built and every test passed: the next build tests only newer rows (D30)
+        with warehouse.connect() as con:
+            scopes.record_passed(con, f"dbt:{layer}", through, context.run.run_id)
 
     _layer_models.__doc__ = f"`dbt build` of models/{layer} with its dbt tests as asset checks."
     return _layer_models
