@@ -39,15 +39,23 @@
 {%- endmacro %}
 
 {#- Post-hook of every incremental model: record what it was built through, in the same
-    transaction as its rows. Nothing elsewhere: those engines rebuild every model. -#}
+    transaction as its rows, and when it was last built in full (the serving copy updates its
+    order lines in place only while that has not changed). Nothing elsewhere: those engines
+    rebuild every model. -#}
 {% macro record_watermark() -%}
     {%- if order_model_materialization() == 'incremental' -%}
     create table if not exists {{ incremental_state() }} (
         model varchar not null, built_through bigint not null, build_vars varchar not null,
-        built_at timestamp with time zone not null);
+        built_at timestamp with time zone not null,
+        full_build_at timestamp with time zone not null);
+    create or replace temp table _previous_state as
+        select * from {{ incremental_state() }} where model = '{{ this.identifier }}';
     delete from {{ incremental_state() }} where model = '{{ this.identifier }}';
     insert into {{ incremental_state() }} values ('{{ this.identifier }}', {{ load_watermark() }},
-        '{{ incremental_build_vars() | replace("'", "''") }}', now())
+        '{{ incremental_build_vars() | replace("'", "''") }}', now(),
+        {% if should_full_refresh() -%} now()
+        {%- else -%} coalesce((select full_build_at from _previous_state), now()) {%- endif %});
+    drop table _previous_state
     {%- endif -%}
 {%- endmacro %}
 
@@ -64,4 +72,19 @@
     delete from {{ target }} where {{ key }} in (select {{ key }} from {{ temp }});
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ temp }} where not _removed
+{%- endmacro %}
+
+{#- The accounts whose short-video orders changed since `watermark` (a load number): those of
+    the short-video orders rebuilt after it, and every account any version of a re-read order
+    named -- an order's newest version can move it to another account, and the old one must
+    lose it. -#}
+{% macro changed_accounts_since(watermark) -%}
+    select account_id from {{ ref('int_short_video_orders') }}
+    where changed_through > {{ watermark }}
+    union
+    select account_id from {{ ref('stg_orders') }}
+    where order_id in (
+        select order_id from {{ ref('int_orders_current') }}
+        where loaded_through > {{ watermark }}
+    )
 {%- endmacro %}

@@ -1,8 +1,7 @@
 {#- R7-R9 and R6's report: settled GMV per account and period from its short-video orders.
-    Incremental (D29): a run recomputes the accounts of the orders int_short_video_orders rebuilt
-    since this model's last build, and every account any version of a re-read order named (an
-    order's newest version can move it to another account; the old one must lose it). An
-    account left with no order is removed (`replace_keys`). -#}
+    Incremental (D29): a run recomputes the accounts whose short-video orders changed since this
+    model's last build (macro changed_accounts_since); an account left with no order is removed
+    (`replace_keys`). -#}
 {{ config(
     materialized=order_model_materialization(),
     unique_key='account_id',
@@ -16,14 +15,7 @@ with
 {% if is_incremental() %}
 changed_accounts as (
 
-    select account_id from {{ ref('int_short_video_orders') }}
-    where changed_through > {{ previous_watermark() }}
-    union
-    select account_id from {{ ref('stg_orders') }}
-    where order_id in (
-        select order_id from {{ ref('int_orders_current') }}
-        where loaded_through > {{ previous_watermark() }}
-    )
+    {{ changed_accounts_since(previous_watermark()) }}
 
 ),
 {% endif %}

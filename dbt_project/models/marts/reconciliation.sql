@@ -20,12 +20,6 @@ current_orders as (
 
 ),
 
-videos as (
-
-    select * from {{ ref('stg_videos') }}
-
-),
-
 short_video_orders as (
 
     select * from {{ ref('int_short_video_orders') }}
@@ -33,29 +27,14 @@ short_video_orders as (
 ),
 
 -- Left side of R12, from the current orders and the videos directly (not from the reward path):
--- settled short-video GMV of enrolled accounts' window orders on their own commerce videos.
+-- settled short-video GMV of enrolled accounts' window orders on their own commerce videos,
+-- kept per account by int_account_window_check
 window_settled_gmv as (
 
-    select
-        coalesce(sum(
-            case
-                when current_orders.status = 'settled'
-                    and current_orders.settled_day <= {{ date_var('settlement_cutoff') }}
-                    then current_orders.amount - current_orders.refunded_amount
-                else 0
-            end
-        ), 0) as amount
-    from current_orders
+    select coalesce(sum(checked.window_settled_gmv), 0) as amount
+    from {{ ref('int_account_window_check') }} as checked
     inner join enrolled
-        on current_orders.account_id = enrolled.account_id
-    inner join videos
-        on current_orders.video_id = videos.video_id
-        and current_orders.account_id = videos.account_id
-        and videos.is_commerce
-    where not current_orders.is_version_conflict
-        and current_orders.channel = 'short_video'
-        and current_orders.created_day between {{ date_var('campaign_start') }}
-            and {{ date_var('campaign_end') }}
+        on checked.account_id = enrolled.account_id
 
 ),
 
@@ -70,8 +49,8 @@ checks as (
 
     select
         'R2 orders = current orders + orders in version conflict',
-        -- counted in hash buckets: see macros/count_distinct.sql
-        {{ count_distinct(ref('stg_orders'), 'order_id') }},
+        -- the distinct orders of the staged change log, counted from its rows
+        (select orders from {{ ref('int_order_count') }}),
         (select count(*) from current_orders)
 
     union all

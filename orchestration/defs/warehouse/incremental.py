@@ -3,7 +3,8 @@
 
 The intermediate layer's order models are built incrementally: `int_orders_current` recomputes
 the orders found in files loaded since its `loaded_through`; `int_video_changes`,
-`int_short_video_orders`, `int_account_gmv` and `int_order_version_conflicts` take what changed
+`int_short_video_orders`, `int_account_gmv`, `int_order_version_conflicts` and the
+reconciliation's `int_account_window_check` and `int_order_count` take what changed
 after the load recorded for them in `intermediate.incremental_state`. That is only right while
 the tables still describe the raw data they were built from, with the same rules. These break it:
 
@@ -27,7 +28,7 @@ INCREMENTAL_TABLE = "intermediate.int_orders_current"
 STATE_TABLE = "intermediate.incremental_state"
 # every model recording its build in STATE_TABLE (macro record_watermark)
 STATE_MODELS = ("int_video_changes", "int_short_video_orders", "int_account_gmv",
-                "int_order_version_conflicts")
+                "int_order_version_conflicts", "int_account_window_check", "int_order_count")
 # the vars those models' rows depend on, as macro incremental_build_vars renders them
 BUILD_VARS = ("timezone", "baseline_start", "baseline_end", "campaign_start", "campaign_end",
               "settlement_cutoff", "quota_tiers")
@@ -60,9 +61,12 @@ def full_refresh_reason(warehouse: Path, rule_vars: Mapping[str, Any]) -> str | 
             "where schema_name = 'intermediate' and table_name = 'int_orders_current'").fetchall()}
         if not {"loaded_through", "day_timezone"} <= columns:
             return f"{INCREMENTAL_TABLE} was built before incremental builds"
+        state_columns = {name for (name,) in con.execute(
+            "select column_name from duckdb_columns() "
+            "where schema_name = 'intermediate' and table_name = 'incremental_state'").fetchall()}
         recorded = dict(con.execute(
             f"select model, build_vars from {STATE_TABLE}").fetchall()
-        ) if "incremental_state" in tables else {}
+        ) if "full_build_at" in state_columns else {}
         unrecorded = [m for m in STATE_MODELS if m not in recorded]
         if unrecorded:
             return (f"intermediate.{unrecorded[0]} has no incremental build recorded "
@@ -88,3 +92,8 @@ def full_refresh_reason(warehouse: Path, rule_vars: Mapping[str, Any]) -> str | 
                     f"({', '.join(f'{k}={built.get(k)}' for k in changed)}; this run: "
                     f"{', '.join(f'{k}={wanted[k]}' for k in changed)})")
     return None
+
+
+def forget_state(con: duckdb.DuckDBPyConnection) -> None:
+    """Before a full refresh: the models record their builds afresh (macro record_watermark)."""
+    con.execute(f"drop table if exists {STATE_TABLE}")
