@@ -66,9 +66,9 @@ class Settings:
             quality_dir=Path(
                 environ.get(QUALITY_DIR_ENV) or warehouse.with_suffix(".gx")
             ).resolve(),
-            serving_copy=Path(
-                environ.get(SERVING_ENV) or warehouse.with_suffix(".serving.duckdb")
-            ).resolve(),
+            # not resolved: the serving copy is a link to its current generation (D23)
+            serving_copy=Path(os.path.abspath(
+                environ.get(SERVING_ENV) or warehouse.with_suffix(".serving.duckdb"))),
             ledger=Path(
                 environ.get(LEDGER_ENV) or warehouse.with_suffix(".ledger.duckdb")
             ).resolve(),

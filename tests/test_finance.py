@@ -406,3 +406,48 @@ def test_ledger_lists_the_payout_runs(payouts):
     # run, published at, accounts adjusted, net adjustment, paid in total
     assert [[r[0], r[2], r[3], r[4]] for r in runs] == [["1", "2", "+39", "39"],
                                                         ["2", "2", "+9", "48"]]
+
+
+# Last in the module: it lands a third day of orders in the shared landing folder.
+def test_a_killed_daily_run_leaves_finance_untouched_and_the_next_run_converges(payouts,
+                                                                                  tmp_path):
+    """D29: a daily run killed after its order models were updated, before the marts, leaves the
+    serving copy (its link and the file it points to) and the ledger byte-identical; the next
+    run picks up where the state says, and its marts and serving copy equal a full build of the
+    same files."""
+    from dbt_build import build, marts
+
+    serving = payouts["serving"]
+    before = {"link": os.readlink(serving), "serving": _sha(serving),
+              "ledger": _sha(payouts["ledger"])}
+    day3 = Landing()
+    day3.sale("fin_c", "2025-12-21", "700.00", file="orders-day3.csv", order_id="fin_c-late")
+    day3.write(payouts["landing"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REWARDS_", "DAGSTER_"))}
+    log = tmp_path / "run.log"
+    with open(log, "w") as out:
+        run = subprocess.Popen(
+            [str(Path(sys.executable).parent / "rewards"), "run", "--landing",
+             str(payouts["landing"]), "--warehouse", str(payouts["warehouse"])],
+            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+    try:
+        _wait_for(lambda: "▶ marts_models" in log.read_text(), "the marts step", run,
+                  seconds=300)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait()
+    assert "✓ intermediate/int_short_video_orders" in log.read_text()
+    assert {"link": os.readlink(serving), "serving": _sha(serving),
+            "ledger": _sha(payouts["ledger"])} == before
+
+    run_pipeline_on(payouts["landing"], payouts["warehouse"])
+    full = tmp_path / "full.duckdb"
+    build(payouts["landing"], full)
+    assert marts(payouts["warehouse"]) == marts(full)
+    # fin_c: 500.00 + 700.00 = 1,200.00 window GMV, but 500 followers: ineligible (R10)
+    assert query(serving, "select window_gmv, reward_points from marts.account_rewards "
+                          "where account_id = 'fin_c'") == [(Decimal("1200.00"), 0)]
+    assert os.readlink(serving) != before["link"]
+    assert query(serving, "select * from marts.reward_order_lines order by order_id") == query(
+        full, "select * from marts.reward_order_lines order by order_id")

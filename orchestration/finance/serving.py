@@ -10,6 +10,13 @@ swap, and a failed or killed run never reaches the swap, so the copy is left as 
 The copy also records what it was built from (`serving.build`: Dagster run, time, code version,
 rule vars) and every landing file in the raw tables with its SHA-256 (`serving.input_files`);
 `rewards publish` copies both into the payout run it writes.
+
+A daily run must not rewrite every order line of the programme (D29). So the copy alternates
+between two files, `<copy>.a` and `<copy>.b`, and `<copy>` is a symbolic link to the current one:
+a run brings the other one up to date -- the small marts whole, the order lines of the orders it
+changed -- in one DuckDB transaction, then swaps the link (`os.replace`, atomic). That file is
+two runs behind, so it takes both runs' changes. A killed run leaves the link, and the file it
+points to, as they were.
 """
 
 from __future__ import annotations
@@ -110,50 +117,172 @@ def _input_files(warehouse: duckdb.DuckDBPyConnection, previous: Path,
     return rows
 
 
+# The order lines are the one big mart: a run rewrites the lines of the orders it changed.
+ORDER_LINES = "reward_order_lines"
+GENERATIONS = (".a", ".b")
+
+
+def generation_files(target: Path) -> tuple[Path, ...]:
+    """The two files the serving copy alternates between; `target` links to one of them."""
+    return tuple(target.with_name(target.name + g) for g in GENERATIONS)
+
+
 def build_serving_copy(warehouse: Path, target: Path, *, dagster_run_id: str,
                        rule_vars: dict[str, Any], duckdb_config: dict[str, Any] | None = None,
                        log: Callable[[str], None] = print) -> dict[str, int]:
-    """Write the marts of `warehouse` into a new file and swap it in as `target`; returns rows
-    per mart. Nothing is swapped unless the whole copy was written and checkpointed."""
+    """Bring the generation `target` does not link to up to date with the marts of `warehouse`,
+    then point `target` at it; returns rows per mart. The small marts are written whole; the
+    order lines of the orders changed since that generation was written are replaced, in one
+    transaction (D23, D29). A generation that cannot be updated in place -- none yet, written
+    before the order models' last full build, or held open by a reader -- is written whole into
+    a new file first. Nothing is swapped unless the generation was committed and checkpointed."""
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.parent.glob(target.name + ".tmp-*"):  # from a killed run
         stale.unlink()
-    tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
-    counts: dict[str, int] = {}
-    con = duckdb.connect(str(tmp), config=duckdb_config or {})
+    active = Path(os.readlink(target)).name if target.is_symlink() else None
+    generation = next(f for f in generation_files(target) if f.name != active)
+    source = _warehouse_state(warehouse)
+    counts = None
+    if generation.exists():
+        with contextlib.suppress(_NotInPlace):
+            counts = _update_in_place(generation, warehouse, target, source, dagster_run_id,
+                                      rule_vars, duckdb_config, log)
+    if counts is None:
+        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+        try:
+            counts = _write(tmp, warehouse, target, source, dagster_run_id, rule_vars,
+                            duckdb_config, log, previous=None)
+            _fsync(tmp)
+            os.replace(tmp, generation)  # a reader of the old file keeps reading it
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    # the swap: readers open the previous generation or this one, never a part of either
+    link = target.with_name(f"{target.name}.tmp-link-{os.getpid()}")
+    link.unlink(missing_ok=True)
+    os.symlink(generation.name, link)
+    os.replace(link, target)
+    _fsync(target.parent)
+    return counts
+
+
+class _NotInPlace(Exception):
+    """This generation must be written whole."""
+
+
+def _warehouse_state(warehouse: Path) -> dict[str, Any]:
+    """The load the order models were built through, and when they were last built in full."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        row = con.execute(
+            "select built_through, full_build_at from intermediate.incremental_state "
+            "where model = 'int_short_video_orders'").fetchone() if con.execute(
+            "select count(*) from duckdb_columns() where schema_name = 'intermediate' "
+            "and table_name = 'incremental_state' and column_name = 'full_build_at'"
+        ).fetchone()[0] else None
+    return {"built_through": row[0], "full_build_at": str(row[1])} if row else {}
+
+
+def _update_in_place(generation: Path, warehouse: Path, target: Path, source: dict[str, Any],
+                     dagster_run_id: str, rule_vars: dict[str, Any],
+                     duckdb_config: dict[str, Any] | None,
+                     log: Callable[[str], None]) -> dict[str, int]:
     try:
-        con.execute("set enable_progress_bar = false")
-        con.execute("attach ? as built_warehouse (read_only)", [str(warehouse)])
-        con.execute("create schema marts")
+        con = duckdb.connect(str(generation), config=duckdb_config or {})
+    except duckdb.Error as exc:  # a reader still has it open
+        log(f"serving copy: {generation.name} is open elsewhere ({exc}); writing it whole")
+        raise _NotInPlace from exc
+    try:
+        previous = con.execute("select source_state from serving.build").fetchone()
+        previous = json.loads(previous[0]) if previous and previous[0] else {}
+        if not source or previous.get("full_build_at") != source["full_build_at"]:
+            log(f"serving copy: {generation.name} predates the order models' last full build; "
+                "writing it whole")
+            raise _NotInPlace
+        return _write_into(con, warehouse, target, source, dagster_run_id, rule_vars, log,
+                           previous=previous)
+    finally:
+        con.close()
+
+
+def _write(path: Path, warehouse: Path, target: Path, source: dict[str, Any], dagster_run_id: str,
+           rule_vars: dict[str, Any], duckdb_config: dict[str, Any] | None,
+           log: Callable[[str], None], previous: dict[str, Any] | None) -> dict[str, int]:
+    con = duckdb.connect(str(path), config=duckdb_config or {})
+    try:
+        return _write_into(con, warehouse, target, source, dagster_run_id, rule_vars, log,
+                           previous)
+    finally:
+        con.close()
+
+
+def _write_into(con: duckdb.DuckDBPyConnection, warehouse: Path, target: Path,
+                source: dict[str, Any], dagster_run_id: str, rule_vars: dict[str, Any],
+                log: Callable[[str], None], previous: dict[str, Any] | None) -> dict[str, int]:
+    """Write the marts into `con`'s file in one transaction: whole, or (with `previous`, the
+    state it was last written from) the small marts whole and the changed order lines."""
+    counts: dict[str, int] = {}
+    con.execute("set enable_progress_bar = false")
+    con.execute("attach ? as built_warehouse (read_only)", [str(warehouse)])
+    try:
+        con.execute("begin transaction")
+        con.execute("create schema if not exists marts")
         for name in SERVED_MARTS:
             started = time.monotonic()
-            con.execute(f"create table marts.{name} as select * from built_warehouse.marts.{name}")
+            if name == ORDER_LINES and previous is not None:
+                changed = _replace_changed_lines(con, previous["built_through"])
+                note = f"{changed:,} changed orders' lines replaced"
+            else:
+                con.execute(f"create or replace table marts.{name} as "
+                            f"select * from built_warehouse.marts.{name}")
+                note = "written whole"
             counts[name] = con.execute(f"select count(*) from marts.{name}").fetchone()[0]
-            log(f"marts.{name}: {counts[name]:,} rows in {time.monotonic() - started:.1f}s")
+            log(f"marts.{name}: {counts[name]:,} rows ({note}) in "
+                f"{time.monotonic() - started:.1f}s")
         inputs = _input_files(con, target, log)
-        con.execute("create schema serving")
-        con.execute("create table serving.build (dagster_run_id varchar, built_at varchar, "
-                    "code_version varchar, rule_vars varchar)")
-        con.execute("insert into serving.build values (?, ?, ?, ?)",
+        con.execute("create schema if not exists serving")
+        con.execute("create or replace table serving.build (dagster_run_id varchar, "
+                    "built_at varchar, code_version varchar, rule_vars varchar, "
+                    "source_state varchar)")
+        con.execute("insert into serving.build values (?, ?, ?, ?, ?)",
                     [dagster_run_id, local_now(rule_vars["timezone"]), code_version(),
-                     json.dumps(rule_vars, sort_keys=True)])
-        con.execute("create table serving.input_files (dataset varchar, file varchar, "
-                    "size_bytes bigint, mtime_ns bigint, rows_read bigint, "
+                     json.dumps(rule_vars, sort_keys=True), json.dumps(source)])
+        con.execute("create or replace table serving.input_files (dataset varchar, "
+                    "file varchar, size_bytes bigint, mtime_ns bigint, rows_read bigint, "
                     "rows_quarantined bigint, sha256 varchar)")
         if inputs:
             con.executemany("insert into serving.input_files values (?, ?, ?, ?, ?, ?, ?)",
                             inputs)
-        con.execute("detach built_warehouse")
-        con.execute("checkpoint")
+        con.execute("commit")
     except BaseException:
-        con.close()
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
         raise
-    con.close()
-    _fsync(tmp)
-    os.replace(tmp, target)  # the swap: readers see the old copy or this one, never a part
-    _fsync(target.parent)
+    finally:
+        con.execute("detach built_warehouse")
+    con.execute("checkpoint")
     return counts
+
+
+def _replace_changed_lines(con: duckdb.DuckDBPyConnection, built_through: int) -> int:
+    """Replace the order lines of every order rebuilt after load `built_through`: the
+    short-video orders (re)computed since, and every order re-read since (one that stopped being
+    a short-video order has no line any more)."""
+    con.execute(f"""
+        create or replace temp table changed_orders as
+        select order_id from built_warehouse.intermediate.int_short_video_orders
+        where changed_through > {int(built_through)}
+        union
+        select order_id from built_warehouse.intermediate.int_orders_current
+        where loaded_through > {int(built_through)}
+    """)
+    con.execute(f"delete from marts.{ORDER_LINES} "
+                "where order_id in (select order_id from changed_orders)")
+    con.execute(f"insert into marts.{ORDER_LINES} "
+                f"select * from built_warehouse.marts.{ORDER_LINES} "
+                "where order_id in (select order_id from changed_orders)")
+    changed = con.execute("select count(*) from changed_orders").fetchone()[0]
+    con.execute("drop table changed_orders")
+    return changed
 
 
 def _fsync(path: Path) -> None:
