@@ -299,7 +299,10 @@ def simulate(warehouse: Path | None, var_pairs: tuple[str, ...], out_csv: Path |
               help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).")
 def docs(warehouse: Path | None) -> None:
     """Rebuild the Great Expectations Data Docs of a warehouse's checks and print the page."""
+    from expectations import all_suites
+
     from .defs.quality.validation import build_data_docs
+    from .rule_vars import rule_var_defaults
     from .settings import Settings
 
     if warehouse:
@@ -307,7 +310,8 @@ def docs(warehouse: Path | None) -> None:
     quality_dir = Settings.from_env().quality_dir
     if not (quality_dir / "gx").is_dir():
         raise UserError(f"no quality results in {quality_dir} (run `rewards run` first)")
-    click.echo(f"data docs: {build_data_docs(quality_dir)}")
+    suites = all_suites(rule_var_defaults())
+    click.echo(f"data docs: {build_data_docs(quality_dir, suites)}")
 
 
 @main.command()

@@ -6,14 +6,17 @@ DuckDB dialect (duckdb_dialect.py). GX turns each
 expectation into aggregate SQL that DuckDB runs over the whole table; only counts and a few
 sample rows come back to Python. Nothing is pulled into pandas.
 
-Results are kept by a file-backed GX context in the quality folder (`<warehouse>.gx/` unless
-REWARDS_QUALITY_DIR says otherwise): each run's validation results, named after the Dagster run
-that made them, and the Data Docs site rebuilt from them at
-`<quality folder>/data_docs/index.html`, which works with no network (data_docs_offline.py).
+Results are kept in the quality folder (`<warehouse>.gx/` unless REWARDS_QUALITY_DIR says
+otherwise): each run's validation results, named after the Dagster run that made them, and the
+Data Docs site rebuilt from them at `<quality folder>/data_docs/index.html`, which works with no
+network (data_docs_offline.py). Datasources, suites and checkpoints are defined in memory by
+each run.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,10 +28,12 @@ from dagster import MetadataValue
 from expectations import Check, Suite
 
 from ..resources import WarehouseResource
-from . import duckdb_dialect
+from . import duckdb_dialect, scopes
 from .data_docs_offline import localize_site
 
 DATASOURCE = "warehouse"
+# where the validation results of every run are kept (the layout of a file-backed GX project)
+RESULTS_DIR = Path("gx") / "uncommitted" / "validations"
 DOCS_SITE = "local_site"
 SAMPLE_SIZE = 5
 
@@ -68,18 +73,25 @@ def _context(quality_dir: Path):
 
 
 def _open_context(quality_dir: Path):
+    """A GX context whose datasources, suites and checkpoints live in memory -- each run defines
+    them afresh, and a file-backed context rewrote its YAML for each of them (~4 s of a small
+    run) -- and whose validation results and Data Docs are files in the quality folder, where
+    earlier runs' results are."""
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
     quality_dir.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=str(quality_dir))
-    bars = context.variables.progress_bars
-    bars = bars if isinstance(bars, dict) or bars is None else vars(bars)
-    if not bars or bars.get("globally") or bars.get("metric_calculations"):
-        # Dagster's log shows progress; GX's bars would flood the terminal
-        context.variables.progress_bars = ProgressBarsConfig(globally=False,
-                                                             metric_calculations=False)
-        context.variables.save()
+    defaults = InMemoryStoreBackendDefaults()
+    stores = dict(defaults.stores)
+    stores[defaults.validation_results_store_name] = {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                          "base_directory": str(quality_dir / RESULTS_DIR)},
+    }
     site = {
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
@@ -87,12 +99,17 @@ def _open_context(quality_dir: Path):
                           "base_directory": str(data_docs_index(quality_dir).parent)},
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     }
-    if context.list_data_docs_sites().get(DOCS_SITE) != site:
-        if DOCS_SITE in context.list_data_docs_sites():
-            context.update_data_docs_site(DOCS_SITE, site)
-        else:
-            context.add_data_docs_site(DOCS_SITE, site)
-    return context
+    config = DataContextConfig(
+        stores=stores,
+        expectations_store_name=defaults.expectations_store_name,
+        validation_results_store_name=defaults.validation_results_store_name,
+        checkpoint_store_name=defaults.checkpoint_store_name,
+        data_docs_sites={DOCS_SITE: site},
+        analytics_enabled=False,
+        # Dagster's log shows progress; GX's bars would flood the terminal
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(project_config=config, mode="ephemeral")
 
 
 def _render_data_docs(quality_dir: Path, identifiers: list | None = None) -> Path:
@@ -111,8 +128,12 @@ def _render_data_docs(quality_dir: Path, identifiers: list | None = None) -> Pat
     return index
 
 
-def build_data_docs(quality_dir: Path) -> Path:
-    """Rebuild the Data Docs site from every stored validation result; returns its index."""
+def build_data_docs(quality_dir: Path, suites: list[Suite] = ()) -> Path:
+    """Rebuild the Data Docs site from every stored validation result, with the pages of
+    `suites`; returns its index."""
+    context = _context(quality_dir)
+    for suite in suites:
+        context.suites.add_or_update(_gx_suite(suite, 0))
     return _render_data_docs(quality_dir)
 
 
@@ -132,7 +153,7 @@ def _page_url(quality_dir: Path, identifier) -> str:
     return site["site_url"]
 
 
-def _gx_suite(suite: Suite):
+def _gx_suite(suite: Suite, through: int):
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
@@ -140,7 +161,7 @@ def _gx_suite(suite: Suite):
 
     expectations = [
         ExpectationConfiguration(
-            type=spec["type"], kwargs=spec["kwargs"],
+            type=spec["type"], kwargs=_in_scope(spec["kwargs"], through),
             meta={"check": c.name, "blocking": c.blocking, "rules": list(c.rules), "why": c.why},
         ).to_domain_obj()
         for c in suite.checks
@@ -148,6 +169,12 @@ def _gx_suite(suite: Suite):
     ]
     return gx.ExpectationSuite(name=suite.name, expectations=expectations,
                                meta={"stage": suite.stage, "table": suite.name})
+
+
+def _in_scope(kwargs: dict[str, Any], through: int) -> dict[str, Any]:
+    """A check's SQL with `{through}` made the load through which its suite last passed."""
+    return {k: v.replace("{through}", str(through)) if isinstance(v, str) else v
+            for k, v in kwargs.items()}
 
 
 def _engine_kwargs(warehouse: WarehouseResource, schema: str) -> dict[str, Any]:
@@ -168,10 +195,38 @@ def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path,
     The result is stored under `run_name` (the Dagster run id), so its Data Docs page names the
     run. With `update_data_docs` false the page is rendered later, by `build_pending_data_docs`
     (rendering costs ~0.5-1 s of Python per suite)."""
+    through, watermark = 0, 0
+    if suite.scope:  # a big table: the rows of loads after the one it last passed (D30)
+        with warehouse.connect(read_only=True) as con:
+            through = scopes.checked_through(con, f"gx:{suite.name}")
+            watermark = scopes.load_watermark(con)
+    duckdb_dialect.register()
+    try:
+        # GX prints (not logs) a notice for every query of a query asset, whose {batch} it has
+        # already substituted; nothing else of it goes to stdout
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = _validate(suite, warehouse, quality_dir, through, run_name)
+    finally:
+        duckdb_dialect.release()  # the next step (dbt, or a writer) takes the file
+    (identifier, validation_result), = result.run_results.items()
+    if update_data_docs:
+        _render_data_docs(quality_dir, [identifier])
+    else:
+        _PENDING_DOCS.setdefault(quality_dir, []).append(identifier)
+    outcomes = _outcomes(suite, validation_result.results, _page_url(quality_dir, identifier),
+                         f"rows of raw loads after {through}" if suite.scope else "every row")
+    if suite.scope and all(o.passed for o in outcomes if o.check.blocking):
+        with warehouse.connect() as con:  # the next run validates only newer rows
+            scopes.record_passed(con, f"gx:{suite.name}", watermark, run_name or "")
+    return outcomes
+
+
+def _validate(suite: Suite, warehouse: WarehouseResource, quality_dir: Path, through: int,
+              run_name: str | None):
+    """Run the suite's GX checkpoint on its table (or the rows in its scope)."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    duckdb_dialect.register()
     context = _context(quality_dir)
     datasource = context.data_sources.add_or_update_sql(
         name=f"{DATASOURCE}_{suite.schema}",
@@ -181,11 +236,15 @@ def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path,
     )
     if suite.table in datasource.get_asset_names():
         datasource.delete_asset(suite.table)
-    # a table asset, not a query asset: GX reflects a query asset's columns by running the
-    # whole query, i.e. reading the whole table
-    asset = datasource.add_table_asset(name=suite.table, table_name=suite.table)
+    if suite.scope:
+        asset = datasource.add_query_asset(
+            name=suite.table, query=f"select * from {suite.schema}.{suite.table} "
+                                    f"where {_in_scope({'q': suite.scope}, through)['q']}")
+    else:
+        # a table asset: GX reflects a query asset's columns by running the query
+        asset = datasource.add_table_asset(name=suite.table, table_name=suite.table)
     batch = asset.add_batch_definition_whole_table("whole_table")
-    gx_suite = context.suites.add_or_update(_gx_suite(suite))
+    gx_suite = context.suites.add_or_update(_gx_suite(suite, through))
     validation = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
     )
@@ -197,12 +256,7 @@ def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path,
                        "partial_unexpected_count": SAMPLE_SIZE},
     ))
     result = checkpoint.run(run_id=RunIdentifier(run_name=run_name))
-    (identifier, validation_result), = result.run_results.items()
-    if update_data_docs:
-        _render_data_docs(quality_dir, [identifier])
-    else:
-        _PENDING_DOCS.setdefault(quality_dir, []).append(identifier)
-    return _outcomes(suite, validation_result.results, _page_url(quality_dir, identifier))
+    return result
 
 
 def _unexpected(er) -> int:
@@ -241,7 +295,7 @@ def _describe(er) -> str:
     return f"{config.type}({label})"
 
 
-def _outcomes(suite: Suite, results, docs_page: str) -> list[CheckOutcome]:
+def _outcomes(suite: Suite, results, docs_page: str, scope: str) -> list[CheckOutcome]:
     by_check: dict[str, list] = {c.name: [] for c in suite.checks}
     for er in results:
         by_check[er.expectation_config.meta["check"]].append(er)
@@ -258,6 +312,7 @@ def _outcomes(suite: Suite, results, docs_page: str) -> list[CheckOutcome]:
         unexpected = sum(_unexpected(er) for er in ers if not er.success)
         outcomes.append(CheckOutcome(c, passed, unexpected, {
             "suite": suite.name,
+            "rows_validated": scope,
             "severity": "blocking (ERROR)" if c.blocking else "warn",
             "rules": ", ".join(c.rules),
             "why": c.why,
