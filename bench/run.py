@@ -1,7 +1,7 @@
 """Benchmark harness: the pipeline against two baselines on the same landing files.
 
     python bench/run.py full [--sizes 1m,10m,100m] [--only pipeline,sql,pandas]
-    python bench/run.py incremental [--size 10m] [--day 2025-12-31]
+    python bench/run.py incremental [--sizes 1m,10m] [--changes 50000]
 
 `full`: for each size, generates the landing once (`rewards generate --orders N --seed 7`, kept
 in --work for the next time), then runs, each under `/usr/bin/time -v`:
@@ -13,10 +13,11 @@ same rewards as the pipeline (all eight output columns, every account). A run wh
 goes over --mem-cap-gb of RSS is killed and reported as such (so pandas at 100M fails cleanly
 instead of taking the machine down).
 
-`incremental`: lands the order files before --day, runs the pipeline, lands that day's file
-and runs again (the daily, incremental run), then runs a full rebuild of the same files on a
-fresh warehouse; reports both times and whether `marts.account_rewards` is byte-identical
-(the tables exported to CSV in primary-key order and compared by SHA-256).
+`incremental`: for each size, runs the pipeline on the generated landing, lands one day of
+changes (bench/changes.py: --changes rows, 3/4 later versions of existing orders, 1/4 new
+orders) and runs again (the daily run), then runs a full rebuild of the same files on a fresh
+warehouse; reports both times, whether every mart is identical (each exported to CSV in a fixed
+order and compared by SHA-256), and the daily run's cost at each size against the previous one.
 
 Results go to stdout as markdown and are appended to <work>/results.jsonl; the recorded ones
 are in docs/benchmarks.md.
@@ -216,58 +217,72 @@ def run_full(args: argparse.Namespace) -> None:
               f"| {same} | {m.note} |")
 
 
+def export_marts(warehouse: Path, out_dir: Path) -> dict[str, str]:
+    """Every mart exported to CSV in a fixed row order; table -> SHA-256 of its file."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    digests = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for (name,) in con.execute("select table_name from information_schema.tables "
+                                   "where table_schema = 'marts' order by 1").fetchall():
+            out = out_dir / f"{name}.csv"
+            con.execute(f"copy (select * from marts.{name} order by all) to '{out}' (header)")
+            digests[name] = sha256(out)
+    return digests
+
+
 def run_incremental(args: argparse.Namespace) -> None:
-    """Day-by-day landing: the run after one more day against a full rebuild of the same files."""
+    """A day of changes landed on a built warehouse, against a full rebuild of the same files."""
+    from changes import write_changes
+
     work: Path = args.work
-    size, day = args.size, args.day
-    source = landing_for(work, size, args.mem_cap_gb)
-    daily = work / f"landing{size}_daily"
-    if daily.exists():
-        shutil.rmtree(daily)
-    # Everything but the orders is small and reloaded whole: link it. Orders: the files up to
-    # the day before, then that day's file.
-    for folder in source.iterdir():
-        if folder.is_dir() and folder.name != "orders":
-            shutil.copytree(folder, daily / folder.name, copy_function=os.link)
-    (daily / "orders").mkdir(parents=True)
-    files = sorted((source / "orders").glob("orders_*.parquet"))
-    before = [f for f in files if f.stem.removeprefix("orders_") < day]
-    todays = [f for f in files if f.stem.removeprefix("orders_") == day]
-    if not todays:
-        sys.exit(f"no orders file for {day} in {source / 'orders'}")
-    for f in before:
-        os.link(f, daily / "orders" / f.name)
-    rewards = [str(BIN / "rewards"), "run", "--landing", str(daily)]
-    incremental_wh = work / f"w{size}_daily.duckdb"
-    fresh_warehouse(incremental_wh)
-    first = timed(size, f"pipeline up to the day before {day}",
-                  [*rewards, "--warehouse", str(incremental_wh)],
-                  work / f"daily{size}_before.log", args.mem_cap_gb)
-    record(work, first)
-    require_success(first, work / f"daily{size}_before.log")
-    for f in todays:
-        os.link(f, daily / "orders" / f.name)
-    inc = timed(size, f"incremental run after landing {todays[0].name}",
-                [*rewards, "--warehouse", str(incremental_wh)],
-                work / f"daily{size}_incremental.log", args.mem_cap_gb)
-    require_success(inc, work / f"daily{size}_incremental.log")
-    full_wh = work / f"w{size}_full.duckdb"
-    fresh_warehouse(full_wh)
-    full = timed(size, "full rebuild of the same files", [*rewards, "--warehouse", str(full_wh)],
-                 work / f"daily{size}_full.log", args.mem_cap_gb)
-    require_success(full, work / f"daily{size}_full.log")
-    exported = {}
-    for name, wh in (("incremental", incremental_wh), ("full", full_wh)):
-        exported[name] = work / f"daily{size}_{name}_account_rewards.csv"
-        export_rewards(wh, exported[name], "*")
-    inc.same_result = full.same_result = sha256(exported["incremental"]) == sha256(exported["full"])
-    record(work, inc)
-    record(work, full)
-    print(f"\n| orders | day landed | incremental run | full rebuild | ratio | account_rewards "
-          f"byte-identical |\n| --- | --- | --- | --- | --- | --- |\n"
-          f"| {size} | {todays[0].name} | {inc.wall_s:.1f} s, {inc.peak_rss_gb:.2f} GB "
-          f"| {full.wall_s:.1f} s, {full.peak_rss_gb:.2f} GB | {inc.wall_s / full.wall_s:.1%} "
-          f"| {'yes' if inc.same_result else '**no**'} (sha256 {sha256(exported['full'])[:16]}) |")
+    daily_costs = {}
+    for size in args.sizes.split(","):
+        source = landing_for(work, size, args.mem_cap_gb)
+        daily = work / f"landing{size}_daily"
+        if daily.exists():
+            shutil.rmtree(daily)
+        for folder in source.iterdir():
+            if folder.is_dir():
+                shutil.copytree(folder, daily / folder.name, copy_function=os.link)
+        rewards = [str(BIN / "rewards"), "run", "--landing", str(daily)]
+        incremental_wh = work / f"w{size}_daily.duckdb"
+        fresh_warehouse(incremental_wh)
+        first = timed(size, "pipeline before the day",
+                      [*rewards, "--warehouse", str(incremental_wh)],
+                      work / f"daily{size}_before.log", args.mem_cap_gb)
+        record(work, first)
+        require_success(first, work / f"daily{size}_before.log")
+        change_file = daily / "orders" / "orders_zz_changes.parquet"
+        rows = write_changes(source, change_file, args.changes)
+        inc = timed(size, f"daily run after landing {rows:,} change rows",
+                    [*rewards, "--warehouse", str(incremental_wh)],
+                    work / f"daily{size}_incremental.log", args.mem_cap_gb)
+        require_success(inc, work / f"daily{size}_incremental.log")
+        full_wh = work / f"w{size}_full.duckdb"
+        fresh_warehouse(full_wh)
+        full = timed(size, "full rebuild of the same files",
+                     [*rewards, "--warehouse", str(full_wh)],
+                     work / f"daily{size}_full.log", args.mem_cap_gb)
+        require_success(full, work / f"daily{size}_full.log")
+        got = export_marts(incremental_wh, work / f"daily{size}_incremental_marts")
+        want = export_marts(full_wh, work / f"daily{size}_full_marts")
+        differ = sorted(name for name in want if got.get(name) != want[name])
+        inc.same_result = full.same_result = not differ and got.keys() == want.keys()
+        if differ:
+            inc.note = "marts differ: " + ", ".join(differ)
+        record(work, inc)
+        record(work, full)
+        daily_costs[size] = inc.wall_s
+        print(f"\n| orders | change rows | daily run | full rebuild | ratio | marts identical "
+              f"|\n| --- | --- | --- | --- | --- | --- |\n"
+              f"| {size} | {rows:,} | {inc.wall_s:.1f} s, {inc.peak_rss_gb:.2f} GB "
+              f"| {full.wall_s:.1f} s, {full.peak_rss_gb:.2f} GB | {inc.wall_s / full.wall_s:.1%} "
+              f"| {'yes, all ' + str(len(want)) if inc.same_result else '**no** ' + inc.note} |",
+              flush=True)
+    sizes = list(daily_costs)
+    for small, large in zip(sizes, sizes[1:], strict=False):
+        print(f"\ndaily run {large} / {small}: {daily_costs[large] / daily_costs[small]:.2f}x "
+              f"({daily_costs[large]:.1f} s / {daily_costs[small]:.1f} s)")
 
 
 def main() -> None:
@@ -280,9 +295,10 @@ def main() -> None:
     full = sub.add_parser("full", help="pipeline vs SQL vs pandas baselines")
     full.add_argument("--sizes", default="1m,10m,100m")
     full.add_argument("--only", default="pipeline,sql,pandas")
-    inc = sub.add_parser("incremental", help="one more day of files vs a full rebuild")
-    inc.add_argument("--size", default="10m", choices=SIZES)
-    inc.add_argument("--day", default="2025-12-31", help="Beijing day of the orders file to land")
+    inc = sub.add_parser("incremental", help="a day of changes vs a full rebuild")
+    inc.add_argument("--sizes", default="1m,10m")
+    inc.add_argument("--changes", type=int, default=50_000,
+                     help="change-log rows in the day's file (bench/changes.py)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     {"full": run_full, "incremental": run_incremental}[args.mode](args)
