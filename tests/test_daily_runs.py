@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import query
 from dbt_build import build, marts
@@ -135,6 +136,10 @@ def daily(tmp_path_factory):
         full = root / f"full{n}.duckdb"
         build(landing, full)
         days.append({"reason": reason, "incremental": marts(incremental), "full": marts(full),
+                     "warehouse": incremental,
+                     "checked_intermediate": query(
+                         incremental, "select through from quality.checked_through "
+                                      "where scope = 'dbt:intermediate'")[0][0],
                      "changed_through": dict(query(
                          incremental, "select order_id, changed_through "
                                       "from intermediate.int_short_video_orders"))})
@@ -182,3 +187,22 @@ def test_the_days_change_the_rewards_as_computed_by_hand(daily):
     assert window[2] == {"m1": "1150.00", "m2": "1200.00", "p1": "2600.00"}
     # day 4: v-p1 gone (E, F, I quarantined video_not_found); G 600 back; m3 enrolled: K 600
     assert window[3] == {"m1": "1750.00", "m2": "1200.00", "p1": "0.00", "m3": "600.00"}
+
+
+def test_a_failing_test_keeps_failing_until_its_rows_are_fixed(daily, tmp_path):
+    """D30: data tests check only rows above their layer's checked load; a build whose test
+    fails records nothing, so the next build (with nothing new landed) tests the row again."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(daily[-1]["warehouse"], warehouse)
+    landing = daily[-1]["warehouse"].parent / "landing"
+    with duckdb.connect(str(warehouse)) as con:
+        # an order whose row lost its id, written as a build through a future load would
+        con.execute("update intermediate.int_orders_current set order_id = null, "
+                    "loaded_through = loaded_through + 1000 where order_id = 'K'")
+    for _ in range(2):
+        with pytest.raises(AssertionError, match="not_null_int_orders_current_order_id"):
+            build(landing, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        assert con.execute("select through from quality.checked_through "
+                           "where scope = 'dbt:intermediate'").fetchall() == [(
+            daily[-1]["checked_intermediate"],)]
