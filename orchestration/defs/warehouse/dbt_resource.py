@@ -32,6 +32,8 @@ from dagster_dbt.compat import DBT_PYTHON_VERSION
 from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 from packaging.version import Version
 
+from .project import parse_lock
+
 _MANIFESTS: dict[tuple, Any] = {}
 _ENV_LOCK = threading.Lock()
 
@@ -164,7 +166,9 @@ def _parsed_manifest(dbt_args: list[str]):
     key = (os.environ.get("REWARDS_WAREHOUSE"), os.environ.get("DBT_TARGET_PATH"),
            tuple(parse_args))
     if key not in _MANIFESTS:
-        result = dbtRunner().invoke(parse_args)
+        target = os.environ.get("DBT_TARGET_PATH")
+        with parse_lock(Path(target)) if target else contextlib.nullcontext():
+            result = dbtRunner().invoke(parse_args)
         if not result.success:
             raise RuntimeError(f"dbt parse failed: {result.exception}")
         _MANIFESTS[key] = result.result

@@ -3,9 +3,12 @@ orchestration/rule_vars.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +34,31 @@ def _manifest_is_stale(manifest: Path) -> bool:
     return any(p.is_file() and p.stat().st_mtime > built for p in sources)
 
 
+@contextlib.contextmanager
+def parse_lock(target_dir: Path) -> Iterator[None]:
+    """Hold `target_dir` while dbt parses into it: dbt reads and rewrites its partial-parse
+    state there, and two processes parsing at once (`dagster dev` and `rewards run`, or two
+    test workers) could read each other's half-written file."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    with open(target_dir / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def ensure_manifest() -> Path:
     """Run `dbt parse` when the manifest is missing or older than the project's files.
 
     `dagster dev` would do this through `prepare_if_dev`; the CLI and the tests need it too.
     """
     manifest = dbt_project.manifest_path
-    if _manifest_is_stale(manifest):
+    if not _manifest_is_stale(manifest):
+        return manifest
+    with parse_lock(manifest.parent):
+        if not _manifest_is_stale(manifest):  # another process parsed while this one waited
+            return manifest
         cmd = [DBT_EXECUTABLE, "parse", "--quiet",
                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                "--target-path", str(manifest.parent)]
