@@ -226,13 +226,20 @@ def show_whole_graph(page, base_url: str, max_height: int = 4000) -> None:
     controls = page.locator("#zoom-slider-container")  # the graph viewport's own toolbar
     settings = controls.get_by_role("button", name="settings", exact=True)
     for item in ("Change graph to vertical orientation", "Expand all groups"):
-        settings.click()
-        page.get_by_role("menuitem").first.wait_for()
-        entry = page.get_by_role("menuitem", name=item)
-        if entry.count():  # absent when already so (or a single group)
-            entry.click()
-        else:
-            page.keyboard.press("Escape")
+        for attempt in range(3):  # a busy machine can re-render the menu under the click
+            settings.click()
+            page.get_by_role("menuitem").first.wait_for()
+            entry = page.get_by_role("menuitem", name=item)
+            if not entry.count():  # absent when already so (or a single group)
+                page.keyboard.press("Escape")
+                break
+            try:
+                entry.click(timeout=15_000)
+                break
+            except PlaywrightTimeout:
+                page.keyboard.press("Escape")
+                if attempt == 2:
+                    raise
         page.wait_for_timeout(500)
     viewport = controls.locator("..")
     graph = viewport.locator("svg").first
