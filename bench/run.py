@@ -13,7 +13,8 @@ same rewards as the pipeline (all eight output columns, every account). A run wh
 goes over --mem-cap-gb of RSS is killed and reported as such (so pandas at 100M fails cleanly
 instead of taking the machine down).
 
-`incremental`: for each size, runs the pipeline on the generated landing, lands one day of
+`incremental`: for each size, runs the pipeline on the generated landing, runs it again with
+nothing new (a day without files: the steady state daily runs start from), lands one day of
 changes (bench/changes.py: --changes rows, 3/4 later versions of existing orders, 1/4 new
 orders) and runs again (the daily run), then runs a full rebuild of the same files on a fresh
 warehouse; reports both times, whether every mart is identical (each exported to CSV in a fixed
@@ -148,12 +149,14 @@ def landing_for(work: Path, size: str, mem_cap_gb: float) -> Path:
 
 
 def fresh_warehouse(path: Path) -> None:
+    serving = path.with_suffix(".serving.duckdb")
     for p in (path, path.with_suffix(".duckdb.wal"), path.with_suffix(".gx"),
-              path.with_suffix(".tmp"), path.with_suffix(".dbt.log"),
-              path.with_suffix(".serving.duckdb"), path.with_suffix(".dagster")):
-        if p.is_dir():
+              path.with_suffix(".tmp"), path.with_suffix(".dbt.log"), path.with_suffix(".dbt"),
+              serving, *(serving.with_name(serving.name + g) for g in (".a", ".b")),
+              path.with_suffix(".dagster")):
+        if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p)
-        elif p.exists():
+        elif p.exists() or p.is_symlink():
             p.unlink()
 
 
@@ -252,6 +255,13 @@ def run_incremental(args: argparse.Namespace) -> None:
                       work / f"daily{size}_before.log", args.mem_cap_gb)
         record(work, first)
         require_success(first, work / f"daily{size}_before.log")
+        # a day with nothing new, as the schedule meets one: the steady state a daily run
+        # starts from (the serving copy's second generation exists from here on)
+        idle = timed(size, "run with nothing new landed",
+                     [*rewards, "--warehouse", str(incremental_wh)],
+                     work / f"daily{size}_idle.log", args.mem_cap_gb)
+        record(work, idle)
+        require_success(idle, work / f"daily{size}_idle.log")
         change_file = daily / "orders" / "orders_zz_changes.parquet"
         rows = write_changes(source, change_file, args.changes)
         inc = timed(size, f"daily run after landing {rows:,} change rows",
@@ -273,9 +283,10 @@ def run_incremental(args: argparse.Namespace) -> None:
         record(work, inc)
         record(work, full)
         daily_costs[size] = inc.wall_s
-        print(f"\n| orders | change rows | daily run | full rebuild | ratio | marts identical "
-              f"|\n| --- | --- | --- | --- | --- | --- |\n"
-              f"| {size} | {rows:,} | {inc.wall_s:.1f} s, {inc.peak_rss_gb:.2f} GB "
+        print(f"\n| orders | change rows | nothing new | daily run | full rebuild | ratio | marts "
+              f"identical |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+              f"| {size} | {rows:,} | {idle.wall_s:.1f} s | {inc.wall_s:.1f} s, "
+              f"{inc.peak_rss_gb:.2f} GB "
               f"| {full.wall_s:.1f} s, {full.peak_rss_gb:.2f} GB | {inc.wall_s / full.wall_s:.1%} "
               f"| {'yes, all ' + str(len(want)) if inc.same_result else '**no** ' + inc.note} |",
               flush=True)

@@ -26,13 +26,30 @@ from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import DBT_PROJECT_DIR, TEMP_DIR_ENV, WAREHOUSE_ENV, temporary_env
 
 
-def build(landing: Path, warehouse: Path) -> str | None:
-    """Load `landing` into `warehouse` and build every model; returns the full-refresh reason
-    (None: the build was incremental, or the first one)."""
+def dbt(warehouse: Path, args: list[str]) -> str:
+    """`dbt ARGS` on `warehouse`, in this process; returns dbt's log, failing with its tail."""
     from dbt.cli.main import dbtRunner
 
     from orchestration.defs.warehouse.dbt_resource import release_duckdb
 
+    scratch = warehouse.with_suffix(".dbt")
+    log = io.StringIO()
+    env = {WAREHOUSE_ENV: str(warehouse), TEMP_DIR_ENV: str(scratch / "tmp")}
+    with temporary_env(env), contextlib.redirect_stdout(log):
+        try:
+            result = dbtRunner().invoke([
+                *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+                str(DBT_PROJECT_DIR), "--target-path", str(scratch / "target"),
+                "--log-path", str(scratch)])
+        finally:
+            release_duckdb()
+    assert result.success, log.getvalue()[-4000:]
+    return log.getvalue()
+
+
+def build(landing: Path, warehouse: Path) -> str | None:
+    """Load `landing` into `warehouse` and build every model; returns the full-refresh reason
+    (None: the build was incremental, or the first one)."""
     with duckdb.connect(str(warehouse)) as con:
         for dataset in DATASETS.values():
             load_dataset(con, dataset, landing / dataset.name)
@@ -42,20 +59,8 @@ def build(landing: Path, warehouse: Path) -> str | None:
         with duckdb.connect(str(warehouse)) as con:
             scopes.forget(con, REBUILT_SCOPES)
             forget_state(con)
-    scratch = warehouse.with_suffix(".dbt")
-    args = ["build", "--exclude-resource-type", "unit_test",
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(scratch / "target"), "--log-path", str(scratch)]
-    if reason:
-        args.append("--full-refresh")
-    log = io.StringIO()
-    env = {WAREHOUSE_ENV: str(warehouse), TEMP_DIR_ENV: str(scratch / "tmp")}
-    with temporary_env(env), contextlib.redirect_stdout(log):
-        try:
-            result = dbtRunner().invoke(args)
-        finally:
-            release_duckdb()
-    assert result.success, log.getvalue()[-4000:]
+    dbt(warehouse, ["build", "--exclude-resource-type", "unit_test",
+                    *(["--full-refresh"] if reason else [])])
     with duckdb.connect(str(warehouse)) as con:  # as the pipeline does after each layer (D30)
         for layer in LAYERS:
             scopes.record_passed(con, f"dbt:{layer}", through, "tests")

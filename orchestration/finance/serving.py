@@ -15,8 +15,8 @@ A daily run must not rewrite every order line of the programme (D29). So the cop
 between two files, `<copy>.a` and `<copy>.b`, and `<copy>` is a symbolic link to the current one:
 a run brings the other one up to date -- the small marts whole, the order lines of the orders it
 changed -- in one DuckDB transaction, then swaps the link (`os.replace`, atomic). That file is
-two runs behind, so it takes both runs' changes. A killed run leaves the link, and the file it
-points to, as they were.
+two runs behind, so it takes both runs' changes (the second run starts it as a file copy of the
+first). A killed run leaves the link, and the file it points to, as they were.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -143,6 +144,17 @@ def build_serving_copy(warehouse: Path, target: Path, *, dagster_run_id: str,
     generation = next(f for f in generation_files(target) if f.name != active)
     source = _warehouse_state(warehouse)
     counts = None
+    current = target.parent / active if active else None
+    if not generation.exists() and current is not None and current.exists():
+        # the second run: start the other generation as a copy of the current one (a file
+        # copy, once), then update it in place like every later run
+        tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
+        try:
+            shutil.copyfile(current, tmp)
+            os.replace(tmp, generation)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     if generation.exists():
         with contextlib.suppress(_NotInPlace):
             counts = _update_in_place(generation, warehouse, target, source, dagster_run_id,

@@ -12,25 +12,26 @@
 {% if is_incremental() %}
 with
 
-order_files as (
+new_files as (
 
-    select file, load_id from {{ source('raw', 'load_files') }}
-    where dataset = 'orders'
+    select file from {{ source('raw', 'load_files') }}
+    where dataset = 'orders' and load_id > {{ previous_watermark() }}
 
 ),
 
 new_orders as (
 
     select distinct order_id from {{ ref('stg_orders') }}
-    where source_file in (select file from order_files where load_id > {{ previous_watermark() }})
+    where source_file in (select file from new_files)
 
 ),
 
+-- probed by the (few) new orders' ids, not by the old files' names
 seen_before as (
 
     select distinct order_id from {{ ref('stg_orders') }}
-    where source_file in (select file from order_files where load_id <= {{ previous_watermark() }})
-        and order_id in (select order_id from new_orders)
+    where order_id in (select order_id from new_orders)
+        and source_file not in (select file from new_files)
 
 )
 

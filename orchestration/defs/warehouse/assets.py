@@ -17,7 +17,7 @@ from ..quality import scopes
 from ..resources import RuleVarsResource, WarehouseResource
 from .incremental import forget_state, full_refresh_reason
 from .metadata import with_warehouse_metadata
-from .project import dbt_project, ensure_manifest, vars_json
+from .project import dbt_project, dbt_target_dir, ensure_manifest, vars_json
 
 
 class RewardsTranslator(DagsterDbtTranslator):
@@ -80,8 +80,11 @@ def build_layer_models(layer: str):
                     forget_state(con)
         with warehouse.connect(read_only=True) as con:
             through = scopes.load_watermark(con)
-        # Reuse the project target folder so dbt can parse partially (seconds saved per run).
-        events = dbt.cli(args, context=context, target_path=dbt_project.target_path).stream()
+        # dbt's target folder is the warehouse's own (`<warehouse>.dbt/`): its partial-parse
+        # state names the warehouse file, so a daily run on the same warehouse parses only
+        # what changed, and runs of other warehouses do not invalidate it
+        events = dbt.cli(args, context=context, target_path=dbt_target_dir(warehouse.path)
+                         ).stream()
         # row counts and the UI's summaries, read from the warehouse once dbt has released it
         yield from with_warehouse_metadata(context, events, warehouse)
         # every model built and every test passed: the next build tests only newer rows (D30)

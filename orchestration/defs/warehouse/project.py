@@ -68,5 +68,10 @@ def ensure_manifest() -> Path:
     return manifest
 
 
+def dbt_target_dir(warehouse: str | Path) -> Path:
+    """Where dbt keeps its state for builds of `warehouse`: `<warehouse>.dbt/`."""
+    return Path(warehouse).with_suffix(".dbt")
+
+
 def vars_json(overrides: dict[str, Any]) -> str:
     return json.dumps(overrides, sort_keys=True)
