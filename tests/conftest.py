@@ -140,16 +140,6 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
-def pytest_collection_modifyitems(items) -> None:
-    """Test workers (pytest-xdist, `--dist loadgroup`): a module's tests run on one worker, in
-    order, so its module fixtures run once; the modules that read the session's rulebook run
-    share a worker, so it runs once too."""
-    shared = {item.module.__name__ for item in items if "rulebook_run" in item.fixturenames}
-    for item in items:
-        module = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group("rulebook_run" if module in shared else module))
-
-
 @pytest.fixture(scope="session")
 def rulebook_run(tmp_path_factory):
     """The rulebook landing (tests/rulebook_cases.py) run once; every rule test reads it."""
