@@ -140,6 +140,21 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
+# The longest modules, longest first (their durations on the CI machine, a few minutes each):
+# started first, they do not leave one worker busy after the other has finished (pytest-xdist
+# hands out whole modules in collection order).
+LONGEST_MODULES = ("test_finance", "test_spark", "test_quality", "test_browser",
+                   "test_automation", "test_cli")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    def rank(item) -> int:
+        name = item.module.__name__
+        return LONGEST_MODULES.index(name) if name in LONGEST_MODULES else len(LONGEST_MODULES)
+
+    items.sort(key=rank)  # stable: each module's tests keep their order
+
+
 @pytest.fixture(scope="session")
 def rulebook_run(tmp_path_factory):
     """The rulebook landing (tests/rulebook_cases.py) run once; every rule test reads it."""
