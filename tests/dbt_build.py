@@ -22,6 +22,7 @@ from orchestration.defs.landing.loader import load_dataset
 from orchestration.defs.quality import scopes
 from orchestration.defs.warehouse.assets import LAYERS, REBUILT_SCOPES
 from orchestration.defs.warehouse.incremental import forget_state, full_refresh_reason
+from orchestration.defs.warehouse.project import dbt_target_dir
 from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import DBT_PROJECT_DIR, TEMP_DIR_ENV, WAREHOUSE_ENV, temporary_env
 
@@ -32,15 +33,14 @@ def dbt(warehouse: Path, args: list[str]) -> str:
 
     from orchestration.defs.warehouse.dbt_resource import release_duckdb
 
-    scratch = warehouse.with_suffix(".dbt")
+    target = dbt_target_dir(warehouse)  # the pipeline's own, for this warehouse
     log = io.StringIO()
-    env = {WAREHOUSE_ENV: str(warehouse), TEMP_DIR_ENV: str(scratch / "tmp")}
+    env = {WAREHOUSE_ENV: str(warehouse), TEMP_DIR_ENV: str(warehouse.with_suffix(".tmp"))}
     with temporary_env(env), contextlib.redirect_stdout(log):
         try:
             result = dbtRunner().invoke([
                 *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                str(DBT_PROJECT_DIR), "--target-path", str(scratch / "target"),
-                "--log-path", str(scratch)])
+                str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target)])
         finally:
             release_duckdb()
     assert result.success, log.getvalue()[-4000:]
