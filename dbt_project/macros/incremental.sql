@@ -88,3 +88,14 @@
         where loaded_through > {{ watermark }}
     )
 {%- endmacro %}
+
+{#- The incremental select of a `replace_keys` model: the recomputed `rows`, and a tombstone for
+    each of the `changed_keys` left with no row (its old rows are deleted, nothing inserted).
+    `union all by name` leaves a tombstone's other columns null. DuckDB only, like every
+    incremental build (order_model_materialization). -#}
+{% macro rows_and_tombstones(rows, changed_keys, key) -%}
+select *, false as _removed from {{ rows }}
+union all by name
+select {{ key }}, true as _removed from {{ changed_keys }}
+where {{ key }} not in (select {{ key }} from {{ rows }})
+{%- endmacro %}

@@ -52,15 +52,7 @@ aggregated as (
 )
 
 {% if is_incremental() %}
-select *, false as _removed from aggregated
-union all
-select
-    account_id,
-    null, null, null, null, null, null,
-    {{ load_watermark() }},
-    true
-from changed_accounts
-where account_id not in (select account_id from aggregated)
+{{ rows_and_tombstones('aggregated', 'changed_accounts', 'account_id') }}
 {% else %}
 select * from aggregated
 {% endif %}

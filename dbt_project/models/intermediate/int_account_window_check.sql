@@ -63,11 +63,7 @@ per_account as (
 )
 
 {% if is_incremental() %}
-select *, false as _removed from per_account
-union all
-select account_id, null, {{ load_watermark() }}, true
-from changed_accounts
-where account_id not in (select account_id from per_account)
+{{ rows_and_tombstones('per_account', 'changed_accounts', 'account_id') }}
 {% else %}
 select * from per_account
 {% endif %}

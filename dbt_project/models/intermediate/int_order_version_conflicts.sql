@@ -55,14 +55,7 @@ versions as (
 )
 
 {% if is_incremental() %}
-select *, false as _removed from versions
-union all
-select
-    order_id,
-    null, null, null, null, null, null, null, null, null,
-    true
-from current_orders
-where not is_version_conflict
+{{ rows_and_tombstones('versions', 'current_orders', 'order_id') }}
 {% else %}
 select * from versions
 {% endif %}
