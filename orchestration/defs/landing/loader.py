@@ -261,6 +261,11 @@ def _load_batch(
     table = f"{RAW_SCHEMA}.{dataset.name}"
     cols = ", ".join(q(c) for c in dataset.column_names)
     checked = _checked_select(paths, dataset, types)
+    # A CSV's row numbers are its insertion order, so DuckDB keeps that order for it. Parquet
+    # rows carry their own row numbers, and kept order costs a second write of the whole
+    # change log: DuckDB then rewrites the row groups of the insert when the connection closes
+    # (at 10M orders 9.7 s of checkpoint after a 22 s load; without it 0.1 s).
+    con.execute(f"set preserve_insertion_order = {READERS[paths[0].suffix.lower()] == 'csv'}")
     # Good rows go straight in; only the (few) bad rows' positions and reasons are kept aside,
     # and their original values are read back from the files for the quarantine.
     (inserted,) = con.execute(
@@ -316,6 +321,13 @@ def _enforce_unique_key(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> int
     table = f"{RAW_SCHEMA}.{dataset.name}"
     key = ", ".join(q(c) for c in dataset.unique_key)
     cols = ", ".join(q(c) for c in dataset.column_names)
+    # The usual case: every key once. Then nothing is collapsed or quarantined, and the table is
+    # not rewritten (one grouping pass instead of a grouping of whole rows and a copy).
+    (repeated,) = con.execute(
+        f"select count(*) from (select 1 from {table} group by {key} having count(*) > 1)"
+    ).fetchone()
+    if not repeated:
+        return 0
     con.execute(
         f"create or replace temp table __conflicting_keys as select {key} from {table} "
         f"group by {key} having count(distinct ({cols})) > 1"
