@@ -48,7 +48,8 @@ class Suite:
     # The rows a run validates, for the big tables: a SQL condition on the table's rows in which
     # `{through}` is the raw load through which the suite last passed (D30). The suite then
     # validates only the rows of later loads; None: every row, every run. Checks may use
-    # `{through}` in their SQL too.
+    # `{through}` in their SQL too, and `{files:<dataset>}`: the list of that dataset's files
+    # loaded after it, as SQL literals (`loaded_after`).
     scope: str | None = None
 
     @property
@@ -88,9 +89,13 @@ def all_suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
 
 
 def loaded_after(dataset: str, file_column: str) -> str:
-    """Scope: the rows of `dataset`'s files loaded after the suite last passed."""
-    return (f"{file_column} in (select file from raw.load_files "
-            f"where dataset = '{dataset}' and load_id > {{through}})")
+    """Scope: the rows of `dataset`'s files loaded after the suite last passed.
+
+    The files are written into the SQL as literals when the suite runs (`{files:<dataset>}`),
+    not read by a subquery: DuckDB would evaluate a check's other filters on every row of the
+    table before joining them to the (often empty) list of new files -- 27 s of a run with
+    nothing new at 100M orders, against ~0.2 s per query for a literal list (D30)."""
+    return f"{file_column} in {{files:{dataset}}}"
 
 
 def reloaded_after(*datasets: str) -> str:

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from dagster import MetadataValue
 
 from expectations import Check, Suite
 
+from ..landing.loader import lit
 from ..resources import WarehouseResource
 from . import duckdb_dialect, scopes
 from .data_docs_offline import localize_site
@@ -153,7 +156,7 @@ def _page_url(quality_dir: Path, identifier) -> str:
     return site["site_url"]
 
 
-def _gx_suite(suite: Suite, through: int):
+def _gx_suite(suite: Suite, through: int, files: Mapping[str, list[str]] | None = None):
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
@@ -161,7 +164,7 @@ def _gx_suite(suite: Suite, through: int):
 
     expectations = [
         ExpectationConfiguration(
-            type=spec["type"], kwargs=_in_scope(spec["kwargs"], through),
+            type=spec["type"], kwargs=_in_scope(spec["kwargs"], through, files),
             meta={"check": c.name, "blocking": c.blocking, "rules": list(c.rules), "why": c.why},
         ).to_domain_obj()
         for c in suite.checks
@@ -171,10 +174,32 @@ def _gx_suite(suite: Suite, through: int):
                                meta={"stage": suite.stage, "table": suite.name})
 
 
-def _in_scope(kwargs: dict[str, Any], through: int) -> dict[str, Any]:
-    """A check's SQL with `{through}` made the load through which its suite last passed."""
-    return {k: v.replace("{through}", str(through)) if isinstance(v, str) else v
-            for k, v in kwargs.items()}
+_FILES = re.compile(r"\{files:(\w+)\}")
+
+
+def _in_scope(kwargs: dict[str, Any], through: int,
+              files: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    """A check's SQL with `{through}` made the load through which its suite last passed and
+    `{files:<dataset>}` the list of that dataset's files loaded since, as SQL literals (`(null)`
+    when there are none: no row is in scope)."""
+    files = files or {}
+
+    def listed(match: re.Match) -> str:
+        names = files.get(match.group(1), [])
+        return "(" + (", ".join(lit(name) for name in names) or "null") + ")"
+
+    return {k: _FILES.sub(listed, v.replace("{through}", str(through)))
+            if isinstance(v, str) else v for k, v in kwargs.items()}
+
+
+def _files_after(con, through: int) -> dict[str, list[str]]:
+    """Each dataset's files loaded after load `through`."""
+    found: dict[str, list[str]] = {}
+    for dataset, file in con.execute(
+            "select dataset, file from raw.load_files where load_id > ? order by file",
+            [through]).fetchall():
+        found.setdefault(dataset, []).append(file)
+    return found
 
 
 def _engine_kwargs(warehouse: WarehouseResource, schema: str) -> dict[str, Any]:
@@ -195,17 +220,18 @@ def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path,
     The result is stored under `run_name` (the Dagster run id), so its Data Docs page names the
     run. With `update_data_docs` false the page is rendered later, by `build_pending_data_docs`
     (rendering costs ~0.5-1 s of Python per suite)."""
-    through, watermark = 0, 0
+    through, watermark, files = 0, 0, {}
     if suite.scope:  # a big table: the rows of loads after the one it last passed (D30)
         with warehouse.connect(read_only=True) as con:
             through = scopes.checked_through(con, f"gx:{suite.name}")
             watermark = scopes.load_watermark(con)
+            files = _files_after(con, through)
     duckdb_dialect.register()
     try:
         # GX prints (not logs) a notice for every query of a query asset, whose {batch} it has
         # already substituted; nothing else of it goes to stdout
         with contextlib.redirect_stdout(io.StringIO()):
-            result = _validate(suite, warehouse, quality_dir, through, run_name)
+            result = _validate(suite, warehouse, quality_dir, through, files, run_name)
     finally:
         duckdb_dialect.release()  # the next step (dbt, or a writer) takes the file
     (identifier, validation_result), = result.run_results.items()
@@ -222,7 +248,7 @@ def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path,
 
 
 def _validate(suite: Suite, warehouse: WarehouseResource, quality_dir: Path, through: int,
-              run_name: str | None):
+              files: Mapping[str, list[str]], run_name: str | None):
     """Run the suite's GX checkpoint on its table (or the rows in its scope)."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
@@ -239,12 +265,12 @@ def _validate(suite: Suite, warehouse: WarehouseResource, quality_dir: Path, thr
     if suite.scope:
         asset = datasource.add_query_asset(
             name=suite.table, query=f"select * from {suite.schema}.{suite.table} "
-                                    f"where {_in_scope({'q': suite.scope}, through)['q']}")
+                                    f"where {_in_scope({'q': suite.scope}, through, files)['q']}")
     else:
         # a table asset: GX reflects a query asset's columns by running the query
         asset = datasource.add_table_asset(name=suite.table, table_name=suite.table)
     batch = asset.add_batch_definition_whole_table("whole_table")
-    gx_suite = context.suites.add_or_update(_gx_suite(suite, through))
+    gx_suite = context.suites.add_or_update(_gx_suite(suite, through, files))
     validation = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
     )
