@@ -72,6 +72,7 @@ def test_dagster_reads_the_instance_config_from_the_folder_we_name(tmp_path: Pat
 HOOKED = {
     "_connect": ["self", "shard"],
     "_initdb": ["self", "engine", "for_index_shard"],
+    "has_table": ["self", "table_name"],
     "conn_string_for_shard": ["self", "shard_name"],
     "from_config_value": ["inst_data", "config_value"],
     "wipe": ["self"],
@@ -122,3 +123,29 @@ def test_the_pooled_event_log_keeps_what_dagsters_own_reads(tmp_path):
         records = plain.fetch_materializations(AssetKey("probe"), limit=5).records
         assert [r.asset_materialization.metadata["rows"].value for r in records] == [3, 3]
     plain.dispose()
+
+
+def test_the_pooled_event_log_commits_without_a_disk_sync_and_asks_for_tables_once(
+        tmp_path, monkeypatch):
+    """Each kept connection is in SQLite's WAL mode (Dagster's) with `synchronous=NORMAL`: a
+    commit no longer waits for the disk (D27). Dagster's check for the asset-check table, asked
+    before every check event, opens an engine only until the table has been found."""
+    from dagster._core.storage.event_log import SqliteEventLogStorage
+
+    from orchestration.event_log_storage import PooledSqliteEventLogStorage
+
+    storage = PooledSqliteEventLogStorage(str(tmp_path / "runs"))
+    try:
+        with storage.index_connection() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        asked = []
+        plain_has_table = SqliteEventLogStorage.has_table
+        monkeypatch.setattr(SqliteEventLogStorage, "has_table",
+                            lambda self, name: asked.append(name) or plain_has_table(self, name))
+        for _ in range(3):
+            assert storage.has_table("asset_check_executions")
+            assert not storage.has_table("no_such_table")
+        assert asked == ["asset_check_executions"] + ["no_such_table"] * 3
+    finally:
+        storage.dispose()
