@@ -139,6 +139,11 @@ def test_unreadable_file_fails_run_naming_it_and_keeps_last_good_marts(small_lan
         (["explain", "acct-a", "--warehouse", "/nonexistent/w.duckdb"], "no serving copy"),
         (["publish", "--warehouse", "/nonexistent/w.duckdb"], "no serving copy"),
         (["simulate", "--var", "reward_rat=0.02"], "unknown var(s) reward_rat"),
+        # issue 14: values are validated before anything runs
+        (["run", "--var", "reward_cap_points=-1"], "reward_cap_points=-1: must be an integer"),
+        (["simulate", "--var", "reward_cap_points=-1"],
+         "reward_cap_points=-1: must be an integer"),
+        (["run", "--var", "timezone=Mars/Olympus_Mons"], "must be an IANA time zone name"),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(args, message):

@@ -21,8 +21,10 @@
     cast('{{ var("reward_rate") }}' as decimal(18, 6))
 {%- endmacro %}
 
-{#- R6: the day's quota for a follower count, from `quota_tiers` ([min followers, quota], in any
-    order). The highest tier whose minimum the count reaches wins; below every tier, 0. -#}
+{#- R6: the day's quota for a follower count, from `quota_tiers` ([min followers, quota]; a run
+    refuses tiers that are not integers with ascending minimums and quotas >= 1 before dbt runs,
+    orchestration/rule_vars.py). The highest tier whose minimum the count reaches wins; below
+    every tier, 0. -#}
 {% macro quota_for_followers(followers) -%}
     {%- set tiers = var('quota_tiers') -%}
     {%- if tiers is string -%}{%- set tiers = fromjson(tiers) -%}{%- endif -%}

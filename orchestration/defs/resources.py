@@ -11,7 +11,7 @@ import duckdb
 from dagster import ConfigurableResource, Failure, InitResourceContext
 from pydantic import Field, PrivateAttr
 
-from ..rule_vars import UnknownVarError, parse_var_overrides, rule_var_defaults
+from ..rule_vars import RuleVarError, parse_var_overrides, rule_var_defaults
 from ..settings import DEFAULT_MEMORY_LIMIT, Settings
 from ..warehouse_lock import RUN_WAIT_SECONDS, WarehouseBusy, WarehouseLock
 
@@ -82,10 +82,11 @@ class RuleVarsResource(ConfigurableResource):
     )
 
     def parsed_overrides(self) -> dict[str, Any]:
-        """The overrides as typed values; an unknown var fails the step, naming it."""
+        """The overrides as typed values; an unknown or invalid var fails the step with the
+        same one line as `rewards run --var` (rule_vars.validate_rule_vars)."""
         try:
             return parse_var_overrides(self.overrides)
-        except UnknownVarError as exc:
+        except RuleVarError as exc:
             raise Failure(description=str(exc)) from exc
 
     def effective(self) -> dict[str, Any]:

@@ -87,11 +87,15 @@ class SimulationResult:
 
 def simulate(settings: Settings, overrides: dict[str, str], out_csv: Path | None = None,
              top: int = 20) -> SimulationResult:
-    parsed = parse_var_overrides(overrides)  # an unknown var is a ValueError
+    # a mistyped name or a bad value is answered before any file is opened
+    parse_var_overrides(overrides, together=False)
     with open_serving_copy(settings.serving_copy) as served:
         build = read_build_info(served)
         published_inputs = set(served.execute(
             INPUT_FILES_SQL.format(table="serving.input_files")).fetchall())
+    # the overrides change the published run's vars: together they must make a valid set (an
+    # unknown or invalid var is a ValueError, one line naming it)
+    parsed = parse_var_overrides(overrides, base=build.rule_vars)
     rule_vars = {**build.rule_vars, **parsed}
     if not settings.warehouse.exists():
         raise FileNotFoundError(f"warehouse not found: {settings.warehouse}")
