@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 
 from dagster import AssetCheckSeverity, InitLoggerContext, logger
 
+# Dagster's error line for each step left out after a failure
+_SKIPPED_STEP = re.compile(r"Dependencies for step \S+ (failed|were not executed).*Not executing")
 _SHOWN = {"STEP_START", "STEP_FAILURE", "ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION",
           "RUN_FAILURE"}
 
@@ -19,7 +22,21 @@ def root_message(error) -> str:
     while error.cause is not None:
         error = error.cause
     lines = [line for line in error.message.strip().splitlines() if line.strip()]
-    return lines[0] if lines else "unknown error"
+    if not lines:
+        return "unknown error"
+    # Dagster writes `module.Class: message`; the user reads the message
+    prefix = re.match(rf"^[\w.]*{re.escape(error.cls_name or '')}: ", lines[0])
+    return lines[0][prefix.end():] if error.cls_name and prefix else lines[0]
+
+
+def step_failure_message(failure) -> str:
+    """A failed step in one line: the description it failed with (a `Failure`: a landing file
+    or a rule var, already in plain words), else the first line of the innermost error without
+    its exception class."""
+    user = getattr(failure, "user_failure_data", None)
+    if user is not None and user.description:
+        return user.description.strip().splitlines()[0]
+    return root_message(failure.error)
 
 
 def check_failure(evaluation) -> str:
@@ -45,6 +62,8 @@ class ProgressHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "dagster_event", None)
         if event is None:
+            if _SKIPPED_STEP.search(record.getMessage()):
+                return  # a consequence of the failure already shown, once per later step
             if record.levelno >= logging.ERROR:
                 self.line(f"error: {record.getMessage()}")
             elif record.levelno >= logging.WARNING:  # e.g. waiting for the warehouse's lock
@@ -68,7 +87,7 @@ class ProgressHandler(logging.Handler):
             if not evaluation.passed:
                 self.line(f"  {check_failure(evaluation)}")
         elif kind == "STEP_FAILURE":
-            message = root_message(event.event_specific_data.error)
+            message = step_failure_message(event.event_specific_data)
             self.line(f"✗ {event.step_key} failed: {message}")
         elif kind == "RUN_FAILURE":
             self.line("✗ run failed")

@@ -33,7 +33,7 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False,
     check_landing(settings.landing_dir)
 
     from .definitions import build_defs
-    from .progress import HANDLER, check_failure, progress_logger, root_message
+    from .progress import HANDLER, check_failure, progress_logger, step_failure_message
 
     # Data Docs pages are rendered once, after the run, instead of after every check step
     job = build_defs(settings, loggers={"progress": progress_logger},
@@ -69,14 +69,11 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False,
         if blocked:
             raise RunFailed(f"run {run_id} stopped by quality checks; what depends on them was "
                             "not built: " + "; ".join(blocked) + f" (Data Docs: {docs})")
-        failures = [
-            f"{e.step_key}: {root_message(e.event_specific_data.error)}"
-            for e in result.all_events
-            if e.event_type_value == "STEP_FAILURE"
-        ]
-        raise RunFailed(f"run {run_id} failed: "
-                        + ("; ".join(failures) or "see " + str(dbt_log))
-                        + f" (dbt log: {dbt_log})")
+        failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        failures = [step_failure_message(e.event_specific_data) for e in failed]
+        dbt_failed = any(e.step_key.endswith("_models") for e in failed) or not failed
+        raise RunFailed(f"run {run_id} failed: " + ("; ".join(failures) or "see " + str(dbt_log))
+                        + (f" (dbt log: {dbt_log})" if dbt_failed else ""))
     summary = read_summary(settings.warehouse)
     summary.checks_passed = sum(ev.passed for ev in evaluations)
     summary.check_warnings = [check_failure(ev) for ev in evaluations if not ev.passed]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -24,6 +25,14 @@ from orchestration.settings import (  # noqa: E402
     WAREHOUSE_ENV,
     temporary_env,
 )
+
+# Hypothesis (tests/test_contract_fuzz.py): a fixed, modest run by default (about a minute);
+# `pytest --hypothesis-profile=long` for a long local one, new examples every time
+settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=500, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ci")
 
 
 def _listing(folder: Path) -> dict[str, tuple[int, int]]:

@@ -10,6 +10,8 @@ the previous raw tables untouched.
 
 from __future__ import annotations
 
+import csv
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +35,18 @@ from .contract import (
 RAW_SCHEMA = "raw"
 READERS = {".csv": "csv", ".parquet": "parquet"}
 
-# Text formats from the data contract.
-_ZONE_SUFFIX = r"(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
-_DATE_TEXT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_INTEGER_TEXT = r"^[+-]?[0-9]+$"
-_MONEY_TEXT = r"^[+-]?[0-9]+(\.[0-9]{1,2})?$"
+# Text formats from the data contract, exactly (docs/data-contract.md, "Formats"; D33). DuckDB's
+# casts are more lenient (`2025/12/01`, `+5`, `1_000`, ` 10`, `24:00:00`, a date for a timestamp):
+# a value must match these before it is cast, and the cast then checks the calendar.
+_DATE_PART = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_TIME_PART = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6}0*)?)?"
+# an instant: ISO-8601 date `T` time, with `Z` or an offset +hh:mm / -hh:mm
+_INSTANT_TEXT = rf"^{_DATE_PART}T{_TIME_PART}(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+# a local date-time, `T` or space: it lacks its zone (`timestamp_without_zone`), nothing else
+_LOCAL_TEXT = rf"^{_DATE_PART}[T ]{_TIME_PART}$"
+_DATE_TEXT = rf"^{_DATE_PART}$"
+_INTEGER_TEXT = r"^-?[0-9]+$"
+_MONEY_TEXT = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 _NAIVE_TIMESTAMP_TYPES = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETIME"}
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                   "UINTEGER", "UBIGINT"}
@@ -84,22 +93,34 @@ def list_landing_files(folder: Path) -> list[Path]:
         if path.name.startswith((".", "_")) or path.is_dir():
             continue
         if path.suffix.lower() not in READERS:
-            raise LandingError(f"{path}: not a CSV or Parquet file (extension {path.suffix!r})")
+            raise LandingError(f"{shown(path)}: not a CSV or Parquet file (extension "
+                               f"{path.suffix or 'none'}; a landing folder takes .csv and "
+                               ".parquet files)")
         files.append(path)
     return files
 
 
-def _reader_sql(paths: list[Path]) -> str:
+def shown(path: Path) -> str:
+    """A landing file as the user names it: relative to the landing directory."""
+    return f"{path.parent.name}/{path.name}"
+
+
+def _reader_sql(paths: list[Path], header: list[str] | None = None) -> str:
     """A subquery over the files (all CSV or all Parquet) with `__file` and `__row` (1-based row
     of the file) beside the file's own columns."""
     if READERS[paths[0].suffix.lower()] == "csv":
-        # One CSV at a time, everything as text: the contract's formats are checked here, not
-        # guessed by a sniffer. Insertion order is preserved, so row_number() is the file row.
+        # One CSV at a time, everything as text, with the columns its header names (read by
+        # csv_header): the contract's formats are checked here, nothing is guessed by a sniffer,
+        # and a line with more or fewer fields than the header is an error naming the line.
+        # Insertion order is preserved, so row_number() is the file row.
         (path,) = paths
+        columns = "{" + ", ".join(f"{lit(name)}: 'VARCHAR'"
+                                  for name in header or csv_header(path)) + "}"
         return (
             f"(select *, {lit(str(path))} as __file, row_number() over () as __row "
-            f"from read_csv({lit(str(path))}, header = true, delim = ',', quote = '\"', "
-            "escape = '\"', all_varchar = true))"
+            f"from read_csv({lit(str(path))}, header = true, auto_detect = false, "
+            f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
+            "strict_mode = true))"
         )
     files = ", ".join(lit(str(p)) for p in paths)
     return (
@@ -128,16 +149,73 @@ def _batches(
 
 def describe_file(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset) -> dict[str, str]:
     """Column -> DuckDB type of a landing file; fails naming the file if it is unreadable."""
-    try:
-        rows = con.execute(f"describe select * from {_reader_sql([path])}").fetchall()
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise LandingError(f"{path}: cannot be read as {path.suffix[1:]}: {first_line}") from exc
-    types = {name: type_ for name, type_, *_ in rows if name not in ("__row", "__file")}
+    if READERS[path.suffix.lower()] == "csv":
+        types = dict.fromkeys(csv_header(path), "VARCHAR")
+    else:
+        if path.stat().st_size == 0:
+            raise LandingError(f"{shown(path)}: the file is empty (0 bytes)")
+        try:
+            rows = con.execute(f"describe select * from {_reader_sql([path])}").fetchall()
+        except duckdb.Error as exc:
+            raise read_error([path], exc) from exc
+        types = {name: type_ for name, type_, *_ in rows if name not in ("__row", "__file")}
     missing = [c for c in dataset.column_names if c not in types]
     if missing:
-        raise LandingError(f"{path}: missing required column(s) {', '.join(missing)}")
+        raise LandingError(f"{shown(path)}: missing contract column(s) {', '.join(missing)} "
+                           f"(the file has: {', '.join(types) or 'no columns'})")
     return types
+
+
+def csv_header(path: Path) -> list[str]:
+    """The column names of a CSV's header row, read as the contract says (UTF-8, comma, `"`
+    quotes; a UTF-8 byte-order mark is skipped); a LandingError, one line, when there is none."""
+    if path.stat().st_size == 0:
+        raise LandingError(f"{shown(path)}: the file is empty (0 bytes); a CSV needs at least its "
+                           "header row")
+    with open(path, "rb") as f:
+        first_line = f.readline()
+    try:
+        header = next(csv.reader([first_line.decode("utf-8-sig")], delimiter=",",
+                                 quotechar='"', strict=True), [])
+    except UnicodeDecodeError as exc:
+        raise LandingError(f"{shown(path)}: line 1: not UTF-8 text ({_UTF8_HINT})") from exc
+    except csv.Error as exc:
+        raise LandingError(f"{shown(path)}: line 1: the header is not CSV ({exc})") from exc
+    names = [name or f"column{i}" for i, name in enumerate(header, start=1)]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise LandingError(f"{shown(path)}: line 1: the header names "
+                           f"{', '.join(repeated)} more than once")
+    return names
+
+
+_UTF8_HINT = "the landing files' encoding; save the file as UTF-8"
+
+
+def read_error(paths: list[Path], exc: Exception) -> LandingError:
+    """What DuckDB could not read, as one line: the file relative to the landing directory, the
+    line where known, and what is wrong in plain words."""
+    text = str(exc)
+    named = [p for p in paths if str(p) in text]
+    path = named[0] if named else paths[0] if len(paths) == 1 else None
+    where = "one of " + ", ".join(shown(p) for p in paths) if path is None else shown(path)
+    line = re.search(r"CSV Error on Line: ([0-9]+)", text)
+    at = f"line {line.group(1)}: " if line else ""
+    fields = re.search(r"Expected Number of Columns: ([0-9]+) Found: ([0-9]+)", text)
+    if "not utf-8 encoded" in text or "Invalid unicode" in text:
+        what = f"not UTF-8 text ({_UTF8_HINT})"
+    elif fields:
+        what = f"{fields.group(2)} fields where the header has {fields.group(1)}"
+    elif "unterminated quote" in text:
+        what = "a quoted field is not closed"
+    elif "No magic bytes" in text or "too small to be a Parquet file" in text:
+        what = "not a Parquet file, or a truncated one (it has no Parquet footer)"
+    else:  # DuckDB's own first line, without its error class or the full paths
+        what = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+        what = re.sub(r"^[A-Za-z ]*Error: ", "", what)
+        for p in paths:
+            what = what.replace(str(p), shown(p))
+    return LandingError(f"{where}: {at}{what}")
 
 
 def _parse(column: Column, source_type: str) -> tuple[str, list[tuple[str, str]]]:
@@ -149,45 +227,51 @@ def _parse(column: Column, source_type: str) -> tuple[str, list[tuple[str, str]]
     target = STORAGE_TYPE[column.kind]
     text = source_type == "VARCHAR"
     unparseable = "unparseable_value"
+    upper = source_type.upper()
     if column.kind == STRING:
-        return f"cast({src} as varchar)", []
+        if text:
+            return src, []
+        return f"cast({src} as varchar)", [("true", unparseable)]  # e.g. an integer id column
     if column.kind == TIMESTAMP:
         if text:
             typed = f"try_cast({src} as timestamptz)"
-            return typed, [
-                (f"{typed} is null", unparseable),
-                (f"not regexp_matches({src}, '{_ZONE_SUFFIX}')", "timestamp_without_zone"),
+            instant = f"(regexp_matches({src}, '{_INSTANT_TEXT}') and {typed} is not null)"
+            local = (f"(regexp_matches({src}, '{_LOCAL_TEXT}') "
+                     f"and try_cast({src} as timestamp) is not null)")
+            return f"case when {instant} then {typed} end", [
+                (f"not {instant} and not {local}", unparseable),
+                (f"not {instant}", "timestamp_without_zone"),
             ]
-        if source_type.upper() in _NAIVE_TIMESTAMP_TYPES:
+        if upper in _NAIVE_TIMESTAMP_TYPES:
             return f"try_cast({src} as timestamptz)", [("true", "timestamp_without_zone")]
-    if text and column.kind == DATE:
-        typed = f"try_cast({src} as date)"
-        return typed, [(f"not regexp_matches({src}, '{_DATE_TEXT}') or {typed} is null",
-                        unparseable)]
-    if text and column.kind == BOOLEAN:
-        typed = f"case {src} when 'true' then true when 'false' then false end"
-        return typed, [(f"({typed}) is null", unparseable)]
-    if text and column.kind == INTEGER:
-        typed = f"try_cast({src} as bigint)"
-        return typed, [(f"not regexp_matches({src}, '{_INTEGER_TEXT}') or {typed} is null",
-                        unparseable)]
-    if text and column.kind == MONEY:
-        typed = f"try_cast({src} as decimal(18,2))"
-        return typed, [(f"not regexp_matches({src}, '{_MONEY_TEXT}') or {typed} is null",
-                        unparseable)]
-    # A typed (Parquet) source: cast, and refuse anything the cast would change. Binary floats
-    # are never money (R11), and a float follower count is not an integer.
+        if upper != "TIMESTAMP WITH TIME ZONE":
+            return "null::timestamptz", [("true", unparseable)]  # a date, a number, ...
+        return src, []
+    if text:
+        pattern = {DATE: _DATE_TEXT, INTEGER: _INTEGER_TEXT, MONEY: _MONEY_TEXT}.get(column.kind)
+        if column.kind == BOOLEAN:
+            typed = f"case {src} when 'true' then true when 'false' then false end"
+            return typed, [(f"({typed}) is null", unparseable)]
+        typed = f"try_cast({src} as {target})"
+        return f"case when regexp_matches({src}, '{pattern}') then {typed} end", [
+            (f"not regexp_matches({src}, '{pattern}') or {typed} is null", unparseable)]
+    # A typed (Parquet) source must be the contract's Arrow type: date32 for a date, boolean, an
+    # integer type for an integer, a decimal for money (its value exact at 2 places). Binary
+    # floats are never money (R11); an integer money column is refused too, as the contract
+    # names none and integer amounts are usually fen, not yuan.
     typed = f"try_cast({src} as {target})"
-    upper = source_type.upper()
-    if column.kind in (MONEY, INTEGER) and upper in ("FLOAT", "DOUBLE", "REAL"):
-        return typed, [("true", unparseable)]
-    exact = column.kind == BOOLEAN and upper == "BOOLEAN" or (
-        column.kind == INTEGER and upper in _INTEGER_TYPES)
-    if exact or column.kind == DATE and upper == "DATE":
-        return typed, [(f"{typed} is null", unparseable)]
+    accepted = {DATE: upper == "DATE", BOOLEAN: upper == "BOOLEAN",
+                INTEGER: upper in _INTEGER_TYPES, MONEY: upper.startswith("DECIMAL")}
+    if not accepted[column.kind]:
+        return f"null::{target}", [("true", unparseable)]
     if column.kind in (MONEY, INTEGER):
         return typed, [(f"{typed} is null or {typed} <> {src}", unparseable)]
     return typed, [(f"{typed} is null", unparseable)]
+
+
+def _header(paths: list[Path], types: dict[str, str]) -> list[str] | None:
+    """A CSV's columns as describe_file read them from its header (Parquet's are its own)."""
+    return list(types) if READERS[paths[0].suffix.lower()] == "csv" else None
 
 
 def _checked_select(paths: list[Path], dataset: Dataset, types: dict[str, str]) -> str:
@@ -218,7 +302,7 @@ def _checked_select(paths: list[Path], dataset: Dataset, types: dict[str, str]) 
         return f"case {whens} end" if items else "null"
 
     return f"""
-        with source as (select * from {_reader_sql(paths)}),
+        with source as (select * from {_reader_sql(paths, _header(paths, types))}),
         parsed as (
             select
                 {', '.join(typed_cols)},
@@ -258,9 +342,19 @@ def _create_tables(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
 def _load_batch(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, paths: list[Path], types: dict[str, str]
 ) -> None:
+    try:
+        _insert_batch(con, dataset, paths, types)
+    except duckdb.Error as exc:
+        raise read_error(paths, exc) from exc
+
+
+def _insert_batch(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, paths: list[Path], types: dict[str, str]
+) -> None:
     table = f"{RAW_SCHEMA}.{dataset.name}"
     cols = ", ".join(q(c) for c in dataset.column_names)
     checked = _checked_select(paths, dataset, types)
+    header = _header(paths, types)
     # A CSV's row numbers are its insertion order, so DuckDB keeps that order for it. Parquet
     # rows carry their own row numbers, and kept order costs a second write of the whole
     # change log: DuckDB then rewrites the row groups of the insert when the connection closes
@@ -281,7 +375,7 @@ def _load_batch(
     con.execute(
         f"insert into {table}_quarantine select {lit(dataset.name)}, __file, __row, "
         f"__reason, __detail, {_record_json(dataset.column_names)} "
-        f"from {_reader_sql(paths)} as source inner join __rejected using (__file, __row)"
+        f"from {_reader_sql(paths, header)} as source inner join __rejected using (__file, __row)"
     )
     con.execute("drop table __rejected")
 
