@@ -286,6 +286,10 @@ def test_parquet_columns_must_have_the_contracts_types(con, tmp_path):
         ("amount", pa.array([Decimal("12.345")], pa.decimal128(18, 3)), "unparseable_value"),
         ("created_at", pa.array([20414], pa.date32()), "unparseable_value"),
         ("created_at", pa.array(["2025-11-22T10:00:00Z"]), None),
+        ("created_at", pa.array([1763805600 * 10**9], pa.timestamp("ns", tz="UTC")), None),
+        # a nanosecond instant the warehouse's microseconds cannot hold
+        ("created_at", pa.array([1763805600 * 10**9 + 1500], pa.timestamp("ns", tz="UTC")),
+         "unparseable_value"),
         ("created_at", pa.array(["2025/11/22T10:00:00Z"]), "unparseable_value"),
         ("amount", pa.array(["12.34"]), None),
         ("amount", pa.array(["+12.34"]), "unparseable_value"),

@@ -244,6 +244,9 @@ def _parse(column: Column, source_type: str) -> tuple[str, list[tuple[str, str]]
             ]
         if upper in _NAIVE_TIMESTAMP_TYPES:
             return f"try_cast({src} as timestamptz)", [("true", "timestamp_without_zone")]
+        if upper == "TIMESTAMPTZ_NS":  # kept in microseconds: finer instants are refused
+            typed = f"try_cast({src} as timestamptz)"
+            return typed, [(f"{typed} is null or epoch_ns({src}) % 1000 <> 0", unparseable)]
         if upper != "TIMESTAMP WITH TIME ZONE":
             return "null::timestamptz", [("true", unparseable)]  # a date, a number, ...
         return src, []
