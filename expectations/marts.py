@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from orchestration.defs.landing.loader import lit
+from orchestration.formatting import lit
 
 from . import Suite, check, expect, no_rows
 

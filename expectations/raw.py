@@ -27,7 +27,7 @@ from orchestration.defs.landing.contract import (
     TIMESTAMP,
     Dataset,
 )
-from orchestration.defs.landing.loader import lit
+from orchestration.formatting import lit
 
 from . import Check, Suite, check, expect, loaded_after, no_rows, reloaded_after
 

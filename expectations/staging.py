@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestration.defs.landing.contract import DATASETS
-from orchestration.defs.landing.loader import lit
+from orchestration.formatting import lit
 
 from . import Check, Suite, check, no_rows
 from .raw import scope

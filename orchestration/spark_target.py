@@ -25,7 +25,8 @@ from typing import Any
 
 import duckdb
 
-from .defs.landing.loader import RAW_SCHEMA, lit, q
+from .defs.landing.loader import RAW_SCHEMA
+from .formatting import lit, q
 from .settings import DBT_PROJECT_DIR, REPO_ROOT, WAREHOUSE_ENV, Settings, temporary_env
 from .warehouse_lock import holding_warehouse
 

@@ -10,6 +10,7 @@ from dagster import (
     asset,
 )
 
+from ...formatting import markdown_table
 from ..resources import LandingResource, WarehouseResource
 from .contract import DATASETS, Dataset
 from .loader import LandingError, LoadResult, load_dataset
@@ -18,11 +19,10 @@ GROUP = "landing"
 
 
 def _metadata(result: LoadResult) -> dict:
-    reasons = "\n".join(f"| {r} | {n:,} |" for r, n in sorted(result.by_reason.items()))
-    files = "\n".join(
-        f"| {f.file.rsplit('/', 1)[-1]} | {f.rows_read:,} | {f.rows_quarantined:,} |"
-        for f in result.files[:30]
-    )
+    reasons = [(r, f"{n:,}") for r, n in sorted(result.by_reason.items())]
+    files = markdown_table(["file", "rows", "quarantined"], [
+        (f.file.rsplit("/", 1)[-1], f"{f.rows_read:,}", f"{f.rows_quarantined:,}")
+        for f in result.files[:30]])
     more = f"\n\n… and {len(result.files) - 30} more files" if len(result.files) > 30 else ""
     return {
         "load_mode": result.mode,
@@ -34,10 +34,9 @@ def _metadata(result: LoadResult) -> dict:
         "exact_duplicates_collapsed": result.exact_duplicates_collapsed,
         **{f"quarantined/{r}": n for r, n in sorted(result.by_reason.items())},
         "quarantine_by_reason": MetadataValue.md(
-            "| reason | rows |\n|---|---|\n" + reasons if reasons else "nothing quarantined"
+            markdown_table(["reason", "rows"], reasons) if reasons else "nothing quarantined"
         ),
-        "files_loaded": MetadataValue.md(
-            "| file | rows | quarantined |\n|---|---|---|\n" + files + more),
+        "files_loaded": MetadataValue.md(files + more),
     }
 
 

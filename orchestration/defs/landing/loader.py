@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from ...formatting import lit, q
 from .contract import (
     BOOLEAN,
     DATE,
@@ -72,16 +73,6 @@ class LoadResult:
     @property
     def rows_read(self) -> int:
         return sum(f.rows_read for f in self.files)
-
-
-def q(name: str) -> str:
-    """Quote an identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    """Quote a string literal."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def list_landing_files(folder: Path) -> list[Path]:

@@ -34,7 +34,7 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.engine.cursor import FullyBufferedCursorFetchStrategy
 from sqlalchemy.pool import NullPool
 
-from ..landing.loader import lit
+from ...formatting import lit
 
 DIALECT_NAME = "duckdb.buffered"
 URL_SCHEME = "duckdb+buffered"

@@ -29,7 +29,7 @@ from dagster import MetadataValue
 
 from expectations import Check, Suite
 
-from ..landing.loader import lit
+from ...formatting import lit, markdown_table
 from ..resources import WarehouseResource
 from . import duckdb_dialect, scopes
 from .data_docs_offline import localize_site
@@ -330,11 +330,8 @@ def _outcomes(suite: Suite, results, docs_page: str, scope: str) -> list[CheckOu
         ers = by_check[c.name]
         # an expectation GX could not evaluate is a failure, never a silent pass
         passed = bool(ers) and all(er.success for er in ers)
-        rows = "\n".join(
-            f"| {_describe(er)} | {'pass' if er.success else 'FAIL'} | {_unexpected(er):,} "
-            f"| {_samples(er).replace('|', '/')} |"
-            for er in ers
-        )
+        rows = [(_describe(er), "pass" if er.success else "FAIL", f"{_unexpected(er):,}",
+                 _samples(er).replace("|", "/")) for er in ers]
         unexpected = sum(_unexpected(er) for er in ers if not er.success)
         outcomes.append(CheckOutcome(c, passed, unexpected, {
             "suite": suite.name,
@@ -343,8 +340,8 @@ def _outcomes(suite: Suite, results, docs_page: str, scope: str) -> list[CheckOu
             "rules": ", ".join(c.rules),
             "why": c.why,
             "unexpected": unexpected,
-            "expectations": "| expectation | result | unexpected | samples |\n|---|---|---|---|\n"
-                            + rows,
+            "expectations": markdown_table(["expectation", "result", "unexpected", "samples"],
+                                           rows),
             # the suite's page in the Data Docs, for this run
             "data_docs": MetadataValue.url(docs_page),
         }))

@@ -5,6 +5,7 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
 from ...finance.serving import SERVED_MARTS, build_serving_copy
+from ...formatting import markdown_table
 from ..resources import FinanceResource, RuleVarsResource, WarehouseResource
 
 
@@ -30,7 +31,6 @@ def finance_copy(context: AssetExecutionContext, warehouse: WarehouseResource,
     return MaterializeResult(metadata={
         "path": MetadataValue.path(finance.serving_copy),
         "dagster/row_count": counts["account_rewards"],
-        "rows_by_table": MetadataValue.md(
-            "| table | rows |\n|---|---|\n"
-            + "\n".join(f"| marts.{name} | {rows:,} |" for name, rows in counts.items())),
+        "rows_by_table": MetadataValue.md(markdown_table(
+            ["table", "rows"], [(f"marts.{name}", f"{rows:,}") for name, rows in counts.items()])),
     })

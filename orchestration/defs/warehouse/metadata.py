@@ -17,34 +17,20 @@ metadata -- what dagster-dbt's own `fetch_row_counts()` does on DuckDB.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import duckdb
 from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
 
+from ...formatting import markdown_table
 from ..resources import WarehouseResource
 
 TOP_ACCOUNTS = 10
 MAX_DAYS = 40
 
 Con = duckdb.DuckDBPyConnection
-
-
-def _cell(value: Any) -> str:
-    """A value as a markdown table cell: exact (a Decimal prints as written), pipes escaped."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
-def markdown_table(columns: list[str], rows: Iterable[tuple]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _relation(key: AssetKey) -> str:

@@ -1,0 +1,33 @@
+"""The bottom floor: quoting SQL and writing markdown tables. Every layer imports it; it imports
+nothing of the project."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+def q(name: str) -> str:
+    """Quote an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value: str) -> str:
+    """Quote a string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def md_cell(value: Any) -> str:
+    """A value as a markdown table cell: exact (a Decimal prints as written), pipes escaped."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(columns: list[str], rows: Iterable[tuple]) -> str:
+    """A markdown table (Dagster's metadata renders it in the UI)."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(md_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
