@@ -9,14 +9,10 @@ from pathlib import Path
 
 import duckdb
 
-COLUMNS = {
-    "account_snapshots": ["snapshot_date", "account_id", "account_type", "follower_count",
-                          "short_video_commerce_enabled", "is_shop_self_operated"],
-    "enrollments": ["account_id", "enrolled_at", "enrolled_via"],
-    "videos": ["video_id", "account_id", "published_at", "is_commerce", "deleted_at"],
-    "orders": ["order_id", "updated_at", "account_id", "channel", "video_id", "created_at",
-               "amount", "refunded_amount", "status", "settled_at"],
-}
+from orchestration.defs.landing.contract import DATASETS
+
+# the columns each dataset's files carry, in order: the contract's own (issue 15)
+COLUMNS = {name: dataset.column_names for name, dataset in DATASETS.items()}
 
 
 def noon(day: str) -> str:
