@@ -70,7 +70,12 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False,
             raise RunFailed(f"run {run_id} stopped by quality checks; what depends on them was "
                             "not built: " + "; ".join(blocked) + f" (Data Docs: {docs})")
         failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-        failures = [step_failure_message(e.event_specific_data) for e in failed]
+        # a step that failed with a description (a landing file, a rule var) says it all; any
+        # other failure is named by its step
+        failures = [step_failure_message(e.event_specific_data)
+                    if getattr(e.event_specific_data, "user_failure_data", None)
+                    else f"{e.step_key}: {step_failure_message(e.event_specific_data)}"
+                    for e in failed]
         dbt_failed = any(e.step_key.endswith("_models") for e in failed) or not failed
         raise RunFailed(f"run {run_id} failed: " + ("; ".join(failures) or "see " + str(dbt_log))
                         + (f" (dbt log: {dbt_log})" if dbt_failed else ""))
