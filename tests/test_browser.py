@@ -1,6 +1,6 @@
 """End to end through the real Dagster UI in a real browser (Debian's Chromium, Playwright).
 
-One story, as a data engineer lives it, on the rulebook landing (tests/rulebook_cases.py):
+One story, as a data engineer lives it, on the rulebook landing (tests/support/rulebook_cases.py):
 `rewards run` from the command line, then `rewards ui` (`dagster dev` on the project's instance
 beside the warehouse, no DAGSTER_HOME) on the same warehouse.
 
@@ -26,9 +26,8 @@ import urllib.parse
 
 import duckdb
 import pytest
-import rulebook_cases
-from conftest import printed_run_id, rewards_cli
-from dagster_ui import (
+from support import rulebook_cases
+from support.dagster_ui import (
     CHROMIUM_ARGS,
     REPO_ROOT,
     RUN_LINK,
@@ -40,6 +39,7 @@ from dagster_ui import (
     show_whole_graph,
     wait_for_run,
 )
+from support.pipeline import printed_run_id, rewards_cli
 
 STARTUP_TIMEOUT = 180  # the code location loads dbt's manifest and every check
 RUN_TIMEOUT = 600

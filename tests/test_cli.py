@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import printed_run_id, rewards_cli
 from dagster import AssetCheckKey
-from landing_builder import Landing
+from support.landing_builder import Landing
+from support.pipeline import printed_run_id, rewards_cli
 
 
 @pytest.fixture(scope="module")

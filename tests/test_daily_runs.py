@@ -13,9 +13,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import query
-from dbt_build import build, marts
-from landing_builder import Landing, noon
+from support.dbt_build import build, marts
+from support.landing_builder import Landing, noon
+from support.pipeline import query
 
 SV = dict(channel="short_video")
 

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
-from dagster_ui import CHROMIUM_ARGS, require_chromium
+from support.dagster_ui import CHROMIUM_ARGS, require_chromium
 
 from expectations import all_suites
 from orchestration.defs.quality.data_docs_offline import (

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from dbt_build import build, dbt
-from landing_builder import COLUMNS
+from support.dbt_build import build, dbt
+from support.landing_builder import COLUMNS
 
 
 def test_dbt_unit_tests_pass(tmp_path):

@@ -30,7 +30,6 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from conftest import execute_selection, pipeline_env, query, run_pipeline_on
 from dagster import (
     AssetCheckKey,
     AssetKey,
@@ -39,7 +38,8 @@ from dagster import (
     DagsterRunStatus,
     RunsFilter,
 )
-from landing_builder import Landing, noon
+from support.landing_builder import Landing, noon
+from support.pipeline import execute_selection, pipeline_env, query, run_pipeline_on
 
 from expectations import all_suites
 from orchestration.cli import main

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import pipeline_env, quarantine_warnings, query
+from support.pipeline import pipeline_env, quarantine_warnings, query
 
 from orchestration.defs.landing.contract import all_reasons
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import query, run_pipeline_on
-from dbt_build import build
-from landing_builder import Landing, noon
+from support.dbt_build import build
+from support.landing_builder import Landing, noon
+from support.pipeline import query, run_pipeline_on
 
 from orchestration.defs.warehouse.incremental import full_refresh_reason
 from orchestration.rule_vars import rule_var_defaults

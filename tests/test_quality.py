@@ -14,9 +14,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import execute_selection, quarantine_warnings, query
 from dagster import AssetCheckKey, AssetCheckSeverity, AssetKey, AssetSelection
-from landing_builder import Landing
+from support.landing_builder import Landing
+from support.pipeline import execute_selection, quarantine_warnings, query
 
 from expectations import all_suites
 from orchestration.defs.landing.contract import all_reasons

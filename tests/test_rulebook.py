@@ -1,7 +1,7 @@
 """Every rule R1-R12 on hand-built landing data, through the real Dagster + dbt pipeline.
 
-Each account of tests/rulebook_cases.py exercises one rule; its expected values were computed
-by hand and sit next to the data there. One pipeline run serves all of these tests.
+Each account of tests/support/rulebook_cases.py exercises one rule; its expected values were
+computed by hand and sit next to the data there. One pipeline run serves all of these tests.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-import rulebook_cases
-from conftest import assert_matches_hand_computation, query
+from support import rulebook_cases
+from support.pipeline import assert_matches_hand_computation, query
 
 _, EXPECTED, QUARANTINE = rulebook_cases.build()
 

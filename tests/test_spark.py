@@ -1,6 +1,6 @@
 """The dbt models on Apache Spark (docs/spark.md) give the same marts.account_rewards as DuckDB.
 
-The rulebook landing (tests/rulebook_cases.py) goes through the real DuckDB pipeline once
+The rulebook landing (tests/support/rulebook_cases.py) goes through the real DuckDB pipeline once
 (`rulebook_run`); its raw schema is exported to Parquet and `dbt build --target spark` builds
 every model on a local PySpark, with every data test, the R12 reconciliation test and dbt's unit
 tests (R2, R6, R7, R11) running on Spark. The Spark table is then compared with DuckDB's row for
@@ -18,8 +18,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import rulebook_cases
-from conftest import assert_matches_hand_computation, query
+from support import rulebook_cases
+from support.pipeline import assert_matches_hand_computation, query
 
 from orchestration.settings import DBT_PROJECT_DIR
 

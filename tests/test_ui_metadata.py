@@ -7,9 +7,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import execute_selection, query
 from dagster import AssetKey
-from landing_builder import Landing, noon
+from support.landing_builder import Landing, noon
+from support.pipeline import execute_selection, query
 
 D = Decimal
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from landing_builder import Landing, noon
+from .landing_builder import Landing, noon
 
 D = Decimal
 

@@ -20,8 +20,9 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from conftest import REWARDS, user_shell_env
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from .pipeline import REWARDS, user_shell_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
