@@ -415,7 +415,7 @@ def test_a_killed_daily_run_leaves_finance_untouched_and_the_next_run_converges(
     serving copy (its link and the file it points to) and the ledger byte-identical; the next
     run picks up where the state says, and its marts and serving copy equal a full build of the
     same files."""
-    from dbt_build import build, marts
+    from support.dbt_build import build, marts
 
     serving = payouts["serving"]
     before = {"link": os.readlink(serving), "serving": _sha(serving),

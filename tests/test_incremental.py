@@ -3,7 +3,7 @@ raw change log and only the orders it touches are recomputed, with the rewards a
 gives. Hand-computed; the rule parameters are the defaults (R7: 40 window days / 92 baseline
 days; R11: rate 0.015).
 
-The first two days are built by the loader and dbt in this process (tests/dbt_build.py: what
+The first two days are built by the loader and dbt in this process (tests/support/dbt_build.py: what
 the pipeline's steps run, without Dagster's start-up); the third, a changed landed file, goes
 through the whole pipeline, whose intermediate step must choose the full refresh itself."""
 
