@@ -19,7 +19,7 @@ import csv
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -83,7 +83,6 @@ def read_timestamp(text: str) -> datetime:
         int(zone[1:3]) * 60 + int(zone[4:6]))
     naive = datetime(day.year, day.month, day.day, int(match["h"]), int(match["m"]),
                      int(match["s"] or 0), micros)
-    from datetime import timedelta
     return (naive - timedelta(minutes=offset)).replace(tzinfo=UTC)
 
 
