@@ -224,14 +224,12 @@ def _parse(column: Column, source_type: str) -> tuple[str, list[tuple[str, str]]
             return src, []
         return f"cast({src} as varchar)", [("true", unparseable)]  # e.g. an integer id column
     if column.kind == TIMESTAMP:
-        if text:
-            typed = f"try_cast({src} as timestamptz)"
-            instant = f"(regexp_matches({src}, '{_INSTANT_TEXT}') and {typed} is not null)"
-            local = (f"(regexp_matches({src}, '{_LOCAL_TEXT}') "
-                     f"and try_cast({src} as timestamp) is not null)")
-            return f"case when {instant} then {typed} end", [
-                (f"not {instant} and not {local}", unparseable),
-                (f"not {instant}", "timestamp_without_zone"),
+        if text:  # the value only if it is an instant as written; else a local time, or not
+            typed = _matched(src, _INSTANT_TEXT, "timestamptz")
+            local = _matched(src, _LOCAL_TEXT, "timestamp")
+            return typed, [
+                (f"({typed}) is null and ({local}) is null", unparseable),
+                (f"({typed}) is null", "timestamp_without_zone"),
             ]
         if upper in _NAIVE_TIMESTAMP_TYPES:
             return f"try_cast({src} as timestamptz)", [("true", "timestamp_without_zone")]
@@ -241,14 +239,10 @@ def _parse(column: Column, source_type: str) -> tuple[str, list[tuple[str, str]]
         if upper != "TIMESTAMP WITH TIME ZONE":
             return "null::timestamptz", [("true", unparseable)]  # a date, a number, ...
         return src, []
-    if text:
-        pattern = {DATE: _DATE_TEXT, INTEGER: _INTEGER_TEXT, MONEY: _MONEY_TEXT}.get(column.kind)
-        if column.kind == BOOLEAN:
-            typed = f"case {src} when 'true' then true when 'false' then false end"
-            return typed, [(f"({typed}) is null", unparseable)]
-        typed = f"try_cast({src} as {target})"
-        return f"case when regexp_matches({src}, '{pattern}') then {typed} end", [
-            (f"not regexp_matches({src}, '{pattern}') or {typed} is null", unparseable)]
+    if text:  # the value only if it is written in the contract's format; else unparseable
+        typed = (f"case {src} when 'true' then true when 'false' then false end"
+                 if column.kind == BOOLEAN else _matched(src, _TEXT_FORMATS[column.kind], target))
+        return typed, [(f"({typed}) is null", unparseable)]
     # A typed (Parquet) source must be the contract's Arrow type: date32 for a date, boolean, an
     # integer type for an integer, a decimal for money (its value exact at 2 places). Binary
     # floats are never money (R11); an integer money column is refused too, as the contract
@@ -261,6 +255,15 @@ def _parse(column: Column, source_type: str) -> tuple[str, list[tuple[str, str]]
     if column.kind in (MONEY, INTEGER):
         return typed, [(f"{typed} is null or {typed} <> {src}", unparseable)]
     return typed, [(f"{typed} is null", unparseable)]
+
+
+_TEXT_FORMATS = {DATE: _DATE_TEXT, INTEGER: _INTEGER_TEXT, MONEY: _MONEY_TEXT}
+
+
+def _matched(src: str, pattern: str, target: str) -> str:
+    """SQL: the text cast to `target` when it matches `pattern` (and the cast, the calendar),
+    else null."""
+    return f"case when regexp_matches({src}, '{pattern}') then try_cast({src} as {target}) end"
 
 
 def _header(paths: list[Path], types: dict[str, str]) -> list[str] | None:
