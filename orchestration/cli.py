@@ -75,24 +75,21 @@ def run(landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...]
 
 def _run_and_report(landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...],
                     command: str) -> None:
-    if landing:
-        os.environ[LANDING_ENV] = str(landing.resolve())
-    if warehouse:
-        os.environ[WAREHOUSE_ENV] = str(warehouse.resolve())
     from .defs.landing.contract import check_landing
-    from .rule_vars import parse_var_overrides
+    from .rule_vars import resolve_rule_vars
     from .settings import Settings
 
+    settings = Settings.from_env(landing_dir=landing, warehouse=warehouse)
     overrides = _parse_vars(var_pairs)
     try:  # the user's mistakes first, before Dagster and dbt are imported (seconds)
-        parse_var_overrides(overrides)
-        check_landing(Settings.from_env().landing_dir)
+        rule_vars = resolve_rule_vars(overrides)
+        check_landing(settings.landing_dir)
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from exc
     from .runner import RunFailed, run_pipeline
 
     try:
-        summary = run_pipeline(overrides, command=command)
+        summary = run_pipeline(settings, rule_vars, command=command)
     except RunFailed as exc:
         raise click.ClickException(str(exc)) from exc
     except (ValueError, FileNotFoundError) as exc:
@@ -129,12 +126,11 @@ def ui(landing: Path | None, warehouse: Path | None, dagster_dev_args: tuple[str
     from .instance import prepare_dagster_home
     from .settings import DAGSTER_HOME_ENV, REPO_ROOT, Settings
 
-    env = dict(os.environ)  # the child's environment; this process's own is left as it is
-    if landing:
-        env[LANDING_ENV] = str(landing.resolve())
-    if warehouse:
-        env[WAREHOUSE_ENV] = str(warehouse.resolve())
-    settings = Settings.from_env(env)
+    settings = Settings.from_env(landing_dir=landing, warehouse=warehouse)
+    # the child's environment (this process's own is left as it is): the code location it loads
+    # reads the settings from there
+    env = {**os.environ, LANDING_ENV: str(settings.landing_dir),
+           WAREHOUSE_ENV: str(settings.warehouse)}
     env[DAGSTER_HOME_ENV] = str(prepare_dagster_home(settings.dagster_home))
     click.echo(f"Dagster UI on the instance {settings.dagster_home} (warehouse "
                f"{settings.warehouse}, landing {settings.landing_dir})", err=True)
@@ -154,9 +150,7 @@ WAREHOUSE_HELP = (f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/ware
 def _finance_settings(warehouse: Path | None):
     from .settings import Settings
 
-    if warehouse:
-        os.environ[WAREHOUSE_ENV] = str(warehouse.resolve())
-    return Settings.from_env()
+    return Settings.from_env(warehouse=warehouse)
 
 
 @contextlib.contextmanager
@@ -305,9 +299,7 @@ def docs(warehouse: Path | None) -> None:
     from .rule_vars import rule_var_defaults
     from .settings import Settings
 
-    if warehouse:
-        os.environ[WAREHOUSE_ENV] = str(warehouse.resolve())
-    quality_dir = Settings.from_env().quality_dir
+    quality_dir = Settings.from_env(warehouse=warehouse).quality_dir
     if not (quality_dir / "gx").is_dir():
         raise UserError(f"no quality results in {quality_dir} (run `rewards run` first)")
     suites = all_suites(rule_var_defaults())
@@ -332,11 +324,11 @@ def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, 
 
     if shutil.which("java") is None:
         raise UserError("Spark needs Java 17 (`java` is not on PATH)")
-    if warehouse:
-        os.environ[WAREHOUSE_ENV] = str(warehouse.resolve())
+    settings = _finance_settings(warehouse)
     overrides = _parse_vars(var_pairs)
     try:
-        exported = build_on_spark(spark_dir=spark_dir, var_overrides=overrides or None)
+        exported = build_on_spark(settings.warehouse, spark_dir=spark_dir,
+                                  var_overrides=overrides or None)
         rewards = read_table("marts.account_rewards")
     except (SparkBuildFailed, WarehouseBusy) as exc:  # a run holds the warehouse: exit 1
         raise click.ClickException(str(exc)) from exc

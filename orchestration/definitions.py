@@ -1,5 +1,8 @@
 """The Dagster code location: `dagster dev` (from the repository root) loads `defs` from here."""
 
+import os
+from collections.abc import Mapping
+
 from dagster import Definitions, LoggerDefinition, define_asset_job, in_process_executor
 
 # Modules, not their `defs`: Dagster loads the one Definitions object found at module scope.
@@ -22,10 +25,9 @@ rewards_job = define_asset_job(
 
 def build_defs(
     settings: Settings, loggers: dict[str, LoggerDefinition] | None = None,
-    data_docs: str = "each_check",
+    data_docs: str = "each_check", environ: Mapping[str, str] | None = None,
 ) -> Definitions:
     """The whole code location for one configuration; `rewards run` builds it the same way."""
-    settings.export_to_env()  # the dbt subprocess reads the same warehouse path (profiles.yml)
     return Definitions.merge(
         landing.defs,
         warehouse.defs,
@@ -35,7 +37,7 @@ def build_defs(
             jobs=[rewards_job],
             schedules=[rewards_daily],  # both off by default (defs/automation.py)
             sensors=[landing_files_sensor],
-            resources=resources_from_settings(settings, data_docs),
+            resources=resources_from_settings(settings, data_docs, environ),
             loggers=loggers,
             # One process at a time: an embedded DuckDB file takes a single writer, so the raw
             # loads and dbt must not run in parallel processes (the UI's default executor).
@@ -44,4 +46,6 @@ def build_defs(
     )
 
 
-defs = build_defs(Settings.from_env())
+# `dagster dev`: the settings this process's environment gives; the resources read the variables
+# that are set through Dagster's EnvVar (resources.resources_from_settings)
+defs = build_defs(Settings.from_env(), environ=os.environ)

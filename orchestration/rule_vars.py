@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -42,9 +44,51 @@ _RATE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 def rule_var_defaults() -> dict[str, Any]:
-    """The rulebook parameters as declared once in dbt_project.yml."""
+    """The rulebook parameters as declared once in dbt_project.yml (a fresh copy each call)."""
+    return json.loads(_declared_vars())
+
+
+@lru_cache(maxsize=1)
+def _declared_vars() -> str:
+    """dbt_project.yml's vars, read once per process (as JSON text: callers get their own copy)."""
     with open(DBT_PROJECT_DIR / "dbt_project.yml") as f:
-        return dict(yaml.safe_load(f)["vars"])
+        return json.dumps(dict(yaml.safe_load(f)["vars"]), default=str)
+
+
+@dataclass(frozen=True)
+class RuleVars:
+    """The rule vars of one run, resolved once: what dbt builds with, the checks judge by and
+    the serving copy records. `overrides` are this run's typed overrides (what dbt gets as
+    `--vars`); `values` are every var, dbt_project.yml's with the overrides. Kept as sorted JSON
+    text, so the value is immutable and hashable: what is derived from it (the quality suites)
+    is built once per value."""
+
+    values_json: str
+    overrides_json: str = "{}"
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return json.loads(self.values_json)
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        return json.loads(self.overrides_json)
+
+    def overrides_as_text(self) -> dict[str, str]:
+        """The overrides as `--var` / the launchpad take them (`key: text`)."""
+        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.overrides.items()}
+
+    @classmethod
+    def defaults(cls) -> RuleVars:
+        return cls(json.dumps(rule_var_defaults(), sort_keys=True))
+
+
+def resolve_rule_vars(pairs: Mapping[str, str], base: dict[str, Any] | None = None
+                      ) -> RuleVars:
+    """`parse_var_overrides` (a RuleVarError, one line, for a bad var) into a frozen RuleVars."""
+    parsed = parse_var_overrides(dict(pairs), base=base)
+    values = {**rule_var_defaults(), **(base or {}), **parsed}
+    return RuleVars(json.dumps(values, sort_keys=True), json.dumps(parsed, sort_keys=True))
 
 
 def parse_var_overrides(pairs: dict[str, str], base: dict[str, Any] | None = None,

@@ -12,6 +12,7 @@ from dagster import AssetCheckSeverity
 from .defs.landing.contract import check_landing
 from .defs.quality.validation import build_pending_data_docs, preload
 from .instance import cli_run_tags, fail_abandoned_cli_runs, open_instance
+from .rule_vars import RuleVars
 from .settings import Settings
 from .summary import RunSummary, read_summary
 
@@ -20,16 +21,12 @@ class RunFailed(Exception):
     pass
 
 
-def run_pipeline(var_overrides: dict[str, str], quiet: bool = False,
+def run_pipeline(settings: Settings, rule_vars: RuleVars | None = None, quiet: bool = False,
                  command: str = "run") -> RunSummary:
     """Materialize every asset as a run of the `rewards` job in the project's Dagster instance
     (instance.py), so the UI shows it; raise ValueError/FileNotFoundError for bad input,
     RunFailed when an asset fails. dbt's own log goes to `<warehouse>.dbt.log` instead of the
     terminal."""
-    from .rule_vars import parse_var_overrides
-
-    parse_var_overrides(var_overrides)  # unknown vars are a user error, before anything runs
-    settings = Settings.from_env()
     check_landing(settings.landing_dir)
 
     from .definitions import build_defs
@@ -39,7 +36,9 @@ def run_pipeline(var_overrides: dict[str, str], quiet: bool = False,
     job = build_defs(settings, loggers={"progress": progress_logger},
                      data_docs="end_of_run").resolve_job_def("rewards")
     run_config = {
-        "resources": {"rule_vars": {"config": {"overrides": var_overrides}}},
+        # the launchpad's form of the overrides; the run's `rule_vars` resource resolves them
+        "resources": {"rule_vars": {"config": {"overrides": (rule_vars or RuleVars.defaults()
+                                                             ).overrides_as_text()}}},
         "loggers": {"progress": {}},
     }
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)

@@ -1,14 +1,15 @@
 """Where the landing files and the warehouse live, and how DuckDB may use the machine.
 
-Everything comes from environment variables so the same code runs in dev, CI and prod; the
-defaults keep a fresh clone working (`data/` under the repository, git-ignored).
+One frozen value, `Settings`, resolved once from the environment (and the CLI's flags) and then
+handed to whatever needs it: the runner, the Dagster resources, dbt (dbt_runner.settings_env),
+finance. Nothing writes it back into `os.environ`. The defaults keep a fresh clone working
+(`data/` under the repository, git-ignored).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,12 +51,16 @@ class Settings:
     dagster_home: Path
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """The settings from `environ` (this process's environment by default)."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, *,
+                 landing_dir: Path | None = None, warehouse: Path | None = None) -> Settings:
+        """The settings from `environ` (this process's environment by default); `landing_dir`
+        and `warehouse` (the CLI's flags) take the place of their variables, and the paths
+        derived from the warehouse follow it."""
         environ = os.environ if environ is None else environ
-        warehouse = Path(environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE).resolve()
+        warehouse = Path(warehouse or environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE).resolve()
         return cls(
-            landing_dir=Path(environ.get(LANDING_ENV) or DEFAULT_LANDING_DIR).resolve(),
+            landing_dir=Path(
+                landing_dir or environ.get(LANDING_ENV) or DEFAULT_LANDING_DIR).resolve(),
             warehouse=warehouse,
             memory_limit=environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
             threads=int(environ.get(THREADS_ENV) or os.cpu_count() or 2),
@@ -76,33 +81,3 @@ class Settings:
                 environ.get(DAGSTER_HOME_ENV) or warehouse.with_suffix(".dagster")
             ).resolve(),
         )
-
-    def export_to_env(self) -> None:
-        """Publish the resolved values dbt's profile (profiles.yml) reads, so dbt opens the same
-        warehouse with the same resources. Only those: the other paths are the Dagster
-        resources' business, and exporting them would hand a later `rewards --warehouse OTHER`
-        in a child process this warehouse's serving copy, ledger and quality folder."""
-        os.environ[WAREHOUSE_ENV] = str(self.warehouse)
-        os.environ[MEMORY_LIMIT_ENV] = self.memory_limit
-        os.environ[THREADS_ENV] = str(self.threads)
-        os.environ[TEMP_DIR_ENV] = str(self.temp_directory)
-
-
-@contextlib.contextmanager
-def temporary_env(values: Mapping[str, str | None]) -> Iterator[None]:
-    """Set (or, for None, unset) these environment variables for the length of the block, then
-    put back what was there."""
-    saved = {key: os.environ.get(key) for key in values}
-    for key, value in values.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

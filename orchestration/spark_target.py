@@ -16,7 +16,6 @@ and log) is under `$REWARDS_SPARK_DIR` (default `data/spark`), never in the work
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 from collections.abc import Sequence
@@ -25,9 +24,10 @@ from typing import Any
 
 import duckdb
 
+from .dbt_runner import invoke, vars_json
 from .defs.landing.loader import RAW_SCHEMA
 from .formatting import lit, q
-from .settings import DBT_PROJECT_DIR, REPO_ROOT, WAREHOUSE_ENV, Settings, temporary_env
+from .settings import REPO_ROOT, WAREHOUSE_ENV, Settings
 from .warehouse_lock import holding_warehouse
 
 SPARK_DIR_ENV = "REWARDS_SPARK_DIR"
@@ -128,13 +128,9 @@ logger.plantext.level = error
 """
 
 
-def _spark_env(spark_dir: Path):
-    """The environment profiles.yml's `spark` target reads, for the duration of a dbt call."""
-    return temporary_env({
-        SPARK_DIR_ENV: str(spark_dir),
-        # a local Spark: loopback only, unless the caller chose otherwise
-        "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1"),
-    })
+def _spark_env(spark_dir: Path) -> dict[str, str]:
+    """What profiles.yml's `spark` target reads."""
+    return {SPARK_DIR_ENV: str(spark_dir)}
 
 
 def run_dbt_on_spark(args: Sequence[str], spark_dir: Path) -> Any:
@@ -142,19 +138,12 @@ def run_dbt_on_spark(args: Sequence[str], spark_dir: Path) -> Any:
 
     dbt's own target folder and log go to `<spark_dir>/dbt`, away from the DuckDB project's
     `dbt_project/target` (whose manifest the Dagster code location reads)."""
-    from dbt.cli.main import dbtRunner
-
     for sub in ("tmp", "scratch", "dbt"):
         (spark_dir / sub).mkdir(parents=True, exist_ok=True)
     (spark_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
-    with _spark_env(spark_dir):
-        result = dbtRunner().invoke([
-            *args, "--target", "spark",
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(spark_dir / "dbt" / "target"),
-            "--log-path", str(spark_dir / "dbt" / "logs"),
-            "--no-send-anonymous-usage-stats",
-        ])
+    result = invoke([*args, "--target", "spark"], _spark_env(spark_dir),
+                    target_path=spark_dir / "dbt" / "target",
+                    log_path=spark_dir / "dbt" / "logs")
     if result.exception is not None:
         raise SparkBuildFailed(f"dbt {args[0]} on Spark failed: {result.exception}")
     if not result.success:
@@ -190,7 +179,7 @@ def build_on_spark(
         from .rule_vars import parse_var_overrides
 
         parsed = parse_var_overrides({k: str(v) for k, v in var_overrides.items()})
-        args += ["--vars", json.dumps(parsed, sort_keys=True)]
+        args += ["--vars", vars_json(parsed)]
     # Both in this process: one Spark session (JVM and metastore) for the two dbt commands.
     run_dbt_on_spark(["run-operation", "register_raw_tables"], spark_dir)
     run_dbt_on_spark(args, spark_dir)

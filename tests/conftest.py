@@ -38,14 +38,14 @@ def _repository_data_untouched():
 
 
 @pytest.fixture(autouse=True)
-def _environment_restored():
-    """Each test gets back the environment it started with: loading the code location exports
-    the warehouse settings for dbt (settings.export_to_env), which must not leak into the
-    next test or the `rewards` subprocesses it starts."""
+def _environment_unchanged():
+    """Configuration travels as values (Settings, the dbt runner's env), never through this
+    process's environment: every test leaves `os.environ` exactly as it found it."""
     saved = dict(os.environ)
     yield
-    os.environ.clear()
-    os.environ.update(saved)
+    changed = sorted(k for k in saved.keys() | os.environ.keys()
+                     if saved.get(k) != os.environ.get(k) and k != "PYTEST_CURRENT_TEST")
+    assert not changed, f"the test changed os.environ: {changed}"
 
 
 # The longest modules, longest first (their durations on the CI machine, a few minutes each):

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support.pipeline import pipeline_env, quarantine_warnings, query
+from support.pipeline import quarantine_warnings, query, shell_env
 
 from orchestration.defs.landing.contract import all_reasons
 
@@ -29,8 +29,8 @@ def test_dirty_generated_landing_end_to_end(tmp_path):
     assert expected and all(n > 0 for n in expected.values())
 
     warehouse = tmp_path / "w.duckdb"
-    with pipeline_env(landing, warehouse):
-        run = subprocess.run([REWARDS, "run"], capture_output=True, text=True, timeout=600)
+    run = subprocess.run([REWARDS, "run"], capture_output=True, text=True, timeout=600,
+                         env=shell_env(landing, warehouse))
     assert run.returncode == 0, run.stdout + run.stderr
     lines = run.stdout.splitlines()
     summary = lines[lines.index(next(x for x in lines if x.startswith("accounts enrolled"))):]

@@ -111,7 +111,7 @@ def test_the_ui_step_fails_with_the_same_line():
 
     @asset
     def reads_rule_vars(rule_vars: RuleVarsResource) -> None:
-        rule_vars.effective()
+        rule_vars.resolved()
 
     defs = Definitions(assets=[reads_rule_vars],
                        resources={"rule_vars": RuleVarsResource(

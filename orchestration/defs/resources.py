@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import duckdb
-from dagster import ConfigurableResource, Failure, InitResourceContext
+from dagster import ConfigurableResource, EnvVar, Failure, InitResourceContext
 from pydantic import Field, PrivateAttr
 
-from ..rule_vars import RuleVarError, parse_var_overrides, rule_var_defaults
-from ..settings import DEFAULT_MEMORY_LIMIT, Settings
+from ..dbt_runner import warehouse_env
+from ..rule_vars import RuleVarError, RuleVars, resolve_rule_vars
+from ..settings import (
+    DEFAULT_MEMORY_LIMIT,
+    LANDING_ENV,
+    LEDGER_ENV,
+    MEMORY_LIMIT_ENV,
+    QUALITY_DIR_ENV,
+    SERVING_ENV,
+    TEMP_DIR_ENV,
+    THREADS_ENV,
+    WAREHOUSE_ENV,
+    Settings,
+)
 from ..warehouse_lock import RUN_WAIT_SECONDS, WarehouseBusy, WarehouseLock
 
 
@@ -53,6 +65,11 @@ class WarehouseResource(ConfigurableResource):
             self._lock.release()
             self._lock = None
 
+    def dbt_env(self) -> dict[str, str]:
+        """What dbt's profile reads to open this warehouse with these resources."""
+        return warehouse_env(self.path, self.memory_limit, self.threads,
+                             self.temp_directory or Path(self.path).with_suffix(".tmp"))
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the warehouse and close it again, so the dbt process can take the file next."""
@@ -81,16 +98,18 @@ class RuleVarsResource(ConfigurableResource):
         description="Rule parameters to override for this run; keys as in dbt_project.yml vars.",
     )
 
-    def parsed_overrides(self) -> dict[str, Any]:
-        """The overrides as typed values; an unknown or invalid var fails the step with the
-        same one line as `rewards run --var` (rule_vars.validate_rule_vars)."""
-        try:
-            return parse_var_overrides(self.overrides)
-        except RuleVarError as exc:
-            raise Failure(description=str(exc)) from exc
+    _resolved: RuleVars | None = PrivateAttr(default=None)
 
-    def effective(self) -> dict[str, Any]:
-        return {**rule_var_defaults(), **self.parsed_overrides()}
+    def resolved(self) -> RuleVars:
+        """This run's rule vars, resolved once (a run's resources are set up once); an unknown
+        or invalid var fails the step with the same one line as `rewards run --var`
+        (rule_vars.validate_rule_vars)."""
+        if self._resolved is None:
+            try:
+                self._resolved = resolve_rule_vars(self.overrides)
+            except RuleVarError as exc:
+                raise Failure(description=str(exc)) from exc
+        return self._resolved
 
 
 class QualityResource(ConfigurableResource):
@@ -109,18 +128,30 @@ class FinanceResource(ConfigurableResource):
     ledger: str
 
 
-def resources_from_settings(settings: Settings, data_docs: str = "each_check"
+def resources_from_settings(settings: Settings, data_docs: str = "each_check",
+                            environ: Mapping[str, str] | None = None
                             ) -> dict[str, ConfigurableResource]:
+    """The resources of one configuration. With `environ` (the code location `dagster dev`
+    loads), each setting whose variable is set there is read through Dagster's `EnvVar`, so the
+    UI shows where it comes from and a run reads it when it starts; the others, and every value
+    derived from the warehouse path, are the resolved `settings`."""
+
+    def value(name: str, resolved: Any, kind: type = str) -> Any:
+        if environ is None or not environ.get(name):
+            return resolved
+        return EnvVar.int(name) if kind is int else EnvVar(name)
+
     return {
-        "landing": LandingResource(path=str(settings.landing_dir)),
+        "landing": LandingResource(path=value(LANDING_ENV, str(settings.landing_dir))),
         "warehouse": WarehouseResource(
-            path=str(settings.warehouse),
-            memory_limit=settings.memory_limit,
-            threads=settings.threads,
-            temp_directory=str(settings.temp_directory),
+            path=value(WAREHOUSE_ENV, str(settings.warehouse)),
+            memory_limit=value(MEMORY_LIMIT_ENV, settings.memory_limit),
+            threads=value(THREADS_ENV, settings.threads, int),
+            temp_directory=value(TEMP_DIR_ENV, str(settings.temp_directory)),
         ),
         "rule_vars": RuleVarsResource(),
-        "quality": QualityResource(path=str(settings.quality_dir), data_docs=data_docs),
-        "finance": FinanceResource(serving_copy=str(settings.serving_copy),
-                                   ledger=str(settings.ledger)),
+        "quality": QualityResource(path=value(QUALITY_DIR_ENV, str(settings.quality_dir)),
+                                   data_docs=data_docs),
+        "finance": FinanceResource(serving_copy=value(SERVING_ENV, str(settings.serving_copy)),
+                                   ledger=value(LEDGER_ENV, str(settings.ledger))),
     }

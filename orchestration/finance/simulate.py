@@ -16,7 +16,6 @@ meanwhile waits for it instead of failing on DuckDB's file lock.
 from __future__ import annotations
 
 import contextlib
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -25,8 +24,9 @@ from typing import Any
 
 import duckdb
 
+from ..dbt_runner import invoke, settings_env, vars_json
 from ..rule_vars import parse_var_overrides
-from ..settings import DBT_PROJECT_DIR, Settings, temporary_env
+from ..settings import TEMP_DIR_ENV, Settings
 from ..warehouse_lock import WarehouseBusy, holding_warehouse
 from .serving import open_serving_copy, read_build_info
 
@@ -154,25 +154,13 @@ def _inputs_differ(warehouse: Path, published: set[tuple]) -> list[str]:
 
 
 def _build(settings: Settings, scratch: Path, database: Path, rule_vars: dict) -> None:
-    from dbt.cli.main import dbtRunner
-
-    from ..defs.warehouse.dbt_resource import release_duckdb
-
-    env = {"REWARDS_SIMULATE_DB": str(database), "REWARDS_WAREHOUSE": str(settings.warehouse),
-           "REWARDS_DUCKDB_TEMP_DIR": str(scratch / "tmp"),
-           "REWARDS_DUCKDB_MEMORY_LIMIT": settings.memory_limit,
-           "REWARDS_DUCKDB_THREADS": str(settings.threads)}
+    env = {**settings_env(settings), "REWARDS_SIMULATE_DB": str(database),
+           TEMP_DIR_ENV: str(scratch / "tmp")}
     log_file = scratch / "dbt.log"
-    with temporary_env(env), open(log_file, "w") as log, contextlib.redirect_stdout(log):
-        try:
-            result = dbtRunner().invoke([
-                "run", "--target", "simulate", "--full-refresh", "--select", "path:models",
-                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                "--target-path", str(scratch / "target"), "--log-path", str(scratch),
-                "--vars", json.dumps(rule_vars, sort_keys=True),
-            ])
-        finally:
-            release_duckdb()  # dbt-duckdb keeps the scratch file and the warehouse open
+    with open(log_file, "w") as log, contextlib.redirect_stdout(log):
+        result = invoke(["run", "--target", "simulate", "--full-refresh", "--select",
+                         "path:models", "--vars", vars_json(rule_vars)],
+                        env, target_path=scratch / "target", log_path=scratch)
     if not result.success:
         text = log_file.read_text()
         if "lock" in text.lower():

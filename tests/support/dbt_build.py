@@ -17,32 +17,22 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.dbt_runner import dbt_target_dir, invoke, settings_env
 from orchestration.defs.landing.contract import DATASETS
 from orchestration.defs.landing.loader import load_dataset
 from orchestration.defs.quality import scopes
 from orchestration.defs.warehouse.assets import LAYERS, REBUILT_SCOPES
 from orchestration.defs.warehouse.incremental import forget_state, full_refresh_reason
-from orchestration.defs.warehouse.project import dbt_target_dir
 from orchestration.rule_vars import rule_var_defaults
-from orchestration.settings import DBT_PROJECT_DIR, TEMP_DIR_ENV, WAREHOUSE_ENV, temporary_env
+from orchestration.settings import Settings
 
 
 def dbt(warehouse: Path, args: list[str]) -> str:
     """`dbt ARGS` on `warehouse`, in this process; returns dbt's log, failing with its tail."""
-    from dbt.cli.main import dbtRunner
-
-    from orchestration.defs.warehouse.dbt_resource import release_duckdb
-
-    target = dbt_target_dir(warehouse)  # the pipeline's own, for this warehouse
+    settings = Settings.from_env({}, warehouse=warehouse)
     log = io.StringIO()
-    env = {WAREHOUSE_ENV: str(warehouse), TEMP_DIR_ENV: str(warehouse.with_suffix(".tmp"))}
-    with temporary_env(env), contextlib.redirect_stdout(log):
-        try:
-            result = dbtRunner().invoke([
-                *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-                str(DBT_PROJECT_DIR), "--target-path", str(target), "--log-path", str(target)])
-        finally:
-            release_duckdb()
+    with contextlib.redirect_stdout(log):  # the pipeline's own target folder, for this warehouse
+        result = invoke(args, settings_env(settings), target_path=dbt_target_dir(warehouse))
     assert result.success, log.getvalue()[-4000:]
     return log.getvalue()
 

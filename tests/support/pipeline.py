@@ -10,19 +10,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 
-from orchestration.settings import (
-    DAGSTER_HOME_ENV,
-    LANDING_ENV,
-    LEDGER_ENV,
-    QUALITY_DIR_ENV,
-    SERVING_ENV,
-    TEMP_DIR_ENV,
-    WAREHOUSE_ENV,
-    temporary_env,
-)
+from orchestration.settings import LANDING_ENV, WAREHOUSE_ENV, Settings
 
 REWARDS = str(Path(sys.executable).parent / "rewards")
 
@@ -47,20 +39,33 @@ def printed_run_id(stdout: str) -> str:
     return run_id
 
 
+def shell_env(landing: Path, warehouse: Path) -> dict[str, str]:
+    """A user's shell environment pointing `rewards` at `landing` and `warehouse`."""
+    return {**user_shell_env(), LANDING_ENV: str(landing), WAREHOUSE_ENV: str(warehouse)}
+
+
+@contextlib.contextmanager
 def pipeline_env(landing: Path, warehouse: Path):
-    """Point the settings at `landing` and `warehouse` (their own temp and quality folders,
-    serving copy, ledger and Dagster instance beside the warehouse)."""
-    return temporary_env({LANDING_ENV: str(landing), WAREHOUSE_ENV: str(warehouse),
-                          TEMP_DIR_ENV: None, QUALITY_DIR_ENV: None, SERVING_ENV: None,
-                          LEDGER_ENV: None, DAGSTER_HOME_ENV: None})
+    """This process's environment as `shell_env`, for the length of the block: for the
+    commands a test runs in-process through click's CliRunner as a user would from a shell."""
+    with mock.patch.dict(os.environ, shell_env(landing, warehouse), clear=True):
+        yield
+
+
+def pipeline_settings(landing: Path, warehouse: Path) -> Settings:
+    """The settings of `landing` and `warehouse` (their own temp and quality folders, serving
+    copy, ledger and Dagster instance beside the warehouse), as a user's shell would resolve
+    them."""
+    return Settings.from_env(user_shell_env(), landing_dir=landing, warehouse=warehouse)
 
 
 def run_pipeline_on(landing: Path, warehouse: Path, var_overrides: dict | None = None):
     """Materialize the whole asset graph in-process on `landing` into `warehouse`."""
+    from orchestration.rule_vars import resolve_rule_vars
     from orchestration.runner import run_pipeline
 
-    with pipeline_env(landing, warehouse):
-        return run_pipeline(var_overrides or {}, quiet=True)
+    return run_pipeline(pipeline_settings(landing, warehouse),
+                        resolve_rule_vars(var_overrides or {}), quiet=True)
 
 
 def execute_selection(landing: Path, warehouse: Path, selection=None):
@@ -69,13 +74,12 @@ def execute_selection(landing: Path, warehouse: Path, selection=None):
     from dagster import AssetSelection, Definitions, define_asset_job
 
     from orchestration.definitions import build_defs
-    from orchestration.settings import Settings
 
-    with pipeline_env(landing, warehouse):
-        job = define_asset_job("under_test", selection=selection or AssetSelection.all())
-        defs = Definitions.merge(build_defs(Settings.from_env()), Definitions(jobs=[job]))
-        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # dbt's log
-            return defs.resolve_job_def("under_test").execute_in_process(raise_on_error=False)
+    job = define_asset_job("under_test", selection=selection or AssetSelection.all())
+    defs = Definitions.merge(build_defs(pipeline_settings(landing, warehouse)),
+                             Definitions(jobs=[job]))
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # dbt's log
+        return defs.resolve_job_def("under_test").execute_in_process(raise_on_error=False)
 
 
 def quarantine_warnings(lines) -> dict[str, int]:

@@ -5,6 +5,7 @@ fail with ERROR severity and Dagster does not build what depends on the table in
 others fail with WARN and the run goes on. GX's counts and sample rows are the check metadata.
 """
 
+from functools import lru_cache
 from pathlib import Path
 
 from dagster import (
@@ -19,9 +20,15 @@ from dagster import (
 
 from expectations import Suite, all_suites
 
-from ...rule_vars import rule_var_defaults
+from ...rule_vars import RuleVars, rule_var_defaults
 from ..resources import QualityResource, RuleVarsResource, WarehouseResource
 from .validation import run_suite
+
+
+@lru_cache(maxsize=4)
+def suites_for(rule_vars: RuleVars) -> dict[str, Suite]:
+    """Every suite with these rule vars, by name: built once per run's vars, not per check step."""
+    return {suite.name: suite for suite in all_suites(rule_vars.values)}
 
 
 def _spec(suite: Suite, check) -> AssetCheckSpec:
@@ -42,9 +49,8 @@ def build_suite_checks(suite: Suite) -> AssetChecksDefinition:
     )
     def _validate(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
                   rule_vars: RuleVarsResource, quality: QualityResource):
-        params = rule_vars.effective()
         # the same suite, with this run's rule parameters
-        (current,) = [s for s in all_suites(params) if s.name == suite.name]
+        current = suites_for(rule_vars.resolved())[suite.name]
         outcomes = run_suite(current, warehouse, Path(quality.path),
                              update_data_docs=quality.data_docs == "each_check",
                              run_name=context.run.run_id)

@@ -27,7 +27,7 @@ def finance_copy(context: AssetExecutionContext, warehouse: WarehouseResource,
     config = {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}
     counts = build_serving_copy(
         Path(warehouse.path), Path(finance.serving_copy), dagster_run_id=context.run.run_id,
-        rule_vars=rule_vars.effective(), duckdb_config=config, log=context.log.info)
+        rule_vars=rule_vars.resolved().values, duckdb_config=config, log=context.log.info)
     return MaterializeResult(metadata={
         "path": MetadataValue.path(finance.serving_copy),
         "dagster/row_count": counts["account_rewards"],

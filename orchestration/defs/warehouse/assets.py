@@ -6,18 +6,15 @@ from pathlib import Path
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey
-from dagster_dbt import (
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    DbtCliResource,
-    dbt_assets,
-)
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
+from ...dbt_runner import dbt_target_dir, vars_json
+from ...dbt_runner.dagster_bridge import InProcessDbtResource
 from ..quality import scopes
 from ..resources import RuleVarsResource, WarehouseResource
 from .incremental import forget_state, full_refresh_reason
 from .metadata import with_warehouse_metadata
-from .project import dbt_project, dbt_target_dir, ensure_manifest, vars_json
+from .project import dbt_project, ensure_manifest
 
 
 class RewardsTranslator(DagsterDbtTranslator):
@@ -59,9 +56,10 @@ def build_layer_models(layer: str):
         select=f"path:models/{layer}",
         name=f"{layer}_models",
     )
-    def _layer_models(context: AssetExecutionContext, dbt: DbtCliResource,
+    def _layer_models(context: AssetExecutionContext, dbt: InProcessDbtResource,
                       rule_vars: RuleVarsResource, warehouse: WarehouseResource):
-        overrides = rule_vars.parsed_overrides()
+        resolved = rule_vars.resolved()
+        overrides = resolved.overrides
         # dbt unit tests pin hand-computed answers for the default vars: they run in the test
         # suite (tests/test_dbt_unit.py), not in production builds where vars may be overridden.
         # A test runs in the layer that builds the last of its models (`cautious`): the order
@@ -71,7 +69,7 @@ def build_layer_models(layer: str):
         if overrides:
             args += ["--vars", vars_json(overrides)]
         if layer == "intermediate":
-            reason = full_refresh_reason(Path(warehouse.path), rule_vars.effective())
+            reason = full_refresh_reason(Path(warehouse.path), resolved.values)
             if reason:
                 context.log.info(f"full refresh of the incremental order models: {reason}")
                 args.append("--full-refresh")
@@ -83,8 +81,8 @@ def build_layer_models(layer: str):
         # dbt's target folder is the warehouse's own (`<warehouse>.dbt/`): its partial-parse
         # state names the warehouse file, so a daily run on the same warehouse parses only
         # what changed, and runs of other warehouses do not invalidate it
-        events = dbt.cli(args, context=context, target_path=dbt_target_dir(warehouse.path)
-                         ).stream()
+        events = dbt.build(args, warehouse.dbt_env(), context=context,
+                           target_path=dbt_target_dir(warehouse.path)).stream()
         # row counts and the UI's summaries, read from the warehouse once dbt has released it
         yield from with_warehouse_metadata(context, events, warehouse)
         # every model built and every test passed: the next build tests only newer rows (D30)
