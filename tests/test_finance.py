@@ -230,12 +230,13 @@ def test_explain_prints_the_whole_trail(payouts):
         "reward base  = max(0, 600.00 - 0.00) = 600.00",
         "points       = floor(600.00 x 0.015) = 9",
         "cap          = 150,000 points: not reached",
+        "=> 9 points",
         "initial  +15",
         "clawback -6",
         "paid to date 9 of 9",
     ]:
         assert line in text, f"{line!r} not in:\n{text}"
-    assert "disagree" not in text
+    assert "[FAIL]" not in text and "  => eligible" in text
     assert "[FAIL] at least 1,000 followers, or a self-operated shop" in ineligible
     assert "not eligible: below_follower_threshold (0 points)" in ineligible
     assert "points       = floor(500.00 x 0.015) = 7" in ineligible

@@ -25,9 +25,11 @@ lines as (
         sum(case when period = 'baseline' then counted_gmv else 0 end) as baseline_period_gmv,
         sum(case when period = 'window' then counted_gmv else 0 end) as window_gmv,
         sum(case when excluded_reason = 'over_quota' and period = 'window'
-                 then settled_gmv else 0 end) as over_quota_gmv
+                then settled_gmv
+            else 0
+        end) as over_quota_gmv
     from {{ ref('reward_order_lines') }}
-    where account_id in (select account_id from changed_accounts)
+    where account_id in (select changed_accounts.account_id from changed_accounts)
     group by account_id
 
 ),

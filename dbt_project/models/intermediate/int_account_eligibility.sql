@@ -19,8 +19,10 @@ with_snapshot as (
 
 ),
 
-judged as (
+tested as (
 
+    -- each R10 test's outcome, once, in the rulebook's order: false only when the test fails
+    -- (a test on a missing snapshot is never reached: no_snapshot decides first)
     select
         account_id,
         enrolled_at,
@@ -31,18 +33,33 @@ judged as (
         follower_count,
         short_video_commerce_enabled,
         is_shop_self_operated,
-        case
-            when enrolled_day > {{ date_var('campaign_end') }} then 'enrolled_after_campaign'
-            when snapshot_date is null then 'no_snapshot'
-            when not (
-                (account_type = 'merchant' and enrolled_via = 'shop_account')
-                or (account_type = 'promoter' and enrolled_via = 'channels_account')
-            ) then 'wrong_enrollment_channel'
-            when not short_video_commerce_enabled then 'commerce_not_enabled'
-            when follower_count < {{ var('min_followers') }} and not is_shop_self_operated
-                then 'below_follower_threshold'
-        end as ineligible_reason
+        enrolled_day <= {{ date_var('campaign_end') }} as passes_enrolled_in_time,
+        snapshot_date is not null as passes_snapshot_exists,
+        coalesce(
+            (account_type = 'merchant' and enrolled_via = 'shop_account')
+            or (account_type = 'promoter' and enrolled_via = 'channels_account'),
+            true
+        ) as passes_enrollment_channel,
+        coalesce(short_video_commerce_enabled, true) as passes_commerce_enabled,
+        coalesce(
+            follower_count >= {{ var('min_followers') }} or is_shop_self_operated, true
+        ) as passes_follower_threshold
     from with_snapshot
+
+),
+
+judged as (
+
+    select
+        *,
+        case
+            when not passes_enrolled_in_time then 'enrolled_after_campaign'
+            when not passes_snapshot_exists then 'no_snapshot'
+            when not passes_enrollment_channel then 'wrong_enrollment_channel'
+            when not passes_commerce_enabled then 'commerce_not_enabled'
+            when not passes_follower_threshold then 'below_follower_threshold'
+        end as ineligible_reason
+    from tested
 
 )
 

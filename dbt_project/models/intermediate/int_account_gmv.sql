@@ -34,12 +34,20 @@ aggregated as (
 
     select
         account_id,
-        cast(sum(case when treatment = 'counted' and period = 'baseline' then settled_gmv else 0 end)
-            as decimal(18, 2)) as baseline_period_gmv,
-        cast(sum(case when treatment = 'counted' and period = 'window' then settled_gmv else 0 end)
-            as decimal(18, 2)) as window_gmv,
-        cast(sum(case when treatment = 'over_quota' and period = 'window' then settled_gmv else 0 end)
-            as decimal(18, 2)) as over_quota_gmv,
+        cast(
+            sum(case when treatment = 'counted' and period = 'baseline' then settled_gmv else 0 end)
+            as decimal(18, 2)
+        ) as baseline_period_gmv,
+        cast(
+            sum(case when treatment = 'counted' and period = 'window' then settled_gmv else 0 end)
+            as decimal(18, 2)
+        ) as window_gmv,
+        cast(
+            sum(
+                case when treatment = 'over_quota' and period = 'window' then settled_gmv else 0 end
+            )
+            as decimal(18, 2)
+        ) as over_quota_gmv,
         count(case when treatment = 'counted' and period = 'baseline' then 1 end)
             as baseline_orders,
         count(case when treatment = 'counted' and period = 'window' then 1 end) as window_orders,

@@ -90,7 +90,11 @@ single_latest as (
         {% endfor %}
         false as is_version_conflict
     from {{ versions }}
-    where row_id in (select last_row_id from latest where last_row_id = first_row_id)
+    where
+        row_id in (
+            select latest.last_row_id from latest
+            where latest.last_row_id = latest.first_row_id
+        )
 
 ),
 
@@ -149,7 +153,7 @@ final as (
         is_version_conflict,
         -- what an incremental run needs to know about how this row was built
         '{{ var("timezone") }}' as day_timezone,
-        (select max(load_id) from order_files) as loaded_through
+        (select max(order_files.load_id) from order_files) as loaded_through
     from current_state
 
 )

@@ -102,9 +102,11 @@ classified as (
 
         -- R5: the period is the Beijing day of created_at
         case
-            when created_day between {{ date_var('baseline_start') }} and {{ date_var('baseline_end') }}
+            when created_day
+                between {{ date_var('baseline_start') }} and {{ date_var('baseline_end') }}
                 then 'baseline'
-            when created_day between {{ date_var('campaign_start') }} and {{ date_var('campaign_end') }}
+            when created_day
+                between {{ date_var('campaign_start') }} and {{ date_var('campaign_end') }}
                 then 'window'
             else 'outside'
         end as period,
@@ -150,10 +152,8 @@ final as (
         period,
         settled_gmv,
         treatment,
-        {{ load_watermark() }} as changed_through
-        {%- if is_incremental() %},
-        not is_short_video_order as _removed
-        {%- endif %}
+        {{ load_watermark() }} as changed_through{% if is_incremental() %},
+        not is_short_video_order as _removed{% endif %}
     from classified
 
 )

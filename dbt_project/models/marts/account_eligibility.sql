@@ -10,6 +10,12 @@ select
     follower_count,
     short_video_commerce_enabled,
     is_shop_self_operated,
+    -- each R10 test in the rulebook's order (false: it failed); the first false is the reason
+    passes_enrolled_in_time,
+    passes_snapshot_exists,
+    passes_enrollment_channel,
+    passes_commerce_enabled,
+    passes_follower_threshold,
     is_eligible,
     cast(ineligible_reason as {{ dbt.type_string() }}) as ineligible_reason
 from {{ ref('int_account_eligibility') }}

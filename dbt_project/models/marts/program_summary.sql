@@ -59,34 +59,69 @@ quarantined as (
 
 metrics as (
 
-    select 10 as position, 'enrolled_accounts' as metric, 'all' as breakdown,
+    select
+        10 as position, 'enrolled_accounts' as metric, 'all' as breakdown,
         cast(count(*) as decimal(18, 2)) as value, 'accounts' as unit
     from rewards
     union all
-    select 20, 'accounts_by_status', breakdown, cast(value as decimal(18, 2)), 'accounts'
+    select
+        20 as position, 'accounts_by_status' as metric, breakdown,
+        cast(value as decimal(18, 2)) as value, 'accounts' as unit
     from by_status
     union all
-    select 30, 'rewarded_accounts', 'eligible, points > 0', cast(rewarded_accounts as decimal(18, 2)), 'accounts' from eligible
+    select
+        30 as position, 'rewarded_accounts' as metric, 'eligible, points > 0' as breakdown,
+        cast(rewarded_accounts as decimal(18, 2)) as value, 'accounts' as unit
+    from eligible
     union all
-    select 40, 'capped_accounts', 'eligible', cast(capped_accounts as decimal(18, 2)), 'accounts' from eligible
+    select
+        40 as position, 'capped_accounts' as metric, 'eligible' as breakdown,
+        cast(capped_accounts as decimal(18, 2)) as value, 'accounts' as unit
+    from eligible
     union all
-    select 50, 'new_entrants', 'eligible', cast(new_entrants as decimal(18, 2)), 'accounts' from eligible
+    select
+        50 as position, 'new_entrants' as metric, 'eligible' as breakdown,
+        cast(new_entrants as decimal(18, 2)) as value, 'accounts' as unit
+    from eligible
     union all
-    select 60, 'reward_points', 'eligible', cast(reward_points as decimal(18, 2)), 'points' from eligible
+    select
+        60 as position, 'reward_points' as metric, 'eligible' as breakdown,
+        cast(reward_points as decimal(18, 2)) as value, 'points' as unit
+    from eligible
     union all
-    select 70, 'reward_points_uncapped', 'eligible', cast(reward_points_uncapped as decimal(18, 2)), 'points' from eligible
+    select
+        70 as position, 'reward_points_uncapped' as metric, 'eligible' as breakdown,
+        cast(reward_points_uncapped as decimal(18, 2)) as value, 'points' as unit
+    from eligible
     union all
-    select 80, 'new_entrant_points', 'eligible', cast(new_entrant_points as decimal(18, 2)), 'points' from eligible
+    select
+        80 as position, 'new_entrant_points' as metric, 'eligible' as breakdown,
+        cast(new_entrant_points as decimal(18, 2)) as value, 'points' as unit
+    from eligible
     union all
-    select 90, 'reward_base', 'eligible', cast(reward_base as decimal(18, 2)), 'CNY' from eligible
+    select
+        90 as position, 'reward_base' as metric, 'eligible' as breakdown,
+        cast(reward_base as decimal(18, 2)) as value, 'CNY' as unit
+    from eligible
     union all
-    select 100, 'window_gmv', 'eligible', cast(window_gmv as decimal(18, 2)), 'CNY' from eligible
+    select
+        100 as position, 'window_gmv' as metric, 'eligible' as breakdown,
+        cast(window_gmv as decimal(18, 2)) as value, 'CNY' as unit
+    from eligible
     union all
-    select 110, 'baseline_gmv', 'eligible', cast(baseline_gmv as decimal(18, 2)), 'CNY' from eligible
+    select
+        110 as position, 'baseline_gmv' as metric, 'eligible' as breakdown,
+        cast(baseline_gmv as decimal(18, 2)) as value, 'CNY' as unit
+    from eligible
     union all
-    select 120, 'over_quota_gmv', 'eligible', cast(over_quota_gmv as decimal(18, 2)), 'CNY' from eligible
+    select
+        120 as position, 'over_quota_gmv' as metric, 'eligible' as breakdown,
+        cast(over_quota_gmv as decimal(18, 2)) as value, 'CNY' as unit
+    from eligible
     union all
-    select 130, 'quarantined_rows', breakdown, cast(value as decimal(18, 2)), 'rows'
+    select
+        130 as position, 'quarantined_rows' as metric, breakdown,
+        cast(value as decimal(18, 2)) as value, 'rows' as unit
     from quarantined
 
 )

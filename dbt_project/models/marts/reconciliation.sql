@@ -48,19 +48,23 @@ checks as (
     union all
 
     select
-        'R2 orders = current orders + orders in version conflict',
+        'R2 orders = current orders + orders in version conflict' as identity,
         -- the distinct orders of the staged change log, counted from its rows
-        (select orders from {{ ref('int_order_count') }}),
-        (select count(*) from current_orders)
+        (select orders from {{ ref('int_order_count') }}) as left_side,
+        (select count(*) from current_orders) as right_side
 
     union all
 
     select
-        'R4 short-video orders = counted + over quota + quarantined',
-        (select count(*) from current_orders
-            where not is_version_conflict and channel = 'short_video'),
-        (select count(*) from short_video_orders
-            where treatment in ('counted', 'over_quota', 'quarantined'))
+        'R4 short-video orders = counted + over quota + quarantined' as identity,
+        (
+            select count(*) from current_orders
+            where not is_version_conflict and channel = 'short_video'
+        ) as left_side,
+        (
+            select count(*) from short_video_orders
+            where treatment in ('counted', 'over_quota', 'quarantined')
+        ) as right_side
 
 )
 

@@ -45,8 +45,10 @@ select
     cast(excluded_reason as {{ dbt.type_string() }}) as excluded_reason,
     cast(
         case
-            when excluded_reason in ('video_not_found', 'video_not_commerce',
-                                     'video_of_other_account') then 'R4'
+            when excluded_reason in (
+                    'video_not_found', 'video_not_commerce',
+                    'video_of_other_account'
+                ) then 'R4'
             when excluded_reason = 'over_quota' then 'R6'
             when excluded_reason = 'outside_periods' then 'R5'
             when excluded_reason is not null then 'R3'
