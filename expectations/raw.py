@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from orchestration.defs.landing.contract import (
+from orchestration.contract import (
     DATASETS,
     GENERIC_REASONS,
     KEY_REASON,

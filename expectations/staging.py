@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from orchestration.defs.landing.contract import DATASETS
+from orchestration.contract import DATASETS
 from orchestration.formatting import lit
 
 from . import Check, Suite, check, no_rows

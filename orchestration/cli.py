@@ -43,7 +43,7 @@ def main() -> None:
 @click.option("--dirty", is_flag=True, help="Also write rows breaking every contract rule.")
 def generate(out_dir: Path, n_orders: int, seed: int, dirty: bool) -> None:
     """Write realistic synthetic landing data in the data contract's format."""
-    from .generate import generate_landing
+    from generator import generate_landing
 
     started = time.monotonic()
 
@@ -75,7 +75,7 @@ def run(landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...]
 
 def _run_and_report(landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...],
                     command: str) -> None:
-    from .defs.landing.contract import check_landing
+    from .defs.landing.loader import check_landing
     from .rule_vars import resolve_rule_vars
     from .settings import Settings
 

@@ -9,7 +9,7 @@ import uuid
 
 from dagster import AssetCheckSeverity
 
-from .defs.landing.contract import check_landing
+from .defs.landing.loader import check_landing
 from .defs.quality.validation import build_pending_data_docs, preload
 from .instance import cli_run_tags, fail_abandoned_cli_runs, open_instance
 from .rule_vars import RuleVars

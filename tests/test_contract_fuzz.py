@@ -30,7 +30,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orchestration.defs.landing.contract import DATASETS
+from orchestration.contract import DATASETS
 from orchestration.defs.landing.loader import load_dataset
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.generate import ROW_REASONS, RULE_REASONS, generate_landing
+from generator import generate_landing
+from generator.vocabulary import ROW_REASONS, RULE_REASONS
 
 N_ORDERS = 20_000
 SEED = 3
@@ -354,7 +355,7 @@ def test_dirty_keeps_the_clean_orders(clean: tuple[Path, dict], dirty: tuple[Pat
 def test_loader_quarantines_exactly_the_expected_rows(dirty: tuple[Path, dict]) -> None:
     """Integration with the project's loader: row-level reasons match the manifest, and R2/R4
     counted over what it loaded match too (dbt applies those; the SQL here mirrors the rules)."""
-    from orchestration.defs.landing.contract import DATASETS
+    from orchestration.contract import DATASETS
     from orchestration.defs.landing.loader import load_dataset
 
     root, manifest = dirty
@@ -390,3 +391,46 @@ def test_progress_is_reported(tmp_path: Path) -> None:
     assert {"accounts", "videos", "orders", "dirty"} <= set(stages)
     orders = [c for c in calls if c[0] == "orders"]
     assert orders[-1][1] == orders[-1][2] and len(orders) > 100
+
+
+def _pinned(root: Path, boundary: str) -> set[str]:
+    """Which of the four instants pinned around a Beijing midnight (R1: 23:59:58, 23:59:59 the
+    day before, 00:00:00, 00:00:01) have an order created at them."""
+    midnight = f"timestamptz '{boundary} 00:00:00+08:00'"
+    rows = duckdb.sql(f"""
+        select distinct epoch(created_at) - epoch({midnight}) as offset_s
+        from read_parquet('{root}/orders/*.parquet')
+        where created_at between {midnight} - interval 2 second and {midnight} + interval 1 second
+    """).fetchall()
+    return {f"{int(offset):+d}s" for (offset,) in rows}
+
+
+def test_boundary_cases_follow_a_changed_campaign_start(tmp_path: Path) -> None:
+    """The generator's dates are the rule vars' (issue 15): move `campaign_start` a week later
+    and the orders pinned to both sides of the window's first Beijing midnight move with it, as
+    does the enrollment rush around the start."""
+    from orchestration.rule_vars import rule_var_defaults
+
+    moved = {**rule_var_defaults(), "campaign_start": "2025-11-29"}
+    generate_landing(tmp_path / "moved", n_orders=4_000, seed=SEED, rule_vars=moved)
+    generate_landing(tmp_path / "default", n_orders=4_000, seed=SEED)
+    every_side = {"-2s", "-1s", "+0s", "+1s"}
+    assert _pinned(tmp_path / "moved", "2025-11-29") == every_side
+    assert _pinned(tmp_path / "default", "2025-11-22") == every_side
+    assert not _pinned(tmp_path / "moved", "2025-11-22") >= every_side
+    assert not _pinned(tmp_path / "default", "2025-11-29") >= every_side
+
+    def rush(root: Path, start: str) -> float:
+        """The share of first enrollments in the five days around `start`."""
+        return duckdb.sql(f"""
+            with firsts as (
+                select min(enrolled_at::timestamptz) as first_at
+                from read_csv('{root}/enrollments/*.csv', all_varchar = true)
+                group by account_id
+            )
+            select avg(case when timezone('{BJ}', first_at)::date
+                between date '{start}' - 3 and date '{start}' + 1 then 1.0 else 0 end)
+            from firsts""").fetchall()[0][0]
+
+    assert rush(tmp_path / "moved", "2025-11-29") > 2 * rush(tmp_path / "moved", "2025-11-22")
+    assert rush(tmp_path / "default", "2025-11-22") > 2 * rush(tmp_path / "default", "2025-11-29")

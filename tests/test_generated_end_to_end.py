@@ -11,7 +11,7 @@ from pathlib import Path
 
 from support.pipeline import quarantine_warnings, query, shell_env
 
-from orchestration.defs.landing.contract import all_reasons
+from orchestration.contract import all_reasons
 
 REWARDS = str(Path(sys.executable).parent / "rewards")
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.defs.landing.contract import DATASETS
+from orchestration.contract import DATASETS
 from orchestration.defs.landing.loader import LandingError, load_dataset
 
 ORDERS = DATASETS["orders"]

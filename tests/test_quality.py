@@ -19,7 +19,7 @@ from support.landing_builder import Landing
 from support.pipeline import execute_selection, quarantine_warnings, query
 
 from expectations import all_suites
-from orchestration.defs.landing.contract import all_reasons
+from orchestration.contract import all_reasons
 from orchestration.rule_vars import rule_var_defaults
 
 # Hand-computed (R7: 920.00 × 40 / 92 = 400.00 baseline; R11: floor(600.00 × 0.015) = 9).

@@ -37,9 +37,9 @@ from dagster import (
     sensor,
 )
 
+from ..contract import DATASETS
 from ..instance import TRIGGER_TAG, fail_abandoned_cli_runs
 from ..rule_vars import rule_var_defaults
-from .landing.contract import DATASETS
 from .resources import LandingResource
 
 JOB_NAME = "rewards"  # orchestration/definitions.py

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.contract import DATASETS
 from orchestration.dbt_runner import dbt_target_dir, invoke, settings_env
-from orchestration.defs.landing.contract import DATASETS
 from orchestration.defs.landing.loader import load_dataset
 from orchestration.defs.quality import scopes
 from orchestration.defs.warehouse.assets import LAYERS, REBUILT_SCOPES

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.landing.contract import DATASETS
+from orchestration.contract import DATASETS
 
 # the columns each dataset's files carry, in order: the contract's own (issue 15)
 COLUMNS = {name: dataset.column_names for name, dataset in DATASETS.items()}
@@ -110,7 +110,7 @@ class Landing:
 
 def _csv_to_typed_parquet(csv_path: Path, parquet_path: Path, dataset: str) -> None:
     """Parquet with the contract's Arrow types (timestamptz, decimal(18,2), bool, date)."""
-    from orchestration.defs.landing.contract import DATASETS, STORAGE_TYPE
+    from orchestration.contract import DATASETS, STORAGE_TYPE
 
     casts = ", ".join(
         f"cast({c.name} as {STORAGE_TYPE[c.kind]}) as {c.name}" for c in DATASETS[dataset].columns

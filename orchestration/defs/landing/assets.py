@@ -10,9 +10,9 @@ from dagster import (
     asset,
 )
 
+from ...contract import DATASETS, Dataset
 from ...formatting import markdown_table
 from ..resources import LandingResource, WarehouseResource
-from .contract import DATASETS, Dataset
 from .loader import LandingError, LoadResult, load_dataset
 
 GROUP = "landing"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from ...formatting import lit, q
-from .contract import (
+from ...contract import (
     BOOLEAN,
+    DATASETS,
     DATE,
     INTEGER,
     KEY_REASON,
@@ -30,8 +30,8 @@ from .contract import (
     TIMESTAMP,
     Column,
     Dataset,
-    FileStats,
 )
+from ...formatting import lit, q
 
 RAW_SCHEMA = "raw"
 READERS = {".csv": "csv", ".parquet": "parquet"}
@@ -55,6 +55,27 @@ _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYI
 
 class LandingError(Exception):
     """A landing folder or file that cannot be loaded at all; the message names it."""
+
+
+@dataclass
+class FileStats:
+    file: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def check_landing(landing: Path) -> None:
+    """The landing directory exists with a folder per dataset; FileNotFoundError naming what
+    is missing."""
+    if not landing.is_dir():
+        raise FileNotFoundError(f"landing directory not found: {landing}")
+    missing = [name for name in DATASETS if not (landing / name).is_dir()]
+    if missing:
+        raise FileNotFoundError(
+            f"landing directory {landing} lacks folder(s): {', '.join(missing)}"
+        )
 
 
 @dataclass

@@ -4,9 +4,10 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from ...finance.serving import SERVED_MARTS, build_serving_copy
+from ...finance.serving import SERVED_MARTS
 from ...formatting import markdown_table
 from ..resources import FinanceResource, RuleVarsResource, WarehouseResource
+from .copy import build_serving_copy
 
 
 @asset(

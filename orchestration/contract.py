@@ -1,8 +1,10 @@
 """The data contract of the landing zone, as data.
 
 Each dataset lists its columns with a kind, whether a value is required and its accepted
-values, plus the cross-field rules of `docs/data-contract.md`. `loader.py` turns this into
-DuckDB SQL; nothing else in the project repeats these rules.
+values, plus the cross-field rules of `docs/data-contract.md`. Pure data on the bottom floor:
+the loader (`defs/landing/loader.py`) turns it into DuckDB SQL, the quality suites
+(`expectations/`) and the synthetic-data generator (`generator/`) read it; nothing else in the
+project repeats these rules.
 
 Nullability decision (docs/decisions.md, D1): the contract marks some columns "required" and
 gives others a value rule (`> 0`, accepted values). A null cannot satisfy a value rule, so every
@@ -13,8 +15,7 @@ column is required except the three the contract explicitly lets be null: `order
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 STRING, TIMESTAMP, DATE, BOOLEAN, INTEGER, MONEY = (
     "string",
@@ -151,24 +152,3 @@ KEY_REASON = "duplicate_key"
 def all_reasons() -> list[str]:
     rule_reasons = [r.reason for d in DATASETS.values() for r in d.rules]
     return [*GENERIC_REASONS, *rule_reasons, KEY_REASON]
-
-
-@dataclass
-class FileStats:
-    file: str
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    by_reason: dict[str, int] = field(default_factory=dict)
-
-
-def check_landing(landing: Path) -> None:
-    """The landing directory exists with a folder per dataset; FileNotFoundError naming what
-    is missing."""
-    if not landing.is_dir():
-        raise FileNotFoundError(f"landing directory not found: {landing}")
-    missing = [name for name in DATASETS if not (landing / name).is_dir()]
-    if missing:
-        raise FileNotFoundError(
-            f"landing directory {landing} lacks folder(s): {', '.join(missing)}"
-        )
