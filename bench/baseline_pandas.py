@@ -46,10 +46,12 @@ def main(landing: Path, out: Path) -> None:
     videos = read_parquet_cents(landing / "videos")
     snapshots = read_parquet_cents(landing / "account_snapshots")
     snapshots["snapshot_date"] = pd.to_datetime(snapshots["snapshot_date"]).dt.as_unit("us")
-    enrollments = pd.concat(pd.read_csv(p, dtype=str)
-                            for p in (landing / "enrollments").glob("*.csv"))
-    enrollments["enrolled_at"] = pd.to_datetime(enrollments["enrolled_at"], format="ISO8601",
-                                                utc=True)
+    enrollments = pd.concat(
+        pd.read_csv(p, dtype=str) for p in (landing / "enrollments").glob("*.csv")
+    )
+    enrollments["enrolled_at"] = pd.to_datetime(
+        enrollments["enrolled_at"], format="ISO8601", utc=True
+    )
 
     # R2: the rows at each order's latest updated_at; identical rows are one, different rows drop
     latest_at = orders.groupby("order_id")["updated_at"].transform("max")
@@ -61,26 +63,38 @@ def main(landing: Path, out: Path) -> None:
     # R10: first enrollment, judged on the snapshot as of its Beijing day
     first = enrollments.sort_values(["enrolled_at", "enrolled_via"]).drop_duplicates("account_id")
     first["enrolled_day"] = day(first["enrolled_at"])
-    judged = pd.merge_asof(first.sort_values("enrolled_day"),
-                           snapshots.sort_values("snapshot_date"),
-                           left_on="enrolled_day", right_on="snapshot_date", by="account_id")
+    judged = pd.merge_asof(
+        first.sort_values("enrolled_day"),
+        snapshots.sort_values("snapshot_date"),
+        left_on="enrolled_day",
+        right_on="snapshot_date",
+        by="account_id",
+    )
     merchant = (judged["account_type"] == "merchant") & (judged["enrolled_via"] == "shop_account")
-    promoter = ((judged["account_type"] == "promoter")
-                & (judged["enrolled_via"] == "channels_account"))
+    promoter = (judged["account_type"] == "promoter") & (
+        judged["enrolled_via"] == "channels_account"
+    )
     judged["is_eligible"] = (
         (judged["enrolled_day"] <= pd.Timestamp(v["campaign_end"]))
         & (merchant | promoter)
         & judged["short_video_commerce_enabled"].fillna(False).astype(bool)
-        & ((judged["follower_count"] >= v["min_followers"])
-           | judged["is_shop_self_operated"].fillna(False).astype(bool))
+        & (
+            (judged["follower_count"] >= v["min_followers"])
+            | judged["is_shop_self_operated"].fillna(False).astype(bool)
+        )
     ).fillna(False)
 
     # R6: rank per account and Beijing day against the quota of the day's follower count
     cv = videos[videos["is_commerce"]].copy()
     cv["published_day"] = day(cv["published_at"])
-    cv = pd.merge_asof(cv.sort_values("published_day"), snapshots.sort_values("snapshot_date"),
-                       left_on="published_day", right_on="snapshot_date", by="account_id",
-                       suffixes=("", "_snapshot"))
+    cv = pd.merge_asof(
+        cv.sort_values("published_day"),
+        snapshots.sort_values("snapshot_date"),
+        left_on="published_day",
+        right_on="snapshot_date",
+        by="account_id",
+        suffixes=("", "_snapshot"),
+    )
     cv = cv.sort_values(["account_id", "published_day", "published_at", "video_id"])
     cv["rank"] = cv.groupby(["account_id", "published_day"]).cumcount() + 1
     followers = cv["follower_count"].fillna(0)
@@ -91,10 +105,12 @@ def main(landing: Path, out: Path) -> None:
 
     # R3-R5: attributed short-video orders with their period and settled GMV
     sv = current[current["channel"] == "short_video"].merge(
-        cv[["video_id", "account_id", "is_over_quota"]], on=["video_id", "account_id"])
+        cv[["video_id", "account_id", "is_over_quota"]], on=["video_id", "account_id"]
+    )
     sv["created_day"] = day(sv["created_at"])
     settled = (sv["status"] == "settled") & (
-        day(sv["settled_at"]) <= pd.Timestamp(v["settlement_cutoff"]))
+        day(sv["settled_at"]) <= pd.Timestamp(v["settlement_cutoff"])
+    )
     sv["gmv"] = (sv["amount"] - sv["refunded_amount"]).where(settled, 0)
     base_period = between(sv["created_day"], v["baseline_start"], v["baseline_end"])
     window = between(sv["created_day"], v["campaign_start"], v["campaign_end"])
@@ -115,21 +131,27 @@ def main(landing: Path, out: Path) -> None:
 
     def money(cents: pd.Series) -> pd.Series:
         return cents.astype("int64").map(
-            lambda c: f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}")
+            lambda c: f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}"
+        )
 
-    result = pd.DataFrame({
-        "account_id": r["account_id"],
-        "is_eligible": r["is_eligible"].map({True: "true", False: "false"}),
-        "baseline_period_gmv": money(r["baseline_period"]),
-        "baseline_gmv": money(r["baseline"]),
-        "window_gmv": money(r["window"]),
-        "over_quota_gmv": money(r["over_quota"]),
-        "reward_base": money(r["base"]),
-        "reward_points": r["points"].astype("int64"),
-    }).sort_values("account_id")
+    result = pd.DataFrame(
+        {
+            "account_id": r["account_id"],
+            "is_eligible": r["is_eligible"].map({True: "true", False: "false"}),
+            "baseline_period_gmv": money(r["baseline_period"]),
+            "baseline_gmv": money(r["baseline"]),
+            "window_gmv": money(r["window"]),
+            "over_quota_gmv": money(r["over_quota"]),
+            "reward_base": money(r["base"]),
+            "reward_points": r["points"].astype("int64"),
+        }
+    ).sort_values("account_id")
     result.to_csv(out, index=False)
-    print(f"pandas baseline: {len(result):,} accounts, {result['reward_points'].sum():,} points "
-          f"in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    print(
+        f"pandas baseline: {len(result):,} accounts, {result['reward_points'].sum():,} points "
+        f"in {time.monotonic() - started:.1f}s",
+        file=sys.stderr,
+    )
 
 
 def _fraction(rate: str) -> tuple[int, int]:

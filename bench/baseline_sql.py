@@ -30,13 +30,15 @@ def rule_var_defaults() -> dict:
 
 
 def quota_case(tiers: list[list[int]], followers: str) -> str:
-    whens = " ".join(f"when {followers} >= {low} then {quota}"
-                     for low, quota in sorted(tiers, reverse=True))
+    whens = " ".join(
+        f"when {followers} >= {low} then {quota}" for low, quota in sorted(tiers, reverse=True)
+    )
     return f"case {whens} else 0 end"
 
 
 def rewards_sql(landing: Path, v: dict) -> str:
     tz = v["timezone"]
+
     def days(start: str, end: str) -> int:  # inclusive
         return (date.fromisoformat(str(v[end])) - date.fromisoformat(str(v[start]))).days + 1
 
@@ -71,7 +73,7 @@ current_orders as (
 ),
 -- R10: first enrollment, judged on the snapshot as of its Beijing day
 first_enrollment as (
-    select *, {day('enrolled_at')} as enrolled_day from enrollments
+    select *, {day("enrolled_at")} as enrolled_day from enrollments
     qualify row_number() over (partition by account_id order by enrolled_at, enrolled_via) = 1
 ),
 eligibility as (
@@ -88,7 +90,7 @@ eligibility as (
 ),
 -- R6: rank per account and Beijing day against the quota of the day's follower count
 commerce_videos as (
-    select *, {day('published_at')} as published_day from videos where is_commerce
+    select *, {day("published_at")} as published_day from videos where is_commerce
 ),
 video_quota as (
     select v.video_id, v.account_id,
@@ -102,9 +104,9 @@ video_quota as (
 -- R3-R5: attributed short-video orders with their period and settled GMV
 attributed as (
     select o.account_id, q.is_over_quota,
-        {day('o.created_at')} as created_day,
+        {day("o.created_at")} as created_day,
         case when o.status = 'settled'
-                and {day('o.settled_at')} <= date '{v["settlement_cutoff"]}'
+                and {day("o.settled_at")} <= date '{v["settlement_cutoff"]}'
             then o.amount - o.refunded_amount else 0 end as settled_gmv
     from current_orders o
     join video_quota q on q.video_id = o.video_id and q.account_id = o.account_id
@@ -160,8 +162,11 @@ def main(landing: Path, out: Path) -> None:
     sql = rewards_sql(landing.resolve(), rule_var_defaults())
     con.execute(f"copy ({sql}) to '{out}' (header, delimiter ',')")
     rows = con.execute(f"select count(*), sum(reward_points) from read_csv('{out}')").fetchone()
-    print(f"sql baseline: {rows[0]:,} accounts, {rows[1]:,} points "
-          f"in {time.monotonic() - started:.1f}s", file=sys.stderr)
+    print(
+        f"sql baseline: {rows[0]:,} accounts, {rows[1]:,} points "
+        f"in {time.monotonic() - started:.1f}s",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

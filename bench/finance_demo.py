@@ -51,18 +51,24 @@ def by_hand(serving: Path, delivery: Path, account: str) -> int:
     """The account's points after the delivery, from the published window GMV and baseline and
     the delivery's rows: each row replaces its order's settled GMV (R2, R3), then R7-R11."""
     con = duckdb.connect(str(serving), read_only=True)
-    window, baseline, rate = con.execute("""
+    window, baseline, rate = con.execute(
+        """
         select window_gmv, baseline_gmv,
             cast(json_extract_string(rule_vars, '$.reward_rate') as decimal(18, 6))
-        from marts.account_rewards, serving.build where account_id = ?""", [account]).fetchone()
-    change = con.execute(f"""
+        from marts.account_rewards, serving.build where account_id = ?""",
+        [account],
+    ).fetchone()
+    change = con.execute(
+        f"""
         select sum(case when new.status = 'settled'
                         then cast(new.amount as decimal(18, 2))
                              - cast(new.refunded_amount as decimal(18, 2))
                         else 0 end - old.settled_gmv)
         from read_csv('{delivery}', all_varchar = true) as new
         join marts.reward_order_lines as old using (order_id)
-        where new.account_id = ?""", [account]).fetchone()[0]
+        where new.account_id = ?""",
+        [account],
+    ).fetchone()[0]
     con.close()
     base = max(window + change - baseline, Decimal(0))
     points = int((base * rate).to_integral_value(ROUND_FLOOR))
@@ -85,24 +91,27 @@ def second_delivery(serving: Path, out: Path) -> tuple[str, str]:
         group by 1 order by count(*) desc, 1 limit 1""").fetchone()[0]
     ts = "strftime({}, '%Y-%m-%dT%H:%M:%S+08:00')"
     later = "'2026-03-01T09:00:00+08:00'"  # after every generated change-log row
-    con.execute(f"""
+    con.execute(
+        f"""
         copy (
             select * from (
-                select order_id, {later} as updated_at, {ts.format('created_at')} as created_at,
+                select order_id, {later} as updated_at, {ts.format("created_at")} as created_at,
                     account_id, 'short_video' as channel, video_id, amount,
                     amount as refunded_amount, 'refunded' as status,
-                    {ts.format('settled_at')} as settled_at
+                    {ts.format("settled_at")} as settled_at
                 from marts.reward_order_lines
                 where account_id = ? and line_status = 'counted' and period = 'window'
                 order by settled_gmv desc, order_id limit 10)
             union all
             select * from (
-                select order_id, {later}, {ts.format('created_at')}, account_id, 'short_video',
+                select order_id, {later}, {ts.format("created_at")}, account_id, 'short_video',
                     video_id, amount, refunded_amount, 'settled', '2026-01-24T12:00:00+08:00'
                 from marts.reward_order_lines
                 where account_id = ? and excluded_reason = 'not_settled' and period = 'window'
                 order by order_id limit 200)
-        ) to '{out}' (header)""", [refunded, settled])
+        ) to '{out}' (header)""",
+        [refunded, settled],
+    )
     con.close()
     return refunded, settled
 
@@ -117,8 +126,12 @@ def main() -> None:
     landing, warehouse = root / "landing", root / "warehouse.duckdb"
     serving, ledger = root / "warehouse.serving.duckdb", root / "warehouse.ledger.duckdb"
     os.environ.update({"REWARDS_LANDING_DIR": str(landing), "REWARDS_WAREHOUSE": str(warehouse)})
-    for key in ("REWARDS_SERVING_COPY", "REWARDS_LEDGER", "REWARDS_QUALITY_DIR",
-                "REWARDS_DUCKDB_TEMP_DIR"):
+    for key in (
+        "REWARDS_SERVING_COPY",
+        "REWARDS_LEDGER",
+        "REWARDS_QUALITY_DIR",
+        "REWARDS_DUCKDB_TEMP_DIR",
+    ):
         os.environ.pop(key, None)
 
     say("1. first delivery, first publish")
@@ -143,10 +156,12 @@ def main() -> None:
         from marts.account_rewards left join (
             select account_id, sum(points) as paid from payouts.ledger.entries group by 1
         ) using (account_id)""").fetchone()
-    entries = con.execute("""
+    entries = con.execute(
+        """
         select payout_run_id, account_id, entry_type, points, reward_points
         from payouts.ledger.entries where account_id in (?, ?) order by 2, 1""",
-                          [refunded, settled]).fetchall()
+        [refunded, settled],
+    ).fetchall()
     con.close()
     for entry in entries:
         say(f"ledger.entries {entry}")
@@ -164,14 +179,20 @@ def main() -> None:
     rewards("explain", refunded, head=1)
     rewards("simulate", "--var", "reward_rate=0.02")
     say(f"the run is still going: {run.poll() is None}")
-    say(f"rewards run exited {run.wait()}; "
-        + next(line for line in (root / "run3.log").read_text().splitlines()
-               if "reward points" in line).strip())
+    say(
+        f"rewards run exited {run.wait()}; "
+        + next(
+            line for line in (root / "run3.log").read_text().splitlines() if "reward points" in line
+        ).strip()
+    )
 
     say("4. simulate and a run started together: the run waits for the simulation")
     with open(root / "run4.log", "w") as log:
-        sim = subprocess.Popen([REWARDS, "simulate", "--var", "reward_rate=0.02"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        sim = subprocess.Popen(
+            [REWARDS, "simulate", "--var", "reward_rate=0.02"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         run = subprocess.Popen([REWARDS, "run"], stdout=log, stderr=subprocess.STDOUT)
         say(f"simulate exited {sim.wait()}, rewards run exited {run.wait()}")
     waited = [line for line in (root / "run4.log").read_text().splitlines() if "waiting" in line]

@@ -47,8 +47,10 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 BIN = Path(sys.executable).parent
 SIZES = {"1m": 1_000_000, "10m": 10_000_000, "100m": 100_000_000}
-OUTPUT_COLUMNS = ("account_id, is_eligible, baseline_period_gmv, baseline_gmv, window_gmv, "
-                  "over_quota_gmv, reward_base, reward_points")
+OUTPUT_COLUMNS = (
+    "account_id, is_eligible, baseline_period_gmv, baseline_gmv, window_gmv, "
+    "over_quota_gmv, reward_base, reward_points"
+)
 
 
 @dataclass
@@ -63,12 +65,21 @@ class Measure:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
-    mem_kb = next(int(line.split()[1]) for line in open("/proc/meminfo")
-                  if line.startswith("MemTotal"))
-    return (f"{os.cpu_count()} vCPU ({cpu}), {mem_kb / 1024**2:.1f} GiB RAM, "
-            f"Python {platform.python_version()}, DuckDB {duckdb.__version__}")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in open("/proc/cpuinfo")
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem_kb = next(
+        int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")
+    )
+    return (
+        f"{os.cpu_count()} vCPU ({cpu}), {mem_kb / 1024**2:.1f} GiB RAM, "
+        f"Python {platform.python_version()}, DuckDB {duckdb.__version__}"
+    )
 
 
 def _tree_rss_bytes(pid: int) -> int:
@@ -78,8 +89,9 @@ def _tree_rss_bytes(pid: int) -> int:
         p = todo.pop()
         try:
             with open(f"/proc/{p}/status") as f:
-                total += next((int(line.split()[1]) * 1024 for line in f
-                               if line.startswith("VmRSS")), 0)
+                total += next(
+                    (int(line.split()[1]) * 1024 for line in f if line.startswith("VmRSS")), 0
+                )
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
                     todo += [int(c) for c in f.read().split()]
@@ -88,13 +100,19 @@ def _tree_rss_bytes(pid: int) -> int:
     return total
 
 
-def timed(size: str, what: str, cmd: list[str], log: Path, mem_cap_gb: float,
-          env: dict | None = None) -> Measure:
+def timed(
+    size: str, what: str, cmd: list[str], log: Path, mem_cap_gb: float, env: dict | None = None
+) -> Measure:
     """Run `cmd` under /usr/bin/time -v; kill its process group above `mem_cap_gb` of RSS."""
     print(f"[{size}] {what}: {' '.join(cmd)}", file=sys.stderr, flush=True)
     with open(log, "w") as out:
-        proc = subprocess.Popen(["/usr/bin/time", "-v", *cmd], stdout=out, stderr=subprocess.STDOUT,
-                                env={**os.environ, **(env or {})}, start_new_session=True)
+        proc = subprocess.Popen(
+            ["/usr/bin/time", "-v", *cmd],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
         killed = threading.Event()
         seen = [0]
 
@@ -121,11 +139,17 @@ def timed(size: str, what: str, cmd: list[str], log: Path, mem_cap_gb: float,
         wall = sum(x * 60**i for i, x in enumerate(reversed(parts)))
     # /usr/bin/time is killed with the process group: then the watchdog's reading is the peak
     peak = int(rss.group(1)) / 1024**2 if rss and not killed.is_set() else seen[0] / 1024**3
-    note = f"killed above the {mem_cap_gb:g} GB RSS cap" if killed.is_set() else (
-        "" if code == 0 else f"failed, see {log}")
+    note = (
+        f"killed above the {mem_cap_gb:g} GB RSS cap"
+        if killed.is_set()
+        else ("" if code == 0 else f"failed, see {log}")
+    )
     m = Measure(size, what, round(wall, 1), round(peak, 2), code, note)
-    print(f"[{size}] {what}: {m.wall_s:.1f}s, {m.peak_rss_gb:.2f} GB {note}", file=sys.stderr,
-          flush=True)
+    print(
+        f"[{size}] {what}: {m.wall_s:.1f}s, {m.peak_rss_gb:.2f} GB {note}",
+        file=sys.stderr,
+        flush=True,
+    )
     return m
 
 
@@ -139,9 +163,22 @@ def landing_for(work: Path, size: str, mem_cap_gb: float) -> Path:
     manifest = landing / "_manifest.json"
     if manifest.exists() and json.loads(manifest.read_text()).get("n_orders") == SIZES[size]:
         return landing
-    m = timed(size, "generate", [str(BIN / "rewards"), "generate", "--out", str(landing),
-                                 "--orders", str(SIZES[size]), "--seed", "7"],
-              work / f"generate{size}.log", mem_cap_gb)
+    m = timed(
+        size,
+        "generate",
+        [
+            str(BIN / "rewards"),
+            "generate",
+            "--out",
+            str(landing),
+            "--orders",
+            str(SIZES[size]),
+            "--seed",
+            "7",
+        ],
+        work / f"generate{size}.log",
+        mem_cap_gb,
+    )
     record(work, m)
     if m.exit_code:
         sys.exit(f"generate failed: {work / f'generate{size}.log'}")
@@ -150,10 +187,17 @@ def landing_for(work: Path, size: str, mem_cap_gb: float) -> Path:
 
 def fresh_warehouse(path: Path) -> None:
     serving = path.with_suffix(".serving.duckdb")
-    for p in (path, path.with_suffix(".duckdb.wal"), path.with_suffix(".gx"),
-              path.with_suffix(".tmp"), path.with_suffix(".dbt.log"), path.with_suffix(".dbt"),
-              serving, *(serving.with_name(serving.name + g) for g in (".a", ".b")),
-              path.with_suffix(".dagster")):
+    for p in (
+        path,
+        path.with_suffix(".duckdb.wal"),
+        path.with_suffix(".gx"),
+        path.with_suffix(".tmp"),
+        path.with_suffix(".dbt.log"),
+        path.with_suffix(".dbt"),
+        serving,
+        *(serving.with_name(serving.name + g) for g in (".a", ".b")),
+        path.with_suffix(".dagster"),
+    ):
         if p.is_dir() and not p.is_symlink():
             shutil.rmtree(p)
         elif p.exists() or p.is_symlink():
@@ -162,8 +206,10 @@ def fresh_warehouse(path: Path) -> None:
 
 def export_rewards(warehouse: Path, out: Path, columns: str = OUTPUT_COLUMNS) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        con.execute(f"copy (select {columns} from marts.account_rewards order by account_id) "
-                    f"to '{out}' (header, delimiter ',')")
+        con.execute(
+            f"copy (select {columns} from marts.account_rewards order by account_id) "
+            f"to '{out}' (header, delimiter ',')"
+        )
 
 
 def sha256(path: Path) -> str:
@@ -187,9 +233,20 @@ def run_full(args: argparse.Namespace) -> None:
         if "pipeline" in only:
             warehouse = work / f"w{size}.duckdb"
             fresh_warehouse(warehouse)
-            m = timed(size, "pipeline", [str(BIN / "rewards"), "run", "--landing", str(landing),
-                                         "--warehouse", str(warehouse)],
-                      work / f"pipeline{size}.log", args.mem_cap_gb)
+            m = timed(
+                size,
+                "pipeline",
+                [
+                    str(BIN / "rewards"),
+                    "run",
+                    "--landing",
+                    str(landing),
+                    "--warehouse",
+                    str(warehouse),
+                ],
+                work / f"pipeline{size}.log",
+                args.mem_cap_gb,
+            )
             if m.exit_code == 0:
                 outputs["pipeline"] = work / f"pipeline{size}.csv"
                 export_rewards(warehouse, outputs["pipeline"])
@@ -198,9 +255,13 @@ def run_full(args: argparse.Namespace) -> None:
             if name in only:
                 out = work / f"{name}{size}.csv"
                 out.unlink(missing_ok=True)
-                m = timed(size, name, [sys.executable, str(BENCH / f"baseline_{name}.py"),
-                                       str(landing), str(out)],
-                          work / f"{name}{size}.log", args.mem_cap_gb)
+                m = timed(
+                    size,
+                    name,
+                    [sys.executable, str(BENCH / f"baseline_{name}.py"), str(landing), str(out)],
+                    work / f"{name}{size}.log",
+                    args.mem_cap_gb,
+                )
                 if m.exit_code == 0:
                     outputs[name] = out
                 measures[name] = m
@@ -216,8 +277,10 @@ def run_full(args: argparse.Namespace) -> None:
     for m in table:
         ratio = f"{m.wall_s / sql[m.size]:.2f}×" if m.size in sql and not m.exit_code else "–"
         same = {True: "yes", False: "**no**", None: "–"}[m.same_result]
-        print(f"| {m.size} | {m.what} | {m.wall_s:.1f} s | {m.peak_rss_gb:.2f} GB | {ratio} "
-              f"| {same} | {m.note} |")
+        print(
+            f"| {m.size} | {m.what} | {m.wall_s:.1f} s | {m.peak_rss_gb:.2f} GB | {ratio} "
+            f"| {same} | {m.note} |"
+        )
 
 
 def export_marts(warehouse: Path, out_dir: Path) -> dict[str, str]:
@@ -225,8 +288,10 @@ def export_marts(warehouse: Path, out_dir: Path) -> dict[str, str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     digests = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        for (name,) in con.execute("select table_name from information_schema.tables "
-                                   "where table_schema = 'marts' order by 1").fetchall():
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'marts' order by 1"
+        ).fetchall():
             out = out_dir / f"{name}.csv"
             con.execute(f"copy (select * from marts.{name} order by all) to '{out}' (header)")
             digests[name] = sha256(out)
@@ -250,29 +315,45 @@ def run_incremental(args: argparse.Namespace) -> None:
         rewards = [str(BIN / "rewards"), "run", "--landing", str(daily)]
         incremental_wh = work / f"w{size}_daily.duckdb"
         fresh_warehouse(incremental_wh)
-        first = timed(size, "pipeline before the day",
-                      [*rewards, "--warehouse", str(incremental_wh)],
-                      work / f"daily{size}_before.log", args.mem_cap_gb)
+        first = timed(
+            size,
+            "pipeline before the day",
+            [*rewards, "--warehouse", str(incremental_wh)],
+            work / f"daily{size}_before.log",
+            args.mem_cap_gb,
+        )
         record(work, first)
         require_success(first, work / f"daily{size}_before.log")
         # a day with nothing new, as the schedule meets one: the steady state a daily run
         # starts from (the serving copy's second generation exists from here on)
-        idle = timed(size, "run with nothing new landed",
-                     [*rewards, "--warehouse", str(incremental_wh)],
-                     work / f"daily{size}_idle.log", args.mem_cap_gb)
+        idle = timed(
+            size,
+            "run with nothing new landed",
+            [*rewards, "--warehouse", str(incremental_wh)],
+            work / f"daily{size}_idle.log",
+            args.mem_cap_gb,
+        )
         record(work, idle)
         require_success(idle, work / f"daily{size}_idle.log")
         change_file = daily / "orders" / "orders_zz_changes.parquet"
         rows = write_changes(source, change_file, args.changes)
-        inc = timed(size, f"daily run after landing {rows:,} change rows",
-                    [*rewards, "--warehouse", str(incremental_wh)],
-                    work / f"daily{size}_incremental.log", args.mem_cap_gb)
+        inc = timed(
+            size,
+            f"daily run after landing {rows:,} change rows",
+            [*rewards, "--warehouse", str(incremental_wh)],
+            work / f"daily{size}_incremental.log",
+            args.mem_cap_gb,
+        )
         require_success(inc, work / f"daily{size}_incremental.log")
         full_wh = work / f"w{size}_full.duckdb"
         fresh_warehouse(full_wh)
-        full = timed(size, "full rebuild of the same files",
-                     [*rewards, "--warehouse", str(full_wh)],
-                     work / f"daily{size}_full.log", args.mem_cap_gb)
+        full = timed(
+            size,
+            "full rebuild of the same files",
+            [*rewards, "--warehouse", str(full_wh)],
+            work / f"daily{size}_full.log",
+            args.mem_cap_gb,
+        )
         require_success(full, work / f"daily{size}_full.log")
         got = export_marts(incremental_wh, work / f"daily{size}_incremental_marts")
         want = export_marts(full_wh, work / f"daily{size}_full_marts")
@@ -283,33 +364,49 @@ def run_incremental(args: argparse.Namespace) -> None:
         record(work, inc)
         record(work, full)
         daily_costs[size] = inc.wall_s
-        print(f"\n| orders | change rows | nothing new | daily run | full rebuild | ratio | marts "
-              f"identical |\n| --- | --- | --- | --- | --- | --- | --- |\n"
-              f"| {size} | {rows:,} | {idle.wall_s:.1f} s | {inc.wall_s:.1f} s, "
-              f"{inc.peak_rss_gb:.2f} GB "
-              f"| {full.wall_s:.1f} s, {full.peak_rss_gb:.2f} GB | {inc.wall_s / full.wall_s:.1%} "
-              f"| {'yes, all ' + str(len(want)) if inc.same_result else '**no** ' + inc.note} |",
-              flush=True)
+        print(
+            f"\n| orders | change rows | nothing new | daily run | full rebuild | ratio | marts "
+            f"identical |\n| --- | --- | --- | --- | --- | --- | --- |\n"
+            f"| {size} | {rows:,} | {idle.wall_s:.1f} s | {inc.wall_s:.1f} s, "
+            f"{inc.peak_rss_gb:.2f} GB "
+            f"| {full.wall_s:.1f} s, {full.peak_rss_gb:.2f} GB | {inc.wall_s / full.wall_s:.1%} "
+            f"| {'yes, all ' + str(len(want)) if inc.same_result else '**no** ' + inc.note} |",
+            flush=True,
+        )
     sizes = list(daily_costs)
     for small, large in zip(sizes, sizes[1:], strict=False):
-        print(f"\ndaily run {large} / {small}: {daily_costs[large] / daily_costs[small]:.2f}x "
-              f"({daily_costs[large]:.1f} s / {daily_costs[small]:.1f} s)")
+        print(
+            f"\ndaily run {large} / {small}: {daily_costs[large] / daily_costs[small]:.2f}x "
+            f"({daily_costs[large]:.1f} s / {daily_costs[small]:.1f} s)"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--work", type=Path, default=Path("/tmp/bench"),
-                        help="where landings, warehouses, logs and results go")
-    parser.add_argument("--mem-cap-gb", type=float, default=20.0,
-                        help="kill a run whose process tree RSS exceeds this")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=Path("/tmp/bench"),
+        help="where landings, warehouses, logs and results go",
+    )
+    parser.add_argument(
+        "--mem-cap-gb",
+        type=float,
+        default=20.0,
+        help="kill a run whose process tree RSS exceeds this",
+    )
     sub = parser.add_subparsers(dest="mode", required=True)
     full = sub.add_parser("full", help="pipeline vs SQL vs pandas baselines")
     full.add_argument("--sizes", default="1m,10m,100m")
     full.add_argument("--only", default="pipeline,sql,pandas")
     inc = sub.add_parser("incremental", help="a day of changes vs a full rebuild")
     inc.add_argument("--sizes", default="1m,10m")
-    inc.add_argument("--changes", type=int, default=50_000,
-                     help="change-log rows in the day's file (bench/changes.py)")
+    inc.add_argument(
+        "--changes",
+        type=int,
+        default=50_000,
+        help="change-log rows in the day's file (bench/changes.py)",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     {"full": run_full, "incremental": run_incremental}[args.mode](args)

@@ -70,12 +70,19 @@ def expect(type_: str, **kwargs: Any) -> dict[str, Any]:
 def no_rows(query: str, description: str) -> dict[str, Any]:
     """GX's UnexpectedRowsExpectation: `query` (SQL, `{batch}` is the guarded table) must
     return no row; the rows it does return are the failures shown in the UI and Data Docs."""
-    return expect("unexpected_rows_expectation", unexpected_rows_query=query,
-                  description=description)
+    return expect(
+        "unexpected_rows_expectation", unexpected_rows_query=query, description=description
+    )
 
 
-def check(name: str, *, blocking: bool, rules: tuple[str, ...] | str, why: str,
-          expectations: list[dict[str, Any]]) -> Check:
+def check(
+    name: str,
+    *,
+    blocking: bool,
+    rules: tuple[str, ...] | str,
+    why: str,
+    expectations: list[dict[str, Any]],
+) -> Check:
     rules = (rules,) if isinstance(rules, str) else rules
     return Check(name, blocking, tuple(rules), why, tuple(expectations))
 
@@ -84,8 +91,12 @@ def all_suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
     """Every suite of every stage, in pipeline order."""
     from . import intermediate, marts, raw, staging
 
-    return [*raw.suites(rule_vars), *staging.suites(rule_vars),
-            *intermediate.suites(rule_vars), *marts.suites(rule_vars)]
+    return [
+        *raw.suites(rule_vars),
+        *staging.suites(rule_vars),
+        *intermediate.suites(rule_vars),
+        *marts.suites(rule_vars),
+    ]
 
 
 def loaded_after(dataset: str, file_column: str) -> str:
@@ -102,5 +113,7 @@ def reloaded_after(*datasets: str) -> str:
     """Scope of a table rebuilt whole from datasets reloaded whole: every row when one of them
     was loaded after the suite last passed, none otherwise."""
     names = ", ".join(f"'{d}'" for d in datasets)
-    return (f"(select coalesce(max(load_id), 0) from raw.load_files "
-            f"where dataset in ({names})) > {{through}}")
+    return (
+        f"(select coalesce(max(load_id), 0) from raw.load_files "
+        f"where dataset in ({names})) > {{through}}"
+    )

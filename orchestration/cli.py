@@ -35,10 +35,21 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Landing directory to write (one folder per dataset).")
-@click.option("--orders", "n_orders", default=100_000, show_default=True, type=click.IntRange(1),
-              help="Number of orders (each has one or more change-log rows).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Landing directory to write (one folder per dataset).",
+)
+@click.option(
+    "--orders",
+    "n_orders",
+    default=100_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Number of orders (each has one or more change-log rows).",
+)
 @click.option("--seed", default=7, show_default=True, type=int, help="Random seed.")
 @click.option("--dirty", is_flag=True, help="Also write rows breaking every contract rule.")
 def generate(out_dir: Path, n_orders: int, seed: int, dirty: bool) -> None:
@@ -54,27 +65,40 @@ def generate(out_dir: Path, n_orders: int, seed: int, dirty: bool) -> None:
         end = "\n" if done >= total else ""
         print(f"\r{stage:<10} [{bar}] {done:,}/{total:,}", end=end, file=sys.stderr, flush=True)
 
-    stats = generate_landing(out_dir, n_orders=n_orders, seed=seed, dirty=dirty,
-                             progress=progress)
+    stats = generate_landing(out_dir, n_orders=n_orders, seed=seed, dirty=dirty, progress=progress)
     rows = stats.get("rows", {})
-    click.echo(f"wrote {out_dir} in {time.monotonic() - started:.1f}s: "
-               + ", ".join(f"{k} {v:,}" for k, v in rows.items()))
+    click.echo(
+        f"wrote {out_dir} in {time.monotonic() - started:.1f}s: "
+        + ", ".join(f"{k} {v:,}" for k, v in rows.items())
+    )
 
 
 @main.command()
-@click.option("--landing", type=click.Path(path_type=Path),
-              help=f"Landing directory (default ${LANDING_ENV} or data/landing).")
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).")
-@click.option("--var", "var_pairs", multiple=True, metavar="KEY=VALUE",
-              help="Override a rule parameter (dbt var) for this run; repeatable.")
+@click.option(
+    "--landing",
+    type=click.Path(path_type=Path),
+    help=f"Landing directory (default ${LANDING_ENV} or data/landing).",
+)
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).",
+)
+@click.option(
+    "--var",
+    "var_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a rule parameter (dbt var) for this run; repeatable.",
+)
 def run(landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...]) -> None:
     """Materialize the whole Dagster asset graph in-process and print a summary."""
     _run_and_report(landing, warehouse, var_pairs, command="run")
 
 
-def _run_and_report(landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...],
-                    command: str) -> None:
+def _run_and_report(
+    landing: Path | None, warehouse: Path | None, var_pairs: tuple[str, ...], command: str
+) -> None:
     from .defs.landing.loader import check_landing
     from .rule_vars import resolve_rule_vars
     from .settings import Settings
@@ -98,8 +122,14 @@ def _run_and_report(landing: Path | None, warehouse: Path | None, var_pairs: tup
 
 
 @main.command()
-@click.option("--orders", "n_orders", default=200_000, show_default=True, type=click.IntRange(1),
-              help="Number of demo orders to generate.")
+@click.option(
+    "--orders",
+    "n_orders",
+    default=200_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Number of demo orders to generate.",
+)
 @click.pass_context
 def demo(ctx: click.Context, n_orders: int) -> None:
     """Generate demo landing data (if the landing directory is empty) and run everything."""
@@ -114,10 +144,16 @@ def demo(ctx: click.Context, n_orders: int) -> None:
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
-@click.option("--landing", type=click.Path(path_type=Path),
-              help=f"Landing directory (default ${LANDING_ENV} or data/landing).")
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).")
+@click.option(
+    "--landing",
+    type=click.Path(path_type=Path),
+    help=f"Landing directory (default ${LANDING_ENV} or data/landing).",
+)
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).",
+)
 @click.argument("dagster_dev_args", nargs=-1, type=click.UNPROCESSED)
 def ui(landing: Path | None, warehouse: Path | None, dagster_dev_args: tuple[str, ...]) -> None:
     """Start the Dagster UI (`dagster dev`) on the project's instance: the same run history,
@@ -129,11 +165,17 @@ def ui(landing: Path | None, warehouse: Path | None, dagster_dev_args: tuple[str
     settings = Settings.from_env(landing_dir=landing, warehouse=warehouse)
     # the child's environment (this process's own is left as it is): the code location it loads
     # reads the settings from there
-    env = {**os.environ, LANDING_ENV: str(settings.landing_dir),
-           WAREHOUSE_ENV: str(settings.warehouse)}
+    env = {
+        **os.environ,
+        LANDING_ENV: str(settings.landing_dir),
+        WAREHOUSE_ENV: str(settings.warehouse),
+    }
     env[DAGSTER_HOME_ENV] = str(prepare_dagster_home(settings.dagster_home))
-    click.echo(f"Dagster UI on the instance {settings.dagster_home} (warehouse "
-               f"{settings.warehouse}, landing {settings.landing_dir})", err=True)
+    click.echo(
+        f"Dagster UI on the instance {settings.dagster_home} (warehouse "
+        f"{settings.warehouse}, landing {settings.landing_dir})",
+        err=True,
+    )
     sys.stderr.flush()
     sys.stdout.flush()
     # Replace this process with `dagster dev`, run from the repository root, where
@@ -143,8 +185,10 @@ def ui(landing: Path | None, warehouse: Path | None, dagster_dev_args: tuple[str
     os.execve(sys.executable, [sys.executable, "-m", "dagster", "dev", *dagster_dev_args], env)
 
 
-WAREHOUSE_HELP = (f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb); "
-                  "the serving copy and the ledger live beside it.")
+WAREHOUSE_HELP = (
+    f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb); "
+    "the serving copy and the ledger live beside it."
+)
 
 
 def _finance_settings(warehouse: Path | None):
@@ -165,16 +209,29 @@ def _user_errors():
 
     try:
         yield
-    except (NoServingCopy, LedgerError, UnknownAccount, ValueError, FileNotFoundError,
-            RuntimeError, duckdb.Error) as exc:
-        raise UserError(str(exc).splitlines()[0] if isinstance(exc, duckdb.Error)
-                        else str(exc)) from exc
+    except (
+        NoServingCopy,
+        LedgerError,
+        UnknownAccount,
+        ValueError,
+        FileNotFoundError,
+        RuntimeError,
+        duckdb.Error,
+    ) as exc:
+        raise UserError(
+            str(exc).splitlines()[0] if isinstance(exc, duckdb.Error) else str(exc)
+        ) from exc
 
 
 @main.command()
 @click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
-@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Output file: .csv, .parquet or .xlsx.")
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output file: .csv, .parquet or .xlsx.",
+)
 def export(warehouse: Path | None, out_file: Path) -> None:
     """Write the published rewards with the ledger's payout run and paid points (CSV, Parquet, or
     Excel with a summary sheet), from the serving copy: works while a run is writing."""
@@ -215,9 +272,11 @@ def publish(warehouse: Path | None) -> None:
     if result.payout_run_id is None:
         click.echo(result.reason)
         return
-    click.echo(f"payout run {result.payout_run_id}: {result.accounts_adjusted:,} accounts, "
-               f"{result.points_adjusted:+,} points; paid in total {result.points_paid_total:,} "
-               f"({settings.ledger})")
+    click.echo(
+        f"payout run {result.payout_run_id}: {result.accounts_adjusted:,} accounts, "
+        f"{result.points_adjusted:+,} points; paid in total {result.points_paid_total:,} "
+        f"({settings.ledger})"
+    )
     for entry_type, (accounts, points) in sorted(result.by_type.items()):
         click.echo(f"  {entry_type:<9} {accounts:>7,} accounts {points:>+13,} points")
 
@@ -234,26 +293,43 @@ def ledger(warehouse: Path | None) -> None:
     if not settings.ledger.exists():
         raise UserError(f"no ledger at {settings.ledger} (`rewards publish` writes it)")
     with _user_errors():
-        con = retry_while_locked(lambda: duckdb.connect(str(settings.ledger), read_only=True),
-                                 f"the ledger {settings.ledger}")
+        con = retry_while_locked(
+            lambda: duckdb.connect(str(settings.ledger), read_only=True),
+            f"the ledger {settings.ledger}",
+        )
         with contextlib.closing(con):
             rows = con.execute(
                 "select payout_run_id, published_at, accounts_adjusted, points_adjusted, "
                 "points_paid_total, dagster_run_id, code_version from ledger.payout_runs "
-                "order by payout_run_id").fetchall()
-    click.echo("run  published at               accounts  adjustment   paid total  built by "
-               "Dagster run                     code")
+                "order by payout_run_id"
+            ).fetchall()
+    click.echo(
+        "run  published at               accounts  adjustment   paid total  built by "
+        "Dagster run                     code"
+    )
     for run_id, at, accounts, points, total, dagster_run, version in rows:
-        click.echo(f"{run_id:>3}  {at:<25}  {accounts:>8,}  {points:>+10,}  {total:>11,}  "
-                   f"{dagster_run:<36}  {version}")
+        click.echo(
+            f"{run_id:>3}  {at:<25}  {accounts:>8,}  {points:>+10,}  {total:>11,}  "
+            f"{dagster_run:<36}  {version}"
+        )
 
 
 @main.command()
 @click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
-@click.option("--var", "var_pairs", multiple=True, metavar="KEY=VALUE", required=True,
-              help="A rule parameter (dbt var) to change; repeatable.")
-@click.option("--out", "out_csv", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write every changed account to this CSV.")
+@click.option(
+    "--var",
+    "var_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    required=True,
+    help="A rule parameter (dbt var) to change; repeatable.",
+)
+@click.option(
+    "--out",
+    "out_csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write every changed account to this CSV.",
+)
 def simulate(warehouse: Path | None, var_pairs: tuple[str, ...], out_csv: Path | None) -> None:
     """What-if: build the models with other rule vars in a scratch file and compare the cost and
     the accounts with the published rewards; touches neither the marts nor the ledger."""
@@ -271,14 +347,19 @@ def simulate(warehouse: Path | None, var_pairs: tuple[str, ...], out_csv: Path |
     if result.inputs_differ:
         files = result.inputs_differ
         shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
-        click.echo(f"note: the warehouse's raw tables differ from the published run's inputs in "
-                   f"{len(files)} landing file(s) ({shown}; a later run failed or was stopped "
-                   "after loading them): the changes below are the new rules on the newer "
-                   "data, not the new rules alone")
+        click.echo(
+            f"note: the warehouse's raw tables differ from the published run's inputs in "
+            f"{len(files)} landing file(s) ({shown}; a later run failed or was stopped "
+            "after loading them): the changes below are the new rules on the newer "
+            "data, not the new rules alone"
+        )
     click.echo("                      published     simulated        change")
-    for label, field in [("rewarded accounts", "rewarded_accounts"), ("points", "points"),
-                         ("capped accounts", "capped_accounts"),
-                         ("reward base (CNY)", "reward_base")]:
+    for label, field in [
+        ("rewarded accounts", "rewarded_accounts"),
+        ("points", "points"),
+        ("capped accounts", "capped_accounts"),
+        ("reward base (CNY)", "reward_base"),
+    ]:
         now, sim = getattr(result.now, field), getattr(result.simulated, field)
         click.echo(f"{label:<18} {now:>13,} {sim:>13,} {sim - now:>+13,}")
     click.echo(f"accounts whose reward changes: {result.changed_accounts:,}")
@@ -289,8 +370,11 @@ def simulate(warehouse: Path | None, var_pairs: tuple[str, ...], out_csv: Path |
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).")
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).",
+)
 def docs(warehouse: Path | None) -> None:
     """Rebuild the Great Expectations Data Docs of a warehouse's checks and print the page."""
     from expectations import all_suites
@@ -307,13 +391,24 @@ def docs(warehouse: Path | None) -> None:
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path),
-              help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).")
-@click.option("--spark-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Spark's folder: raw Parquet, metastore, tables, logs "
-                   "(default $REWARDS_SPARK_DIR or data/spark).")
-@click.option("--var", "var_pairs", multiple=True, metavar="KEY=VALUE",
-              help="Override a rule parameter (dbt var) for this build; repeatable.")
+@click.option(
+    "--warehouse",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).",
+)
+@click.option(
+    "--spark-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Spark's folder: raw Parquet, metastore, tables, logs "
+    "(default $REWARDS_SPARK_DIR or data/spark).",
+)
+@click.option(
+    "--var",
+    "var_pairs",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a rule parameter (dbt var) for this build; repeatable.",
+)
 def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, ...]) -> None:
     """Build the same dbt models on a local Apache Spark from the warehouse's raw tables
     (exported to Parquet), with every dbt test; docs/spark.md."""
@@ -327,8 +422,9 @@ def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, 
     settings = _finance_settings(warehouse)
     overrides = _parse_vars(var_pairs)
     try:
-        exported = build_on_spark(settings.warehouse, spark_dir=spark_dir,
-                                  var_overrides=overrides or None)
+        exported = build_on_spark(
+            settings.warehouse, spark_dir=spark_dir, var_overrides=overrides or None
+        )
         rewards = read_table("marts.account_rewards")
     except (SparkBuildFailed, WarehouseBusy) as exc:  # a run holds the warehouse: exit 1
         raise click.ClickException(str(exc)) from exc
@@ -336,7 +432,9 @@ def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, 
         raise UserError(str(exc)) from exc
     finally:
         stop_spark()
-    click.echo(f"raw rows exported to Parquet: {sum(exported.values()):,}; "
-               f"on Spark: {len(rewards):,} accounts, "
-               f"{sum(r['reward_points'] for r in rewards):,} reward points "
-               "(marts.account_rewards)")
+    click.echo(
+        f"raw rows exported to Parquet: {sum(exported.values()):,}; "
+        f"on Spark: {len(rewards):,} accounts, "
+        f"{sum(r['reward_points'] for r in rewards):,} reward points "
+        "(marts.account_rewards)"
+    )

@@ -24,8 +24,10 @@ rewards_job = define_asset_job(
 
 
 def build_defs(
-    settings: Settings, loggers: dict[str, LoggerDefinition] | None = None,
-    data_docs: str = "each_check", environ: Mapping[str, str] | None = None,
+    settings: Settings,
+    loggers: dict[str, LoggerDefinition] | None = None,
+    data_docs: str = "each_check",
+    environ: Mapping[str, str] | None = None,
 ) -> Definitions:
     """The whole code location for one configuration; `rewards run` builds it the same way."""
     return Definitions.merge(

@@ -23,7 +23,11 @@ INSTANCE_DIR = "@INSTANCE_DIR@"  # in INSTANCE_YAML: replaced by the instance fo
 # Run tags: every run says what triggered it (cli, schedule, landing_files); a CLI run also says
 # its command, process and host, so a later run can tell that it died
 TRIGGER_TAG, COMMAND_TAG, PID_TAG, HOST_TAG = (
-    "rewards/trigger", "rewards/command", "rewards/pid", "rewards/host")
+    "rewards/trigger",
+    "rewards/command",
+    "rewards/pid",
+    "rewards/host",
+)
 # The first line of the project's file: a copy that still starts with it is the project's, and
 # is refreshed when the project's file changes; a file without it is the user's own.
 MARKER = "# short-video-rewards:"
@@ -66,8 +70,12 @@ def open_instance(home: Path) -> Iterator:
 
 def cli_run_tags(command: str) -> dict[str, str]:
     """The tags of a run that `rewards <command>` executes in this process."""
-    return {TRIGGER_TAG: "cli", COMMAND_TAG: command, PID_TAG: str(os.getpid()),
-            HOST_TAG: socket.gethostname()}
+    return {
+        TRIGGER_TAG: "cli",
+        COMMAND_TAG: command,
+        PID_TAG: str(os.getpid()),
+        HOST_TAG: socket.gethostname(),
+    }
 
 
 def _alive(pid: int) -> bool:
@@ -88,18 +96,29 @@ def fail_abandoned_cli_runs(instance) -> list[str]:
     CLI run and by the sensor; returns the ids of the runs it marked."""
     from dagster import DagsterRunStatus, RunsFilter
 
-    unfinished = instance.get_run_records(RunsFilter(
-        tags={TRIGGER_TAG: "cli"},
-        statuses=[DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
-                  DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]))
+    unfinished = instance.get_run_records(
+        RunsFilter(
+            tags={TRIGGER_TAG: "cli"},
+            statuses=[
+                DagsterRunStatus.NOT_STARTED,
+                DagsterRunStatus.STARTING,
+                DagsterRunStatus.STARTED,
+                DagsterRunStatus.CANCELING,
+            ],
+        )
+    )
     marked = []
     for record in unfinished:
         run = record.dagster_run
         pid, host = run.tags.get(PID_TAG, ""), run.tags.get(HOST_TAG)
         if host != socket.gethostname() or not pid.isdigit() or _alive(int(pid)):
             continue
-        instance.report_run_failed(run, message=(
-            f"the `rewards {run.tags.get(COMMAND_TAG, 'run')}` process that ran it (pid {pid} "
-            f"on {host}) ended before the run did; marked failed by a later check"))
+        instance.report_run_failed(
+            run,
+            message=(
+                f"the `rewards {run.tags.get(COMMAND_TAG, 'run')}` process that ran it (pid {pid} "
+                f"on {host}) ended before the run did; marked failed by a later check"
+            ),
+        )
         marked.append(run.run_id)
     return marked

@@ -11,8 +11,13 @@ from dagster import AssetCheckSeverity, InitLoggerContext, logger
 
 # Dagster's error line for each step left out after a failure
 _SKIPPED_STEP = re.compile(r"Dependencies for step \S+ (failed|were not executed).*Not executing")
-_SHOWN = {"STEP_START", "STEP_FAILURE", "ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION",
-          "RUN_FAILURE"}
+_SHOWN = {
+    "STEP_START",
+    "STEP_FAILURE",
+    "ASSET_MATERIALIZATION",
+    "ASSET_CHECK_EVALUATION",
+    "RUN_FAILURE",
+}
 
 
 def root_message(error) -> str:
@@ -26,7 +31,7 @@ def root_message(error) -> str:
         return "unknown error"
     # Dagster writes `module.Class: message`; the user reads the message
     prefix = re.match(rf"^[\w.]*{re.escape(error.cls_name or '')}: ", lines[0])
-    return lines[0][prefix.end():] if error.cls_name and prefix else lines[0]
+    return lines[0][prefix.end() :] if error.cls_name and prefix else lines[0]
 
 
 def step_failure_message(failure) -> str:

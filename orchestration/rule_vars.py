@@ -31,8 +31,13 @@ class InvalidVarError(RuleVarError):
     pass
 
 
-DATE_VARS = ("baseline_start", "baseline_end", "campaign_start", "campaign_end",
-             "settlement_cutoff")
+DATE_VARS = (
+    "baseline_start",
+    "baseline_end",
+    "campaign_start",
+    "campaign_end",
+    "settlement_cutoff",
+)
 # The order every run needs (R3, R5): the baseline before the window, settlements after it
 DATE_ORDER = "baseline_start ≤ baseline_end < campaign_start ≤ campaign_end ≤ settlement_cutoff"
 INTEGER_VARS = ("reward_cap_points", "min_followers")
@@ -83,16 +88,16 @@ class RuleVars:
         return cls(json.dumps(rule_var_defaults(), sort_keys=True))
 
 
-def resolve_rule_vars(pairs: Mapping[str, str], base: dict[str, Any] | None = None
-                      ) -> RuleVars:
+def resolve_rule_vars(pairs: Mapping[str, str], base: dict[str, Any] | None = None) -> RuleVars:
     """`parse_var_overrides` (a RuleVarError, one line, for a bad var) into a frozen RuleVars."""
     parsed = parse_var_overrides(dict(pairs), base=base)
     values = {**rule_var_defaults(), **(base or {}), **parsed}
     return RuleVars(json.dumps(values, sort_keys=True), json.dumps(parsed, sort_keys=True))
 
 
-def parse_var_overrides(pairs: dict[str, str], base: dict[str, Any] | None = None,
-                        together: bool = True) -> dict[str, Any]:
+def parse_var_overrides(
+    pairs: dict[str, str], base: dict[str, Any] | None = None, together: bool = True
+) -> dict[str, Any]:
     """Overrides (`key=value`) as typed values, refused with a RuleVarError, one line, when a
     key is not a declared var or a value breaks its var's rule (validate_rule_vars); with
     `together`, also when the vars they give with `base` (dbt_project.yml's when None) break the
@@ -131,8 +136,9 @@ def validate_rule_vars(values: dict[str, Any], together: bool = True) -> None:
     `reward_cap_points` and `min_followers` integers ≥ 0; `timezone` an IANA zone name;
     `quota_tiers` [min followers, quota] pairs with ascending minimums ≥ 0 and quotas ≥ 1. With
     `together` (`values` then holds every var), the dates must also be in the order DATE_ORDER."""
-    problems = [problem for name, value in values.items()
-                if (problem := _value_problem(name, value))]
+    problems = [
+        problem for name, value in values.items() if (problem := _value_problem(name, value))
+    ]
     if together and not problems:
         days = [date.fromisoformat(str(values[name])) for name in DATE_VARS]
         if not all(a <= b for a, b in itertools.pairwise(days)) or not days[1] < days[2]:
@@ -149,10 +155,15 @@ def _value_problem(name: str, value: Any) -> str | None:
             return f"{name}={value}: must be a date YYYY-MM-DD"
     elif name == "reward_rate":
         rate = str(value).strip()
-        if (not _RATE.fullmatch(rate) or not 0 < Decimal(rate) <= 1
-                or len(rate.partition(".")[2]) > RATE_PLACES):
-            return (f"reward_rate={value}: must be a decimal in (0, 1] with at most "
-                    f"{RATE_PLACES} decimal places, e.g. 0.015")
+        if (
+            not _RATE.fullmatch(rate)
+            or not 0 < Decimal(rate) <= 1
+            or len(rate.partition(".")[2]) > RATE_PLACES
+        ):
+            return (
+                f"reward_rate={value}: must be a decimal in (0, 1] with at most "
+                f"{RATE_PLACES} decimal places, e.g. 0.015"
+            )
     elif name in INTEGER_VARS:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             return f"{name}={value}: must be an integer ≥ 0"
@@ -160,9 +171,11 @@ def _value_problem(name: str, value: Any) -> str | None:
         if str(value) not in _time_zones():
             return f"timezone={value}: must be an IANA time zone name, e.g. Asia/Shanghai"
     elif name == "quota_tiers" and not _valid_tiers(value):
-        return (f"quota_tiers={_shown(value)}: must be a list of [min followers, videos per "
-                "day] pairs of integers, the minimums ≥ 0 and ascending, the quotas ≥ 1, "
-                "e.g. [[0, 1], [1000, 2]]")
+        return (
+            f"quota_tiers={_shown(value)}: must be a list of [min followers, videos per "
+            "day] pairs of integers, the minimums ≥ 0 and ascending, the quotas ≥ 1, "
+            "e.g. [[0, 1], [1000, 2]]"
+        )
     return None
 
 
@@ -182,12 +195,18 @@ def _valid_tiers(tiers: Any) -> bool:
     if not isinstance(tiers, list) or not tiers:
         return False
     for tier in tiers:
-        if (not isinstance(tier, list) or len(tier) != 2
-                or any(isinstance(v, bool) or not isinstance(v, int) for v in tier)):
+        if (
+            not isinstance(tier, list)
+            or len(tier) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int) for v in tier)
+        ):
             return False
     minimums = [tier[0] for tier in tiers]
-    return (minimums[0] >= 0 and all(a < b for a, b in itertools.pairwise(minimums))
-            and all(tier[1] >= 1 for tier in tiers))
+    return (
+        minimums[0] >= 0
+        and all(a < b for a, b in itertools.pairwise(minimums))
+        and all(tier[1] >= 1 for tier in tiers)
+    )
 
 
 def _shown(value: Any) -> str:
@@ -200,5 +219,6 @@ def _time_zones() -> frozenset[str]:
     import duckdb
 
     with duckdb.connect() as con:
-        return frozenset(name for (name,) in con.execute(
-            "select name from pg_timezone_names()").fetchall())
+        return frozenset(
+            name for (name,) in con.execute("select name from pg_timezone_names()").fetchall()
+        )

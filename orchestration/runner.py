@@ -21,8 +21,9 @@ class RunFailed(Exception):
     pass
 
 
-def run_pipeline(settings: Settings, rule_vars: RuleVars | None = None, quiet: bool = False,
-                 command: str = "run") -> RunSummary:
+def run_pipeline(
+    settings: Settings, rule_vars: RuleVars | None = None, quiet: bool = False, command: str = "run"
+) -> RunSummary:
     """Materialize every asset as a run of the `rewards` job in the project's Dagster instance
     (instance.py), so the UI shows it; raise ValueError/FileNotFoundError for bad input,
     RunFailed when an asset fails. dbt's own log goes to `<warehouse>.dbt.log` instead of the
@@ -33,12 +34,16 @@ def run_pipeline(settings: Settings, rule_vars: RuleVars | None = None, quiet: b
     from .progress import HANDLER, check_failure, progress_logger, step_failure_message
 
     # Data Docs pages are rendered once, after the run, instead of after every check step
-    job = build_defs(settings, loggers={"progress": progress_logger},
-                     data_docs="end_of_run").resolve_job_def("rewards")
+    job = build_defs(
+        settings, loggers={"progress": progress_logger}, data_docs="end_of_run"
+    ).resolve_job_def("rewards")
     run_config = {
         # the launchpad's form of the overrides; the run's `rule_vars` resource resolves them
-        "resources": {"rule_vars": {"config": {"overrides": (rule_vars or RuleVars.defaults()
-                                                             ).overrides_as_text()}}},
+        "resources": {
+            "rule_vars": {
+                "config": {"overrides": (rule_vars or RuleVars.defaults()).overrides_as_text()}
+            }
+        },
         "loggers": {"progress": {}},
     }
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -51,33 +56,52 @@ def run_pipeline(settings: Settings, rule_vars: RuleVars | None = None, quiet: b
         # threads importing SQLAlchemy at once can see it half-initialized
         preload()
         for abandoned in fail_abandoned_cli_runs(instance):
-            HANDLER.line(f"warning: run {abandoned} had been left unfinished by a killed "
-                         "process; marked failed")
+            HANDLER.line(
+                f"warning: run {abandoned} had been left unfinished by a killed "
+                "process; marked failed"
+            )
         with contextlib.redirect_stdout(log):
             try:
                 result = job.execute_in_process(
-                    run_config=run_config, instance=instance, run_id=run_id,
-                    raise_on_error=False, tags=cli_run_tags(command))
+                    run_config=run_config,
+                    instance=instance,
+                    run_id=run_id,
+                    raise_on_error=False,
+                    tags=cli_run_tags(command),
+                )
             finally:
                 docs = build_pending_data_docs(settings.quality_dir)
-    evaluations = [e.event_specific_data for e in result.all_events
-                   if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    evaluations = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
     if not result.success:
-        blocked = [check_failure(ev) for ev in evaluations
-                   if not ev.passed and ev.severity == AssetCheckSeverity.ERROR]
+        blocked = [
+            check_failure(ev)
+            for ev in evaluations
+            if not ev.passed and ev.severity == AssetCheckSeverity.ERROR
+        ]
         if blocked:
-            raise RunFailed(f"run {run_id} stopped by quality checks; what depends on them was "
-                            "not built: " + "; ".join(blocked) + f" (Data Docs: {docs})")
+            raise RunFailed(
+                f"run {run_id} stopped by quality checks; what depends on them was "
+                "not built: " + "; ".join(blocked) + f" (Data Docs: {docs})"
+            )
         failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
         # a step that failed with a description (a landing file, a rule var) says it all; any
         # other failure is named by its step
-        failures = [step_failure_message(e.event_specific_data)
-                    if getattr(e.event_specific_data, "user_failure_data", None)
-                    else f"{e.step_key}: {step_failure_message(e.event_specific_data)}"
-                    for e in failed]
+        failures = [
+            step_failure_message(e.event_specific_data)
+            if getattr(e.event_specific_data, "user_failure_data", None)
+            else f"{e.step_key}: {step_failure_message(e.event_specific_data)}"
+            for e in failed
+        ]
         dbt_failed = any(e.step_key.endswith("_models") for e in failed) or not failed
-        raise RunFailed(f"run {run_id} failed: " + ("; ".join(failures) or "see " + str(dbt_log))
-                        + (f" (dbt log: {dbt_log})" if dbt_failed else ""))
+        raise RunFailed(
+            f"run {run_id} failed: "
+            + ("; ".join(failures) or "see " + str(dbt_log))
+            + (f" (dbt log: {dbt_log})" if dbt_failed else "")
+        )
     summary = read_summary(settings.warehouse)
     summary.checks_passed = sum(ev.passed for ev in evaluations)
     summary.check_warnings = [check_failure(ev) for ev in evaluations if not ev.passed]

@@ -51,8 +51,13 @@ class Settings:
     dagster_home: Path
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *,
-                 landing_dir: Path | None = None, warehouse: Path | None = None) -> Settings:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        landing_dir: Path | None = None,
+        warehouse: Path | None = None,
+    ) -> Settings:
         """The settings from `environ` (this process's environment by default); `landing_dir`
         and `warehouse` (the CLI's flags) take the place of their variables, and the paths
         derived from the warehouse follow it."""
@@ -60,7 +65,8 @@ class Settings:
         warehouse = Path(warehouse or environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE).resolve()
         return cls(
             landing_dir=Path(
-                landing_dir or environ.get(LANDING_ENV) or DEFAULT_LANDING_DIR).resolve(),
+                landing_dir or environ.get(LANDING_ENV) or DEFAULT_LANDING_DIR
+            ).resolve(),
             warehouse=warehouse,
             memory_limit=environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT,
             threads=int(environ.get(THREADS_ENV) or os.cpu_count() or 2),
@@ -72,8 +78,11 @@ class Settings:
                 environ.get(QUALITY_DIR_ENV) or warehouse.with_suffix(".gx")
             ).resolve(),
             # not resolved: the serving copy is a link to its current generation (D23)
-            serving_copy=Path(os.path.abspath(
-                environ.get(SERVING_ENV) or warehouse.with_suffix(".serving.duckdb"))),
+            serving_copy=Path(
+                os.path.abspath(
+                    environ.get(SERVING_ENV) or warehouse.with_suffix(".serving.duckdb")
+                )
+            ),
             ledger=Path(
                 environ.get(LEDGER_ENV) or warehouse.with_suffix(".ledger.duckdb")
             ).resolve(),

@@ -57,8 +57,10 @@ def _export_expression(column: str, duckdb_type: str) -> str:
         # TIMESTAMPTZ -> Parquet TIMESTAMP(isAdjustedToUTC=true, MICROS) -> Spark TIMESTAMP;
         # DECIMAL(18,2) -> Parquet DECIMAL(18,2) -> Spark decimal(18,2)
         return q(column)
-    raise ValueError(f"raw column {column} has type {duckdb_type}, which the Spark export "
-                     "does not map (orchestration/spark_target.py)")
+    raise ValueError(
+        f"raw column {column} has type {duckdb_type}, which the Spark export "
+        "does not map (orchestration/spark_target.py)"
+    )
 
 
 def export_raw_to_parquet(warehouse: Path, spark_dir: Path) -> dict[str, int]:
@@ -71,27 +73,38 @@ def export_raw_to_parquet(warehouse: Path, spark_dir: Path) -> dict[str, int]:
     staging.mkdir(parents=True)
     rows: dict[str, int] = {}
     # no run writes while this reads (orchestration/warehouse_lock.py); refused during a run
-    with holding_warehouse(warehouse, "rewards spark (raw export)"), \
-            contextlib.closing(duckdb.connect(str(warehouse), read_only=True)) as con:
+    with (
+        holding_warehouse(warehouse, "rewards spark (raw export)"),
+        contextlib.closing(duckdb.connect(str(warehouse), read_only=True)) as con,
+    ):
         con.execute("set TimeZone = 'UTC'")
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? "
-            "order by table_name", [RAW_SCHEMA]).fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? "
+                "order by table_name",
+                [RAW_SCHEMA],
+            ).fetchall()
+        ]
         if not tables:
             raise ValueError(f"{warehouse} has no {RAW_SCHEMA} tables (run `rewards run` first)")
         for table in tables:
             columns = con.execute(
                 "select column_name, data_type from information_schema.columns "
                 "where table_schema = ? and table_name = ? order by ordinal_position",
-                [RAW_SCHEMA, table]).fetchall()
+                [RAW_SCHEMA, table],
+            ).fetchall()
             # DuckDB's number for each row goes along as `_row_id`: R2 reads an order's state
             # back by it (dbt_project/macros/order_versions.sql)
-            select = ", ".join([*(_export_expression(name, kind) for name, kind in columns),
-                                "rowid as _row_id"])
+            select = ", ".join(
+                [*(_export_expression(name, kind) for name, kind in columns), "rowid as _row_id"]
+            )
             (staging / table).mkdir()
             target = staging / table / "part-0.parquet"
-            con.execute(f"copy (select {select} from {RAW_SCHEMA}.{q(table)}) "
-                        f"to {lit(str(target))} (format parquet)")
+            con.execute(
+                f"copy (select {select} from {RAW_SCHEMA}.{q(table)}) "
+                f"to {lit(str(target))} (format parquet)"
+            )
             rows[table] = con.execute(f"select count(*) from {RAW_SCHEMA}.{q(table)}").fetchone()[0]
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)
@@ -141,9 +154,12 @@ def run_dbt_on_spark(args: Sequence[str], spark_dir: Path) -> Any:
     for sub in ("tmp", "scratch", "dbt"):
         (spark_dir / sub).mkdir(parents=True, exist_ok=True)
     (spark_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
-    result = invoke([*args, "--target", "spark"], _spark_env(spark_dir),
-                    target_path=spark_dir / "dbt" / "target",
-                    log_path=spark_dir / "dbt" / "logs")
+    result = invoke(
+        [*args, "--target", "spark"],
+        _spark_env(spark_dir),
+        target_path=spark_dir / "dbt" / "target",
+        log_path=spark_dir / "dbt" / "logs",
+    )
     if result.exception is not None:
         raise SparkBuildFailed(f"dbt {args[0]} on Spark failed: {result.exception}")
     if not result.success:
@@ -152,8 +168,10 @@ def run_dbt_on_spark(args: Sequence[str], spark_dir: Path) -> Any:
             for r in getattr(result.result, "results", [])
             if str(r.status) in ("error", "fail", "runtime error")
         ]
-        raise SparkBuildFailed(f"dbt {args[0]} on Spark failed: " + ("; ".join(failures)
-                               or f"see {spark_dir / 'dbt' / 'logs' / 'dbt.log'}"))
+        raise SparkBuildFailed(
+            f"dbt {args[0]} on Spark failed: "
+            + ("; ".join(failures) or f"see {spark_dir / 'dbt' / 'logs' / 'dbt.log'}")
+        )
     return result
 
 
@@ -169,8 +187,9 @@ def build_on_spark(
     warehouse = (warehouse or Settings.from_env().warehouse).resolve()
     spark_dir = (spark_dir or spark_dir_from_env()).resolve()
     if not warehouse.exists():
-        raise FileNotFoundError(f"warehouse not found: {warehouse} (run `rewards run` first; "
-                                f"or set {WAREHOUSE_ENV})")
+        raise FileNotFoundError(
+            f"warehouse not found: {warehouse} (run `rewards run` first; or set {WAREHOUSE_ENV})"
+        )
     exported = export_raw_to_parquet(warehouse, spark_dir)
     args = ["build"]
     if not unit_tests:

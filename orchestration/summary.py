@@ -43,17 +43,22 @@ class RunSummary:
         else:
             out.append("reconciliation      closes (R12)")
         if self.checks_passed or self.check_warnings:
-            out.append(f"quality checks      {self.checks_passed:,} passed, "
-                       f"{len(self.check_warnings):,} warnings")
+            out.append(
+                f"quality checks      {self.checks_passed:,} passed, "
+                f"{len(self.check_warnings):,} warnings"
+            )
             out += [f"  {warning}" for warning in self.check_warnings]
         if self.data_docs:
             out.append(f"data docs           {self.data_docs}")
         if self.dagster_run_id:
-            out.append(f"dagster run         {self.dagster_run_id} (in {self.dagster_home}; "
-                       "`rewards ui` shows it)")
+            out.append(
+                f"dagster run         {self.dagster_run_id} (in {self.dagster_home}; "
+                "`rewards ui` shows it)"
+            )
         if self.serving_copy:
-            out.append(f"for finance         {self.serving_copy} (rewards explain / export / "
-                       "publish)")
+            out.append(
+                f"for finance         {self.serving_copy} (rewards explain / export / publish)"
+            )
         return out
 
 

@@ -52,8 +52,9 @@ class WarehouseLock:
         except OSError:
             return ""
 
-    def acquire(self, holder: str, wait_seconds: float = 0.0,
-                log: Callable[[str], None] | None = None) -> None:
+    def acquire(
+        self, holder: str, wait_seconds: float = 0.0, log: Callable[[str], None] | None = None
+    ) -> None:
         """Take the lock, waiting up to `wait_seconds` for its holder; WarehouseBusy after."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         f = open(self.path, "a+")  # noqa: SIM115 -- held until release()
@@ -70,10 +71,13 @@ class WarehouseLock:
                     waited = f" after waiting {wait_seconds:.0f}s" if wait_seconds else ""
                     raise WarehouseBusy(
                         f"the warehouse is in use by {self.holder() or 'another process'}"
-                        f"{waited} ({self.path})") from None
+                        f"{waited} ({self.path})"
+                    ) from None
                 if log is not None and (said is None or now - said >= _SAY_EVERY_SECONDS):
-                    log(f"waiting for {self.holder() or 'another process'} to finish with the "
-                        "warehouse")
+                    log(
+                        f"waiting for {self.holder() or 'another process'} to finish with the "
+                        "warehouse"
+                    )
                     said = now
                 time.sleep(_POLL_SECONDS)
         f.seek(0)
@@ -94,8 +98,12 @@ class WarehouseLock:
 
 
 @contextlib.contextmanager
-def holding_warehouse(warehouse: Path, holder: str, wait_seconds: float = 0.0,
-                      log: Callable[[str], None] | None = None) -> Iterator[None]:
+def holding_warehouse(
+    warehouse: Path,
+    holder: str,
+    wait_seconds: float = 0.0,
+    log: Callable[[str], None] | None = None,
+) -> Iterator[None]:
     lock = WarehouseLock(warehouse)
     lock.acquire(holder, wait_seconds, log)
     try:

@@ -12,16 +12,25 @@ from support.pipeline import run_pipeline_on
 
 # Hypothesis (tests/test_contract_fuzz.py): a fixed, modest run by default (about a minute);
 # `pytest --hypothesis-profile=long` for a long local one, new examples every time
-settings.register_profile("ci", max_examples=30, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("long", max_examples=500, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci",
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "long", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("ci")
 
 
 def _listing(folder: Path) -> dict[str, tuple[int, int]]:
-    return {str(f): (f.stat().st_size, f.stat().st_mtime_ns)
-            for f in folder.rglob("*") if f.is_file()} if folder.is_dir() else {}
+    return (
+        {str(f): (f.stat().st_size, f.stat().st_mtime_ns) for f in folder.rglob("*") if f.is_file()}
+        if folder.is_dir()
+        else {}
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -43,16 +52,25 @@ def _environment_unchanged():
     process's environment: every test leaves `os.environ` exactly as it found it."""
     saved = dict(os.environ)
     yield
-    changed = sorted(k for k in saved.keys() | os.environ.keys()
-                     if saved.get(k) != os.environ.get(k) and k != "PYTEST_CURRENT_TEST")
+    changed = sorted(
+        k
+        for k in saved.keys() | os.environ.keys()
+        if saved.get(k) != os.environ.get(k) and k != "PYTEST_CURRENT_TEST"
+    )
     assert not changed, f"the test changed os.environ: {changed}"
 
 
 # The longest modules, longest first (their durations on the CI machine, a few minutes each):
 # started first, they do not leave one worker busy after the other has finished (pytest-xdist
 # hands out whole modules in collection order).
-LONGEST_MODULES = ("test_finance", "test_spark", "test_quality", "test_browser",
-                   "test_automation", "test_cli")
+LONGEST_MODULES = (
+    "test_finance",
+    "test_spark",
+    "test_quality",
+    "test_browser",
+    "test_automation",
+    "test_cli",
+)
 
 
 def pytest_collection_modifyitems(items) -> None:
@@ -71,5 +89,9 @@ def rulebook_run(tmp_path_factory):
     landing = land.write(root / "landing")
     warehouse = root / "warehouse.duckdb"
     summary = run_pipeline_on(landing, warehouse)
-    return {"warehouse": warehouse, "expected": expected, "quarantine": quarantine,
-            "summary": summary}
+    return {
+        "warehouse": warehouse,
+        "expected": expected,
+        "quarantine": quarantine,
+        "summary": summary,
+    }

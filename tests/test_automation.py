@@ -33,8 +33,9 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def at_six(day: str | date) -> datetime:
-    return datetime.combine(date.fromisoformat(str(day)), datetime.min.time(),
-                            tzinfo=BEIJING).replace(hour=6)
+    return datetime.combine(
+        date.fromisoformat(str(day)), datetime.min.time(), tzinfo=BEIJING
+    ).replace(hour=6)
 
 
 def tick(moment: datetime):
@@ -42,6 +43,7 @@ def tick(moment: datetime):
 
 
 # ---- the code location ----------------------------------------------------------------------
+
 
 def test_both_are_in_the_code_location_and_stopped_by_default():
     from orchestration.definitions import defs
@@ -59,26 +61,34 @@ def test_both_are_in_the_code_location_and_stopped_by_default():
 
 # ---- the schedule ---------------------------------------------------------------------------
 
+
 def test_the_window_runs_from_campaign_start_to_the_day_after_the_settlement_cutoff():
     params = rule_var_defaults()
-    assert schedule_window() == (date.fromisoformat(params["campaign_start"]),
-                                 date.fromisoformat(params["settlement_cutoff"])
-                                 + timedelta(days=1))
+    assert schedule_window() == (
+        date.fromisoformat(params["campaign_start"]),
+        date.fromisoformat(params["settlement_cutoff"]) + timedelta(days=1),
+    )
     assert schedule_window() == (date(2025, 11, 22), date(2026, 2, 1))
 
 
-@pytest.mark.parametrize("day", ["2025-11-22", "2025-12-31", "2026-01-15", "2026-01-31",
-                                 "2026-02-01"])
+@pytest.mark.parametrize(
+    "day", ["2025-11-22", "2025-12-31", "2026-01-15", "2026-01-31", "2026-02-01"]
+)
 def test_the_schedule_requests_a_run_inside_the_window(day):
     result = tick(at_six(day))
     assert isinstance(result, RunRequest), result
     assert result.tags["rewards/beijing_day"] == day
 
 
-@pytest.mark.parametrize("day, why", [("2025-11-21", "before campaign_start 2025-11-22"),
-                                      ("2025-06-01", "before campaign_start"),
-                                      ("2026-02-02", "settlement_cutoff 2026-01-31"),
-                                      ("2026-06-30", "settlement_cutoff")])
+@pytest.mark.parametrize(
+    "day, why",
+    [
+        ("2025-11-21", "before campaign_start 2025-11-22"),
+        ("2025-06-01", "before campaign_start"),
+        ("2026-02-02", "settlement_cutoff 2026-01-31"),
+        ("2026-06-30", "settlement_cutoff"),
+    ],
+)
 def test_the_schedule_skips_outside_the_window_saying_why(day, why):
     result = tick(at_six(day))
     assert isinstance(result, SkipReason), result
@@ -93,6 +103,7 @@ def test_the_schedule_counts_days_in_beijing_time():
 
 
 # ---- the sensor -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def instance():
@@ -111,8 +122,9 @@ def landing(tmp_path):
 
 
 def evaluate(instance, root, cursor):
-    context = build_sensor_context(instance=instance, cursor=cursor,
-                                   resources={"landing": LandingResource(path=str(root))})
+    context = build_sensor_context(
+        instance=instance, cursor=cursor, resources={"landing": LandingResource(path=str(root))}
+    )
     return landing_files_sensor(context)
 
 
@@ -122,13 +134,14 @@ def requested(result) -> RunRequest:
     return result.run_requests[0]
 
 
-def test_the_sensor_starts_one_run_for_new_files_and_none_when_nothing_changed(instance,
-                                                                               landing):
+def test_the_sensor_starts_one_run_for_new_files_and_none_when_nothing_changed(instance, landing):
     first = evaluate(instance, landing, None)
     run = requested(first)
     assert run.tags["rewards/landing_changes"] == "2 new, 0 changed, 0 removed"
-    assert set(json.loads(first.cursor)) == {"orders/orders_2025-11-22.csv",
-                                             "videos/videos.parquet"}
+    assert set(json.loads(first.cursor)) == {
+        "orders/orders_2025-11-22.csv",
+        "videos/videos.parquet",
+    }
     # the same files again: nothing to do
     again = evaluate(instance, landing, first.cursor)
     assert isinstance(again, SkipReason), again
@@ -183,8 +196,9 @@ def test_the_sensor_skips_an_empty_or_missing_landing(instance, tmp_path):
 def test_the_sensor_waits_while_a_rewards_run_holds_the_warehouse(instance, landing):
     from dagster._core.storage.dagster_run import DagsterRun
 
-    instance.add_run(DagsterRun(job_name="rewards", run_id="running",
-                                status=DagsterRunStatus.STARTED))
+    instance.add_run(
+        DagsterRun(job_name="rewards", run_id="running", status=DagsterRunStatus.STARTED)
+    )
     waiting = evaluate(instance, landing, None)
     assert isinstance(waiting, SkipReason) and "in progress" in waiting.skip_message
     instance.report_run_canceled(instance.get_run_by_id("running"))  # the run ends
@@ -212,17 +226,23 @@ def test_the_sensor_does_not_wait_for_a_cli_run_whose_process_was_killed(instanc
 
     from orchestration.instance import cli_run_tags
 
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     tags = {**cli_run_tags("run"), "rewards/pid": gone.stdout.strip()}
-    instance.add_run(DagsterRun(job_name="rewards", run_id="killed", tags=tags,
-                                status=DagsterRunStatus.STARTED))
+    instance.add_run(
+        DagsterRun(job_name="rewards", run_id="killed", tags=tags, status=DagsterRunStatus.STARTED)
+    )
     assert requested(evaluate(instance, landing, None)).run_key
     assert instance.get_run_by_id("killed").status == DagsterRunStatus.FAILURE
 
     live = {**cli_run_tags("run"), "rewards/pid": str(os.getpid())}  # this test's process
-    instance.add_run(DagsterRun(job_name="rewards", run_id="live", tags=live,
-                                status=DagsterRunStatus.STARTED))
+    instance.add_run(
+        DagsterRun(job_name="rewards", run_id="live", tags=live, status=DagsterRunStatus.STARTED)
+    )
     waiting = evaluate(instance, landing, None)
     assert isinstance(waiting, SkipReason) and "in progress" in waiting.skip_message
     assert instance.get_run_by_id("live").status == DagsterRunStatus.STARTED

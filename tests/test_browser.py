@@ -60,16 +60,20 @@ def cli_run(tmp_path_factory) -> dict:
     done = rewards_cli("run", "--landing", str(landing), "--warehouse", str(warehouse))
     assert done.returncode == 0, done.stderr + done.stdout
     run_id = printed_run_id(done.stdout)
-    return {"root": root, "landing": landing, "warehouse": warehouse, "run_id": run_id,
-            "accounts": len(expected)}
+    return {
+        "root": root,
+        "landing": landing,
+        "warehouse": warehouse,
+        "run_id": run_id,
+        "accounts": len(expected),
+    }
 
 
 @pytest.fixture(scope="module")
 def ui(cli_run):
     log = cli_run["root"] / "dagster-dev.log"
     started = time.monotonic()
-    dev = DagsterDev(cli_run["landing"], cli_run["warehouse"], log,
-                     startup_timeout=STARTUP_TIMEOUT)
+    dev = DagsterDev(cli_run["landing"], cli_run["warehouse"], log, startup_timeout=STARTUP_TIMEOUT)
     try:
         with dev:
             print(f"dagster dev answered on {dev.url} after {time.monotonic() - started:.0f} s")
@@ -84,8 +88,9 @@ def browser(cli_run):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(require_chromium()), headless=True,
-                                    args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=str(require_chromium()), headless=True, args=CHROMIUM_ARGS
+        )
         yield browser
         browser.close()
 

@@ -32,8 +32,17 @@ def two_runs(small_landing, tmp_path_factory) -> dict:
     warehouse = tmp_path_factory.mktemp("cli_runs") / "w.duckdb"
     runs = [
         rewards_cli("run", "--landing", str(small_landing), "--warehouse", str(warehouse)),
-        rewards_cli("run", "--landing", str(small_landing), "--warehouse", str(warehouse),
-                "--var", "reward_rate=0.02", "--var", "reward_cap_points=18"),
+        rewards_cli(
+            "run",
+            "--landing",
+            str(small_landing),
+            "--warehouse",
+            str(warehouse),
+            "--var",
+            "reward_rate=0.02",
+            "--var",
+            "reward_cap_points=18",
+        ),
     ]
     for done in runs:
         assert done.returncode == 0, done.stderr + done.stdout
@@ -56,8 +65,10 @@ def test_run_with_var_overrides_then_export(two_runs, tmp_path):
             f"select account_id, cast(reward_base as decimal(18,2)), reward_points_uncapped, "
             f"reward_points, is_capped from {reader}('{out}') order by 1"
         ).fetchall()
-        assert rows == [("acct-a", Decimal("1000.00"), 20, 18, True),
-                        ("acct-b", Decimal("50.00"), 1, 0, False)]
+        assert rows == [
+            ("acct-a", Decimal("1000.00"), 20, 18, True),
+            ("acct-b", Decimal("50.00"), 1, 0, False),
+        ]
 
 
 def test_each_cli_run_is_a_run_in_the_projects_instance_with_its_metadata(two_runs):
@@ -81,7 +92,8 @@ def test_each_cli_run_is_a_run_in_the_projects_instance_with_its_metadata(two_ru
             assert run.job_name == "rewards" and run.status == DagsterRunStatus.SUCCESS
             assert run.tags["rewards/trigger"] == "cli" and run.tags["rewards/command"] == "run"
         materializations = instance.fetch_materializations(
-            AssetKey(["marts", "account_rewards"]), limit=10).records
+            AssetKey(["marts", "account_rewards"]), limit=10
+        ).records
         assert sorted(m.run_id for m in materializations) == sorted(printed)
         by_run = {m.run_id: m.asset_materialization.metadata for m in materializations}
         for run_id in printed:
@@ -90,11 +102,16 @@ def test_each_cli_run_is_a_run_in_the_projects_instance_with_its_metadata(two_ru
         assert by_run[printed[0]]["total_reward_points"].value == 15
         assert by_run[printed[1]]["total_reward_points"].value == 18
         # every check's result, per run: all the suites' checks, every one passed
-        expected = {AssetCheckKey(AssetKey(list(suite.asset_key)), c.name)
-                    for suite in all_suites(rule_var_defaults()) for c in suite.checks}
+        expected = {
+            AssetCheckKey(AssetKey(list(suite.asset_key)), c.name)
+            for suite in all_suites(rule_var_defaults())
+            for c in suite.checks
+        }
         for run_id in printed:
-            evaluations = [e.dagster_event.event_specific_data for e in instance.all_logs(
-                run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)]
+            evaluations = [
+                e.dagster_event.event_specific_data
+                for e in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+            ]
             assert expected <= {ev.asset_check_key for ev in evaluations}
             assert all(ev.passed for ev in evaluations)
 
@@ -115,13 +132,18 @@ def test_unreadable_file_fails_run_naming_it_and_keeps_last_good_marts(small_lan
     # one line: the file as the landing directory names it, what is wrong, no class paths
     assert done.stderr.strip().splitlines() == [
         f"Error: run {done.stderr.split()[2]} failed: orders/zz_broken.parquet: not a Parquet "
-        "file, or a truncated one (it has no Parquet footer)"], done.stderr
+        "file, or a truncated one (it has no Parquet footer)"
+    ], done.stderr
     con = duckdb.connect(str(warehouse), read_only=True)
     # the failed load rolled back: the previous raw orders and marts are all still there (the
     # second run's: 18 points, R11 with its overrides)
     assert con.execute("select count(*) from raw.orders").fetchone()[0] == 6
-    assert con.execute("select reward_points from marts.account_rewards "
-                       "where account_id = 'acct-a'").fetchone()[0] == 18
+    assert (
+        con.execute(
+            "select reward_points from marts.account_rewards where account_id = 'acct-a'"
+        ).fetchone()[0]
+        == 18
+    )
     con.close()
     # and the UI shows the failed run, under the id the error names
     (run_id,) = re.findall(r"run ([0-9a-f-]{36}) failed", done.stderr)
@@ -137,15 +159,16 @@ def test_unreadable_file_fails_run_naming_it_and_keeps_last_good_marts(small_lan
         (["run", "--var", "reward_rat=0.02"], "unknown var(s) reward_rat"),
         (["run", "--var", "reward_rate"], "--var expects key=value"),
         (["export", "--out", "x.json"], "--out must end in .csv, .parquet, .xlsx"),
-        (["export", "--warehouse", "/nonexistent/w.duckdb", "--out", "x.csv"],
-         "no serving copy at /nonexistent/w.serving.duckdb"),
+        (
+            ["export", "--warehouse", "/nonexistent/w.duckdb", "--out", "x.csv"],
+            "no serving copy at /nonexistent/w.serving.duckdb",
+        ),
         (["explain", "acct-a", "--warehouse", "/nonexistent/w.duckdb"], "no serving copy"),
         (["publish", "--warehouse", "/nonexistent/w.duckdb"], "no serving copy"),
         (["simulate", "--var", "reward_rat=0.02"], "unknown var(s) reward_rat"),
         # issue 14: values are validated before anything runs
         (["run", "--var", "reward_cap_points=-1"], "reward_cap_points=-1: must be an integer"),
-        (["simulate", "--var", "reward_cap_points=-1"],
-         "reward_cap_points=-1: must be an integer"),
+        (["simulate", "--var", "reward_cap_points=-1"], "reward_cap_points=-1: must be an integer"),
         (["run", "--var", "timezone=Mars/Olympus_Mons"], "must be an IANA time zone name"),
     ],
 )

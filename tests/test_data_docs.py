@@ -59,19 +59,22 @@ def test_each_vendored_file_is_there_with_its_licence():
 def test_a_page_points_at_the_sites_own_copies_relative_to_itself(tmp_path):
     site = tmp_path / "data_docs"
     page = site / "validations" / "marts" / "account_rewards" / "run" / "t" / "batch.html"
-    html = ('<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
-            '<script src="https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js"'
-            ' integrity="sha384-x" crossorigin="anonymous"></script>'
-            '<img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/'
-            'logo-long.png?d=1&dataContextId=2">'
-            '<link rel="icon" href="../../../../static/images/favicon.ico">'
-            '<a href="https://greatexpectations.io">a link, not loaded</a>')
+    html = (
+        '<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
+        '<script src="https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js"'
+        ' integrity="sha384-x" crossorigin="anonymous"></script>'
+        '<img src="https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/'
+        'logo-long.png?d=1&dataContextId=2">'
+        '<link rel="icon" href="../../../../static/images/favicon.ico">'
+        '<a href="https://greatexpectations.io">a link, not loaded</a>'
+    )
     assert localize_page(html, page, site) == (
         '<script src="../../../../../static/vendor/jquery/jquery.min.js"></script>'
         '<script src="../../../../../static/vendor/bootstrap/js/bootstrap.min.js"></script>'
         '<img src="../../../../../static/images/logo-long.png">'
         '<link rel="icon" href="../../../../../static/images/favicon.ico">'
-        '<a href="https://greatexpectations.io">a link, not loaded</a>')
+        '<a href="https://greatexpectations.io">a link, not loaded</a>'
+    )
 
 
 @pytest.mark.browser
@@ -86,8 +89,9 @@ def test_data_docs_index_lists_every_suite_of_the_run_with_no_network(rulebook_r
         assert not external_resources(page.read_text()), f"{page} still loads from the network"
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), headless=True,
-                                    args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS
+        )
         context = browser.new_context(offline=True)  # no network at all
         requested: list[str] = []
         failed: list[str] = []
@@ -101,7 +105,8 @@ def test_data_docs_index_lists_every_suite_of_the_run_with_no_network(rulebook_r
             # every row bootstrap-table built for the validations table, on all its pages
             tables = page.evaluate(
                 "() => $('table').toArray().filter(t => $(t).data('bootstrap.table'))"
-                ".map(t => $(t).bootstrapTable('getData', {useCurrentPage: false}))")
+                ".map(t => $(t).bootstrapTable('getData', {useCurrentPage: false}))"
+            )
             (rows,) = [rows for rows in tables if rows and "run_name" in rows[0]]
             styled = page.evaluate("() => getComputedStyle(document.body).fontFamily")
 

@@ -24,39 +24,49 @@ SEE = "see orchestration/dbt_runner"
 
 def test_dbt_core_still_reads_its_environment_through_get_env():
     assert "get_env()" in inspect.getsource(dbt_requires.preflight), (
-        f"dbt-core's preflight no longer reads its environment through get_env(): {SEE}")
+        f"dbt-core's preflight no longer reads its environment through get_env(): {SEE}"
+    )
     assert hasattr(dbt_system, "get_env"), f"dbt_common.clients.system.get_env is gone: {SEE}"
 
 
 def test_dbt_duckdb_still_keeps_one_process_wide_database_handle():
     assert hasattr(DuckDBConnectionManager, "_ENV"), (
-        f"dbt-duckdb's DuckDBConnectionManager._ENV is gone: {SEE} (release_duckdb)")
+        f"dbt-duckdb's DuckDBConnectionManager._ENV is gone: {SEE} (release_duckdb)"
+    )
     assert hasattr(DuckDBConnectionManager, "_LOCK"), (
-        f"dbt-duckdb's DuckDBConnectionManager._LOCK is gone: {SEE} (release_duckdb)")
+        f"dbt-duckdb's DuckDBConnectionManager._LOCK is gone: {SEE} (release_duckdb)"
+    )
 
 
 def test_the_overridden_resource_members_are_still_dagster_dbts():
     assert any("_cli_version" in vars(cls) for cls in DbtCliResource.__mro__), (
-        f"DbtCliResource._cli_version is gone: {SEE}")
+        f"DbtCliResource._cli_version is gone: {SEE}"
+    )
     initialize = getattr(DbtCliResource, "_initialize_dbt_core_adapter", None)
     assert initialize is not None, f"DbtCliResource._initialize_dbt_core_adapter is gone: {SEE}"
     assert list(inspect.signature(initialize).parameters) == ["self", "args"], (
-        f"DbtCliResource._initialize_dbt_core_adapter changed its parameters: {SEE}")
+        f"DbtCliResource._initialize_dbt_core_adapter changed its parameters: {SEE}"
+    )
     # dagster-dbt's cli() still asks these for the version and the adapter, and accepts None
     source = inspect.getsource(DbtCliResource.cli)
     assert "self._cli_version" in source, (
-        f"DbtCliResource.cli no longer reads the dbt version through _cli_version: {SEE}")
+        f"DbtCliResource.cli no longer reads the dbt version through _cli_version: {SEE}"
+    )
     assert "self._initialize_dbt_core_adapter(" in source, (
-        f"DbtCliResource.cli no longer builds its adapter through the hooked method: {SEE}")
+        f"DbtCliResource.cli no longer builds its adapter through the hooked method: {SEE}"
+    )
     assert "adapter: BaseAdapter | None" in source, (
-        f"DbtCliResource.cli no longer allows running without an adapter: {SEE}")
+        f"DbtCliResource.cli no longer allows running without an adapter: {SEE}"
+    )
 
 
 def test_the_swapped_invocation_class_is_still_looked_up_from_the_module():
     assert dagster_dbt_resource.DbtCliInvocation is DbtCliInvocation, (
-        f"dagster_dbt.core.resource no longer names DbtCliInvocation: {SEE}")
+        f"dagster_dbt.core.resource no longer names DbtCliInvocation: {SEE}"
+    )
     assert "DbtCliInvocation.run(" in inspect.getsource(DbtCliResource.cli), (
-        f"DbtCliResource.cli no longer starts dbt through DbtCliInvocation.run: {SEE}")
+        f"DbtCliResource.cli no longer starts dbt through DbtCliInvocation.run: {SEE}"
+    )
     theirs = list(inspect.signature(DbtCliInvocation.run).parameters)
     ours = list(inspect.signature(InProcessInvocation.run).parameters)
     assert theirs == ours, f"DbtCliInvocation.run{theirs} changed (ours: {ours}): {SEE}"
@@ -72,8 +82,9 @@ def test_each_invocation_gets_its_own_environment_and_os_environ_is_untouched(tm
 
     def run(name: str) -> None:
         env = warehouse_env(tmp_path / f"{name}.duckdb", "1GB", 1, tmp_path / f"{name}.tmp")
-        results[name] = invoke(["show", "--inline", "select 1 as one"], env,
-                               target_path=tmp_path / f"{name}.dbt")
+        results[name] = invoke(
+            ["show", "--inline", "select 1 as one"], env, target_path=tmp_path / f"{name}.dbt"
+        )
 
     worker = threading.Thread(target=run, args=("first",))
     worker.start()

@@ -20,7 +20,9 @@ def test_dbt_unit_tests_pass(tmp_path):
     build(landing, warehouse)
     log = dbt(warehouse, ["test", "--select", "test_type:unit"])
     passed = set(re.findall(r" PASS (?:\S+::)?(\w+) ", re.sub(r"\x1b\[[0-9;]*m", "", log)))
-    assert passed == {"r2_latest_version_wins_duplicates_collapse_and_ties_conflict",
-                      "r6_tier_boundaries_ranking_and_deleted_videos",
-                      "r7_r11_exact_decimals_floor_and_cap",
-                      "r11_floor_is_exact_when_the_product_has_eight_decimal_places"}, passed
+    assert passed == {
+        "r2_latest_version_wins_duplicates_collapse_and_ties_conflict",
+        "r6_tier_boundaries_ranking_and_deleted_videos",
+        "r7_r11_exact_decimals_floor_and_cap",
+        "r11_floor_is_exact_when_the_product_has_eight_decimal_places",
+    }, passed

@@ -72,10 +72,20 @@ def _day1() -> tuple[Landing, str]:
 def _day2(refunded_order: str) -> Landing:
     """The next day's order file: a late partial refund and one more sale."""
     land = Landing()
-    land.row("orders", "orders-day2.csv", order_id=refunded_order, account_id="fin_a",
-             channel="short_video", video_id="fa-1", created_at=noon("2025-12-01"),
-             amount="1000.00", updated_at="2026-01-10T12:00:00+08:00", refunded_amount="400.00",
-             status="settled", settled_at=noon("2025-12-04"))
+    land.row(
+        "orders",
+        "orders-day2.csv",
+        order_id=refunded_order,
+        account_id="fin_a",
+        channel="short_video",
+        video_id="fa-1",
+        created_at=noon("2025-12-01"),
+        amount="1000.00",
+        updated_at="2026-01-10T12:00:00+08:00",
+        refunded_amount="400.00",
+        status="settled",
+        settled_at=noon("2025-12-04"),
+    )
     land.sale("fin_b", "2025-12-20", "1000.00", file="orders-day2.csv", order_id="fin_b-late")
     return land
 
@@ -85,8 +95,11 @@ def _sha(path: Path) -> str:
 
 
 def _ledger_rows(ledger: Path) -> list[tuple]:
-    return query(ledger, "select payout_run_id, account_id, entry_type, points, reward_points "
-                         "from ledger.entries order by payout_run_id, account_id")
+    return query(
+        ledger,
+        "select payout_run_id, account_id, entry_type, points, reward_points "
+        "from ledger.entries order by payout_run_id, account_id",
+    )
 
 
 def _served_points(serving: Path) -> dict[str, int]:
@@ -101,8 +114,13 @@ def payouts(tmp_path_factory):
     landing = land.write(root / "landing")
     warehouse = root / "warehouse.duckdb"
     serving, ledger = root / "warehouse.serving.duckdb", root / "warehouse.ledger.duckdb"
-    seen = {"root": root, "landing": landing, "warehouse": warehouse, "serving": serving,
-            "ledger": ledger}
+    seen = {
+        "root": root,
+        "landing": landing,
+        "warehouse": warehouse,
+        "serving": serving,
+        "ledger": ledger,
+    }
 
     run_pipeline_on(landing, warehouse)
     seen["day1_points"] = _served_points(serving)
@@ -126,26 +144,37 @@ def payouts(tmp_path_factory):
 def test_serving_copy_holds_each_good_run(payouts):
     assert payouts["day1_points"] == DAY1_POINTS
     assert payouts["day2_points"] == DAY2_POINTS
-    (run_id, rule_vars), = query(payouts["serving"],
-                                 "select dagster_run_id, rule_vars from serving.build")
+    ((run_id, rule_vars),) = query(
+        payouts["serving"], "select dagster_run_id, rule_vars from serving.build"
+    )
     assert run_id and '"reward_rate": "0.015"' in rule_vars
-    files = query(payouts["serving"], "select file, sha256 from serving.input_files "
-                                      "where dataset = 'orders' order by file")
+    files = query(
+        payouts["serving"],
+        "select file, sha256 from serving.input_files where dataset = 'orders' order by file",
+    )
     assert [Path(f).name for f, _ in files] == ["orders-day2.csv", "orders.csv"]
     assert all(digest == _sha(Path(f)) for f, digest in files)
 
 
 def test_first_publish_pays_every_rewarded_account(payouts):
     first = payouts["publish1"]
-    assert (first.payout_run_id, first.accounts_adjusted, first.points_adjusted,
-            first.points_paid_total) == (1, 2, 39, 39)
-    assert payouts["ledger_after_1"] == [(1, "fin_a", "initial", 15, 15),
-                                         (1, "fin_b", "initial", 24, 24)]
+    assert (
+        first.payout_run_id,
+        first.accounts_adjusted,
+        first.points_adjusted,
+        first.points_paid_total,
+    ) == (1, 2, 39, 39)
+    assert payouts["ledger_after_1"] == [
+        (1, "fin_a", "initial", 15, 15),
+        (1, "fin_b", "initial", 24, 24),
+    ]
 
 
 def test_publishing_the_same_rewards_twice_writes_nothing(payouts):
-    for again, before, after in (("publish1_again", "ledger_after_1", "ledger_after_1_again"),
-                                 ("publish2_again", "ledger_after_2", "ledger_after_2_again")):
+    for again, before, after in (
+        ("publish1_again", "ledger_after_1", "ledger_after_1_again"),
+        ("publish2_again", "ledger_after_2", "ledger_after_2_again"),
+    ):
         assert payouts[again].payout_run_id is None
         assert "nothing to publish" in payouts[again].reason
         assert payouts[after] == payouts[before]
@@ -154,18 +183,26 @@ def test_publishing_the_same_rewards_twice_writes_nothing(payouts):
 
 def test_second_publish_writes_only_adjustments_with_a_clawback(payouts):
     second = payouts["publish2"]
-    assert (second.payout_run_id, second.accounts_adjusted, second.points_adjusted,
-            second.points_paid_total) == (2, 2, 9, 48)
+    assert (
+        second.payout_run_id,
+        second.accounts_adjusted,
+        second.points_adjusted,
+        second.points_paid_total,
+    ) == (2, 2, 9, 48)
     assert payouts["ledger_after_2"] == payouts["ledger_after_1"] + [
         (2, "fin_a", "clawback", -6, 9),
         (2, "fin_b", "increase", 15, 39),
     ]
     # the sum of an account's ledger rows is its latest reward
-    paid = dict(query(payouts["ledger"],
-                      "select account_id, sum(points) from ledger.entries group by 1"))
+    paid = dict(
+        query(payouts["ledger"], "select account_id, sum(points) from ledger.entries group by 1")
+    )
     assert {a: paid.get(a, 0) for a in DAY2_POINTS} == DAY2_POINTS
-    (inputs,) = query(payouts["ledger"], "select count(*) from ledger.payout_run_inputs "
-                                         "where payout_run_id = 2 and file like '%orders-day2%'")
+    (inputs,) = query(
+        payouts["ledger"],
+        "select count(*) from ledger.payout_run_inputs "
+        "where payout_run_id = 2 and file like '%orders-day2%'",
+    )
     assert inputs == (1,)
 
 
@@ -173,29 +210,39 @@ def test_a_changed_ledger_is_refused(payouts, tmp_path):
     ledger = tmp_path / "tampered.ledger.duckdb"
     ledger.write_bytes(payouts["ledger"].read_bytes())
     con = duckdb.connect(str(ledger))
-    con.execute("update ledger.entries set points = 20 where account_id = 'fin_a' "
-                "and payout_run_id = 1")
+    con.execute(
+        "update ledger.entries set points = 20 where account_id = 'fin_a' and payout_run_id = 1"
+    )
     con.close()
     with pytest.raises(LedgerError, match="payout run 1 no longer matches"):
         publish(payouts["serving"], ledger)
 
 
 def test_order_lines_quota_and_summary_explain_the_rewards(payouts):
-    lines = query(payouts["serving"], """
+    lines = query(
+        payouts["serving"],
+        """
         select period, line_status, excluded_reason, rule_id, settled_gmv, counted_gmv
-        from marts.reward_order_lines where account_id = 'fin_a' order by settled_gmv""")
+        from marts.reward_order_lines where account_id = 'fin_a' order by settled_gmv""",
+    )
     assert lines == [
         ("window", "excluded", "video_not_found", "R4", Decimal("50.00"), Decimal("0.00")),
         ("window", "excluded", "over_quota", "R6", Decimal("300.00"), Decimal("0.00")),
         ("window", "counted", None, None, Decimal("600.00"), Decimal("600.00")),
     ]
-    assert query(payouts["serving"], """
+    assert query(
+        payouts["serving"],
+        """
         select published_day::varchar, follower_count, tier_min_followers, daily_quota,
             published_videos, over_quota_videos, over_quota_orders, over_quota_window_gmv
-        from marts.video_quota where account_id = 'fin_a' and over_quota_videos > 0""") == [
-        ("2025-12-01", 5000, 1000, 2, 3, 1, 1, Decimal("300.00"))]
-    summary = {(m, b): v for m, b, v in query(
-        payouts["serving"], "select metric, breakdown, value from marts.program_summary")}
+        from marts.video_quota where account_id = 'fin_a' and over_quota_videos > 0""",
+    ) == [("2025-12-01", 5000, 1000, 2, 3, 1, 1, Decimal("300.00"))]
+    summary = {
+        (m, b): v
+        for m, b, v in query(
+            payouts["serving"], "select metric, breakdown, value from marts.program_summary"
+        )
+    }
     assert summary[("enrolled_accounts", "all")] == 3
     assert summary[("accounts_by_status", "eligible")] == 2
     assert summary[("accounts_by_status", "ineligible: below_follower_threshold")] == 1
@@ -255,9 +302,13 @@ def test_export_carries_the_payout_run_in_every_format(payouts, tmp_path):
 
     rows = duckdb.sql(
         f"select account_id, reward_points, payout_run_id, paid_points, unpaid_points, "
-        f"window_gmv::varchar from read_csv('{tmp_path / 'r.csv'}') order by 1").fetchall()
-    assert rows == [("fin_a", 9, 2, 9, 0, "600.00"), ("fin_b", 39, 2, 39, 0, "3000.00"),
-                    ("fin_c", 0, 2, 0, 0, "500.00")]
+        f"window_gmv::varchar from read_csv('{tmp_path / 'r.csv'}') order by 1"
+    ).fetchall()
+    assert rows == [
+        ("fin_a", 9, 2, 9, 0, "600.00"),
+        ("fin_b", 39, 2, 39, 0, "3000.00"),
+        ("fin_c", 0, 2, 0, 0, "500.00"),
+    ]
     table = pq.read_table(tmp_path / "r.parquet")
     assert table.schema.metadata[b"payout_run_id"] == b"2"
     assert table.column("window_gmv").to_pylist()[1] == Decimal("3000.00")
@@ -270,30 +321,37 @@ def test_export_carries_the_payout_run_in_every_format(payouts, tmp_path):
     sheet = list(book["account_rewards"].iter_rows(values_only=True))
     header = sheet[0]
     fin_b = dict(zip(header, sheet[2], strict=True))
-    assert (fin_b["account_id"], fin_b["reward_points"], fin_b["payout_run_id"]) == (
-        "fin_b", 39, 2)
+    assert (fin_b["account_id"], fin_b["reward_points"], fin_b["payout_run_id"]) == ("fin_b", 39, 2)
 
 
 def test_simulate_reports_cost_and_changes_without_touching_marts_or_ledger(payouts, tmp_path):
     before = {p: _sha(payouts[p]) for p in ("serving", "ledger", "warehouse")}
     with pipeline_env(payouts["landing"], payouts["warehouse"]):
-        text = _cli("simulate", "--var", "reward_rate=0.02", "--var", "reward_cap_points=40",
-                    "--out", str(tmp_path / "changes.csv"))
+        text = _cli(
+            "simulate",
+            "--var",
+            "reward_rate=0.02",
+            "--var",
+            "reward_cap_points=40",
+            "--out",
+            str(tmp_path / "changes.csv"),
+        )
     # fin_a floor(600 x 0.02) = 12; fin_b floor(2,600 x 0.02) = 52, capped at 40
     assert "points                        48            52            +4" in text
     assert "capped accounts                0             1            +1" in text
     assert "accounts whose reward changes: 2" in text
-    changes = duckdb.sql(f"select account_id, reward_points, simulated_points, "
-                         f"simulated_is_capped from read_csv('{tmp_path / 'changes.csv'}') "
-                         "order by 1").fetchall()
+    changes = duckdb.sql(
+        f"select account_id, reward_points, simulated_points, "
+        f"simulated_is_capped from read_csv('{tmp_path / 'changes.csv'}') "
+        "order by 1"
+    ).fetchall()
     assert changes == [("fin_a", 9, 12, False), ("fin_b", 39, 40, True)]
     assert {p: _sha(payouts[p]) for p in before} == before
     assert not list(payouts["root"].glob(".simulate-*"))
     assert "note:" not in text  # the raw tables are the published run's inputs
 
 
-def test_simulate_says_when_the_raw_tables_are_newer_than_the_published_marts(payouts,
-                                                                            tmp_path):
+def test_simulate_says_when_the_raw_tables_are_newer_than_the_published_marts(payouts, tmp_path):
     """Day 2's files loaded, but the published marts still day 1's (as after a run that loaded
     them and then failed): the comparison mixes the new data with the new rule, and says so."""
     warehouse = tmp_path / "warehouse.duckdb"
@@ -301,8 +359,9 @@ def test_simulate_says_when_the_raw_tables_are_newer_than_the_published_marts(pa
     shutil.copyfile(payouts["day1_serving"], tmp_path / "warehouse.serving.duckdb")
     with pipeline_env(payouts["landing"], warehouse):
         text = _cli("simulate", "--var", "reward_rate=0.02")
-    assert ("differ from the published run's inputs in 1 landing file(s) "
-            "(orders/orders-day2.csv;") in text
+    assert (
+        "differ from the published run's inputs in 1 landing file(s) (orders/orders-day2.csv;"
+    ) in text
     # published day 1: 15 + 24 = 39; day 2's data at 2 %: floor(600 x 0.02) + floor(2,600 x 0.02)
     assert "points                        39            64           +25" in text
 
@@ -320,25 +379,45 @@ def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_
     writes, simulate is refused without opening the warehouse, and export and explain read the
     serving copy; killed, it leaves the serving copy, the ledger and no lock behind."""
     serving_before, ledger_before = _sha(payouts["serving"]), _sha(payouts["ledger"])
-    env = {**os.environ, "REWARDS_LANDING_DIR": str(payouts["landing"]),
-           "REWARDS_WAREHOUSE": str(payouts["warehouse"])}
-    for key in ("REWARDS_SERVING_COPY", "REWARDS_LEDGER", "REWARDS_QUALITY_DIR",
-                "REWARDS_DUCKDB_TEMP_DIR", "DAGSTER_HOME"):
+    env = {
+        **os.environ,
+        "REWARDS_LANDING_DIR": str(payouts["landing"]),
+        "REWARDS_WAREHOUSE": str(payouts["warehouse"]),
+    }
+    for key in (
+        "REWARDS_SERVING_COPY",
+        "REWARDS_LEDGER",
+        "REWARDS_QUALITY_DIR",
+        "REWARDS_DUCKDB_TEMP_DIR",
+        "DAGSTER_HOME",
+    ):
         env.pop(key, None)
     rewards = Path(sys.executable).parent / "rewards"
     log = tmp_path / "run.log"
     reader = WarehouseLock(payouts["warehouse"])
     reader.acquire("a reader standing in for rewards simulate")
     with open(log, "w") as out:
-        run = subprocess.Popen([str(rewards), "run"], cwd=REPO_ROOT, env=env, stdout=out,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+        run = subprocess.Popen(
+            [str(rewards), "run"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        _wait_for(lambda: "waiting for a reader standing in" in log.read_text(),
-                  "the run waiting for the reader", run)
+        _wait_for(
+            lambda: "waiting for a reader standing in" in log.read_text(),
+            "the run waiting for the reader",
+            run,
+        )
         assert duckdb_writer_pid(payouts["warehouse"]) is None  # it waits without opening the file
         reader.release()
-        _wait_for(lambda: duckdb_writer_pid(payouts["warehouse"]) == run.pid,
-                  "the run writing the warehouse", run)
+        _wait_for(
+            lambda: duckdb_writer_pid(payouts["warehouse"]) == run.pid,
+            "the run writing the warehouse",
+            run,
+        )
         # the run holds the warehouse: finance reads the serving copy; simulate, which reads
         # the raw tables, is refused before it opens them
         with pipeline_env(payouts["landing"], payouts["warehouse"]):
@@ -352,8 +431,9 @@ def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
     assert "wrote 3 accounts" in out and "Account fin_b: 39 points" in explained
-    assert duckdb.sql(f"select sum(reward_points) from read_csv('{tmp_path / 'during.csv'}')"
-                      ).fetchall() == [(48,)]
+    assert duckdb.sql(
+        f"select sum(reward_points) from read_csv('{tmp_path / 'during.csv'}')"
+    ).fetchall() == [(48,)]
     assert simulated.exit_code == 1
     assert "the warehouse is in use by Dagster run" in simulated.output
     assert "try again when it is done" in simulated.output
@@ -367,8 +447,10 @@ def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_
     # the killed run stays "started" in the Dagster instance until the next check marks it
     # failed, naming its process (D27); nothing else is touched
     with open_instance(payouts["warehouse"].with_suffix(".dagster")) as instance:
-        (killed,) = [r.dagster_run for r in instance.get_run_records(
-            RunsFilter(statuses=[DagsterRunStatus.STARTED]))]
+        (killed,) = [
+            r.dagster_run
+            for r in instance.get_run_records(RunsFilter(statuses=[DagsterRunStatus.STARTED]))
+        ]
         assert killed.tags["rewards/pid"] == str(run.pid)
         assert fail_abandoned_cli_runs(instance) == [killed.run_id]
         assert fail_abandoned_cli_runs(instance) == []
@@ -384,17 +466,25 @@ def test_a_run_stopped_by_a_blocking_check_leaves_the_serving_copy(payouts, tmp_
     warehouse.write_bytes(payouts["warehouse"].read_bytes())
     serving.write_bytes(payouts["serving"].read_bytes())
     con = duckdb.connect(str(warehouse))
-    con.execute("update marts.account_rewards set reward_points = reward_points + 1 "
-                "where account_id = 'fin_b'")
+    con.execute(
+        "update marts.account_rewards set reward_points = reward_points + 1 "
+        "where account_id = 'fin_b'"
+    )
     con.close()
     before = _sha(serving)
     result = execute_selection(
-        payouts["landing"], warehouse,
-        AssetSelection.checks(*[
-            AssetCheckKey(AssetKey(list(suite.asset_key)), check.name)
-            for suite in all_suites(rule_var_defaults())
-            if suite.asset_key == ("marts", "account_rewards") for check in suite.checks])
-        | AssetSelection.assets(AssetKey(["serving", "finance_copy"])))
+        payouts["landing"],
+        warehouse,
+        AssetSelection.checks(
+            *[
+                AssetCheckKey(AssetKey(list(suite.asset_key)), check.name)
+                for suite in all_suites(rule_var_defaults())
+                if suite.asset_key == ("marts", "account_rewards")
+                for check in suite.checks
+            ]
+        )
+        | AssetSelection.assets(AssetKey(["serving", "finance_copy"])),
+    )
     assert not result.success
     assert _sha(serving) == before
     assert _served_points(serving) == DAY2_POINTS
@@ -405,13 +495,14 @@ def test_ledger_lists_the_payout_runs(payouts):
         text = _cli("ledger")
     runs = [line.split()[:5] for line in text.splitlines()[1:]]
     # run, published at, accounts adjusted, net adjustment, paid in total
-    assert [[r[0], r[2], r[3], r[4]] for r in runs] == [["1", "2", "+39", "39"],
-                                                        ["2", "2", "+9", "48"]]
+    assert [[r[0], r[2], r[3], r[4]] for r in runs] == [
+        ["1", "2", "+39", "39"],
+        ["2", "2", "+9", "48"],
+    ]
 
 
 # Last in the module: it lands a third day of orders in the shared landing folder.
-def test_a_killed_daily_run_leaves_finance_untouched_and_the_next_run_converges(payouts,
-                                                                                  tmp_path):
+def test_a_killed_daily_run_leaves_finance_untouched_and_the_next_run_converges(payouts, tmp_path):
     """D29: a daily run killed after its order models were updated, before the marts, leaves the
     serving copy (its link and the file it points to) and the ledger byte-identical; the next
     run picks up where the state says, and its marts and serving copy equal a full build of the
@@ -419,8 +510,11 @@ def test_a_killed_daily_run_leaves_finance_untouched_and_the_next_run_converges(
     from support.dbt_build import build, marts
 
     serving = payouts["serving"]
-    before = {"link": os.readlink(serving), "serving": _sha(serving),
-              "ledger": _sha(payouts["ledger"])}
+    before = {
+        "link": os.readlink(serving),
+        "serving": _sha(serving),
+        "ledger": _sha(payouts["ledger"]),
+    }
     day3 = Landing()
     day3.sale("fin_c", "2025-12-21", "700.00", file="orders-day3.csv", order_id="fin_c-late")
     day3.write(payouts["landing"])
@@ -428,27 +522,42 @@ def test_a_killed_daily_run_leaves_finance_untouched_and_the_next_run_converges(
     log = tmp_path / "run.log"
     with open(log, "w") as out:
         run = subprocess.Popen(
-            [str(Path(sys.executable).parent / "rewards"), "run", "--landing",
-             str(payouts["landing"]), "--warehouse", str(payouts["warehouse"])],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                str(Path(sys.executable).parent / "rewards"),
+                "run",
+                "--landing",
+                str(payouts["landing"]),
+                "--warehouse",
+                str(payouts["warehouse"]),
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        _wait_for(lambda: "▶ marts_models" in log.read_text(), "the marts step", run,
-                  seconds=300)
+        _wait_for(lambda: "▶ marts_models" in log.read_text(), "the marts step", run, seconds=300)
     finally:
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
     assert "✓ intermediate/int_short_video_orders" in log.read_text()
-    assert {"link": os.readlink(serving), "serving": _sha(serving),
-            "ledger": _sha(payouts["ledger"])} == before
+    assert {
+        "link": os.readlink(serving),
+        "serving": _sha(serving),
+        "ledger": _sha(payouts["ledger"]),
+    } == before
 
     run_pipeline_on(payouts["landing"], payouts["warehouse"])
     full = tmp_path / "full.duckdb"
     build(payouts["landing"], full)
     assert marts(payouts["warehouse"]) == marts(full)
     # fin_c: 500.00 + 700.00 = 1,200.00 window GMV, but 500 followers: ineligible (R10)
-    assert query(serving, "select window_gmv, reward_points from marts.account_rewards "
-                          "where account_id = 'fin_c'") == [(Decimal("1200.00"), 0)]
+    assert query(
+        serving,
+        "select window_gmv, reward_points from marts.account_rewards where account_id = 'fin_c'",
+    ) == [(Decimal("1200.00"), 0)]
     assert os.readlink(serving) != before["link"]
     assert query(serving, "select * from marts.reward_order_lines order by order_id") == query(
-        full, "select * from marts.reward_order_lines order by order_id")
+        full, "select * from marts.reward_order_lines order by order_id"
+    )

@@ -24,18 +24,31 @@ TS = pa.timestamp("us", tz="UTC")
 MONEY = pa.decimal128(18, 2)
 ARROW_SCHEMAS = {
     "account_snapshots": {
-        "snapshot_date": pa.date32(), "account_id": pa.string(), "account_type": pa.string(),
-        "follower_count": pa.int64(), "short_video_commerce_enabled": pa.bool_(),
+        "snapshot_date": pa.date32(),
+        "account_id": pa.string(),
+        "account_type": pa.string(),
+        "follower_count": pa.int64(),
+        "short_video_commerce_enabled": pa.bool_(),
         "is_shop_self_operated": pa.bool_(),
     },
     "videos": {
-        "video_id": pa.string(), "account_id": pa.string(), "published_at": TS,
-        "is_commerce": pa.bool_(), "deleted_at": TS,
+        "video_id": pa.string(),
+        "account_id": pa.string(),
+        "published_at": TS,
+        "is_commerce": pa.bool_(),
+        "deleted_at": TS,
     },
     "orders": {
-        "order_id": pa.string(), "updated_at": TS, "account_id": pa.string(),
-        "channel": pa.string(), "video_id": pa.string(), "created_at": TS, "amount": MONEY,
-        "refunded_amount": MONEY, "status": pa.string(), "settled_at": TS,
+        "order_id": pa.string(),
+        "updated_at": TS,
+        "account_id": pa.string(),
+        "channel": pa.string(),
+        "video_id": pa.string(),
+        "created_at": TS,
+        "amount": MONEY,
+        "refunded_amount": MONEY,
+        "status": pa.string(),
+        "settled_at": TS,
     },
 }
 BJ = "Asia/Shanghai"
@@ -129,10 +142,13 @@ def test_every_order_file_holds_the_events_of_its_beijing_day(
     clean: tuple[Path, dict], con: duckdb.DuckDBPyConnection
 ) -> None:
     root, _ = clean
-    wrong = scalar(con, f"""
+    wrong = scalar(
+        con,
+        f"""
         select count(*) from read_parquet('{root}/orders/*.parquet', filename = true)
         where filename not like '%orders_' || strftime(timezone('{BJ}', updated_at),
-                                                       '%Y-%m-%d') || '.parquet'""")
+                                                       '%Y-%m-%d') || '.parquet'""",
+    )
     assert wrong == 0
 
 
@@ -148,62 +164,140 @@ def test_parquet_arrow_types(clean: tuple[Path, dict]) -> None:
 
 
 def test_required_values_and_accepted_values(con: duckdb.DuckDBPyConnection) -> None:
-    assert scalar(con, """select count(*) from account_snapshots where snapshot_date is null
+    assert (
+        scalar(
+            con,
+            """select count(*) from account_snapshots where snapshot_date is null
         or account_id is null or account_type not in ('merchant', 'promoter')
         or account_type is null or follower_count is null or follower_count < 0
-        or short_video_commerce_enabled is null or is_shop_self_operated is null""") == 0
-    assert scalar(con, """select count(*) from enrollments where account_id is null
+        or short_video_commerce_enabled is null or is_shop_self_operated is null""",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            con,
+            """select count(*) from enrollments where account_id is null
         or enrolled_at is null or enrolled_via is null
-        or enrolled_via not in ('shop_account', 'channels_account')""") == 0
-    assert scalar(con, """select count(*) from videos where video_id is null or account_id is null
-        or published_at is null or is_commerce is null or deleted_at < published_at""") == 0
-    assert scalar(con, """select count(*) from orders where order_id is null
+        or enrolled_via not in ('shop_account', 'channels_account')""",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            con,
+            """select count(*) from videos where video_id is null or account_id is null
+        or published_at is null or is_commerce is null or deleted_at < published_at""",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            con,
+            """select count(*) from orders where order_id is null
         or updated_at is null or account_id is null or created_at is null
         or amount is null or refunded_amount is null or channel is null or status is null
         or channel not in ('short_video', 'live', 'showcase', 'other')
-        or status not in ('paid', 'settled', 'refunded', 'cancelled')""") == 0
+        or status not in ('paid', 'settled', 'refunded', 'cancelled')""",
+        )
+        == 0
+    )
 
 
 def test_enrollment_csv_text_formats(con: duckdb.DuckDBPyConnection) -> None:
-    bad = scalar(con, r"""select count(*) from enrollments_text where not regexp_matches(
-        enrolled_at, '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|\+08:00)$')""")
+    bad = scalar(
+        con,
+        r"""select count(*) from enrollments_text where not regexp_matches(
+        enrolled_at, '^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|\+08:00)$')""",
+    )
     assert bad == 0
 
 
 def test_order_row_rules(con: duckdb.DuckDBPyConnection) -> None:
-    assert scalar(con, """select count(*) from orders where amount <= 0 or refunded_amount < 0
-        or refunded_amount > amount""") == 0
-    assert scalar(con, """select count(*) from orders where status = 'settled'
-        and settled_at is null""") == 0
+    assert (
+        scalar(
+            con,
+            """select count(*) from orders where amount <= 0 or refunded_amount < 0
+        or refunded_amount > amount""",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            con,
+            """select count(*) from orders where status = 'settled'
+        and settled_at is null""",
+        )
+        == 0
+    )
     assert scalar(con, "select count(*) from orders where settled_at < created_at") == 0
-    assert scalar(con, """select count(*) from orders where (channel = 'short_video')
-        <> (video_id is not null)""") == 0
-    assert scalar(con, """select count(*) from orders where status = 'refunded'
-        and refunded_amount <> amount""") == 0
-    assert scalar(con, """select count(*) from orders where status = 'cancelled'
-        and refunded_amount <> 0""") == 0
+    assert (
+        scalar(
+            con,
+            """select count(*) from orders where (channel = 'short_video')
+        <> (video_id is not null)""",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            con,
+            """select count(*) from orders where status = 'refunded'
+        and refunded_amount <> amount""",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            con,
+            """select count(*) from orders where status = 'cancelled'
+        and refunded_amount <> 0""",
+        )
+        == 0
+    )
 
 
 def test_keys_are_unique(con: duckdb.DuckDBPyConnection) -> None:
-    assert scalar(con, """select count(*) from (select account_id, snapshot_date
-        from account_snapshots group by all having count(*) > 1)""") == 0
+    assert (
+        scalar(
+            con,
+            """select count(*) from (select account_id, snapshot_date
+        from account_snapshots group by all having count(*) > 1)""",
+        )
+        == 0
+    )
     assert scalar(con, "select count(*) - count(distinct video_id) from videos") == 0
     # R2: no two different versions of an order share an updated_at (clean data never conflict).
-    assert scalar(con, """select count(*) from (select order_id, updated_at from orders
-        group by all having count(*) > 1)""") == 0
+    assert (
+        scalar(
+            con,
+            """select count(*) from (select order_id, updated_at from orders
+        group by all having count(*) > 1)""",
+        )
+        == 0
+    )
 
 
 def test_short_video_orders_reference_own_commerce_videos(con: duckdb.DuckDBPyConnection) -> None:
-    bad = scalar(con, """select count(*) from orders o left join videos v using (video_id)
+    bad = scalar(
+        con,
+        """select count(*) from orders o left join videos v using (video_id)
         where o.channel = 'short_video' and (v.video_id is null or not v.is_commerce
-            or v.account_id <> o.account_id or v.published_at > o.created_at)""")
+            or v.account_id <> o.account_id or v.published_at > o.created_at)""",
+    )
     assert bad == 0
 
 
 def test_every_order_is_paid_first_then_moves_forward(con: duckdb.DuckDBPyConnection) -> None:
     assert scalar(con, "select count(distinct order_id) from orders") == N_ORDERS
-    assert scalar(con, """select count(*) from (select order_id from orders group by 1
-        having min(updated_at) <> min(created_at) or arg_min(status, updated_at) <> 'paid')""") == 0
+    assert (
+        scalar(
+            con,
+            """select count(*) from (select order_id from orders group by 1
+        having min(updated_at) <> min(created_at) or arg_min(status, updated_at) <> 'paid')""",
+        )
+        == 0
+    )
     assert scalar(con, "select count(*) from orders where updated_at < created_at") == 0
 
 
@@ -219,39 +313,75 @@ def test_accounts_in_every_quota_tier(con: duckdb.DuckDBPyConnection) -> None:
     tiers = scalar(con, f"""select count(distinct {QUOTA}) from account_snapshots""")
     assert tiers == 4
     # followers grow: some account is in a higher tier later than earlier
-    assert scalar(con, f"""select count(*) from (select account_id from account_snapshots
-        group by 1 having min({QUOTA}) < max({QUOTA}))""") > 0
+    assert (
+        scalar(
+            con,
+            f"""select count(*) from (select account_id from account_snapshots
+        group by 1 having min({QUOTA}) < max({QUOTA}))""",
+        )
+        > 0
+    )
 
 
 def test_snapshots_have_gaps_and_several_days(con: duckdb.DuckDBPyConnection) -> None:
-    assert scalar(con, """select min(n) from (select count(*) n from account_snapshots
-        group by account_id)""") >= 1
-    assert scalar(con, """select count(*) from (select account_id,
+    assert (
+        scalar(
+            con,
+            """select min(n) from (select count(*) n from account_snapshots
+        group by account_id)""",
+        )
+        >= 1
+    )
+    assert (
+        scalar(
+            con,
+            """select count(*) from (select account_id,
         snapshot_date - lag(snapshot_date) over (partition by account_id order by snapshot_date)
         as gap from account_snapshots)
-        where gap > 7""") > 0
+        where gap > 7""",
+        )
+        > 0
+    )
 
 
 def test_new_entrants_and_partial_and_late_settlements(con: duckdb.DuckDBPyConnection) -> None:
-    new_entrants = scalar(con, f"""select count(*) from (select distinct account_id from orders)
+    new_entrants = scalar(
+        con,
+        f"""select count(*) from (select distinct account_id from orders)
         where account_id not in (select account_id from {LATEST_STATE}
             where channel = 'short_video' and status = 'settled'
-            and timezone('{BJ}', created_at)::date between '2025-08-01' and '2025-10-31')""")
+            and timezone('{BJ}', created_at)::date between '2025-08-01' and '2025-10-31')""",
+    )
     assert new_entrants > 0
-    assert scalar(con, f"""select count(*) from {LATEST_STATE} where status = 'settled'
-        and refunded_amount > 0 and refunded_amount < amount""") > 0
-    assert scalar(con, f"""select count(*) from {LATEST_STATE} where status = 'settled'
-        and timezone('{BJ}', settled_at)::date > '2026-01-31'""") > 0
+    assert (
+        scalar(
+            con,
+            f"""select count(*) from {LATEST_STATE} where status = 'settled'
+        and refunded_amount > 0 and refunded_amount < amount""",
+        )
+        > 0
+    )
+    assert (
+        scalar(
+            con,
+            f"""select count(*) from {LATEST_STATE} where status = 'settled'
+        and timezone('{BJ}', settled_at)::date > '2026-01-31'""",
+        )
+        > 0
+    )
 
 
 def test_over_quota_account_days(con: duckdb.DuckDBPyConnection) -> None:
-    over = scalar(con, f"""
+    over = scalar(
+        con,
+        f"""
         with per_day as (select account_id, timezone('{BJ}', published_at)::date as day,
                                 count(*) as n
                          from videos where is_commerce group by all),
         with_followers as (select p.*, s.follower_count from per_day p asof left join
             account_snapshots s on p.account_id = s.account_id and p.day >= s.snapshot_date)
-        select count(*) from with_followers where n > {QUOTA}""")
+        select count(*) from with_followers where n > {QUOTA}""",
+    )
     assert over > 0
 
 
@@ -260,23 +390,38 @@ def test_events_straddle_beijing_midnight_at_period_boundaries(
 ) -> None:
     for boundary in ("2025-11-01", "2025-11-22", "2026-01-01"):
         instant = f"timestamptz '{boundary} 00:00:00+08:00'"
-        before = scalar(con, f"""select count(*) from orders where created_at < {instant}
-            and created_at >= {instant} - interval 2 minute""")
-        after = scalar(con, f"""select count(*) from orders where created_at >= {instant}
-            and created_at < {instant} + interval 2 minute""")
+        before = scalar(
+            con,
+            f"""select count(*) from orders where created_at < {instant}
+            and created_at >= {instant} - interval 2 minute""",
+        )
+        after = scalar(
+            con,
+            f"""select count(*) from orders where created_at >= {instant}
+            and created_at < {instant} + interval 2 minute""",
+        )
         assert before > 0 and after > 0, boundary
     cutoff = "timestamptz '2026-02-01 00:00:00+08:00'"
     assert scalar(con, f"select count(*) from orders where settled_at = {cutoff}") > 0
-    assert scalar(con, f"""select count(*) from orders
-        where settled_at = {cutoff} - interval 1 second""") > 0
+    assert (
+        scalar(
+            con,
+            f"""select count(*) from orders
+        where settled_at = {cutoff} - interval 1 second""",
+        )
+        > 0
+    )
 
 
 def test_channels_peaks_and_lifecycles(con: duckdb.DuckDBPyConnection) -> None:
     share = scalar(con, f"""select avg((channel = 'short_video')::int) from {LATEST_STATE}""")
     assert 0.5 < share < 0.7
-    top_days = [r[0].isoformat() for r in con.execute(f"""
+    top_days = [
+        r[0].isoformat()
+        for r in con.execute(f"""
         select timezone('{BJ}', created_at)::date d from orders where status = 'paid'
-        group by 1 order by count(*) desc limit 2""").fetchall()]
+        group by 1 order by count(*) desc limit 2""").fetchall()
+    ]
     assert sorted(top_days) == ["2025-11-11", "2025-12-12"]
     statuses = {r[0] for r in con.execute(f"select distinct status from {LATEST_STATE}").fetchall()}
     assert statuses == {"paid", "settled", "refunded", "cancelled"}
@@ -286,7 +431,9 @@ def test_channels_peaks_and_lifecycles(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_eligibility_outcomes_all_occur(con: duckdb.DuckDBPyConnection) -> None:
     """Each R10 outcome exists, judged on the first enrollment and the snapshot as of its day."""
-    outcomes = {r[0] for r in con.execute(f"""
+    outcomes = {
+        r[0]
+        for r in con.execute(f"""
         with first as (select account_id, arg_min(enrolled_at, enrolled_at) as at,
                               arg_min(enrolled_via, enrolled_at) as via,
                               timezone('{BJ}', min(enrolled_at))::date as day
@@ -303,15 +450,33 @@ def test_eligibility_outcomes_all_occur(con: duckdb.DuckDBPyConnection) -> None:
                 then 'below_follower_threshold'
             when follower_count < 1000 then 'eligible_self_operated'
             else 'eligible' end
-        from judged""").fetchall()}
-    assert outcomes == {
-        "enrolled_after_campaign", "no_snapshot", "wrong_enrollment_channel",
-        "commerce_not_enabled", "below_follower_threshold", "eligible_self_operated", "eligible",
+        from judged""").fetchall()
     }
-    assert scalar(con, """select count(*) from (select account_id from enrollments group by 1
-        having count(*) > 1)""") > 0
-    assert scalar(con, """select count(distinct account_id) from account_snapshots
-        where account_id not in (select account_id from enrollments)""") > 0
+    assert outcomes == {
+        "enrolled_after_campaign",
+        "no_snapshot",
+        "wrong_enrollment_channel",
+        "commerce_not_enabled",
+        "below_follower_threshold",
+        "eligible_self_operated",
+        "eligible",
+    }
+    assert (
+        scalar(
+            con,
+            """select count(*) from (select account_id from enrollments group by 1
+        having count(*) > 1)""",
+        )
+        > 0
+    )
+    assert (
+        scalar(
+            con,
+            """select count(distinct account_id) from account_snapshots
+        where account_id not in (select account_id from enrollments)""",
+        )
+        > 0
+    )
 
 
 # ----------------------------------------------------------------------------- dirty
@@ -335,20 +500,28 @@ def test_dirty_keeps_the_clean_orders(clean: tuple[Path, dict], dirty: tuple[Pat
     (clean_root, _), (dirty_root, _) = clean, dirty
     db = duckdb.connect()
     db.execute("set TimeZone = 'UTC'")
-    cols = ("order_id, updated_at, account_id, channel, video_id, created_at, amount, "
-            "refunded_amount, status, settled_at")
+    cols = (
+        "order_id, updated_at, account_id, channel, video_id, created_at, amount, "
+        "refunded_amount, status, settled_at"
+    )
     csv_typed = f"""select order_id, updated_at::timestamptz, account_id, channel,
         nullif(video_id, ''), created_at::timestamptz, amount::decimal(18,2),
         refunded_amount::decimal(18,2), status, nullif(settled_at, '')::timestamptz
         from read_csv('{dirty_root}/orders/orders_dirty.csv', all_varchar = true, header = true)
         where not starts_with(order_id, 'bad-')"""
-    missing = scalar(db, f"""select count(*) from (
+    missing = scalar(
+        db,
+        f"""select count(*) from (
         select {cols} from '{clean_root}/orders/*.parquet'
         except all (select {cols} from '{dirty_root}/orders/*.parquet'
-                    union all {csv_typed}))""")
+                    union all {csv_typed}))""",
+    )
     assert missing == 0
-    extra_clean_ids = scalar(db, f"""select count(*) from ({csv_typed}) c
-        where order_id not in (select order_id from '{clean_root}/orders/*.parquet')""")
+    extra_clean_ids = scalar(
+        db,
+        f"""select count(*) from ({csv_typed}) c
+        where order_id not in (select order_id from '{clean_root}/orders/*.parquet')""",
+    )
     assert extra_clean_ids == 0
 
 
@@ -371,22 +544,32 @@ def test_loader_quarantines_exactly_the_expected_rows(dirty: tuple[Path, dict]) 
         with versions as (select distinct * exclude (_source_file, _source_row) from raw.orders)
         select * from versions
         qualify updated_at = max(updated_at) over (partition by order_id)""")
-    conflicts = scalar(db, """select count(*) from state where order_id in
-        (select order_id from state group by 1 having count(*) > 1)""")
+    conflicts = scalar(
+        db,
+        """select count(*) from state where order_id in
+        (select order_id from state group by 1 having count(*) > 1)""",
+    )
     assert conflicts == expected["order_version_conflict"]
-    r4 = dict(db.execute("""select case when v.video_id is null then 'video_not_found'
+    r4 = dict(
+        db.execute("""select case when v.video_id is null then 'video_not_found'
             when not v.is_commerce then 'video_not_commerce'
             when v.account_id <> s.account_id then 'video_of_other_account' end, count(*)
         from state s left join raw.videos v using (video_id)
-        where s.channel = 'short_video' group by 1""").fetchall())
+        where s.channel = 'short_video' group by 1""").fetchall()
+    )
     for reason in ("video_not_found", "video_not_commerce", "video_of_other_account"):
         assert r4[reason] == expected[reason]
 
 
 def test_progress_is_reported(tmp_path: Path) -> None:
     calls: list[tuple[str, int, int]] = []
-    generate_landing(tmp_path, n_orders=1_000, seed=2, dirty=True,
-                     progress=lambda s, d, t: calls.append((s, d, t)))
+    generate_landing(
+        tmp_path,
+        n_orders=1_000,
+        seed=2,
+        dirty=True,
+        progress=lambda s, d, t: calls.append((s, d, t)),
+    )
     stages = [c[0] for c in calls]
     assert {"accounts", "videos", "orders", "dirty"} <= set(stages)
     orders = [c for c in calls if c[0] == "orders"]

@@ -30,24 +30,47 @@ def _landing(baseline_amount: str = "9200.00") -> Landing:
     land.sale(ACCOUNT, "2025-11-26", "5000.00", order_id="B", file="orders_1.csv")
     # day 2: A settles with a 1,000.00 refund, B is refunded in full, D is new and settled
     base = dict(account_id=ACCOUNT, channel="short_video", video_id=f"v-{ACCOUNT}")
-    land.row("orders", "orders_2.csv", order_id="A", updated_at=noon("2025-12-01"),
-             created_at=noon("2025-11-25"), amount="10000.00", refunded_amount="1000.00",
-             status="settled", settled_at=noon("2025-12-01"), **base)
-    land.row("orders", "orders_2.csv", order_id="B", updated_at=noon("2025-12-02"),
-             created_at=noon("2025-11-26"), amount="5000.00", refunded_amount="5000.00",
-             status="refunded", settled_at=noon("2025-11-29"), **base)
+    land.row(
+        "orders",
+        "orders_2.csv",
+        order_id="A",
+        updated_at=noon("2025-12-01"),
+        created_at=noon("2025-11-25"),
+        amount="10000.00",
+        refunded_amount="1000.00",
+        status="settled",
+        settled_at=noon("2025-12-01"),
+        **base,
+    )
+    land.row(
+        "orders",
+        "orders_2.csv",
+        order_id="B",
+        updated_at=noon("2025-12-02"),
+        created_at=noon("2025-11-26"),
+        amount="5000.00",
+        refunded_amount="5000.00",
+        status="refunded",
+        settled_at=noon("2025-11-29"),
+        **base,
+    )
     land.sale(ACCOUNT, "2025-12-02", "300.00", order_id="D", file="orders_2.csv")
     return land
 
 
 def _reward(warehouse) -> tuple:
-    return query(warehouse, "select baseline_gmv, window_gmv, reward_base, reward_points "
-                            "from marts.account_rewards where account_id = ?", [ACCOUNT])[0]
+    return query(
+        warehouse,
+        "select baseline_gmv, window_gmv, reward_base, reward_points "
+        "from marts.account_rewards where account_id = ?",
+        [ACCOUNT],
+    )[0]
 
 
 def _loaded_through(warehouse) -> dict[str, int]:
-    return dict(query(warehouse, "select order_id, loaded_through "
-                                 "from intermediate.int_orders_current"))
+    return dict(
+        query(warehouse, "select order_id, loaded_through from intermediate.int_orders_current")
+    )
 
 
 def test_a_new_day_is_appended_and_only_its_orders_are_recomputed(tmp_path):
@@ -69,17 +92,23 @@ def test_a_new_day_is_appended_and_only_its_orders_are_recomputed(tmp_path):
     # D 300.00 → 9,300.00; base 9,300.00 − 4,000.00 = 5,300.00 → floor(79.5) = 79 points
     assert [str(v) for v in _reward(warehouse)] == ["4000.00", "9300.00", "5300.00", "79"]
     assert query(warehouse, "select mode, files from raw.load_log where dataset = 'orders'") == [
-        ("append", 2)]
+        ("append", 2)
+    ]
     second = _loaded_through(warehouse)
     # C had no new version: its row was left as the first build wrote it; A, B and D are new
     assert second["C"] == first["C"]
     assert {second[o] for o in "ABD"} == {max(second.values())} and second["A"] > first["A"]
     # the same raw orders, recomputed from scratch, give the same current state
-    assert query(warehouse, "select status, amount, refunded_amount from "
-                            "intermediate.int_orders_current order by order_id") == query(
-        warehouse, "select status, amount, refunded_amount from raw.orders "
-                   "qualify row_number() over (partition by order_id order by updated_at desc)"
-                   " = 1 order by order_id")
+    assert query(
+        warehouse,
+        "select status, amount, refunded_amount from "
+        "intermediate.int_orders_current order by order_id",
+    ) == query(
+        warehouse,
+        "select status, amount, refunded_amount from raw.orders "
+        "qualify row_number() over (partition by order_id order by updated_at desc)"
+        " = 1 order by order_id",
+    )
 
     # A run with another timezone var must not mix Beijing and other days (R1)
     defaults = rule_var_defaults()
@@ -93,7 +122,6 @@ def test_a_new_day_is_appended_and_only_its_orders_are_recomputed(tmp_path):
     _landing(baseline_amount="920.00").write(landing)
     run_pipeline_on(landing, warehouse)
     assert [str(v) for v in _reward(warehouse)] == ["400.00", "9300.00", "8900.00", "133"]
-    assert query(warehouse, "select mode from raw.load_log where dataset = 'orders'") == [
-        ("full",)]
+    assert query(warehouse, "select mode from raw.load_log where dataset = 'orders'") == [("full",)]
     third = _loaded_through(warehouse)
     assert len(set(third.values())) == 1 and third["C"] > second["C"]

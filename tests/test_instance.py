@@ -18,10 +18,15 @@ from orchestration.settings import Settings
 def test_the_instance_lives_beside_the_warehouse_unless_dagster_home_says_otherwise(tmp_path):
     warehouse = tmp_path / "w.duckdb"
     assert Settings.from_env({"REWARDS_WAREHOUSE": str(warehouse)}).dagster_home == (
-        tmp_path / "w.dagster")
+        tmp_path / "w.dagster"
+    )
     home = tmp_path / "elsewhere"
-    assert Settings.from_env({"REWARDS_WAREHOUSE": str(warehouse),
-                              "DAGSTER_HOME": str(home)}).dagster_home == home
+    assert (
+        Settings.from_env(
+            {"REWARDS_WAREHOUSE": str(warehouse), "DAGSTER_HOME": str(home)}
+        ).dagster_home
+        == home
+    )
 
 
 def test_the_projects_dagster_yaml_is_written_refreshed_and_a_users_own_kept(tmp_path):
@@ -58,9 +63,11 @@ def test_dagster_reads_the_instance_config_from_the_folder_we_name(tmp_path: Pat
     with open_instance(home) as instance:
         assert instance.is_persistent, "Dagster no longer keeps this instance on disk"
         assert instance.root_directory == str(home), (
-            f"Dagster keeps the instance in {instance.root_directory}, not in {home}")
+            f"Dagster keeps the instance in {instance.root_directory}, not in {home}"
+        )
         assert instance.get_settings("concurrency") == {"runs": {"max_concurrent_runs": 1}}, (
-            "Dagster did not read orchestration/dagster.yaml from the instance folder")
+            "Dagster did not read orchestration/dagster.yaml from the instance folder"
+        )
         assert instance.get_settings("telemetry") == {"enabled": False}
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert type(instance.event_log_storage).__name__ == "PooledSqliteEventLogStorage"
@@ -90,11 +97,13 @@ def test_the_hooked_dagster_storage_internals_are_still_there(tmp_path):
         assert method is not None, f"SqliteEventLogStorage.{name} is gone: see event_log_storage.py"
         found = list(inspect.signature(method).parameters)
         assert found == parameters, (
-            f"SqliteEventLogStorage.{name}{found} changed: see event_log_storage.py")
+            f"SqliteEventLogStorage.{name}{found} changed: see event_log_storage.py"
+        )
     storage = SqliteEventLogStorage(str(tmp_path / "plain"))
     for attribute in ("_db_lock", "_initialized_dbs"):
         assert hasattr(storage, attribute), (
-            f"SqliteEventLogStorage no longer has {attribute}: see event_log_storage.py")
+            f"SqliteEventLogStorage no longer has {attribute}: see event_log_storage.py"
+        )
     storage.dispose()
 
 
@@ -126,7 +135,8 @@ def test_the_pooled_event_log_keeps_what_dagsters_own_reads(tmp_path):
 
 
 def test_the_pooled_event_log_commits_without_a_disk_sync_and_asks_for_tables_once(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     """Each kept connection is in SQLite's WAL mode (Dagster's) with `synchronous=NORMAL`: a
     commit no longer waits for the disk (D27). Dagster's check for the asset-check table, asked
     before every check event, opens an engine only until the table has been found."""
@@ -141,8 +151,11 @@ def test_the_pooled_event_log_commits_without_a_disk_sync_and_asks_for_tables_on
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         asked = []
         plain_has_table = SqliteEventLogStorage.has_table
-        monkeypatch.setattr(SqliteEventLogStorage, "has_table",
-                            lambda self, name: asked.append(name) or plain_has_table(self, name))
+        monkeypatch.setattr(
+            SqliteEventLogStorage,
+            "has_table",
+            lambda self, name: asked.append(name) or plain_has_table(self, name),
+        )
         for _ in range(3):
             assert storage.has_table("asset_check_executions")
             assert not storage.has_table("no_such_table")

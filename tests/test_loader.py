@@ -14,9 +14,11 @@ from orchestration.contract import DATASETS
 from orchestration.defs.landing.loader import LandingError, load_dataset
 
 ORDERS = DATASETS["orders"]
-HEADER = ("order_id,updated_at,account_id,channel,video_id,created_at,amount,refunded_amount,"
-          "status,settled_at\n")
-GOOD = ("o1,2025-11-22T10:00:00Z,a1,short_video,v1,2025-11-22T10:00:00Z,10.00,0.00,paid,\n")
+HEADER = (
+    "order_id,updated_at,account_id,channel,video_id,created_at,amount,refunded_amount,"
+    "status,settled_at\n"
+)
+GOOD = "o1,2025-11-22T10:00:00Z,a1,short_video,v1,2025-11-22T10:00:00Z,10.00,0.00,paid,\n"
 
 
 @pytest.fixture
@@ -51,42 +53,78 @@ ROW_GBK = GOOD.replace("o1,", "o2,").replace(",a1,", ",\u5f20\u4e09,").encode("g
 # Issue 14: every file that cannot be loaded fails its dataset in one line: the file relative to
 # the landing directory, the line where known, and what is wrong in plain words.
 UNREADABLE = [
-    ("gbk.csv", (HEADER + GOOD).encode() + ROW_GBK,
-     "orders/gbk.csv: line 3: not UTF-8 text (the landing files' encoding; save the file as "
-     "UTF-8)"),
-    ("gbk_header.csv", HEADER.replace("amount", "\u91d1\u989d").encode("gbk"),
-     "orders/gbk_header.csv: line 1: not UTF-8 text"),
-    ("ragged.csv", (HEADER + GOOD + GOOD.replace("\n", ",extra\n")).encode(),
-     "orders/ragged.csv: line 3: 11 fields where the header has 10"),
-    ("short.csv", (HEADER + GOOD + GOOD + "o3,2025\n").encode(),
-     "orders/short.csv: line 4: 2 fields where the header has 10"),
-    ("quote.csv", (HEADER + GOOD + '"o9,2025\n').encode(),
-     "orders/quote.csv: line 3: a quoted field is not closed"),
-    ("empty.csv", b"",
-     "orders/empty.csv: the file is empty (0 bytes); a CSV needs at least its header row"),
+    (
+        "gbk.csv",
+        (HEADER + GOOD).encode() + ROW_GBK,
+        "orders/gbk.csv: line 3: not UTF-8 text (the landing files' encoding; save the file as "
+        "UTF-8)",
+    ),
+    (
+        "gbk_header.csv",
+        HEADER.replace("amount", "\u91d1\u989d").encode("gbk"),
+        "orders/gbk_header.csv: line 1: not UTF-8 text",
+    ),
+    (
+        "ragged.csv",
+        (HEADER + GOOD + GOOD.replace("\n", ",extra\n")).encode(),
+        "orders/ragged.csv: line 3: 11 fields where the header has 10",
+    ),
+    (
+        "short.csv",
+        (HEADER + GOOD + GOOD + "o3,2025\n").encode(),
+        "orders/short.csv: line 4: 2 fields where the header has 10",
+    ),
+    (
+        "quote.csv",
+        (HEADER + GOOD + '"o9,2025\n').encode(),
+        "orders/quote.csv: line 3: a quoted field is not closed",
+    ),
+    (
+        "empty.csv",
+        b"",
+        "orders/empty.csv: the file is empty (0 bytes); a CSV needs at least its header row",
+    ),
     ("empty.parquet", b"", "orders/empty.parquet: the file is empty (0 bytes)"),
-    ("broken.parquet", b"this is not parquet",
-     "orders/broken.parquet: not a Parquet file, or a truncated one (it has no Parquet footer)"),
-    ("truncated.parquet", _truncated_parquet(),
-     "orders/truncated.parquet: not a Parquet file, or a truncated one"),
-    ("no_amount.csv", (HEADER.replace(",amount", "") + GOOD).encode(),
-     "orders/no_amount.csv: missing contract column(s) amount (the file has: order_id, "
-     "updated_at, account_id, channel, video_id, created_at, refunded_amount, status, "
-     "settled_at)"),
-    ("twice.csv", (HEADER.replace("status", "amount") + GOOD).encode(),
-     "orders/twice.csv: line 1: the header names amount more than once"),
-    ("orders.txt", (HEADER + GOOD).encode(),
-     "orders/orders.txt: not a CSV or Parquet file (extension .txt; a landing folder takes "
-     ".csv and .parquet files)"),
-    ("orders", (HEADER + GOOD).encode(), "orders/orders: not a CSV or Parquet file (extension "
-     "none"),
+    (
+        "broken.parquet",
+        b"this is not parquet",
+        "orders/broken.parquet: not a Parquet file, or a truncated one (it has no Parquet footer)",
+    ),
+    (
+        "truncated.parquet",
+        _truncated_parquet(),
+        "orders/truncated.parquet: not a Parquet file, or a truncated one",
+    ),
+    (
+        "no_amount.csv",
+        (HEADER.replace(",amount", "") + GOOD).encode(),
+        "orders/no_amount.csv: missing contract column(s) amount (the file has: order_id, "
+        "updated_at, account_id, channel, video_id, created_at, refunded_amount, status, "
+        "settled_at)",
+    ),
+    (
+        "twice.csv",
+        (HEADER.replace("status", "amount") + GOOD).encode(),
+        "orders/twice.csv: line 1: the header names amount more than once",
+    ),
+    (
+        "orders.txt",
+        (HEADER + GOOD).encode(),
+        "orders/orders.txt: not a CSV or Parquet file (extension .txt; a landing folder takes "
+        ".csv and .parquet files)",
+    ),
+    (
+        "orders",
+        (HEADER + GOOD).encode(),
+        "orders/orders: not a CSV or Parquet file (extension none",
+    ),
 ]
 
 
-@pytest.mark.parametrize("name, content, message", UNREADABLE,
-                         ids=[case[0] for case in UNREADABLE])
-def test_a_file_that_cannot_be_read_fails_in_one_line_naming_it(con, tmp_path, name, content,
-                                                                message):
+@pytest.mark.parametrize("name, content, message", UNREADABLE, ids=[case[0] for case in UNREADABLE])
+def test_a_file_that_cannot_be_read_fails_in_one_line_naming_it(
+    con, tmp_path, name, content, message
+):
     folder = tmp_path / "orders"
     write(folder, "good.csv", HEADER + GOOD)
     (folder / name).write_bytes(content)
@@ -111,8 +149,9 @@ def test_csv_with_bom_crlf_reordered_columns_and_quoted_empty_fields_loads(con, 
     row = ",".join('""' if values[i] == "" else values[i] for i in order)
     (tmp_path / "a.csv").write_bytes("\ufeff".encode() + f"{header}\r\n{row}\r\n".encode())
     assert load_dataset(con, ORDERS, tmp_path).rows_loaded == 1
-    assert con.execute("select order_id, status, settled_at, amount from raw.orders"
-                       ).fetchall() == [("o1", "paid", None, Decimal("10.00"))]
+    assert con.execute(
+        "select order_id, status, settled_at, amount from raw.orders"
+    ).fetchall() == [("o1", "paid", None, Decimal("10.00"))]
 
 
 def test_failed_load_leaves_previous_tables_untouched(con, tmp_path):
@@ -129,18 +168,40 @@ def test_typed_parquet_checks_zone_and_float_money(con, tmp_path):
     naive = pa.timestamp("us")
     ts = pa.array([1763805600000000], tz)
     common = {
-        "order_id": pa.array(["p1"]), "account_id": pa.array(["a1"]),
-        "channel": pa.array(["short_video"]), "video_id": pa.array(["v1"]),
-        "status": pa.array(["paid"]), "settled_at": pa.array([None], tz),
+        "order_id": pa.array(["p1"]),
+        "account_id": pa.array(["a1"]),
+        "channel": pa.array(["short_video"]),
+        "video_id": pa.array(["v1"]),
+        "status": pa.array(["paid"]),
+        "settled_at": pa.array([None], tz),
         "refunded_amount": pa.array([Decimal("0.00")], pa.decimal128(18, 2)),
     }
-    good = pa.table({**common, "updated_at": ts, "created_at": ts,
-                     "amount": pa.array([Decimal("12.34")], pa.decimal128(18, 2))})
-    naive_ts = pa.table({**common, "order_id": pa.array(["p2"]), "updated_at": ts,
-                         "created_at": pa.array([1763805600000000], naive),
-                         "amount": pa.array([Decimal("12.34")], pa.decimal128(18, 2))})
-    float_money = pa.table({**common, "order_id": pa.array(["p3"]), "updated_at": ts,
-                            "created_at": ts, "amount": pa.array([12.34], pa.float64())})
+    good = pa.table(
+        {
+            **common,
+            "updated_at": ts,
+            "created_at": ts,
+            "amount": pa.array([Decimal("12.34")], pa.decimal128(18, 2)),
+        }
+    )
+    naive_ts = pa.table(
+        {
+            **common,
+            "order_id": pa.array(["p2"]),
+            "updated_at": ts,
+            "created_at": pa.array([1763805600000000], naive),
+            "amount": pa.array([Decimal("12.34")], pa.decimal128(18, 2)),
+        }
+    )
+    float_money = pa.table(
+        {
+            **common,
+            "order_id": pa.array(["p3"]),
+            "updated_at": ts,
+            "created_at": ts,
+            "amount": pa.array([12.34], pa.float64()),
+        }
+    )
     for name, table in (("good", good), ("naive", naive_ts), ("float", float_money)):
         pq.write_table(table, tmp_path / f"{name}.parquet")
     result = load_dataset(con, ORDERS, tmp_path)
@@ -155,8 +216,13 @@ def test_csv_text_formats(con, tmp_path):
     write(tmp_path, "a.csv", HEADER + GOOD + one_decimal)
     result = load_dataset(con, ORDERS, tmp_path)
     assert result.rows_loaded == 2 and result.rows_quarantined == 0
-    write(tmp_path, "b.csv", HEADER + GOOD.replace("o1,", "o4,").replace(",paid,", ",PAID,")
-          + GOOD.replace("o1,", "o5,").replace("2025-11-22T10:00:00Z,a1", "2025-11-22 10:00,a1"))
+    write(
+        tmp_path,
+        "b.csv",
+        HEADER
+        + GOOD.replace("o1,", "o4,").replace(",paid,", ",PAID,")
+        + GOOD.replace("o1,", "o5,").replace("2025-11-22T10:00:00Z,a1", "2025-11-22 10:00,a1"),
+    )
     result = load_dataset(con, ORDERS, tmp_path)
     assert result.by_reason == {"invalid_category": 1, "timestamp_without_zone": 1}
 
@@ -200,11 +266,18 @@ ORDER_VALUES = [
     ("amount", "１０.00", "unparseable_value"),
     ("amount", "-5.00", "non_positive_amount"),
 ]
-SNAPSHOT_HEADER = ("snapshot_date,account_id,account_type,follower_count,"
-                   "short_video_commerce_enabled,is_shop_self_operated\n")
-SNAPSHOT = {"snapshot_date": "2025-11-22", "account_id": "a1", "account_type": "merchant",
-            "follower_count": "1200", "short_video_commerce_enabled": "true",
-            "is_shop_self_operated": "false"}
+SNAPSHOT_HEADER = (
+    "snapshot_date,account_id,account_type,follower_count,"
+    "short_video_commerce_enabled,is_shop_self_operated\n"
+)
+SNAPSHOT = {
+    "snapshot_date": "2025-11-22",
+    "account_id": "a1",
+    "account_type": "merchant",
+    "follower_count": "1200",
+    "short_video_commerce_enabled": "true",
+    "is_shop_self_operated": "false",
+}
 SNAPSHOT_VALUES = [
     ("snapshot_date", "2025/12/01", "unparseable_value"),
     ("snapshot_date", "2025-12-1", "unparseable_value"),
@@ -240,31 +313,52 @@ def _row(values: dict[str, str]) -> str:
 
 def test_csv_values_must_be_in_the_contracts_formats(con, tmp_path):
     good = dict(zip(HEADER.strip().split(","), GOOD.strip("\n").split(","), strict=True))
-    rows = [{**good, "order_id": f"o{i}", column: value}
-            for i, (column, value, _) in enumerate(ORDER_VALUES)]
+    rows = [
+        {**good, "order_id": f"o{i}", column: value}
+        for i, (column, value, _) in enumerate(ORDER_VALUES)
+    ]
     write(tmp_path / "orders", "a.csv", HEADER + "".join(_row(r) for r in rows))
     load_dataset(con, ORDERS, tmp_path / "orders")
-    got = dict(con.execute("select source_row, reason || coalesce(':' || detail, '') "
-                           "from raw.orders_quarantine").fetchall())
+    got = dict(
+        con.execute(
+            "select source_row, reason || coalesce(':' || detail, '') from raw.orders_quarantine"
+        ).fetchall()
+    )
     for i, (column, value, reason) in enumerate(ORDER_VALUES):
-        expected = None if reason is None else (
-            reason if reason == "non_positive_amount" else f"{reason}:{column}")
+        expected = (
+            None
+            if reason is None
+            else (reason if reason == "non_positive_amount" else f"{reason}:{column}")
+        )
         assert got.get(i + 1) == expected, (column, value)
-    snapshots = [{**SNAPSHOT, "account_id": f"a{i}", column: value}
-                 for i, (column, value, _) in enumerate(SNAPSHOT_VALUES)]
-    write(tmp_path / "account_snapshots", "s.csv",
-          SNAPSHOT_HEADER + "".join(_row(r) for r in snapshots))
+    snapshots = [
+        {**SNAPSHOT, "account_id": f"a{i}", column: value}
+        for i, (column, value, _) in enumerate(SNAPSHOT_VALUES)
+    ]
+    write(
+        tmp_path / "account_snapshots",
+        "s.csv",
+        SNAPSHOT_HEADER + "".join(_row(r) for r in snapshots),
+    )
     load_dataset(con, DATASETS["account_snapshots"], tmp_path / "account_snapshots")
-    got = dict(con.execute("select source_row, reason || coalesce(':' || detail, '') "
-                           "from raw.account_snapshots_quarantine").fetchall())
+    got = dict(
+        con.execute(
+            "select source_row, reason || coalesce(':' || detail, '') "
+            "from raw.account_snapshots_quarantine"
+        ).fetchall()
+    )
     for i, (column, value, reason) in enumerate(SNAPSHOT_VALUES):
-        expected = None if reason is None else (
-            reason if reason == "negative_follower_count" else f"{reason}:{column}")
+        expected = (
+            None
+            if reason is None
+            else (reason if reason == "negative_follower_count" else f"{reason}:{column}")
+        )
         assert got.get(i + 1) == expected, (column, value)
     # what loaded is the value the text says
-    assert con.execute("select follower_count from raw.account_snapshots where account_id = ?",
-                       [f"a{SNAPSHOT_VALUES.index(('follower_count', '007', None))}"]
-                       ).fetchone() == (7,)
+    assert con.execute(
+        "select follower_count from raw.account_snapshots where account_id = ?",
+        [f"a{SNAPSHOT_VALUES.index(('follower_count', '007', None))}"],
+    ).fetchone() == (7,)
 
 
 def test_parquet_columns_must_have_the_contracts_types(con, tmp_path):
@@ -273,11 +367,16 @@ def test_parquet_columns_must_have_the_contracts_types(con, tmp_path):
     account id, an integer amount -- usually fen, not yuan --, a date for an instant)."""
     ts = pa.array([1763805600000000], pa.timestamp("us", tz="UTC"))
     good = {
-        "order_id": pa.array(["p0"]), "updated_at": ts, "account_id": pa.array(["a1"]),
-        "channel": pa.array(["short_video"]), "video_id": pa.array(["v1"]), "created_at": ts,
+        "order_id": pa.array(["p0"]),
+        "updated_at": ts,
+        "account_id": pa.array(["a1"]),
+        "channel": pa.array(["short_video"]),
+        "video_id": pa.array(["v1"]),
+        "created_at": ts,
         "amount": pa.array([Decimal("12.34")], pa.decimal128(18, 2)),
         "refunded_amount": pa.array([Decimal("0.00")], pa.decimal128(18, 2)),
-        "status": pa.array(["paid"]), "settled_at": pa.array([None], pa.timestamp("us", "UTC")),
+        "status": pa.array(["paid"]),
+        "settled_at": pa.array([None], pa.timestamp("us", "UTC")),
     }
     cases = [
         ("account_id", pa.array([7], pa.int64()), "unparseable_value"),
@@ -288,8 +387,11 @@ def test_parquet_columns_must_have_the_contracts_types(con, tmp_path):
         ("created_at", pa.array(["2025-11-22T10:00:00Z"]), None),
         ("created_at", pa.array([1763805600 * 10**9], pa.timestamp("ns", tz="UTC")), None),
         # a nanosecond instant the warehouse's microseconds cannot hold
-        ("created_at", pa.array([1763805600 * 10**9 + 1500], pa.timestamp("ns", tz="UTC")),
-         "unparseable_value"),
+        (
+            "created_at",
+            pa.array([1763805600 * 10**9 + 1500], pa.timestamp("ns", tz="UTC")),
+            "unparseable_value",
+        ),
         ("created_at", pa.array(["2025/11/22T10:00:00Z"]), "unparseable_value"),
         ("amount", pa.array(["12.34"]), None),
         ("amount", pa.array(["+12.34"]), "unparseable_value"),
@@ -297,30 +399,44 @@ def test_parquet_columns_must_have_the_contracts_types(con, tmp_path):
     folder = tmp_path / "orders"
     folder.mkdir()
     for i, (column, values, _) in enumerate(cases):
-        pq.write_table(pa.table({**good, "order_id": pa.array([f"p{i}"]), column: values}),
-                       folder / f"{i:02d}.parquet")
+        pq.write_table(
+            pa.table({**good, "order_id": pa.array([f"p{i}"]), column: values}),
+            folder / f"{i:02d}.parquet",
+        )
     load_dataset(con, ORDERS, folder)
-    quarantined = dict(con.execute(
-        "select regexp_extract(source_file, '([0-9]+)\\.parquet', 1)::int, reason || ':' || "
-        "detail from raw.orders_quarantine").fetchall())
+    quarantined = dict(
+        con.execute(
+            "select regexp_extract(source_file, '([0-9]+)\\.parquet', 1)::int, reason || ':' || "
+            "detail from raw.orders_quarantine"
+        ).fetchall()
+    )
     for i, (column, _, reason) in enumerate(cases):
         assert quarantined.get(i) == (reason and f"{reason}:{column}"), cases[i]
     assert con.execute("select amount from raw.orders where order_id = 'p2'").fetchone() == (
-        Decimal("12.34"),)
+        Decimal("12.34"),
+    )
 
     snapshots = tmp_path / "account_snapshots"
     snapshots.mkdir()
-    base = {"snapshot_date": pa.array([20414], pa.date32()), "account_id": pa.array(["a1"]),
-            "account_type": pa.array(["merchant"]), "follower_count": pa.array([5], pa.int64()),
-            "short_video_commerce_enabled": pa.array([True]),
-            "is_shop_self_operated": pa.array([False])}
-    wrong = [("snapshot_date", pa.array([1763805600000000], pa.timestamp("us", tz="UTC"))),
-             ("follower_count", pa.array([Decimal("5")], pa.decimal128(18, 0))),
-             ("short_video_commerce_enabled", pa.array([1], pa.int8()))]
+    base = {
+        "snapshot_date": pa.array([20414], pa.date32()),
+        "account_id": pa.array(["a1"]),
+        "account_type": pa.array(["merchant"]),
+        "follower_count": pa.array([5], pa.int64()),
+        "short_video_commerce_enabled": pa.array([True]),
+        "is_shop_self_operated": pa.array([False]),
+    }
+    wrong = [
+        ("snapshot_date", pa.array([1763805600000000], pa.timestamp("us", tz="UTC"))),
+        ("follower_count", pa.array([Decimal("5")], pa.decimal128(18, 0))),
+        ("short_video_commerce_enabled", pa.array([1], pa.int8())),
+    ]
     for i, (column, values) in enumerate(wrong):
-        pq.write_table(pa.table({**base, "account_id": pa.array([f"a{i}"]), column: values}),
-                       snapshots / f"{i}.parquet")
+        pq.write_table(
+            pa.table({**base, "account_id": pa.array([f"a{i}"]), column: values}),
+            snapshots / f"{i}.parquet",
+        )
     load_dataset(con, DATASETS["account_snapshots"], snapshots)
-    assert sorted(con.execute("select detail, reason from raw.account_snapshots_quarantine"
-                              ).fetchall()) == sorted(
-        (column, "unparseable_value") for column, _ in wrong)
+    assert sorted(
+        con.execute("select detail, reason from raw.account_snapshots_quarantine").fetchall()
+    ) == sorted((column, "unparseable_value") for column, _ in wrong)

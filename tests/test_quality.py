@@ -41,18 +41,27 @@ def _clean_landing() -> Landing:
 
 
 def _evaluations(result):
-    return [e.event_specific_data for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    return [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
 
 
 def _materialized(result) -> set[str]:
-    return {e.asset_key.to_user_string() for e in result.all_events
-            if e.event_type_value == "ASSET_MATERIALIZATION"}
+    return {
+        e.asset_key.to_user_string()
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
 
 
 def _failed(result) -> list[tuple[str, str, AssetCheckSeverity]]:
-    return [(ev.asset_key.to_user_string(), ev.check_name, ev.severity)
-            for ev in _evaluations(result) if not ev.passed]
+    return [
+        (ev.asset_key.to_user_string(), ev.check_name, ev.severity)
+        for ev in _evaluations(result)
+        if not ev.passed
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -69,18 +78,23 @@ def test_clean_landing_passes_every_check(clean):
     assert result.success
     assert _failed(result) == []
     evaluated = {(ev.asset_key.to_user_string(), ev.check_name) for ev in _evaluations(result)}
-    expected = {("/".join(s.asset_key), c.name)
-                for s in all_suites(rule_var_defaults()) for c in s.checks}
+    expected = {
+        ("/".join(s.asset_key), c.name) for s in all_suites(rule_var_defaults()) for c in s.checks
+    }
     assert expected <= evaluated  # every GX check ran (the rest are dbt tests)
-    points = dict(query(clean["warehouse"],
-                        "select account_id, reward_points from marts.account_rewards"))
+    points = dict(
+        query(clean["warehouse"], "select account_id, reward_points from marts.account_rewards")
+    )
     assert points == CLEAN_POINTS
 
 
 def test_check_metadata_carries_gx_counts_and_data_docs(clean):
-    (ev,) = [ev for ev in _evaluations(clean["result"])
-             if ev.asset_key == AssetKey(["marts", "account_rewards"])
-             and ev.check_name == "points_within_cap"]
+    (ev,) = [
+        ev
+        for ev in _evaluations(clean["result"])
+        if ev.asset_key == AssetKey(["marts", "account_rewards"])
+        and ev.check_name == "points_within_cap"
+    ]
     assert ev.metadata["severity"].value == "blocking (ERROR)"
     assert ev.metadata["rules"].value == "R11"
     assert ev.metadata["unexpected"].value == 0
@@ -95,11 +109,14 @@ def test_check_metadata_carries_gx_counts_and_data_docs(clean):
 
 def _gx_checks_of(key: str) -> AssetSelection:
     """The Great Expectations checks on one asset (its dbt tests run inside its dbt build)."""
-    return AssetSelection.checks(*[
-        AssetCheckKey(AssetKey(list(suite.asset_key)), c.name)
-        for suite in all_suites(rule_var_defaults()) if "/".join(suite.asset_key) == key
-        for c in suite.checks
-    ])
+    return AssetSelection.checks(
+        *[
+            AssetCheckKey(AssetKey(list(suite.asset_key)), c.name)
+            for suite in all_suites(rule_var_defaults())
+            if "/".join(suite.asset_key) == key
+            for c in suite.checks
+        ]
+    )
 
 
 def _downstream_of(key: str) -> AssetSelection:
@@ -108,44 +125,69 @@ def _downstream_of(key: str) -> AssetSelection:
 
 # (guarded asset, SQL seeding one defect into its table, the one check that must fail)
 DEFECTS = [
-    pytest.param("raw/orders",
-                 "update raw.orders set channel = 'tv' where channel = 'live'",
-                 "channel_accepted", id="raw-contract-breach-past-the-loader"),
-    pytest.param("raw/videos",
-                 "delete from raw.videos where video_id = 'v-qa_idle'",
-                 "rows_match_load_log", id="raw-rows-lost-after-load"),
-    pytest.param("staging/stg_orders",
-                 "create or replace view staging.stg_orders as select * exclude "
-                 "(_source_file, _source_row), _source_file as source_file, "
-                 "_source_row as source_row from raw.orders "
-                 "where _source_row <> (select min(_source_row) from raw.orders)",
-                 "rows_preserved", id="staging-loses-a-row"),
-    pytest.param("staging/stg_videos",
-                 "create or replace view staging.stg_videos as select video_id, account_id, "
-                 "is_commerce, published_at, deleted_at, "
-                 "cast(timezone('UTC', published_at) as date) as published_day, "
-                 "_source_file as source_file, _source_row as source_row from raw.videos",
-                 "published_day_is_beijing_date", id="staging-utc-day"),
-    pytest.param("intermediate/int_orders_current",
-                 "insert into intermediate.int_orders_current "
-                 "select * from intermediate.int_orders_current limit 1",
-                 "one_current_row_per_order", id="intermediate-two-current-rows"),
-    pytest.param("intermediate/int_video_quota",
-                 "update intermediate.int_video_quota set is_over_quota = not is_over_quota "
-                 "where video_id = 'v-qa_promoter'",
-                 "over_quota_iff_rank_exceeds_quota", id="intermediate-over-quota-flag"),
-    pytest.param("intermediate/int_video_quota",
-                 "update intermediate.int_video_quota "
-                 "set follower_snapshot_date = published_day + 1",
-                 "snapshot_not_from_future", id="intermediate-future-snapshot"),
-    pytest.param("marts/account_rewards",
-                 "update marts.account_rewards set reward_points = reward_points + 1 "
-                 "where account_id = 'qa_merchant'",
-                 "points_formula", id="marts-one-point-too-many"),
-    pytest.param("marts/reconciliation",
-                 "update marts.reconciliation set right_side = right_side + 0.01 "
-                 "where identity like 'R12%'",
-                 "identities_close_to_the_cent", id="marts-reconciliation-off-by-a-cent"),
+    pytest.param(
+        "raw/orders",
+        "update raw.orders set channel = 'tv' where channel = 'live'",
+        "channel_accepted",
+        id="raw-contract-breach-past-the-loader",
+    ),
+    pytest.param(
+        "raw/videos",
+        "delete from raw.videos where video_id = 'v-qa_idle'",
+        "rows_match_load_log",
+        id="raw-rows-lost-after-load",
+    ),
+    pytest.param(
+        "staging/stg_orders",
+        "create or replace view staging.stg_orders as select * exclude "
+        "(_source_file, _source_row), _source_file as source_file, "
+        "_source_row as source_row from raw.orders "
+        "where _source_row <> (select min(_source_row) from raw.orders)",
+        "rows_preserved",
+        id="staging-loses-a-row",
+    ),
+    pytest.param(
+        "staging/stg_videos",
+        "create or replace view staging.stg_videos as select video_id, account_id, "
+        "is_commerce, published_at, deleted_at, "
+        "cast(timezone('UTC', published_at) as date) as published_day, "
+        "_source_file as source_file, _source_row as source_row from raw.videos",
+        "published_day_is_beijing_date",
+        id="staging-utc-day",
+    ),
+    pytest.param(
+        "intermediate/int_orders_current",
+        "insert into intermediate.int_orders_current "
+        "select * from intermediate.int_orders_current limit 1",
+        "one_current_row_per_order",
+        id="intermediate-two-current-rows",
+    ),
+    pytest.param(
+        "intermediate/int_video_quota",
+        "update intermediate.int_video_quota set is_over_quota = not is_over_quota "
+        "where video_id = 'v-qa_promoter'",
+        "over_quota_iff_rank_exceeds_quota",
+        id="intermediate-over-quota-flag",
+    ),
+    pytest.param(
+        "intermediate/int_video_quota",
+        "update intermediate.int_video_quota set follower_snapshot_date = published_day + 1",
+        "snapshot_not_from_future",
+        id="intermediate-future-snapshot",
+    ),
+    pytest.param(
+        "marts/account_rewards",
+        "update marts.account_rewards set reward_points = reward_points + 1 "
+        "where account_id = 'qa_merchant'",
+        "points_formula",
+        id="marts-one-point-too-many",
+    ),
+    pytest.param(
+        "marts/reconciliation",
+        "update marts.reconciliation set right_side = right_side + 0.01 where identity like 'R12%'",
+        "identities_close_to_the_cent",
+        id="marts-reconciliation-off-by-a-cent",
+    ),
 ]
 
 
@@ -161,8 +203,9 @@ def _seeded(clean, tmp_path: Path, defect_sql: str) -> Path:
 
 
 @pytest.mark.parametrize(("asset", "defect_sql", "check_name"), DEFECTS)
-def test_seeded_defect_fails_exactly_its_blocking_check(clean, tmp_path, asset, defect_sql,
-                                                        check_name):
+def test_seeded_defect_fails_exactly_its_blocking_check(
+    clean, tmp_path, asset, defect_sql, check_name
+):
     warehouse = _seeded(clean, tmp_path, defect_sql)
 
     selection = _gx_checks_of(asset) | _downstream_of(asset)
@@ -177,28 +220,34 @@ def test_a_failing_scoped_suite_keeps_blocking_until_fixed(clean, tmp_path):
     """D30: raw.orders' suite validates the rows loaded after the load it last passed. A run it
     fails records nothing, so the next run validates (and blocks on) the same rows again; once
     they are fixed it passes and records the load it validated through."""
-    warehouse = _seeded(clean, tmp_path,
-                        "update raw.orders set channel = 'tv' where channel = 'live'")
+    warehouse = _seeded(
+        clean, tmp_path, "update raw.orders set channel = 'tv' where channel = 'live'"
+    )
     selection = _gx_checks_of("raw/orders")
     for _ in range(2):
         result = execute_selection(clean["landing"], warehouse, selection)
         assert _failed(result) == [("raw/orders", "channel_accepted", AssetCheckSeverity.ERROR)]
-        assert query(warehouse, "select * from quality.checked_through "
-                                "where scope = 'gx:raw.orders'") == []
+        assert (
+            query(warehouse, "select * from quality.checked_through where scope = 'gx:raw.orders'")
+            == []
+        )
     with duckdb.connect(str(warehouse)) as con:
         con.execute("update raw.orders set channel = 'live' where channel = 'tv'")
     result = execute_selection(clean["landing"], warehouse, selection)
     assert _failed(result) == []
-    assert query(warehouse, "select through from quality.checked_through "
-                            "where scope = 'gx:raw.orders'") == query(
-        warehouse, "select max(load_id) from raw.load_files")
+    assert query(
+        warehouse, "select through from quality.checked_through where scope = 'gx:raw.orders'"
+    ) == query(warehouse, "select max(load_id) from raw.load_files")
 
 
 def test_points_above_cap_also_breaks_the_formula_check_not_only_the_cap(clean, tmp_path):
     """Points above the cap can never satisfy min(floor(base × rate), cap) either, so this defect
     has two checks to fail, not one: both do, with ERROR severity."""
-    warehouse = _seeded(clean, tmp_path, "update marts.account_rewards set reward_points = "
-                                         "150001 where account_id = 'qa_promoter'")
+    warehouse = _seeded(
+        clean,
+        tmp_path,
+        "update marts.account_rewards set reward_points = 150001 where account_id = 'qa_promoter'",
+    )
     result = execute_selection(clean["landing"], warehouse, _gx_checks_of("marts/account_rewards"))
     assert sorted(_failed(result)) == [
         ("marts/account_rewards", "points_formula", AssetCheckSeverity.ERROR),

@@ -36,9 +36,11 @@ BAD = [
     # R3, R5
     ({"campaign_start": "2025-13-01"}, "campaign_start=2025-13-01: must be a date YYYY-MM-DD"),
     ({"campaign_end": "2025/12/31"}, "campaign_end=2025/12/31: must be a date YYYY-MM-DD"),
-    ({"baseline_end": "2025-11-22"},
-     "the dates must satisfy baseline_start ≤ baseline_end < campaign_start ≤ campaign_end ≤ "
-     "settlement_cutoff; got baseline_start=2025-08-01, baseline_end=2025-11-22"),
+    (
+        {"baseline_end": "2025-11-22"},
+        "the dates must satisfy baseline_start ≤ baseline_end < campaign_start ≤ campaign_end ≤ "
+        "settlement_cutoff; got baseline_start=2025-08-01, baseline_end=2025-11-22",
+    ),
     ({"campaign_end": "2025-11-21"}, "the dates must satisfy"),
     ({"settlement_cutoff": "2025-12-30"}, "the dates must satisfy"),
     ({"baseline_start": "2025-11-01"}, "the dates must satisfy"),
@@ -67,18 +69,31 @@ def test_every_bad_var_is_named_at_once():
         parse_var_overrides({"reward_cap_points": "-1", "timezone": "Nowhere"})
     assert str(refused.value) == (
         "timezone=Nowhere: must be an IANA time zone name, e.g. Asia/Shanghai; "
-        "reward_cap_points=-1: must be an integer ≥ 0")
+        "reward_cap_points=-1: must be an integer ≥ 0"
+    )
 
 
 def test_good_overrides_keep_their_exact_values():
-    assert parse_var_overrides({
-        "reward_cap_points": "0", "reward_rate": "1", "min_followers": "500",
-        "timezone": "UTC", "campaign_start": "2025-11-23", "campaign_end": "2025-11-23",
-        "settlement_cutoff": "2025-11-23", "quota_tiers": "[[100, 3], [5000, 4]]",
-    }) == {
-        "reward_cap_points": 0, "reward_rate": "1", "min_followers": 500, "timezone": "UTC",
-        "campaign_start": "2025-11-23", "campaign_end": "2025-11-23",
-        "settlement_cutoff": "2025-11-23", "quota_tiers": [[100, 3], [5000, 4]],
+    assert parse_var_overrides(
+        {
+            "reward_cap_points": "0",
+            "reward_rate": "1",
+            "min_followers": "500",
+            "timezone": "UTC",
+            "campaign_start": "2025-11-23",
+            "campaign_end": "2025-11-23",
+            "settlement_cutoff": "2025-11-23",
+            "quota_tiers": "[[100, 3], [5000, 4]]",
+        }
+    ) == {
+        "reward_cap_points": 0,
+        "reward_rate": "1",
+        "min_followers": 500,
+        "timezone": "UTC",
+        "campaign_start": "2025-11-23",
+        "campaign_end": "2025-11-23",
+        "settlement_cutoff": "2025-11-23",
+        "quota_tiers": [[100, 3], [5000, 4]],
     }
     # the rate stays the string typed, never a binary float (R11)
     assert parse_var_overrides({"reward_rate": "0.015"}) == {"reward_rate": "0.015"}
@@ -90,15 +105,20 @@ def test_the_declared_defaults_are_valid():
 
 def test_dates_are_checked_against_the_base_they_change():
     """`rewards simulate` changes the published run's vars: a date is judged with those."""
-    published = {**rule_var_defaults(), "campaign_start": "2025-12-01",
-                 "campaign_end": "2025-12-20"}
+    published = {
+        **rule_var_defaults(),
+        "campaign_start": "2025-12-01",
+        "campaign_end": "2025-12-20",
+    }
     assert parse_var_overrides({"campaign_end": "2025-12-10"}, base=published) == {
-        "campaign_end": "2025-12-10"}
+        "campaign_end": "2025-12-10"
+    }
     with pytest.raises(InvalidVarError, match="the dates must satisfy"):
         parse_var_overrides({"campaign_end": "2025-11-30"}, base=published)
     # on its own (before the published vars are read) only the value itself is judged
     assert parse_var_overrides({"campaign_end": "2025-11-30"}, together=False) == {
-        "campaign_end": "2025-11-30"}
+        "campaign_end": "2025-11-30"
+    }
 
 
 def test_an_unknown_var_is_named():
@@ -113,11 +133,13 @@ def test_the_ui_step_fails_with_the_same_line():
     def reads_rule_vars(rule_vars: RuleVarsResource) -> None:
         rule_vars.resolved()
 
-    defs = Definitions(assets=[reads_rule_vars],
-                       resources={"rule_vars": RuleVarsResource(
-                           overrides={"reward_cap_points": "-1"})})
+    defs = Definitions(
+        assets=[reads_rule_vars],
+        resources={"rule_vars": RuleVarsResource(overrides={"reward_cap_points": "-1"})},
+    )
     result = materialize(defs.assets, resources=defs.resources, raise_on_error=False)
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert failure.step_failure_data.user_failure_data.description == (
-        "reward_cap_points=-1: must be an integer ≥ 0")
+        "reward_cap_points=-1: must be an integer ≥ 0"
+    )

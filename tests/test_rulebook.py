@@ -15,16 +15,28 @@ from support.pipeline import assert_matches_hand_computation, query
 _, EXPECTED, QUARANTINE = rulebook_cases.build()
 
 COLUMNS = [
-    "account_id", "account_type", "enrolled_at", "is_eligible", "ineligible_reason",
-    "is_new_entrant", "baseline_period_gmv", "baseline_gmv", "window_gmv", "over_quota_gmv",
-    "reward_base", "reward_points_uncapped", "reward_points", "is_capped",
+    "account_id",
+    "account_type",
+    "enrolled_at",
+    "is_eligible",
+    "ineligible_reason",
+    "is_new_entrant",
+    "baseline_period_gmv",
+    "baseline_gmv",
+    "window_gmv",
+    "over_quota_gmv",
+    "reward_base",
+    "reward_points_uncapped",
+    "reward_points",
+    "is_capped",
 ]
 
 
 @pytest.fixture(scope="module")
 def rewards(rulebook_run) -> dict[str, dict]:
-    rows = query(rulebook_run["warehouse"],
-                 f"select {', '.join(COLUMNS)} from marts.account_rewards")
+    rows = query(
+        rulebook_run["warehouse"], f"select {', '.join(COLUMNS)} from marts.account_rewards"
+    )
     return {r[0]: dict(zip(COLUMNS, r, strict=True)) for r in rows}
 
 
@@ -46,33 +58,45 @@ def test_account_rewards_has_exactly_the_enrolled_accounts(rewards):
 
 
 def test_account_rewards_schema_is_the_rulebooks(rulebook_run):
-    rows = query(rulebook_run["warehouse"],
-                 "select column_name, data_type from information_schema.columns "
-                 "where table_schema = 'marts' and table_name = 'account_rewards' "
-                 "order by ordinal_position")
+    rows = query(
+        rulebook_run["warehouse"],
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'marts' and table_name = 'account_rewards' "
+        "order by ordinal_position",
+    )
     assert rows == [
-        ("account_id", "VARCHAR"), ("account_type", "VARCHAR"),
-        ("enrolled_at", "TIMESTAMP WITH TIME ZONE"), ("is_eligible", "BOOLEAN"),
-        ("ineligible_reason", "VARCHAR"), ("is_new_entrant", "BOOLEAN"),
-        ("baseline_period_gmv", "DECIMAL(18,2)"), ("baseline_gmv", "DECIMAL(18,2)"),
-        ("window_gmv", "DECIMAL(18,2)"), ("over_quota_gmv", "DECIMAL(18,2)"),
-        ("reward_base", "DECIMAL(18,2)"), ("reward_points_uncapped", "BIGINT"),
-        ("reward_points", "BIGINT"), ("is_capped", "BOOLEAN"),
+        ("account_id", "VARCHAR"),
+        ("account_type", "VARCHAR"),
+        ("enrolled_at", "TIMESTAMP WITH TIME ZONE"),
+        ("is_eligible", "BOOLEAN"),
+        ("ineligible_reason", "VARCHAR"),
+        ("is_new_entrant", "BOOLEAN"),
+        ("baseline_period_gmv", "DECIMAL(18,2)"),
+        ("baseline_gmv", "DECIMAL(18,2)"),
+        ("window_gmv", "DECIMAL(18,2)"),
+        ("over_quota_gmv", "DECIMAL(18,2)"),
+        ("reward_base", "DECIMAL(18,2)"),
+        ("reward_points_uncapped", "BIGINT"),
+        ("reward_points", "BIGINT"),
+        ("is_capped", "BOOLEAN"),
     ]
 
 
 def test_r12_quarantine_counts_by_reason(rulebook_run):
-    rows = query(rulebook_run["warehouse"],
-                 "select reason, count(*) from marts.quarantine group by 1")
+    rows = query(
+        rulebook_run["warehouse"], "select reason, count(*) from marts.quarantine group by 1"
+    )
     assert dict(rows) == QUARANTINE
     assert rulebook_run["summary"].quarantined_by_reason == QUARANTINE
 
 
 def test_r12_quarantined_rows_keep_their_values_file_and_row(rulebook_run):
-    rows = query(rulebook_run["warehouse"],
-                 "select source_file, source_row, detail, record->>'amount' "
-                 "from marts.quarantine where reason = 'unparseable_value' "
-                 "and record->>'order_id' = 'bad-2'")
+    rows = query(
+        rulebook_run["warehouse"],
+        "select source_file, source_row, detail, record->>'amount' "
+        "from marts.quarantine where reason = 'unparseable_value' "
+        "and record->>'order_id' = 'bad-2'",
+    )
     assert len(rows) == 1
     source_file, source_row, detail, amount = rows[0]
     assert source_file.endswith("orders/orders_dirty.csv") and source_row == 2
@@ -80,15 +104,19 @@ def test_r12_quarantined_rows_keep_their_values_file_and_row(rulebook_run):
 
 
 def test_r2_conflict_lists_each_conflicting_version(rulebook_run):
-    rows = query(rulebook_run["warehouse"],
-                 "select record->>'status' from marts.quarantine "
-                 "where reason = 'order_version_conflict' order by 1")
+    rows = query(
+        rulebook_run["warehouse"],
+        "select record->>'status' from marts.quarantine "
+        "where reason = 'order_version_conflict' order by 1",
+    )
     assert [r[0] for r in rows] == ["refunded", "settled"]
 
 
 def test_r12_reconciliation_closes_to_the_cent(rulebook_run):
-    rows = query(rulebook_run["warehouse"],
-                 "select identity, left_side, right_side, is_balanced from marts.reconciliation")
+    rows = query(
+        rulebook_run["warehouse"],
+        "select identity, left_side, right_side, is_balanced from marts.reconciliation",
+    )
     assert rows and all(r[3] for r in rows), rows
     window = [r for r in rows if r[0].startswith("R12")][0]
     # sum of hand-computed window + over-quota GMV over every enrolled account

@@ -25,16 +25,28 @@ from orchestration.settings import DBT_PROJECT_DIR
 
 pytestmark = [
     pytest.mark.spark,
-    pytest.mark.skipif(shutil.which("java") is None,
-                       reason="no `java` on PATH: Spark needs a JVM (Java 17)"),
+    pytest.mark.skipif(
+        shutil.which("java") is None, reason="no `java` on PATH: Spark needs a JVM (Java 17)"
+    ),
 ]
 
 _, EXPECTED, QUARANTINE = rulebook_cases.build()
 
 COLUMNS = [
-    "account_id", "account_type", "enrolled_at", "is_eligible", "ineligible_reason",
-    "is_new_entrant", "baseline_period_gmv", "baseline_gmv", "window_gmv", "over_quota_gmv",
-    "reward_base", "reward_points_uncapped", "reward_points", "is_capped",
+    "account_id",
+    "account_type",
+    "enrolled_at",
+    "is_eligible",
+    "ineligible_reason",
+    "is_new_entrant",
+    "baseline_period_gmv",
+    "baseline_gmv",
+    "window_gmv",
+    "over_quota_gmv",
+    "reward_base",
+    "reward_points_uncapped",
+    "reward_points",
+    "is_capped",
 ]
 MONEY = {"baseline_period_gmv", "baseline_gmv", "window_gmv", "over_quota_gmv", "reward_base"}
 POINTS = {"reward_points_uncapped", "reward_points"}
@@ -94,15 +106,18 @@ def spark_rewards(spark) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def duckdb_rewards(rulebook_run) -> dict[str, dict]:
-    rows = query(rulebook_run["warehouse"],
-                 f"select {', '.join(COLUMNS)} from marts.account_rewards")
+    rows = query(
+        rulebook_run["warehouse"], f"select {', '.join(COLUMNS)} from marts.account_rewards"
+    )
     return {r[0]: _normalized(dict(zip(COLUMNS, r, strict=True))) for r in rows}
 
 
 def test_raw_export_keeps_instants_decimals_and_text(spark, rulebook_run):
     # every raw table (quarantines and load_log too), every row
-    tables = query(rulebook_run["warehouse"], "select table_name from information_schema.tables "
-                   "where table_schema = 'raw'")
+    tables = query(
+        rulebook_run["warehouse"],
+        "select table_name from information_schema.tables where table_schema = 'raw'",
+    )
     assert set(spark["exported"]) == {t[0] for t in tables}
     for table, n in spark["exported"].items():
         assert query(rulebook_run["warehouse"], f"select count(*) from raw.{table}")[0][0] == n
@@ -115,12 +130,19 @@ def test_raw_export_keeps_instants_decimals_and_text(spark, rulebook_run):
 def test_account_rewards_types_on_spark(spark):
     # the rulebook's types (docs/rules.md) in Spark's names; the contract was enforced on Spark
     assert spark["schema"] == [
-        ("account_id", "string"), ("account_type", "string"), ("enrolled_at", "timestamp"),
-        ("is_eligible", "boolean"), ("ineligible_reason", "string"),
-        ("is_new_entrant", "boolean"), ("baseline_period_gmv", "decimal(18,2)"),
-        ("baseline_gmv", "decimal(18,2)"), ("window_gmv", "decimal(18,2)"),
-        ("over_quota_gmv", "decimal(18,2)"), ("reward_base", "decimal(18,2)"),
-        ("reward_points_uncapped", "bigint"), ("reward_points", "bigint"),
+        ("account_id", "string"),
+        ("account_type", "string"),
+        ("enrolled_at", "timestamp"),
+        ("is_eligible", "boolean"),
+        ("ineligible_reason", "string"),
+        ("is_new_entrant", "boolean"),
+        ("baseline_period_gmv", "decimal(18,2)"),
+        ("baseline_gmv", "decimal(18,2)"),
+        ("window_gmv", "decimal(18,2)"),
+        ("over_quota_gmv", "decimal(18,2)"),
+        ("reward_base", "decimal(18,2)"),
+        ("reward_points_uncapped", "bigint"),
+        ("reward_points", "bigint"),
         ("is_capped", "boolean"),
     ]
 
@@ -138,19 +160,26 @@ def test_spark_matches_hand_computation(spark_rewards, account):
 
 
 def test_r12_reconciliation_and_quarantine_on_spark(spark, rulebook_run):
-    duck = query(rulebook_run["warehouse"],
-                 "select identity, left_side, right_side, difference, is_balanced "
-                 "from marts.reconciliation order by identity")
-    ours = sorted((r["identity"], r["left_side"], r["right_side"], r["difference"],
-                   r["is_balanced"]) for r in spark["reconciliation"])
+    duck = query(
+        rulebook_run["warehouse"],
+        "select identity, left_side, right_side, difference, is_balanced "
+        "from marts.reconciliation order by identity",
+    )
+    ours = sorted(
+        (r["identity"], r["left_side"], r["right_side"], r["difference"], r["is_balanced"])
+        for r in spark["reconciliation"]
+    )
     assert ours == duck and all(r[4] for r in ours)
     by_reason: dict[str, int] = {}
     for row in spark["quarantine"]:
         by_reason[row["reason"]] = by_reason.get(row["reason"], 0) + 1
         assert json.loads(row["record"])  # JSON text, every value kept (nulls too)
     assert by_reason == QUARANTINE
-    conflict = [json.loads(r["record"]) for r in spark["quarantine"]
-                if r["reason"] == "order_version_conflict"]
+    conflict = [
+        json.loads(r["record"])
+        for r in spark["quarantine"]
+        if r["reason"] == "order_version_conflict"
+    ]
     assert sorted(r["status"] for r in conflict) == ["refunded", "settled"]
     assert {"settled_at": None}.items() <= min(conflict, key=lambda r: r["status"]).items()
 
@@ -172,9 +201,17 @@ def test_every_dbt_test_ran_and_passed_on_spark(spark):
 def test_cli_spark_names_a_missing_warehouse(tmp_path):
     rewards = str(Path(sys.executable).parent / "rewards")
     done = subprocess.run(
-        [rewards, "spark", "--warehouse", str(tmp_path / "none.duckdb"),
-         "--spark-dir", str(tmp_path / "spark")],
-        capture_output=True, text=True, timeout=120,
+        [
+            rewards,
+            "spark",
+            "--warehouse",
+            str(tmp_path / "none.duckdb"),
+            "--spark-dir",
+            str(tmp_path / "spark"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 2
     assert "warehouse not found" in done.stderr and "none.duckdb" in done.stderr

@@ -40,10 +40,16 @@ def build_landing() -> Landing:
     return land
 
 
-EXPECTED_DAYS = [("2025-11-22", "2", "20005000.00"), ("2025-11-25", "1", "1000.00"),
-                 ("2025-11-30", "2", "2500.00")]
-EXPECTED_QUARANTINE = {"video_not_found": 1, "refund_out_of_range": 1,
-                       "deleted_before_published": 1}
+EXPECTED_DAYS = [
+    ("2025-11-22", "2", "20005000.00"),
+    ("2025-11-25", "1", "1000.00"),
+    ("2025-11-30", "2", "2500.00"),
+]
+EXPECTED_QUARANTINE = {
+    "video_not_found": 1,
+    "refund_out_of_range": 1,
+    "deleted_before_published": 1,
+}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +63,8 @@ def run(tmp_path_factory):
     for event in result.get_asset_materialization_events():
         mat = event.event_specific_data.materialization
         materialized[mat.asset_key.to_user_string()] = {
-            name: value.value for name, value in mat.metadata.items()}
+            name: value.value for name, value in mat.metadata.items()
+        }
     return {"metadata": materialized, "warehouse": warehouse}
 
 
@@ -93,9 +100,13 @@ def test_the_totals_equal_the_built_table(run):
     meta = run["metadata"]["marts/account_rewards"]
     points, base, accounts = query(
         run["warehouse"],
-        "select sum(reward_points), sum(reward_base), count(*) from marts.account_rewards")[0]
+        "select sum(reward_points), sum(reward_base), count(*) from marts.account_rewards",
+    )[0]
     assert (meta["total_reward_points"], D(meta["total_reward_base"]), meta["accounts"]) == (
-        points, base, accounts)
+        points,
+        base,
+        accounts,
+    )
 
 
 def test_daily_window_gmv(run):
@@ -111,20 +122,24 @@ def test_daily_window_gmv(run):
 def test_quarantine_by_reason(run):
     meta = run["metadata"]["marts/quarantine"]
     assert meta["dagster/row_count"] == 3
-    assert {k.removeprefix("quarantined/"): v for k, v in meta.items()
-            if k.startswith("quarantined/")} == EXPECTED_QUARANTINE
+    assert {
+        k.removeprefix("quarantined/"): v for k, v in meta.items() if k.startswith("quarantined/")
+    } == EXPECTED_QUARANTINE
     rows = {(r[0], r[1], r[2]): int(r[3]) for r in md_rows(meta["quarantine_by_reason"])}
-    assert rows == {("R4", "video_not_found", "orders"): 1,
-                    ("R12", "refund_out_of_range", "orders"): 1,
-                    ("R12", "deleted_before_published", "videos"): 1}
+    assert rows == {
+        ("R4", "video_not_found", "orders"): 1,
+        ("R12", "refund_out_of_range", "orders"): 1,
+        ("R12", "deleted_before_published", "videos"): 1,
+    }
 
 
 def test_every_dbt_model_reports_its_row_count(run):
     from orchestration.definitions import defs
 
     graph = defs.resolve_asset_graph()
-    models = [k for k in graph.get_all_asset_keys()
-              if k.path[0] in ("staging", "intermediate", "marts")]
+    models = [
+        k for k in graph.get_all_asset_keys() if k.path[0] in ("staging", "intermediate", "marts")
+    ]
     assert len(models) >= 13
     for key in models:
         name = key.to_user_string()
@@ -181,7 +196,9 @@ def test_a_failed_dbt_build_still_reports_what_it_built_then_fails(run):
     with pytest.raises(RuntimeError, match="dbt failed"):
         for event in with_warehouse_metadata(context, dbt_events(), warehouse):
             seen.append(event)
-    assert [e.asset_key.to_user_string() for e in seen] == ["marts/account_rewards",
-                                                            "marts/not_a_table"]
+    assert [e.asset_key.to_user_string() for e in seen] == [
+        "marts/account_rewards",
+        "marts/not_a_table",
+    ]
     assert seen[0].metadata["total_reward_points"].value == 150_052
     assert seen[1].metadata == {}  # its query failed: no metadata, the build is not failed

@@ -60,16 +60,22 @@ _MANIFESTS: dict[tuple, Any] = {}
 _HOOK_LOCK = threading.Lock()
 
 
-def warehouse_env(warehouse: str | Path, memory_limit: str, threads: int,
-                  temp_directory: str | Path) -> dict[str, str]:
+def warehouse_env(
+    warehouse: str | Path, memory_limit: str, threads: int, temp_directory: str | Path
+) -> dict[str, str]:
     """What profiles.yml's `duckdb` target reads: the warehouse file and DuckDB's resources."""
-    return {WAREHOUSE_ENV: str(warehouse), MEMORY_LIMIT_ENV: memory_limit,
-            THREADS_ENV: str(threads), TEMP_DIR_ENV: str(temp_directory)}
+    return {
+        WAREHOUSE_ENV: str(warehouse),
+        MEMORY_LIMIT_ENV: memory_limit,
+        THREADS_ENV: str(threads),
+        TEMP_DIR_ENV: str(temp_directory),
+    }
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    return warehouse_env(settings.warehouse, settings.memory_limit, settings.threads,
-                         settings.temp_directory)
+    return warehouse_env(
+        settings.warehouse, settings.memory_limit, settings.threads, settings.temp_directory
+    )
 
 
 def vars_json(rule_vars: Mapping[str, Any]) -> str:
@@ -83,18 +89,32 @@ def dbt_target_dir(warehouse: str | Path) -> Path:
     return Path(warehouse).with_suffix(".dbt")
 
 
-def invoke(args: Sequence[str], env: Mapping[str, str], target_path: Path,
-           log_path: Path | None = None, manifest: Any = None,
-           callbacks: Sequence[Callable[[Any], None]] = ()):
+def invoke(
+    args: Sequence[str],
+    env: Mapping[str, str],
+    target_path: Path,
+    log_path: Path | None = None,
+    manifest: Any = None,
+    callbacks: Sequence[Callable[[Any], None]] = (),
+):
     """`dbt ARGS` in this process, with profiles.yml reading `env`; dbt's target folder is
     `target_path` (its log goes to `log_path`, by default the same folder). Returns dbt's
     `dbtRunnerResult`. The DuckDB file dbt opened is closed again before this returns."""
     from dbt.cli.main import dbtRunner
 
     _hand_environment_to_dbt()
-    full_args = [*args, "--project-dir", str(DBT_PROJECT_DIR),
-                 "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target_path),
-                 "--log-path", str(log_path or target_path), "--no-send-anonymous-usage-stats"]
+    full_args = [
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path or target_path),
+        "--no-send-anonymous-usage-stats",
+    ]
     token = _INVOCATION_ENV.set(dict(env))
     try:
         return dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(full_args)
@@ -103,8 +123,12 @@ def invoke(args: Sequence[str], env: Mapping[str, str], target_path: Path,
         release_duckdb()
 
 
-def parse(env: Mapping[str, str], target_path: Path, args: Sequence[str] = (),
-          unless: Callable[[], bool] | None = None):
+def parse(
+    env: Mapping[str, str],
+    target_path: Path,
+    args: Sequence[str] = (),
+    unless: Callable[[], bool] | None = None,
+):
     """`dbt parse` into `target_path`, holding the folder while dbt reads and rewrites its
     partial-parse state there: two processes parsing at once (`dagster dev` and `rewards run`,
     or two test workers) could read each other's half-written file. Returns the manifest; with
@@ -140,6 +164,7 @@ def parsed_manifest(env: Mapping[str, str], target_path: Path, args: Sequence[st
 
 
 # --- hooks into internals: one function each (module docstring) -------------------------------
+
 
 def _read_environment() -> dict[str, str]:
     """dbt's environment for this invocation: the process's, overlaid with `invoke`'s values."""

@@ -28,11 +28,14 @@ from . import invoke, parsed_manifest
 
 # dagster-dbt's environment for its subprocess, as dbt flags: click reads these from os.environ,
 # which `invoke` leaves alone, so they travel on the command line instead
-_FLAG_FROM_ENV = {"DBT_LOG_FORMAT": "--log-format",
-                  "DBT_INDIRECT_SELECTION": "--indirect-selection"}
+_FLAG_FROM_ENV = {
+    "DBT_LOG_FORMAT": "--log-format",
+    "DBT_INDIRECT_SELECTION": "--indirect-selection",
+}
 # what profiles.yml reads for the `build` running in this thread
-_PROFILE_ENV: ContextVar[Mapping[str, str] | None] = ContextVar("rewards_dbt_profile_env",
-                                                           default=None)
+_PROFILE_ENV: ContextVar[Mapping[str, str] | None] = ContextVar(
+    "rewards_dbt_profile_env", default=None
+)
 _SWAP_LOCK = threading.Lock()
 
 
@@ -50,8 +53,9 @@ class InProcessDbtResource(DbtCliResource):
         # (metadata.py reads its own); it passes None when it has none, as for dbt Fusion
         return None
 
-    def build(self, args: Sequence[str], env: Mapping[str, str], *, context: Any,
-              target_path: Path) -> DbtCliInvocation:
+    def build(
+        self, args: Sequence[str], env: Mapping[str, str], *, context: Any, target_path: Path
+    ) -> DbtCliInvocation:
         """`cli(args)`, with profiles.yml reading `env` (dbt_runner.warehouse_env)."""
         token = _PROFILE_ENV.set(dict(env))
         try:
@@ -76,15 +80,30 @@ def _starting_dbt_in_process() -> Iterator[None]:
 
 class InProcessInvocation(DbtCliInvocation):
     @classmethod
-    def run(cls, args, env, manifest, dagster_dbt_translator, project_dir, target_path,
-            raise_on_error, context, adapter, cli_version, dbt_project=None):
+    def run(
+        cls,
+        args,
+        env,
+        manifest,
+        dagster_dbt_translator,
+        project_dir,
+        target_path,
+        raise_on_error,
+        context,
+        adapter,
+        cli_version,
+        dbt_project=None,
+    ):
         dbt_args = list(args[1:])  # [executable, command, ...] as dagster-dbt built them
         for name, flag in _FLAG_FROM_ENV.items():
             if name in env and flag not in dbt_args:
                 dbt_args += [flag, env[name]]
         return cls(
-            process=_DbtThread(dbt_args, dict(_PROFILE_ENV.get() or {}),  # type: ignore[arg-type]
-                               Path(project_dir) / target_path),
+            process=_DbtThread(
+                dbt_args,
+                dict(_PROFILE_ENV.get() or {}),  # type: ignore[arg-type]
+                Path(project_dir) / target_path,
+            ),
             manifest=manifest,
             project=dbt_project,
             dagster_dbt_translator=dagster_dbt_translator,
@@ -125,8 +144,9 @@ class _DbtThread:
         self.returncode: int | None = None
         self._lines: queue.Queue = queue.Queue()
         self.stdout = _Lines(self._lines)
-        self._thread = threading.Thread(target=self._run, args=(args, env, target_path),
-                                        daemon=True, name="dbt")
+        self._thread = threading.Thread(
+            target=self._run, args=(args, env, target_path), daemon=True, name="dbt"
+        )
         self._thread.start()
 
     def wait(self, timeout: float | None = None) -> int | None:
@@ -143,19 +163,36 @@ class _DbtThread:
         self._lines.put(orjson.dumps(event))
 
     def _error(self, message: str) -> None:
-        self._emit({"info": {"name": "InProcessDbtError", "level": "error", "msg": message,
-                             "ts": "", "invocation_id": "", "code": "", "category": "",
-                             "extra": {}, "pid": os.getpid(), "thread": "dbt"},
-                    "data": {}})
+        self._emit(
+            {
+                "info": {
+                    "name": "InProcessDbtError",
+                    "level": "error",
+                    "msg": message,
+                    "ts": "",
+                    "invocation_id": "",
+                    "code": "",
+                    "category": "",
+                    "extra": {},
+                    "pid": os.getpid(),
+                    "thread": "dbt",
+                },
+                "data": {},
+            }
+        )
 
     def _run(self, args: list[str], env: dict[str, str], target_path: Path) -> None:
         from dbt_common.events.functions import msg_to_dict
 
         try:
             manifest = parsed_manifest(env, target_path, args)
-            result = invoke([*args, "--quiet", "--no-write-json"], env, target_path,
-                            manifest=manifest,
-                            callbacks=[lambda msg: self._emit(msg_to_dict(msg))])
+            result = invoke(
+                [*args, "--quiet", "--no-write-json"],
+                env,
+                target_path,
+                manifest=manifest,
+                callbacks=[lambda msg: self._emit(msg_to_dict(msg))],
+            )
             if result.exception is not None:
                 self._error(f"dbt failed: {result.exception}")
                 self.returncode = 2

@@ -81,14 +81,19 @@ def rewards_daily(context: ScheduleEvaluationContext):
     day = _beijing_day(moment)
     first, last = schedule_window()
     if day < first:
-        return SkipReason(f"{day} (Beijing) is before campaign_start {first}: nothing to "
-                          "reward yet")
+        return SkipReason(
+            f"{day} (Beijing) is before campaign_start {first}: nothing to reward yet"
+        )
     if day > last:
-        return SkipReason(f"{day} (Beijing) is past {last}, the day after settlement_cutoff "
-                          f"{last - timedelta(days=1)}: no later settlement counts (R3); "
-                          "run the job by hand (or turn on the landing sensor) for corrections")
-    return RunRequest(run_key=f"rewards_daily:{day.isoformat()}",
-                      tags={TRIGGER_TAG: "schedule", "rewards/beijing_day": day.isoformat()})
+        return SkipReason(
+            f"{day} (Beijing) is past {last}, the day after settlement_cutoff "
+            f"{last - timedelta(days=1)}: no later settlement counts (R3); "
+            "run the job by hand (or turn on the landing sensor) for corrections"
+        )
+    return RunRequest(
+        run_key=f"rewards_daily:{day.isoformat()}",
+        tags={TRIGGER_TAG: "schedule", "rewards/beijing_day": day.isoformat()},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,9 +139,16 @@ def _run_in_progress(context: SensorEvaluationContext) -> bool:
     for run_id in fail_abandoned_cli_runs(instance):  # a killed `rewards run` is not running
         context.log.warning(f"run {run_id}'s `rewards run` process is gone: marked failed")
     runs = instance.get_run_records(
-        RunsFilter(job_name=JOB_NAME, statuses=[
-            DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
-            DagsterRunStatus.STARTED, DagsterRunStatus.CANCELING]),
+        RunsFilter(
+            job_name=JOB_NAME,
+            statuses=[
+                DagsterRunStatus.QUEUED,
+                DagsterRunStatus.NOT_STARTED,
+                DagsterRunStatus.STARTING,
+                DagsterRunStatus.STARTED,
+                DagsterRunStatus.CANCELING,
+            ],
+        ),
         limit=1,
     )
     return bool(runs)
@@ -163,16 +175,22 @@ def landing_files_sensor(context: SensorEvaluationContext, landing: LandingResou
         return SkipReason(f"no new or changed landing files ({len(listing)} files)")
     if _run_in_progress(context):
         # the cursor stays where it is: the next evaluation after that run asks again
-        return SkipReason("landing files changed, but a rewards run is in progress; "
-                          "waiting for it to finish (the warehouse takes one writer)")
+        return SkipReason(
+            "landing files changed, but a rewards run is in progress; "
+            "waiting for it to finish (the warehouse takes one writer)"
+        )
     summary = f"{len(new)} new, {len(changed)} changed, {len(removed)} removed"
-    context.log.info(f"landing files: {summary}: "
-                     + ", ".join((new + changed + removed)[:20])
-                     + (" …" if len(new + changed + removed) > 20 else ""))
+    context.log.info(
+        f"landing files: {summary}: "
+        + ", ".join((new + changed + removed)[:20])
+        + (" …" if len(new + changed + removed) > 20 else "")
+    )
     return SensorResult(
-        run_requests=[RunRequest(
-            run_key=f"landing:{listing_digest(listing)}",
-            tags={TRIGGER_TAG: "landing_files", "rewards/landing_changes": summary},
-        )],
+        run_requests=[
+            RunRequest(
+                run_key=f"landing:{listing_digest(listing)}",
+                tags={TRIGGER_TAG: "landing_files", "rewards/landing_changes": summary},
+            )
+        ],
         cursor=json.dumps(listing, sort_keys=True),
     )

@@ -67,8 +67,12 @@ class WarehouseResource(ConfigurableResource):
 
     def dbt_env(self) -> dict[str, str]:
         """What dbt's profile reads to open this warehouse with these resources."""
-        return warehouse_env(self.path, self.memory_limit, self.threads,
-                             self.temp_directory or Path(self.path).with_suffix(".tmp"))
+        return warehouse_env(
+            self.path,
+            self.memory_limit,
+            self.threads,
+            self.temp_directory or Path(self.path).with_suffix(".tmp"),
+        )
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -128,9 +132,9 @@ class FinanceResource(ConfigurableResource):
     ledger: str
 
 
-def resources_from_settings(settings: Settings, data_docs: str = "each_check",
-                            environ: Mapping[str, str] | None = None
-                            ) -> dict[str, ConfigurableResource]:
+def resources_from_settings(
+    settings: Settings, data_docs: str = "each_check", environ: Mapping[str, str] | None = None
+) -> dict[str, ConfigurableResource]:
     """The resources of one configuration. With `environ` (the code location `dagster dev`
     loads), each setting whose variable is set there is read through Dagster's `EnvVar`, so the
     UI shows where it comes from and a run reads it when it starts; the others, and every value
@@ -150,8 +154,11 @@ def resources_from_settings(settings: Settings, data_docs: str = "each_check",
             temp_directory=value(TEMP_DIR_ENV, str(settings.temp_directory)),
         ),
         "rule_vars": RuleVarsResource(),
-        "quality": QualityResource(path=value(QUALITY_DIR_ENV, str(settings.quality_dir)),
-                                   data_docs=data_docs),
-        "finance": FinanceResource(serving_copy=value(SERVING_ENV, str(settings.serving_copy)),
-                                   ledger=value(LEDGER_ENV, str(settings.ledger))),
+        "quality": QualityResource(
+            path=value(QUALITY_DIR_ENV, str(settings.quality_dir)), data_docs=data_docs
+        ),
+        "finance": FinanceResource(
+            serving_copy=value(SERVING_ENV, str(settings.serving_copy)),
+            ledger=value(LEDGER_ENV, str(settings.ledger)),
+        ),
     }

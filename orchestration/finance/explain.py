@@ -26,15 +26,15 @@ def _money(value) -> str:
 
 
 def _days(rule_vars: dict, start: str, end: str) -> int:
-    return (date.fromisoformat(str(rule_vars[end]))
-            - date.fromisoformat(str(rule_vars[start]))).days + 1
+    return (
+        date.fromisoformat(str(rule_vars[end])) - date.fromisoformat(str(rule_vars[start]))
+    ).days + 1
 
 
 def _row(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict | None:
     result = con.execute(sql, params)
     row = result.fetchone()
-    return None if row is None else dict(zip([d[0] for d in result.description], row,
-                                             strict=True))
+    return None if row is None else dict(zip([d[0] for d in result.description], row, strict=True))
 
 
 def explain(con: duckdb.DuckDBPyConnection, account_id: str) -> list[str]:
@@ -42,12 +42,17 @@ def explain(con: duckdb.DuckDBPyConnection, account_id: str) -> list[str]:
     v = build.rule_vars
     reward = _row(con, "select * from marts.account_rewards where account_id = ?", [account_id])
     if reward is None:
-        raise UnknownAccount(f"{account_id} is not an enrolled account in the published marts "
-                             f"(run {build.dagster_run_id}); only enrolled accounts are rewarded "
-                             "(R10)")
-    lines = [f"Account {account_id}: {reward['reward_points']:,} points",
-             f"  published marts: Dagster run {build.dagster_run_id}, built {build.built_at}, "
-             f"code {build.code_version}", ""]
+        raise UnknownAccount(
+            f"{account_id} is not an enrolled account in the published marts "
+            f"(run {build.dagster_run_id}); only enrolled accounts are rewarded "
+            "(R10)"
+        )
+    lines = [
+        f"Account {account_id}: {reward['reward_points']:,} points",
+        f"  published marts: Dagster run {build.dagster_run_id}, built {build.built_at}, "
+        f"code {build.code_version}",
+        "",
+    ]
     lines += _eligibility(con, account_id, v)
     lines += _orders(con, account_id, v)
     lines += _quota(con, account_id)
@@ -59,9 +64,11 @@ def explain(con: duckdb.DuckDBPyConnection, account_id: str) -> list[str]:
 
 def _eligibility(con, account_id: str, v: dict) -> list[str]:
     e = _row(con, "select * from marts.account_eligibility where account_id = ?", [account_id])
-    lines = ["Enrollment and eligibility (R10)",
-             f"  first enrolled {e['enrolled_at']} (Beijing day {e['enrolled_day']}) via "
-             f"{e['enrolled_via']}"]
+    lines = [
+        "Enrollment and eligibility (R10)",
+        f"  first enrolled {e['enrolled_at']} (Beijing day {e['enrolled_day']}) via "
+        f"{e['enrolled_via']}",
+    ]
     if e["eligibility_snapshot_date"] is None:
         lines.append("  judged on: no account snapshot on or before that day")
     else:
@@ -69,19 +76,26 @@ def _eligibility(con, account_id: str, v: dict) -> list[str]:
             f"  judged on the snapshot of {e['eligibility_snapshot_date']}: "
             f"{e['account_type']}, {e['follower_count']:,} followers, short-video commerce "
             f"{'on' if e['short_video_commerce_enabled'] else 'off'}, "
-            f"{'self-operated shop' if e['is_shop_self_operated'] else 'not a self-operated shop'}")
+            f"{'self-operated shop' if e['is_shop_self_operated'] else 'not a self-operated shop'}"
+        )
     if "passes_enrolled_in_time" not in e:
-        raise ValueError("the published marts were built before account_eligibility had its "
-                         "per-test columns: run `rewards run` to publish them again")
+        raise ValueError(
+            "the published marts were built before account_eligibility had its "
+            "per-test columns: run `rewards run` to publish them again"
+        )
     tests = [  # R10's tests in the rulebook's order, each as the marts judged it
         ("passes_enrolled_in_time", f"enrolled on or before the campaign end {v['campaign_end']}"),
         ("passes_snapshot_exists", "a snapshot exists on or before the enrollment day"),
-        ("passes_enrollment_channel",
-         "enrolled through its type's channel (merchant: shop_account, promoter: "
-         "channels_account)"),
+        (
+            "passes_enrollment_channel",
+            "enrolled through its type's channel (merchant: shop_account, promoter: "
+            "channels_account)",
+        ),
         ("passes_commerce_enabled", "short-video commerce enabled"),
-        ("passes_follower_threshold",
-         f"at least {int(v['min_followers']):,} followers, or a self-operated shop"),
+        (
+            "passes_follower_threshold",
+            f"at least {int(v['min_followers']):,} followers, or a self-operated shop",
+        ),
     ]
     decided = False
     for column, label in tests:
@@ -90,71 +104,95 @@ def _eligibility(con, account_id: str, v: dict) -> list[str]:
             continue
         lines.append(f"  [{'pass' if e[column] else 'FAIL'}] {label}")
         decided = not e[column]
-    lines.append("  => eligible" if e["is_eligible"]
-                 else f"  => not eligible: {e['ineligible_reason']} (0 points)")
+    lines.append(
+        "  => eligible"
+        if e["is_eligible"]
+        else f"  => not eligible: {e['ineligible_reason']} (0 points)"
+    )
     return lines + [""]
 
 
 def _orders(con, account_id: str, v: dict) -> list[str]:
-    rows = con.execute("""
+    rows = con.execute(
+        """
         select period, line_status, excluded_reason, rule_id, count(*), sum(settled_gmv),
             sum(counted_gmv)
         from marts.reward_order_lines where account_id = ?
         group by all order by period, line_status, excluded_reason
-    """, [account_id]).fetchall()
+    """,
+        [account_id],
+    ).fetchall()
     lines = ["Short-video orders (R2-R5; every line in marts.reward_order_lines)"]
     if not rows:
         return lines + ["  none", ""]
-    periods = {"baseline": f"{v['baseline_start']} .. {v['baseline_end']}",
-               "window": f"{v['campaign_start']} .. {v['campaign_end']}"}
+    periods = {
+        "baseline": f"{v['baseline_start']} .. {v['baseline_end']}",
+        "window": f"{v['campaign_start']} .. {v['campaign_end']}",
+    }
     for period in ("baseline", "window"):
         counted = [r for r in rows if r[0] == period and r[1] == "counted"]
         orders = sum(r[4] for r in counted)
         gmv = sum((r[6] for r in counted), Decimal(0))
-        lines.append(f"  {period:<8} {periods[period]}: {orders:,} counted orders, settled GMV "
-                     f"{_money(gmv)}")
+        lines.append(
+            f"  {period:<8} {periods[period]}: {orders:,} counted orders, settled GMV {_money(gmv)}"
+        )
     excluded = [r for r in rows if r[1] == "excluded"]
     if excluded:
         lines.append("  excluded (first reason; settled GMV per R3):")
         for period, _, reason, rule, n, settled, _ in excluded:
-            lines.append(f"    {reason:<24} {rule:<4} {period:<8} {n:>7,} orders  "
-                         f"{_money(settled):>14}")
+            lines.append(
+                f"    {reason:<24} {rule:<4} {period:<8} {n:>7,} orders  {_money(settled):>14}"
+            )
     return lines + [""]
 
 
 def _quota(con, account_id: str) -> list[str]:
-    days = con.execute("""
+    days = con.execute(
+        """
         select published_day, follower_count, tier_min_followers, daily_quota, published_videos,
             over_quota_videos, over_quota_orders, over_quota_window_gmv
         from marts.video_quota where account_id = ? and over_quota_videos > 0
         order by published_day
-    """, [account_id]).fetchall()
-    totals = con.execute("""
+    """,
+        [account_id],
+    ).fetchall()
+    totals = con.execute(
+        """
         select count(*), coalesce(sum(published_videos), 0) from marts.video_quota
-        where account_id = ?""", [account_id]).fetchone()
-    lines = ["Posting quota (R6; marts.video_quota)",
-             f"  {totals[1]:,} commerce videos on {totals[0]:,} days; "
-             f"{len(days)} day(s) over quota"]
+        where account_id = ?""",
+        [account_id],
+    ).fetchone()
+    lines = [
+        "Posting quota (R6; marts.video_quota)",
+        f"  {totals[1]:,} commerce videos on {totals[0]:,} days; {len(days)} day(s) over quota",
+    ]
     if days:
         lost = sum((d[7] for d in days), Decimal(0))
-        lines.append(f"  over-quota videos: {sum(d[5] for d in days):,}, their orders: "
-                     f"{sum(d[6] for d in days):,}, window GMV not counted: {_money(lost)}")
+        lines.append(
+            f"  over-quota videos: {sum(d[5] for d in days):,}, their orders: "
+            f"{sum(d[6] for d in days):,}, window GMV not counted: {_money(lost)}"
+        )
         lines.append("    day         followers  tier     quota  posted  over  window GMV lost")
         for day, followers, tier, quota, posted, over, _, gmv in days[:20]:
             tier_text = "-" if tier is None else f"{tier:,}+"
-            lines.append(f"    {day}  {followers:>9,}  {tier_text:<7}  {quota:>5}  {posted:>6}  "
-                         f"{over:>4}  {_money(gmv):>15}")
+            lines.append(
+                f"    {day}  {followers:>9,}  {tier_text:<7}  {quota:>5}  {posted:>6}  "
+                f"{over:>4}  {_money(gmv):>15}"
+            )
         if len(days) > 20:
             lines.append(f"    ... {len(days) - 20} more day(s) in marts.video_quota")
     return lines + [""]
 
 
 def _quarantine(con, account_id: str) -> list[str]:
-    rows = con.execute("""
+    rows = con.execute(
+        """
         select dataset, reason, rule_id, count(*) from marts.quarantine
         where json_extract_string(record, '$.account_id') = ?
         group by all order by dataset, reason
-    """, [account_id]).fetchall()
+    """,
+        [account_id],
+    ).fetchall()
     lines = ["Quarantined rows naming this account (R2, R4, R12; marts.quarantine)"]
     if not rows:
         return lines + ["  none", ""]
@@ -177,11 +215,15 @@ def _formula(r: dict, v: dict) -> list[str]:
         + ("; new entrant (R8)" if r["is_new_entrant"] else ""),
         f"  reward base  = max(0, {_money(r['window_gmv'])} - {_money(r['baseline_gmv'])}) = "
         f"{_money(r['reward_base'])}",
-        f"  points       = floor({_money(r['reward_base'])} x {v['reward_rate']}) = "
-        f"{uncapped:,}",
+        f"  points       = floor({_money(r['reward_base'])} x {v['reward_rate']}) = {uncapped:,}",
         f"  cap          = {cap:,} points: "
-        + ("not eligible, 0 points" if not r["is_eligible"]
-           else f"capped at {cap:,}" if r["is_capped"] else "not reached"),
+        + (
+            "not eligible, 0 points"
+            if not r["is_eligible"]
+            else f"capped at {cap:,}"
+            if r["is_capped"]
+            else "not reached"
+        ),
         f"  => {points:,} points",
     ]
     return lines + [""]
@@ -191,16 +233,24 @@ def _ledger(con, account_id: str, reward_points: int) -> list[str]:
     lines = ["Payout ledger"]
     if not has_ledger(con):
         return lines + ["  nothing published yet (`rewards publish`)"]
-    rows = con.execute("""
+    rows = con.execute(
+        """
         select runs.payout_run_id, runs.published_at, entries.entry_type, entries.points
         from payouts.ledger.entries as entries
         join payouts.ledger.payout_runs as runs using (payout_run_id)
         where entries.account_id = ? order by runs.payout_run_id
-    """, [account_id]).fetchall()
+    """,
+        [account_id],
+    ).fetchall()
     for run_id, published_at, entry_type, points in rows:
         lines.append(f"  payout run {run_id} ({published_at}): {entry_type:<8} {points:+,}")
     paid = sum(r[3] for r in rows)
-    lines.append(f"  paid to date {paid:,} of {reward_points:,}"
-                 + ("" if paid == reward_points
-                    else f"; the next publish adjusts by {reward_points - paid:+,}"))
+    lines.append(
+        f"  paid to date {paid:,} of {reward_points:,}"
+        + (
+            ""
+            if paid == reward_points
+            else f"; the next publish adjusts by {reward_points - paid:+,}"
+        )
+    )
     return lines

@@ -30,19 +30,31 @@ def _lit(value: str) -> str:
 
 
 def _export_query(con: duckdb.DuckDBPyConnection) -> tuple[str, int | None]:
-    if has_ledger(con) and con.execute(
+    if (
+        has_ledger(con)
+        and con.execute(
             "select count(*) from duckdb_tables() where database_name = 'payouts' "
-            "and schema_name = 'ledger' and table_name = 'payout_runs'").fetchone()[0]:
+            "and schema_name = 'ledger' and table_name = 'payout_runs'"
+        ).fetchone()[0]
+    ):
         run_id = con.execute(
-            "select max(payout_run_id) from payouts.ledger.payout_runs").fetchone()[0]
-        paid = ("select account_id, sum(points) as paid_points from payouts.ledger.entries "
-                "group by account_id")
+            "select max(payout_run_id) from payouts.ledger.payout_runs"
+        ).fetchone()[0]
+        paid = (
+            "select account_id, sum(points) as paid_points from payouts.ledger.entries "
+            "group by account_id"
+        )
     else:
-        run_id, paid = None, ("select cast(null as varchar) as account_id, "
-                              "cast(0 as hugeint) as paid_points where false")
+        run_id, paid = (
+            None,
+            (
+                "select cast(null as varchar) as account_id, "
+                "cast(0 as hugeint) as paid_points where false"
+            ),
+        )
     query = f"""
         select rewards.*,
-            cast({run_id if run_id is not None else 'null'} as integer) as payout_run_id,
+            cast({run_id if run_id is not None else "null"} as integer) as payout_run_id,
             cast(coalesce(paid.paid_points, 0) as bigint) as paid_points,
             cast(rewards.reward_points - coalesce(paid.paid_points, 0) as bigint) as unpaid_points
         from marts.account_rewards as rewards
@@ -67,16 +79,21 @@ def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[in
             if suffix == ".csv":
                 con.execute(f"copy ({query}) to {_lit(str(tmp))} (format csv, header true)")
             elif suffix == ".parquet":
-                meta = {"payout_run_id": "" if run_id is None else str(run_id),
-                        "dagster_run_id": build.dagster_run_id, "marts_built_at": build.built_at,
-                        "code_version": build.code_version}
+                meta = {
+                    "payout_run_id": "" if run_id is None else str(run_id),
+                    "dagster_run_id": build.dagster_run_id,
+                    "marts_built_at": build.built_at,
+                    "code_version": build.code_version,
+                }
                 kv = ", ".join(f"{k}: {_lit(v)}" for k, v in meta.items())
-                con.execute(f"copy ({query}) to {_lit(str(tmp))} "
-                            f"(format parquet, kv_metadata {{{kv}}})")
+                con.execute(
+                    f"copy ({query}) to {_lit(str(tmp))} (format parquet, kv_metadata {{{kv}}})"
+                )
             else:
                 if count > EXCEL_MAX_ROWS:
-                    raise ValueError(f"{count:,} accounts do not fit one Excel sheet; "
-                                     "export .csv or .parquet")
+                    raise ValueError(
+                        f"{count:,} accounts do not fit one Excel sheet; export .csv or .parquet"
+                    )
                 _write_xlsx(con, query, run_id, build, tmp)
         os.replace(tmp, out_file)
     finally:
@@ -84,8 +101,9 @@ def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[in
     return count, run_id
 
 
-def _write_xlsx(con: duckdb.DuckDBPyConnection, query: str, run_id: int | None, build,
-                path: Path) -> None:
+def _write_xlsx(
+    con: duckdb.DuckDBPyConnection, query: str, run_id: int | None, build, path: Path
+) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -116,8 +134,9 @@ def _write_xlsx(con: duckdb.DuckDBPyConnection, query: str, run_id: int | None, 
     summary.append([])
     header(summary, ["metric", "breakdown", "value", "unit"])
     for metric, breakdown, value, unit in con.execute(
-            "select metric, breakdown, value, unit from marts.program_summary "
-            "order by position, breakdown").fetchall():
+        "select metric, breakdown, value, unit from marts.program_summary "
+        "order by position, breakdown"
+    ).fetchall():
         summary.append([metric, breakdown, _excel_number(value, unit), unit])
 
     sheet = book.create_sheet("account_rewards")

@@ -87,7 +87,9 @@ def _entries_digest(rows: list[tuple[str, str, int, int]], previous: str | None)
 def _run_entries(con: duckdb.DuckDBPyConnection, run_id: int) -> list[tuple]:
     return con.execute(
         "select account_id, entry_type, points, reward_points from ledger.entries "
-        "where payout_run_id = ? order by account_id", [run_id]).fetchall()
+        "where payout_run_id = ? order by account_id",
+        [run_id],
+    ).fetchall()
 
 
 def verify(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -95,15 +97,22 @@ def verify(con: duckdb.DuckDBPyConnection) -> str | None:
     recorded digests; raises LedgerError naming the first run that no longer matches."""
     previous = None
     for run_id, recorded, recorded_previous, adjusted, total in con.execute(
-            "select payout_run_id, entries_sha256, previous_run_sha256, accounts_adjusted, "
-            "points_paid_total from ledger.payout_runs order by payout_run_id").fetchall():
+        "select payout_run_id, entries_sha256, previous_run_sha256, accounts_adjusted, "
+        "points_paid_total from ledger.payout_runs order by payout_run_id"
+    ).fetchall():
         entries = _run_entries(con, run_id)
-        if recorded_previous != previous or _entries_digest(entries, previous) != recorded \
-                or len(entries) != adjusted:
-            raise LedgerError(f"payout run {run_id} no longer matches its recorded digest: "
-                              "ledger rows were changed or deleted")
-        paid = con.execute("select coalesce(sum(points), 0) from ledger.entries "
-                           "where payout_run_id <= ?", [run_id]).fetchall()[0][0]
+        if (
+            recorded_previous != previous
+            or _entries_digest(entries, previous) != recorded
+            or len(entries) != adjusted
+        ):
+            raise LedgerError(
+                f"payout run {run_id} no longer matches its recorded digest: "
+                "ledger rows were changed or deleted"
+            )
+        paid = con.execute(
+            "select coalesce(sum(points), 0) from ledger.entries where payout_run_id <= ?", [run_id]
+        ).fetchall()[0][0]
         if paid != total:
             raise LedgerError(f"payout run {run_id}: entries sum to {paid}, recorded {total}")
         previous = recorded
@@ -121,14 +130,17 @@ def publish(serving_copy: Path, ledger: Path) -> PublishResult:
     with open_serving_copy(serving_copy) as served:
         build = read_build_info(served)
         unbalanced = served.execute(
-            "select count(*) from marts.reconciliation where not is_balanced").fetchall()[0][0]
+            "select count(*) from marts.reconciliation where not is_balanced"
+        ).fetchall()[0][0]
         if unbalanced:
             raise LedgerError("the served reconciliation does not close; nothing published")
         rewards = served.sql(
-            "select account_id, reward_points from marts.account_rewards").to_arrow_table()
+            "select account_id, reward_points from marts.account_rewards"
+        ).to_arrow_table()
         inputs = served.execute(
             "select dataset, file, size_bytes, rows_read, sha256 from serving.input_files "
-            "order by dataset, file").fetchall()
+            "order by dataset, file"
+        ).fetchall()
     inputs_sha = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
 
     con = _connect_ledger(ledger)
@@ -164,22 +176,46 @@ def publish(serving_copy: Path, ledger: Path) -> PublishResult:
         ).fetchall()[0]
         if not rows:
             con.execute("rollback")
-            return PublishResult(None, points_paid_total=paid_before, reason=(
-                f"nothing to publish: the ledger (payout run {last_run}) already pays exactly "
-                "these rewards" if last_run else "nothing to publish: no account has points"))
+            return PublishResult(
+                None,
+                points_paid_total=paid_before,
+                reason=(
+                    f"nothing to publish: the ledger (payout run {last_run}) already pays exactly "
+                    "these rewards"
+                    if last_run
+                    else "nothing to publish: no account has points"
+                ),
+            )
         run_id = last_run + 1
         adjusted = sum(r[2] for r in rows)
         con.execute(
             "insert into ledger.payout_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, local_now(build.rule_vars["timezone"]), getpass.getuser(),
-             build.dagster_run_id, build.built_at, build.code_version,
-             json.dumps(build.rule_vars, sort_keys=True), inputs_sha, len(rows), adjusted,
-             paid_before + adjusted, _entries_digest(rows, previous), previous])
-        con.executemany("insert into ledger.payout_run_inputs values (?, ?, ?, ?, ?, ?)",
-                        [[run_id, *row] for row in inputs])
-        con.execute("insert into ledger.entries select ?, account_id, "
-                    "case when first_payment then 'initial' when points > 0 then 'increase' "
-                    "else 'clawback' end, points, reward_points from adjustments", [run_id])
+            [
+                run_id,
+                local_now(build.rule_vars["timezone"]),
+                getpass.getuser(),
+                build.dagster_run_id,
+                build.built_at,
+                build.code_version,
+                json.dumps(build.rule_vars, sort_keys=True),
+                inputs_sha,
+                len(rows),
+                adjusted,
+                paid_before + adjusted,
+                _entries_digest(rows, previous),
+                previous,
+            ],
+        )
+        con.executemany(
+            "insert into ledger.payout_run_inputs values (?, ?, ?, ?, ?, ?)",
+            [[run_id, *row] for row in inputs],
+        )
+        con.execute(
+            "insert into ledger.entries select ?, account_id, "
+            "case when first_payment then 'initial' when points > 0 then 'increase' "
+            "else 'clawback' end, points, reward_points from adjustments",
+            [run_id],
+        )
         con.execute("commit")
     except BaseException:
         with contextlib.suppress(duckdb.Error):

@@ -23,8 +23,15 @@ import duckdb
 
 # The marts copied, in the order written; reward_order_lines is a view in the warehouse and
 # becomes a table here.
-SERVED_MARTS = ("account_rewards", "account_eligibility", "reward_order_lines", "video_quota",
-                "program_summary", "quarantine", "reconciliation")
+SERVED_MARTS = (
+    "account_rewards",
+    "account_eligibility",
+    "reward_order_lines",
+    "video_quota",
+    "program_summary",
+    "quarantine",
+    "reconciliation",
+)
 
 LOCK_RETRY_SECONDS = 30.0
 
@@ -45,8 +52,9 @@ def _connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
 
-def retry_while_locked(open_: Callable[[], Any], what: str,
-                       seconds: float = LOCK_RETRY_SECONDS) -> Any:
+def retry_while_locked(
+    open_: Callable[[], Any], what: str, seconds: float = LOCK_RETRY_SECONDS
+) -> Any:
     """Open a DuckDB file another process may be writing for a moment (the ledger during a
     publish): retry on its lock for up to `seconds`."""
     deadline = time.monotonic() + seconds
@@ -60,14 +68,16 @@ def retry_while_locked(open_: Callable[[], Any], what: str,
 
 
 @contextlib.contextmanager
-def open_serving_copy(serving_copy: Path, ledger: Path | None = None
-                      ) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_serving_copy(
+    serving_copy: Path, ledger: Path | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """The last good marts, read-only, with the ledger attached as `payouts` when it exists
     (`payouts.ledger.entries`, `payouts.ledger.payout_runs`)."""
     if not serving_copy.exists():
         raise NoServingCopy(
             f"no serving copy at {serving_copy}: it is written after a successful run "
-            "(`rewards run`, or Materialize all in the Dagster UI)")
+            "(`rewards run`, or Materialize all in the Dagster UI)"
+        )
     con = _connect_read_only(serving_copy)
     try:
         con.execute("set enable_progress_bar = false")
@@ -76,7 +86,8 @@ def open_serving_copy(serving_copy: Path, ledger: Path | None = None
         if ledger is not None and ledger.exists():
             retry_while_locked(
                 lambda: con.execute("attach ? as payouts (read_only)", [str(ledger)]),
-                f"the ledger {ledger}")
+                f"the ledger {ledger}",
+            )
         yield con
     finally:
         con.close()
@@ -89,10 +100,14 @@ def local_now(timezone: str) -> str:
 
 def read_build_info(con: duckdb.DuckDBPyConnection) -> BuildInfo:
     run_id, built_at, version, rule_vars = con.execute(
-        "select dagster_run_id, built_at, code_version, rule_vars from serving.build").fetchone()
+        "select dagster_run_id, built_at, code_version, rule_vars from serving.build"
+    ).fetchone()
     return BuildInfo(run_id, built_at, version, json.loads(rule_vars))
 
 
 def has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("select count(*) from duckdb_databases() where database_name = "
-                            "'payouts'").fetchone()[0])
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_databases() where database_name = 'payouts'"
+        ).fetchone()[0]
+    )

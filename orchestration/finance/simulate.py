@@ -54,8 +54,10 @@ CHANGES_SQL = """
 
 INPUT_FILES_SQL = "select dataset, file, size_bytes, mtime_ns from {table}"
 # DuckDB's own lock, held by a process that does not take the warehouse lock (a DuckDB shell)
-_LOCKED = ("the warehouse {warehouse} is open for writing in another process; simulate reads "
-           "its raw tables: try again when it is closed")
+_LOCKED = (
+    "the warehouse {warehouse} is open for writing in another process; simulate reads "
+    "its raw tables: try again when it is closed"
+)
 
 
 class SimulationFailed(RuntimeError):
@@ -85,14 +87,16 @@ class SimulationResult:
     inputs_differ: list[str] = field(default_factory=list)
 
 
-def simulate(settings: Settings, overrides: dict[str, str], out_csv: Path | None = None,
-             top: int = 20) -> SimulationResult:
+def simulate(
+    settings: Settings, overrides: dict[str, str], out_csv: Path | None = None, top: int = 20
+) -> SimulationResult:
     # a mistyped name or a bad value is answered before any file is opened
     parse_var_overrides(overrides, together=False)
     with open_serving_copy(settings.serving_copy) as served:
         build = read_build_info(served)
-        published_inputs = set(served.execute(
-            INPUT_FILES_SQL.format(table="serving.input_files")).fetchall())
+        published_inputs = set(
+            served.execute(INPUT_FILES_SQL.format(table="serving.input_files")).fetchall()
+        )
     # the overrides change the published run's vars: together they must make a valid set (an
     # unknown or invalid var is a ValueError, one line naming it)
     parsed = parse_var_overrides(overrides, base=build.rule_vars)
@@ -108,15 +112,18 @@ def simulate(settings: Settings, overrides: dict[str, str], out_csv: Path | None
                 inputs_differ = _inputs_differ(settings.warehouse, published_inputs)
                 _build(settings, scratch, database, rule_vars)
         except WarehouseBusy as exc:
-            raise SimulationFailed(f"{exc}; simulate reads its raw tables: try again when "
-                                   "it is done") from exc
+            raise SimulationFailed(
+                f"{exc}; simulate reads its raw tables: try again when it is done"
+            ) from exc
         con = duckdb.connect(str(database))
         try:
             con.execute("attach ? as published (read_only)", [str(settings.serving_copy)])
-            now = Cost(*con.execute(
-                COST_SQL.format(table="published.marts.account_rewards")).fetchone())
-            simulated = Cost(*con.execute(
-                COST_SQL.format(table="simulate.marts.account_rewards")).fetchone())
+            now = Cost(
+                *con.execute(COST_SQL.format(table="published.marts.account_rewards")).fetchone()
+            )
+            simulated = Cost(
+                *con.execute(COST_SQL.format(table="simulate.marts.account_rewards")).fetchone()
+            )
             changed = con.execute(f"select count(*) from ({CHANGES_SQL})").fetchone()[0]
             top_changes = con.execute(
                 f"select account_id, reward_points, simulated_points, change from "
@@ -125,14 +132,17 @@ def simulate(settings: Settings, overrides: dict[str, str], out_csv: Path | None
             if out_csv is not None:
                 out_csv.parent.mkdir(parents=True, exist_ok=True)
                 target = str(out_csv).replace("'", "''")
-                con.execute(f"copy ({CHANGES_SQL} order by account_id) to '{target}' "
-                            "(format csv, header true)")
+                con.execute(
+                    f"copy ({CHANGES_SQL} order by account_id) to '{target}' "
+                    "(format csv, header true)"
+                )
         finally:
             con.close()
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return SimulationResult(rule_vars, parsed, build.dagster_run_id, now, simulated, changed,
-                            top_changes, inputs_differ)
+    return SimulationResult(
+        rule_vars, parsed, build.dagster_run_id, now, simulated, changed, top_changes, inputs_differ
+    )
 
 
 def _inputs_differ(warehouse: Path, published: set[tuple]) -> list[str]:
@@ -149,18 +159,32 @@ def _inputs_differ(warehouse: Path, published: set[tuple]) -> list[str]:
         loaded = set(con.execute(INPUT_FILES_SQL.format(table="raw.load_files")).fetchall())
     finally:
         con.close()
-    return sorted({f"{dataset}/{Path(file).name}"
-                   for dataset, file, _, _ in loaded ^ published})
+    return sorted({f"{dataset}/{Path(file).name}" for dataset, file, _, _ in loaded ^ published})
 
 
 def _build(settings: Settings, scratch: Path, database: Path, rule_vars: dict) -> None:
-    env = {**settings_env(settings), "REWARDS_SIMULATE_DB": str(database),
-           TEMP_DIR_ENV: str(scratch / "tmp")}
+    env = {
+        **settings_env(settings),
+        "REWARDS_SIMULATE_DB": str(database),
+        TEMP_DIR_ENV: str(scratch / "tmp"),
+    }
     log_file = scratch / "dbt.log"
     with open(log_file, "w") as log, contextlib.redirect_stdout(log):
-        result = invoke(["run", "--target", "simulate", "--full-refresh", "--select",
-                         "path:models", "--vars", vars_json(rule_vars)],
-                        env, target_path=scratch / "target", log_path=scratch)
+        result = invoke(
+            [
+                "run",
+                "--target",
+                "simulate",
+                "--full-refresh",
+                "--select",
+                "path:models",
+                "--vars",
+                vars_json(rule_vars),
+            ],
+            env,
+            target_path=scratch / "target",
+            log_path=scratch,
+        )
     if not result.success:
         text = log_file.read_text()
         if "lock" in text.lower():

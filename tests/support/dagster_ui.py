@@ -27,8 +27,13 @@ from .pipeline import REWARDS, user_shell_env
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -64,8 +69,9 @@ STOP_GRACE_SECONDS = 5
 class DagsterDev:
     """`dagster dev` for one test; use as a context manager."""
 
-    def __init__(self, landing: Path, warehouse: Path, log_path: Path,
-                 startup_timeout: float = 180.0):
+    def __init__(
+        self, landing: Path, warehouse: Path, log_path: Path, startup_timeout: float = 180.0
+    ):
         self.landing = landing
         self.warehouse = warehouse
         self.log_path = log_path
@@ -84,10 +90,24 @@ class DagsterDev:
     def start(self) -> DagsterDev:
         self._log = open(self.log_path, "ab")  # closed in stop(); a restart appends
         self.process = subprocess.Popen(
-            [REWARDS, "ui", "--landing", str(self.landing), "--warehouse", str(self.warehouse),
-             "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=self.log_path.parent, env=self._env(), stdin=subprocess.DEVNULL,
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                REWARDS,
+                "ui",
+                "--landing",
+                str(self.landing),
+                "--warehouse",
+                str(self.warehouse),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+            ],
+            cwd=self.log_path.parent,
+            env=self._env(),
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self._wait_until_up()
         return self
@@ -103,7 +123,8 @@ class DagsterDev:
             if self.process.poll() is not None:
                 raise RuntimeError(
                     f"dagster dev exited with {self.process.returncode} before answering; "
-                    f"log:\n{log_tail(self.log_path)}")
+                    f"log:\n{log_tail(self.log_path)}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.url}/server_info", timeout=5) as response:
                     if response.status == 200:
@@ -111,8 +132,10 @@ class DagsterDev:
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(1)
-        raise TimeoutError(f"dagster dev did not answer on {self.url} within "
-                           f"{self.startup_timeout:.0f} s; log:\n{log_tail(self.log_path)}")
+        raise TimeoutError(
+            f"dagster dev did not answer on {self.url} within "
+            f"{self.startup_timeout:.0f} s; log:\n{log_tail(self.log_path)}"
+        )
 
     def stop(self) -> None:
         """Ask `dagster dev` to shut down (it stops its webserver, daemon and code servers),
@@ -167,6 +190,7 @@ def materialize_all(page, timeout: float = 60.0) -> str:
     """Click "Materialize all" on the asset graph page and return the launched run's id, read
     from the "run launched" toast's link. If a launchpad opens instead (config required), launch
     from it."""
+
     def linked_runs() -> set[str]:
         # by href, not role: a modal (the community prompt) hides the toast from role queries
         links = page.locator("a[href*='/runs/']").all()
@@ -191,8 +215,9 @@ def materialize_all(page, timeout: float = 60.0) -> str:
     raise TimeoutError(f"no run was launched within {timeout:.0f} s of 'Materialize all'")
 
 
-def runs_list_shows(page, base_url: str, run_id: str, statuses: tuple[str, ...],
-                    wait: float = 5.0) -> bool:
+def runs_list_shows(
+    page, base_url: str, run_id: str, statuses: tuple[str, ...], wait: float = 5.0
+) -> bool:
     """Whether the runs list filtered to these statuses (as the "Failed" tab filters it:
     `/runs?q[]=status:FAILURE&q[]=status:CANCELED`) lists the run (its short-id link)."""
     query = urllib.parse.urlencode([("q[]", f"status:{status}") for status in statuses])
@@ -258,7 +283,8 @@ def show_whole_graph(page, base_url: str, max_height: int = 4000) -> None:
         size = page.viewport_size
         if overflow <= 0 or size["height"] >= max_height:
             break
-        page.set_viewport_size({"width": size["width"],
-                                "height": min(max_height, size["height"] + int(overflow))})
+        page.set_viewport_size(
+            {"width": size["width"], "height": min(max_height, size["height"] + int(overflow))}
+        )
     page.mouse.move(0, 0)  # no hover highlight
     page.wait_for_timeout(1000)

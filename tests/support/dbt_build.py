@@ -49,8 +49,10 @@ def build(landing: Path, warehouse: Path) -> str | None:
         with duckdb.connect(str(warehouse)) as con:
             scopes.forget(con, REBUILT_SCOPES)
             forget_state(con)
-    dbt(warehouse, ["build", "--exclude-resource-type", "unit_test",
-                    *(["--full-refresh"] if reason else [])])
+    dbt(
+        warehouse,
+        ["build", "--exclude-resource-type", "unit_test", *(["--full-refresh"] if reason else [])],
+    )
     with duckdb.connect(str(warehouse)) as con:  # as the pipeline does after each layer (D30)
         for layer in LAYERS:
             scopes.record_passed(con, f"dbt:{layer}", through, "tests")
@@ -60,8 +62,13 @@ def build(landing: Path, warehouse: Path) -> str | None:
 def marts(warehouse: Path) -> dict[str, list[tuple]]:
     """Every table and view of the `marts` schema, all columns, rows sorted."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        names = [n for (n,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "order by 1").fetchall()]
-        return {n: sorted(con.execute(f"select * from marts.{n}").fetchall(), key=repr)
-                for n in names}
+        names = [
+            n
+            for (n,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "order by 1"
+            ).fetchall()
+        ]
+        return {
+            n: sorted(con.execute(f"select * from marts.{n}").fetchall(), key=repr) for n in names
+        }

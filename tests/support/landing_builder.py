@@ -42,37 +42,93 @@ class Landing:
     def row(self, dataset: str, file: str | None = None, **values) -> None:
         self.files[(dataset, file or f"{dataset}.csv")].append(values)
 
-    def snapshot(self, account: str, day: str = "2025-07-01", *, type: str = "merchant",
-                 followers: int = 5000, enabled: bool = True, self_op: bool = False,
-                 file: str | None = None) -> None:
-        self.row("account_snapshots", file, snapshot_date=day, account_id=account,
-                 account_type=type, follower_count=followers,
-                 short_video_commerce_enabled=enabled, is_shop_self_operated=self_op)
+    def snapshot(
+        self,
+        account: str,
+        day: str = "2025-07-01",
+        *,
+        type: str = "merchant",
+        followers: int = 5000,
+        enabled: bool = True,
+        self_op: bool = False,
+        file: str | None = None,
+    ) -> None:
+        self.row(
+            "account_snapshots",
+            file,
+            snapshot_date=day,
+            account_id=account,
+            account_type=type,
+            follower_count=followers,
+            short_video_commerce_enabled=enabled,
+            is_shop_self_operated=self_op,
+        )
 
-    def enroll(self, account: str, at: str = "2025-11-20T10:00:00+08:00",
-               via: str = "shop_account", file: str | None = None) -> None:
+    def enroll(
+        self,
+        account: str,
+        at: str = "2025-11-20T10:00:00+08:00",
+        via: str = "shop_account",
+        file: str | None = None,
+    ) -> None:
         self.row("enrollments", file, account_id=account, enrolled_at=at, enrolled_via=via)
 
-    def video(self, video_id: str, account: str, published: str = noon("2025-07-15"), *,
-              commerce: bool = True, deleted: str | None = None, file: str | None = None) -> None:
-        self.row("videos", file, video_id=video_id, account_id=account, published_at=published,
-                 is_commerce=commerce, deleted_at=deleted)
+    def video(
+        self,
+        video_id: str,
+        account: str,
+        published: str = noon("2025-07-15"),
+        *,
+        commerce: bool = True,
+        deleted: str | None = None,
+        file: str | None = None,
+    ) -> None:
+        self.row(
+            "videos",
+            file,
+            video_id=video_id,
+            account_id=account,
+            published_at=published,
+            is_commerce=commerce,
+            deleted_at=deleted,
+        )
 
-    def account(self, account: str, *, type: str = "merchant", followers: int = 5000,
-                enabled: bool = True, self_op: bool = False, enrolled_at: str | None = None,
-                via: str | None = None) -> str:
+    def account(
+        self,
+        account: str,
+        *,
+        type: str = "merchant",
+        followers: int = 5000,
+        enabled: bool = True,
+        self_op: bool = False,
+        enrolled_at: str | None = None,
+        via: str | None = None,
+    ) -> str:
         """An ordinary account: a snapshot on 2025-07-01, an enrollment on 2025-11-20 through the
         right channel and one commerce video `v-<account>` published 2025-07-15."""
         self.snapshot(account, type=type, followers=followers, enabled=enabled, self_op=self_op)
-        self.enroll(account, at=enrolled_at or "2025-11-20T10:00:00+08:00",
-                    via=via or ("shop_account" if type == "merchant" else "channels_account"))
+        self.enroll(
+            account,
+            at=enrolled_at or "2025-11-20T10:00:00+08:00",
+            via=via or ("shop_account" if type == "merchant" else "channels_account"),
+        )
         self.video(f"v-{account}", account)
         return f"v-{account}"
 
-    def sale(self, account: str, created: str, amount: str, *, video: str | None = None,
-             refunded: str = "0.00", status: str = "settled", settled: str | None = None,
-             channel: str = "short_video", order_id: str | None = None,
-             file: str | None = None) -> str:
+    def sale(
+        self,
+        account: str,
+        created: str,
+        amount: str,
+        *,
+        video: str | None = None,
+        refunded: str = "0.00",
+        status: str = "settled",
+        settled: str | None = None,
+        channel: str = "short_video",
+        order_id: str | None = None,
+        file: str | None = None,
+    ) -> str:
         """An order's change log: a `paid` row at created, then its final state (if not paid)
         three days later unless `settled` says when. `created` is a day (Beijing noon) or an
         instant."""
@@ -80,15 +136,34 @@ class Landing:
         oid = order_id or f"o-{account}-{self._order_seq}"
         created_at = noon(created) if len(created) == 10 else created
         video_id = (video or f"v-{account}") if channel == "short_video" else None
-        base = dict(order_id=oid, account_id=account, channel=channel, video_id=video_id,
-                    created_at=created_at, amount=amount)
-        self.row("orders", file, updated_at=created_at, refunded_amount="0.00", status="paid",
-                 settled_at=None, **base)
+        base = dict(
+            order_id=oid,
+            account_id=account,
+            channel=channel,
+            video_id=video_id,
+            created_at=created_at,
+            amount=amount,
+        )
+        self.row(
+            "orders",
+            file,
+            updated_at=created_at,
+            refunded_amount="0.00",
+            status="paid",
+            settled_at=None,
+            **base,
+        )
         if status != "paid":
             final_at = settled or noon(plus_days(created_at[:10], 3))
-            self.row("orders", file, updated_at=final_at, refunded_amount=refunded,
-                     status=status, settled_at=final_at if status == "settled" else None,
-                     **base)
+            self.row(
+                "orders",
+                file,
+                updated_at=final_at,
+                refunded_amount=refunded,
+                status=status,
+                settled_at=final_at if status == "settled" else None,
+                **base,
+            )
         return oid
 
     def write(self, root: Path) -> Path:

@@ -28,8 +28,9 @@ def user_shell_env() -> dict[str, str]:
 
 def rewards_cli(*args: str) -> subprocess.CompletedProcess:
     """`rewards ARGS` as a user's shell runs it."""
-    return subprocess.run([REWARDS, *args], capture_output=True, text=True, timeout=600,
-                          env=user_shell_env())
+    return subprocess.run(
+        [REWARDS, *args], capture_output=True, text=True, timeout=600, env=user_shell_env()
+    )
 
 
 def printed_run_id(stdout: str) -> str:
@@ -64,8 +65,9 @@ def run_pipeline_on(landing: Path, warehouse: Path, var_overrides: dict | None =
     from orchestration.rule_vars import resolve_rule_vars
     from orchestration.runner import run_pipeline
 
-    return run_pipeline(pipeline_settings(landing, warehouse),
-                        resolve_rule_vars(var_overrides or {}), quiet=True)
+    return run_pipeline(
+        pipeline_settings(landing, warehouse), resolve_rule_vars(var_overrides or {}), quiet=True
+    )
 
 
 def execute_selection(landing: Path, warehouse: Path, selection=None):
@@ -76,8 +78,9 @@ def execute_selection(landing: Path, warehouse: Path, selection=None):
     from orchestration.definitions import build_defs
 
     job = define_asset_job("under_test", selection=selection or AssetSelection.all())
-    defs = Definitions.merge(build_defs(pipeline_settings(landing, warehouse)),
-                             Definitions(jobs=[job]))
+    defs = Definitions.merge(
+        build_defs(pipeline_settings(landing, warehouse)), Definitions(jobs=[job])
+    )
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # dbt's log
         return defs.resolve_job_def("under_test").execute_in_process(raise_on_error=False)
 
@@ -95,8 +98,7 @@ def quarantine_warnings(lines) -> dict[str, int]:
     return warned
 
 
-def assert_matches_hand_computation(rewards: dict[str, dict], account: str,
-                                    expected: dict) -> None:
+def assert_matches_hand_computation(rewards: dict[str, dict], account: str, expected: dict) -> None:
     """Every hand-computed column of `account` (tests/support/rulebook_cases.py) in an engine's
     `marts.account_rewards`, read as {account_id: {column: value}}."""
     assert account in rewards, f"{account} missing from marts.account_rewards"

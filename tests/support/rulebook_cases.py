@@ -29,32 +29,45 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     a = "r1_window_start"
     land.account(a)
     land.sale(a, "2025-11-21T16:00:00Z", "100.00")  # Beijing 11-22 00:00:00 -> window
-    land.sale(a, "2025-11-21T15:59:59Z", "7.00")    # Beijing 11-21 23:59:59 -> neither
+    land.sale(a, "2025-11-21T15:59:59Z", "7.00")  # Beijing 11-21 23:59:59 -> neither
     expect(a, "100.00", 1, baseline_period_gmv=D("0.00"), is_new_entrant=True)
 
     a = "r1_window_end"
     land.account(a)
     land.sale(a, "2025-12-31T15:59:59Z", "200.00")  # Beijing 12-31 23:59:59 -> window
-    land.sale(a, "2025-12-31T16:00:00Z", "50.00")   # Beijing 2026-01-01 00:00 -> neither
+    land.sale(a, "2025-12-31T16:00:00Z", "50.00")  # Beijing 2026-01-01 00:00 -> neither
     expect(a, "200.00", 3)
 
     a = "r1_baseline_start"
     land.account(a)
-    land.sale(a, "2025-07-31T16:00:00Z", "92.00")    # Beijing 08-01 00:00 -> baseline
+    land.sale(a, "2025-07-31T16:00:00Z", "92.00")  # Beijing 08-01 00:00 -> baseline
     land.sale(a, "2025-07-31T15:59:59Z", "1000.00")  # Beijing 07-31 -> neither
     land.sale(a, "2025-12-01", "1040.00")
     # baseline 92.00 * 40 / 92 = 40.00; base 1040 - 40 = 1000.00 -> 15 points
-    expect(a, "1040.00", 15, baseline_period_gmv=D("92.00"), baseline_gmv=D("40.00"),
-           reward_base=D("1000.00"), is_new_entrant=False)
+    expect(
+        a,
+        "1040.00",
+        15,
+        baseline_period_gmv=D("92.00"),
+        baseline_gmv=D("40.00"),
+        reward_base=D("1000.00"),
+        is_new_entrant=False,
+    )
 
     a = "r1_baseline_end"
     land.account(a)
-    land.sale(a, "2025-10-31T15:59:59Z", "46.00")   # Beijing 10-31 23:59:59 -> baseline
+    land.sale(a, "2025-10-31T15:59:59Z", "46.00")  # Beijing 10-31 23:59:59 -> baseline
     land.sale(a, "2025-10-31T16:00:00Z", "500.00")  # Beijing 11-01 -> neither
     land.sale(a, "2025-12-01", "120.00")
     # baseline 46 * 40 / 92 = 20.00; base 100.00 -> 1.5 -> 1 point
-    expect(a, "120.00", 1, baseline_period_gmv=D("46.00"), baseline_gmv=D("20.00"),
-           reward_base=D("100.00"))
+    expect(
+        a,
+        "120.00",
+        1,
+        baseline_period_gmv=D("46.00"),
+        baseline_gmv=D("20.00"),
+        reward_base=D("100.00"),
+    )
 
     a = "r1_offset_instant"
     land.account(a)
@@ -65,49 +78,142 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     a = "r2_out_of_order_files"
     land.account(a)
     # The latest version (refunded) sits in a file sorting BEFORE the older versions' file.
-    base = dict(account_id=a, channel="short_video", video_id=f"v-{a}",
-                created_at=noon("2025-11-25"), amount="800.00")
-    land.row("orders", "orders_0_late.csv", order_id="o-r2-ooo", updated_at=noon("2025-12-10"),
-             refunded_amount="800.00", status="refunded", settled_at=noon("2025-12-01"), **base)
-    land.row("orders", "orders_9_early.csv", order_id="o-r2-ooo", updated_at=noon("2025-11-25"),
-             refunded_amount="0.00", status="paid", settled_at=None, **base)
-    land.row("orders", "orders_9_early.csv", order_id="o-r2-ooo", updated_at=noon("2025-12-01"),
-             refunded_amount="0.00", status="settled", settled_at=noon("2025-12-01"), **base)
+    base = dict(
+        account_id=a,
+        channel="short_video",
+        video_id=f"v-{a}",
+        created_at=noon("2025-11-25"),
+        amount="800.00",
+    )
+    land.row(
+        "orders",
+        "orders_0_late.csv",
+        order_id="o-r2-ooo",
+        updated_at=noon("2025-12-10"),
+        refunded_amount="800.00",
+        status="refunded",
+        settled_at=noon("2025-12-01"),
+        **base,
+    )
+    land.row(
+        "orders",
+        "orders_9_early.csv",
+        order_id="o-r2-ooo",
+        updated_at=noon("2025-11-25"),
+        refunded_amount="0.00",
+        status="paid",
+        settled_at=None,
+        **base,
+    )
+    land.row(
+        "orders",
+        "orders_9_early.csv",
+        order_id="o-r2-ooo",
+        updated_at=noon("2025-12-01"),
+        refunded_amount="0.00",
+        status="settled",
+        settled_at=noon("2025-12-01"),
+        **base,
+    )
     land.sale(a, "2025-11-26", "500.00")
     expect(a, "500.00", 7)  # refunded order contributes 0; 500 * 1.5 % = 7.5 -> 7
 
     a = "r2_exact_duplicate"
     land.account(a)
     oid = land.sale(a, "2025-11-26", "400.00")
-    land.row("orders", "orders_9_early.csv", order_id=oid, updated_at=noon("2025-11-29"),
-             account_id=a, channel="short_video", video_id=f"v-{a}",
-             created_at=noon("2025-11-26"), amount="400.00", refunded_amount="0.00",
-             status="settled", settled_at=noon("2025-11-29"))
+    land.row(
+        "orders",
+        "orders_9_early.csv",
+        order_id=oid,
+        updated_at=noon("2025-11-29"),
+        account_id=a,
+        channel="short_video",
+        video_id=f"v-{a}",
+        created_at=noon("2025-11-26"),
+        amount="400.00",
+        refunded_amount="0.00",
+        status="settled",
+        settled_at=noon("2025-11-29"),
+    )
     expect(a, "400.00", 6)  # counted once
 
     a = "r2_same_time_conflict"
     land.account(a)
-    base = dict(order_id="o-r2-conflict", account_id=a, channel="short_video",
-                video_id=f"v-{a}", created_at=noon("2025-11-25"), amount="1000.00")
-    land.row("orders", None, updated_at=noon("2025-11-25"), refunded_amount="0.00",
-             status="paid", settled_at=None, **base)
-    land.row("orders", None, updated_at=noon("2025-11-28"), refunded_amount="0.00",
-             status="settled", settled_at=noon("2025-11-28"), **base)
-    land.row("orders", "orders_9_early.csv", updated_at=noon("2025-11-28"),
-             refunded_amount="1000.00", status="refunded", settled_at=None, **base)
+    base = dict(
+        order_id="o-r2-conflict",
+        account_id=a,
+        channel="short_video",
+        video_id=f"v-{a}",
+        created_at=noon("2025-11-25"),
+        amount="1000.00",
+    )
+    land.row(
+        "orders",
+        None,
+        updated_at=noon("2025-11-25"),
+        refunded_amount="0.00",
+        status="paid",
+        settled_at=None,
+        **base,
+    )
+    land.row(
+        "orders",
+        None,
+        updated_at=noon("2025-11-28"),
+        refunded_amount="0.00",
+        status="settled",
+        settled_at=noon("2025-11-28"),
+        **base,
+    )
+    land.row(
+        "orders",
+        "orders_9_early.csv",
+        updated_at=noon("2025-11-28"),
+        refunded_amount="1000.00",
+        status="refunded",
+        settled_at=None,
+        **base,
+    )
     land.sale(a, "2025-11-26", "200.00")
     expect(a, "200.00", 3)  # the conflicting order is quarantined, never guessed
 
     a = "r2_older_tie_is_not_a_conflict"
     land.account(a)
-    base = dict(order_id="o-r2-oldtie", account_id=a, channel="short_video",
-                video_id=f"v-{a}", created_at=noon("2025-11-25"), amount="100.00")
-    land.row("orders", None, updated_at=noon("2025-11-25"), refunded_amount="0.00",
-             status="paid", settled_at=None, **base)
-    land.row("orders", None, updated_at=noon("2025-11-25"), refunded_amount="0.00",
-             status="cancelled", settled_at=None, **base)
-    land.row("orders", None, updated_at=noon("2025-11-28"), refunded_amount="0.00",
-             status="settled", settled_at=noon("2025-11-28"), **base)
+    base = dict(
+        order_id="o-r2-oldtie",
+        account_id=a,
+        channel="short_video",
+        video_id=f"v-{a}",
+        created_at=noon("2025-11-25"),
+        amount="100.00",
+    )
+    land.row(
+        "orders",
+        None,
+        updated_at=noon("2025-11-25"),
+        refunded_amount="0.00",
+        status="paid",
+        settled_at=None,
+        **base,
+    )
+    land.row(
+        "orders",
+        None,
+        updated_at=noon("2025-11-25"),
+        refunded_amount="0.00",
+        status="cancelled",
+        settled_at=None,
+        **base,
+    )
+    land.row(
+        "orders",
+        None,
+        updated_at=noon("2025-11-28"),
+        refunded_amount="0.00",
+        status="settled",
+        settled_at=noon("2025-11-28"),
+        **base,
+    )
     expect(a, "100.00", 1)
 
     # ---- R3 settled GMV ---------------------------------------------------------------------
@@ -134,10 +240,10 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     a = "r4_attribution"
     land.account(a)
     land.video("v-r4-plain", a, commerce=False)
-    land.sale(a, "2025-11-25", "111.00", video="v-unknown")          # video_not_found
-    land.sale(a, "2025-11-25", "222.00", video="v-r4-plain")         # video_not_commerce
-    land.sale(a, "2025-11-25", "333.00", video="v-r1_window_end")    # video_of_other_account
-    land.sale(a, "2025-11-25", "999.00", channel="live")             # never counts
+    land.sale(a, "2025-11-25", "111.00", video="v-unknown")  # video_not_found
+    land.sale(a, "2025-11-25", "222.00", video="v-r4-plain")  # video_not_commerce
+    land.sale(a, "2025-11-25", "333.00", video="v-r1_window_end")  # video_of_other_account
+    land.sale(a, "2025-11-25", "999.00", channel="live")  # never counts
     land.sale(a, "2025-11-25", "100.00")
     expect(a, "100.00", 1)
 
@@ -145,7 +251,7 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     a = "r9_old_video"
     land.account(a)
     land.video("v-r9-sept", a, noon("2025-09-01"))
-    land.sale(a, "2025-09-15", "230.00", video="v-r9-sept")   # baseline: 230 * 40/92 = 100.00
+    land.sale(a, "2025-09-15", "230.00", video="v-r9-sept")  # baseline: 230 * 40/92 = 100.00
     land.sale(a, "2025-12-01", "1100.00", video="v-r9-sept")  # window
     expect(a, "1100.00", 15, baseline_gmv=D("100.00"), reward_base=D("1000.00"))
 
@@ -206,8 +312,14 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     land.sale(a, "2025-12-01", "1080.00")
     # baseline counts 2 x 92 = 184 -> 80.00; the third is in neither period; over_quota_gmv is
     # reported for window orders only
-    expect(a, "1080.00", 15, baseline_period_gmv=D("184.00"), baseline_gmv=D("80.00"),
-           over_quota_gmv=D("0.00"))
+    expect(
+        a,
+        "1080.00",
+        15,
+        baseline_period_gmv=D("184.00"),
+        baseline_gmv=D("80.00"),
+        over_quota_gmv=D("0.00"),
+    )
 
     # ---- R7 / R8 baseline and new entrants --------------------------------------------------
     a = "r7_float_trap"
@@ -215,8 +327,14 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     land.sale(a, "2025-09-10", "60.03")
     land.sale(a, "2025-12-01", "1026.10")
     # 60.03 * 40 / 92 = 26.10 exactly; 1000.00 * 0.015 = 15 (a float gives 14.999...)
-    expect(a, "1026.10", 15, baseline_gmv=D("26.10"), reward_base=D("1000.00"),
-           reward_points_uncapped=15)
+    expect(
+        a,
+        "1026.10",
+        15,
+        baseline_gmv=D("26.10"),
+        reward_base=D("1000.00"),
+        reward_points_uncapped=15,
+    )
 
     a = "r7_half_up"
     land.account(a)
@@ -239,16 +357,31 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     land.account(a)
     land.sale(a, "2025-09-10", "920.00")  # baseline 400.00
     land.sale(a, "2025-12-01", "300.00")
-    expect(a, "300.00", 0, baseline_gmv=D("400.00"), reward_base=D("0.00"),
-           is_new_entrant=False, reward_points_uncapped=0)
+    expect(
+        a,
+        "300.00",
+        0,
+        baseline_gmv=D("400.00"),
+        reward_base=D("0.00"),
+        is_new_entrant=False,
+        reward_points_uncapped=0,
+    )
 
     # ---- R10 eligibility: each reason and their priority ------------------------------------
     a = "r10_enrolled_after_campaign"  # also has no snapshot: the earlier test wins
     land.enroll(a, "2025-12-31T16:00:00Z")  # Beijing 2026-01-01
     land.video(f"v-{a}", a)
     land.sale(a, "2025-12-01", "200.00")
-    expect(a, "200.00", 0, is_eligible=False, ineligible_reason="enrolled_after_campaign",
-           reward_points_uncapped=3, account_type=None, is_capped=False)
+    expect(
+        a,
+        "200.00",
+        0,
+        is_eligible=False,
+        ineligible_reason="enrolled_after_campaign",
+        reward_points_uncapped=3,
+        account_type=None,
+        is_capped=False,
+    )
 
     a = "r10_enrolled_last_beijing_minute"
     land.account(a, enrolled_at="2025-12-31T15:59:59Z")  # Beijing 12-31 23:59:59
@@ -260,13 +393,26 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     land.enroll(a, via="shop_account")
     land.video(f"v-{a}", a)
     land.sale(a, "2025-12-01", "100.00")
-    expect(a, "100.00", 0, is_eligible=False, ineligible_reason="no_snapshot",
-           account_type=None, reward_points_uncapped=1)
+    expect(
+        a,
+        "100.00",
+        0,
+        is_eligible=False,
+        ineligible_reason="no_snapshot",
+        account_type=None,
+        reward_points_uncapped=1,
+    )
 
     a = "r10_wrong_channel"  # a promoter enrolling as a shop; commerce off too
     land.account(a, type="promoter", via="shop_account", enabled=False)
-    expect(a, "0.00", 0, is_eligible=False, ineligible_reason="wrong_enrollment_channel",
-           account_type="promoter")
+    expect(
+        a,
+        "0.00",
+        0,
+        is_eligible=False,
+        ineligible_reason="wrong_enrollment_channel",
+        account_type="promoter",
+    )
 
     a = "r10_merchant_wrong_channel"
     land.account(a, type="merchant", via="channels_account")
@@ -276,8 +422,15 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     land.account(a, enabled=False, followers=10)
     land.sale(a, "2025-12-01", "20000000.00")
     # ineligible accounts keep their money columns; points 0 and never "capped"
-    expect(a, "20000000.00", 0, is_eligible=False, ineligible_reason="commerce_not_enabled",
-           reward_points_uncapped=300000, is_capped=False)
+    expect(
+        a,
+        "20000000.00",
+        0,
+        is_eligible=False,
+        ineligible_reason="commerce_not_enabled",
+        reward_points_uncapped=300000,
+        is_capped=False,
+    )
 
     a = "r10_below_threshold"
     land.account(a, followers=999)
@@ -296,8 +449,14 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     a = "r10_first_enrollment_counts"
     land.account(a, enrolled_at="2025-11-10T10:00:00+08:00", via="channels_account")
     land.enroll(a, "2025-11-15T10:00:00+08:00", via="shop_account")
-    expect(a, "0.00", 0, is_eligible=False, ineligible_reason="wrong_enrollment_channel",
-           enrolled_at=datetime(2025, 11, 10, 2, 0, tzinfo=UTC))
+    expect(
+        a,
+        "0.00",
+        0,
+        is_eligible=False,
+        ineligible_reason="wrong_enrollment_channel",
+        enrolled_at=datetime(2025, 11, 10, 2, 0, tzinfo=UTC),
+    )
 
     a = "r10_snapshot_as_of_enrollment"
     land.snapshot(a, "2025-11-01", enabled=False)
@@ -331,9 +490,17 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     a = "r12_dirty_neighbours"
     land.account(a)
     land.sale(a, "2025-12-01", "100.00")
-    bad = dict(account_id=a, channel="short_video", video_id=f"v-{a}",
-               created_at=noon("2025-12-01"), updated_at=noon("2025-12-01"), amount="100.00",
-               refunded_amount="0.00", status="paid", settled_at=None)
+    bad = dict(
+        account_id=a,
+        channel="short_video",
+        video_id=f"v-{a}",
+        created_at=noon("2025-12-01"),
+        updated_at=noon("2025-12-01"),
+        amount="100.00",
+        refunded_amount="0.00",
+        status="paid",
+        settled_at=None,
+    )
     f = "orders_dirty.csv"
     land.row("orders", f, **{**bad, "order_id": "bad-1", "amount": None})
     land.row("orders", f, **{**bad, "order_id": "bad-2", "amount": "12.345"})
@@ -342,8 +509,11 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     land.row("orders", f, **{**bad, "order_id": "bad-5", "amount": "0.00"})
     land.row("orders", f, **{**bad, "order_id": "bad-6", "refunded_amount": "100.01"})
     land.row("orders", f, **{**bad, "order_id": "bad-7", "status": "settled"})
-    land.row("orders", f, **{**bad, "order_id": "bad-8", "status": "settled",
-                             "settled_at": noon("2025-11-30")})
+    land.row(
+        "orders",
+        f,
+        **{**bad, "order_id": "bad-8", "status": "settled", "settled_at": noon("2025-11-30")},
+    )
     land.row("orders", f, **{**bad, "order_id": "bad-9", "video_id": None})
     land.row("orders", f, **{**bad, "order_id": "bad-10", "channel": "live"})
     land.row("orders", f, **{**bad, "order_id": "bad-11", "refunded_amount": "abc"})
@@ -351,20 +521,42 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
 
     land.video("v-dup", "r12_dirty_neighbours", noon("2025-07-15"), file="videos_dirty.csv")
     land.video("v-dup", "r12_dirty_neighbours", noon("2025-07-16"), file="videos_dirty.csv")
-    land.video("v-r12-backwards", "r12_dirty_neighbours", noon("2025-07-15"),
-               deleted=noon("2025-07-14"), file="videos_dirty.csv")
-    land.video("v-r12-identical", "r12_dirty_neighbours", noon("2025-07-15"), commerce=False,
-               file="videos_dirty.csv")
-    land.video("v-r12-identical", "r12_dirty_neighbours", noon("2025-07-15"), commerce=False,
-               file="videos_dirty.csv")  # identical: collapses to one row, not quarantined
+    land.video(
+        "v-r12-backwards",
+        "r12_dirty_neighbours",
+        noon("2025-07-15"),
+        deleted=noon("2025-07-14"),
+        file="videos_dirty.csv",
+    )
+    land.video(
+        "v-r12-identical",
+        "r12_dirty_neighbours",
+        noon("2025-07-15"),
+        commerce=False,
+        file="videos_dirty.csv",
+    )
+    land.video(
+        "v-r12-identical",
+        "r12_dirty_neighbours",
+        noon("2025-07-15"),
+        commerce=False,
+        file="videos_dirty.csv",
+    )  # identical: collapses to one row, not quarantined
 
     a = "r12_conflicting_snapshot"  # the 11-01 snapshot is ambiguous: fall back to 07-01
     land.account(a)
     land.snapshot(a, "2025-11-01", enabled=False, file="snapshots_dirty.csv")
     land.snapshot(a, "2025-11-01", enabled=True, followers=1, file="snapshots_dirty.csv")
-    land.row("account_snapshots", "snapshots_dirty.csv", snapshot_date="2025-11-02",
-             account_id=a, account_type="merchant", follower_count=-5,
-             short_video_commerce_enabled=True, is_shop_self_operated=False)
+    land.row(
+        "account_snapshots",
+        "snapshots_dirty.csv",
+        snapshot_date="2025-11-02",
+        account_id=a,
+        account_type="merchant",
+        follower_count=-5,
+        short_video_commerce_enabled=True,
+        is_shop_self_operated=False,
+    )
     land.sale(a, "2025-12-01", "100.00")
     expect(a, "100.00", 1, is_eligible=True)
 
@@ -374,23 +566,33 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     expect(a, "100.00", 1)
 
     # enrollment rows that break the contract: the account is not enrolled at all
-    land.row("enrollments", "enrollments_dirty.csv", account_id="r12_never_enrolled",
-             enrolled_at="2025-11-20T10:00:00", enrolled_via="shop_account")
-    land.row("enrollments", "enrollments_dirty.csv", account_id="r12_never_enrolled",
-             enrolled_at=noon("2025-11-20"), enrolled_via="wechat")
+    land.row(
+        "enrollments",
+        "enrollments_dirty.csv",
+        account_id="r12_never_enrolled",
+        enrolled_at="2025-11-20T10:00:00",
+        enrolled_via="shop_account",
+    )
+    land.row(
+        "enrollments",
+        "enrollments_dirty.csv",
+        account_id="r12_never_enrolled",
+        enrolled_at=noon("2025-11-20"),
+        enrolled_via="wechat",
+    )
 
     quarantine = {
         "missing_required_value": 1,
         "unparseable_value": 2,
-        "timestamp_without_zone": 2,       # 1 order, 1 enrollment
-        "invalid_category": 2,             # 1 order channel, 1 enrolled_via
+        "timestamp_without_zone": 2,  # 1 order, 1 enrollment
+        "invalid_category": 2,  # 1 order channel, 1 enrolled_via
         "non_positive_amount": 1,
         "refund_out_of_range": 1,
         "settled_without_settled_at": 1,
         "settled_before_created": 1,
         "short_video_without_video_id": 1,
         "video_id_on_other_channel": 1,
-        "duplicate_key": 4,                # 2 videos + 2 snapshots
+        "duplicate_key": 4,  # 2 videos + 2 snapshots
         "deleted_before_published": 1,
         "negative_follower_count": 1,
         "order_version_conflict": 2,

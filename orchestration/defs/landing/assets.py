@@ -1,6 +1,5 @@
 """One Dagster asset per landing dataset: `raw/<dataset>` (and its quarantine table)."""
 
-
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
@@ -20,9 +19,13 @@ GROUP = "landing"
 
 def _metadata(result: LoadResult) -> dict:
     reasons = [(r, f"{n:,}") for r, n in sorted(result.by_reason.items())]
-    files = markdown_table(["file", "rows", "quarantined"], [
-        (f.file.rsplit("/", 1)[-1], f"{f.rows_read:,}", f"{f.rows_quarantined:,}")
-        for f in result.files[:30]])
+    files = markdown_table(
+        ["file", "rows", "quarantined"],
+        [
+            (f.file.rsplit("/", 1)[-1], f"{f.rows_read:,}", f"{f.rows_quarantined:,}")
+            for f in result.files[:30]
+        ],
+    )
     more = f"\n\n… and {len(result.files) - 30} more files" if len(result.files) > 30 else ""
     return {
         "load_mode": result.mode,

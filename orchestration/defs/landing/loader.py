@@ -49,8 +49,17 @@ _DATE_TEXT = rf"^{_DATE_PART}$"
 _INTEGER_TEXT = r"^-?[0-9]+$"
 _MONEY_TEXT = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 _NAIVE_TIMESTAMP_TYPES = {"TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETIME"}
-_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                  "UINTEGER", "UBIGINT"}
+_INTEGER_TYPES = {
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+}
 
 
 class LandingError(Exception):
@@ -105,9 +114,11 @@ def list_landing_files(folder: Path) -> list[Path]:
         if path.name.startswith((".", "_")) or path.is_dir():
             continue
         if path.suffix.lower() not in READERS:
-            raise LandingError(f"{shown(path)}: not a CSV or Parquet file (extension "
-                               f"{path.suffix or 'none'}; a landing folder takes .csv and "
-                               ".parquet files)")
+            raise LandingError(
+                f"{shown(path)}: not a CSV or Parquet file (extension "
+                f"{path.suffix or 'none'}; a landing folder takes .csv and "
+                ".parquet files)"
+            )
         files.append(path)
     return files
 
@@ -126,8 +137,9 @@ def _reader_sql(paths: list[Path], header: list[str] | None = None) -> str:
         # and a line with more or fewer fields than the header is an error naming the line.
         # Insertion order is preserved, so row_number() is the file row.
         (path,) = paths
-        columns = "{" + ", ".join(f"{lit(name)}: 'VARCHAR'"
-                                  for name in header or csv_header(path)) + "}"
+        columns = (
+            "{" + ", ".join(f"{lit(name)}: 'VARCHAR'" for name in header or csv_header(path)) + "}"
+        )
         return (
             f"(select *, {lit(str(path))} as __file, row_number() over () as __row "
             f"from read_csv({lit(str(path))}, header = true, auto_detect = false, "
@@ -173,8 +185,10 @@ def describe_file(con: duckdb.DuckDBPyConnection, path: Path, dataset: Dataset) 
         types = {name: type_ for name, type_, *_ in rows if name not in ("__row", "__file")}
     missing = [c for c in dataset.column_names if c not in types]
     if missing:
-        raise LandingError(f"{shown(path)}: missing contract column(s) {', '.join(missing)} "
-                           f"(the file has: {', '.join(types) or 'no columns'})")
+        raise LandingError(
+            f"{shown(path)}: missing contract column(s) {', '.join(missing)} "
+            f"(the file has: {', '.join(types) or 'no columns'})"
+        )
     return types
 
 
@@ -182,13 +196,16 @@ def csv_header(path: Path) -> list[str]:
     """The column names of a CSV's header row, read as the contract says (UTF-8, comma, `"`
     quotes; a UTF-8 byte-order mark is skipped); a LandingError, one line, when there is none."""
     if path.stat().st_size == 0:
-        raise LandingError(f"{shown(path)}: the file is empty (0 bytes); a CSV needs at least its "
-                           "header row")
+        raise LandingError(
+            f"{shown(path)}: the file is empty (0 bytes); a CSV needs at least its header row"
+        )
     with open(path, "rb") as f:
         first_line = f.readline()
     try:
-        header = next(csv.reader([first_line.decode("utf-8-sig")], delimiter=",",
-                                 quotechar='"', strict=True), [])
+        header = next(
+            csv.reader([first_line.decode("utf-8-sig")], delimiter=",", quotechar='"', strict=True),
+            [],
+        )
     except UnicodeDecodeError as exc:
         raise LandingError(f"{shown(path)}: line 1: not UTF-8 text ({_UTF8_HINT})") from exc
     except csv.Error as exc:
@@ -196,8 +213,9 @@ def csv_header(path: Path) -> list[str]:
     names = [name or f"column{i}" for i, name in enumerate(header, start=1)]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise LandingError(f"{shown(path)}: line 1: the header names "
-                           f"{', '.join(repeated)} more than once")
+        raise LandingError(
+            f"{shown(path)}: line 1: the header names {', '.join(repeated)} more than once"
+        )
     return names
 
 
@@ -261,16 +279,23 @@ def _parse(column: Column, source_type: str) -> tuple[str, list[tuple[str, str]]
             return "null::timestamptz", [("true", unparseable)]  # a date, a number, ...
         return src, []
     if text:  # the value only if it is written in the contract's format; else unparseable
-        typed = (f"case {src} when 'true' then true when 'false' then false end"
-                 if column.kind == BOOLEAN else _matched(src, _TEXT_FORMATS[column.kind], target))
+        typed = (
+            f"case {src} when 'true' then true when 'false' then false end"
+            if column.kind == BOOLEAN
+            else _matched(src, _TEXT_FORMATS[column.kind], target)
+        )
         return typed, [(f"({typed}) is null", unparseable)]
     # A typed (Parquet) source must be the contract's Arrow type: date32 for a date, boolean, an
     # integer type for an integer, a decimal for money (its value exact at 2 places). Binary
     # floats are never money (R11); an integer money column is refused too, as the contract
     # names none and integer amounts are usually fen, not yuan.
     typed = f"try_cast({src} as {target})"
-    accepted = {DATE: upper == "DATE", BOOLEAN: upper == "BOOLEAN",
-                INTEGER: upper in _INTEGER_TYPES, MONEY: upper.startswith("DECIMAL")}
+    accepted = {
+        DATE: upper == "DATE",
+        BOOLEAN: upper == "BOOLEAN",
+        INTEGER: upper in _INTEGER_TYPES,
+        MONEY: upper.startswith("DECIMAL"),
+    }
     if not accepted[column.kind]:
         return f"null::{target}", [("true", unparseable)]
     if column.kind in (MONEY, INTEGER):
@@ -302,15 +327,20 @@ def _checked_select(paths: list[Path], dataset: Dataset, types: dict[str, str]) 
         src = q(column.name)
         if column.required:
             cascade.append((f"{src} is null", "missing_required_value", column.name))
-        cascade += [(f"{src} is not null and ({cond})", reason, column.name)
-                    for cond, reason in checks]
+        cascade += [
+            (f"{src} is not null and ({cond})", reason, column.name) for cond, reason in checks
+        ]
         if column.accepted:
             values = ", ".join(lit(v) for v in column.accepted)
-            cascade.append((f"{src} is not null and cast({src} as varchar) not in ({values})",
-                            "invalid_category", column.name))
+            cascade.append(
+                (
+                    f"{src} is not null and cast({src} as varchar) not in ({values})",
+                    "invalid_category",
+                    column.name,
+                )
+            )
     # Cross-field rules run on the typed values, after every value parsed.
-    rule_cascade = [(f"coalesce({r.violated_when}, false)", r.reason, None)
-                    for r in dataset.rules]
+    rule_cascade = [(f"coalesce({r.violated_when}, false)", r.reason, None) for r in dataset.rules]
 
     def case(items: list[tuple[str, str, str | None]], pick: int) -> str:
         """First matching condition wins; `pick` 1 yields the reason, 2 the column."""
@@ -323,7 +353,7 @@ def _checked_select(paths: list[Path], dataset: Dataset, types: dict[str, str]) 
         with source as (select * from {_reader_sql(paths, _header(paths, types))}),
         parsed as (
             select
-                {', '.join(typed_cols)},
+                {", ".join(typed_cols)},
                 {case(cascade, 1)} as __source_reason,
                 {case(cascade, 2)} as __source_detail,
                 __file,
@@ -381,8 +411,7 @@ def _insert_batch(
     # Good rows go straight in; only the (few) bad rows' positions and reasons are kept aside,
     # and their original values are read back from the files for the quarantine.
     (inserted,) = con.execute(
-        f"insert into {table} select {cols}, __file, __row from ({checked}) "
-        "where __reason is null"
+        f"insert into {table} select {cols}, __file, __row from ({checked}) where __reason is null"
     ).fetchone()
     if READERS[paths[0].suffix.lower()] == "parquet" and inserted == _parquet_rows(con, paths):
         return  # every row was good: no second pass over the files to look for bad ones
@@ -404,13 +433,17 @@ def _parquet_rows(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> int:
     return con.execute(f"select sum(num_rows) from parquet_file_metadata([{files}])").fetchone()[0]
 
 
-def _file_stats(con: duckdb.DuckDBPyConnection, dataset: Dataset, files: list[Path]
-                ) -> list[FileStats]:
+def _file_stats(
+    con: duckdb.DuckDBPyConnection, dataset: Dataset, files: list[Path]
+) -> list[FileStats]:
     """Rows loaded and quarantined per file, as first loaded (before key enforcement)."""
     table = f"{RAW_SCHEMA}.{dataset.name}"
     names = ", ".join(lit(str(p)) for p in files) or "null"
-    loaded = dict(con.execute(f"select _source_file, count(*) from {table} "
-                              f"where _source_file in ({names}) group by 1").fetchall())
+    loaded = dict(
+        con.execute(
+            f"select _source_file, count(*) from {table} where _source_file in ({names}) group by 1"
+        ).fetchall()
+    )
     stats = {str(p): FileStats(file=str(p), rows_loaded=loaded.get(str(p), 0)) for p in files}
     for file, reason, n in con.execute(
         f"select source_file, reason, count(*) from {table}_quarantine "
@@ -492,8 +525,11 @@ def load_dataset(
             result.mode = "unchanged"
             _read_totals(con, dataset, result)
             return result
-        append = bool(previous) and not dataset.unique_key and all(
-            fingerprints.get(file) == fingerprint for file, fingerprint in previous.items())
+        append = (
+            bool(previous)
+            and not dataset.unique_key
+            and all(fingerprints.get(file) == fingerprint for file, fingerprint in previous.items())
+        )
         to_load = [p for p in files if str(p) not in previous] if append else files
         result.mode = "append" if append else "full"
         result.load_id = con.execute(f"select nextval('{RAW_SCHEMA}.load_seq')").fetchone()[0]
@@ -510,8 +546,17 @@ def load_dataset(
         result.exact_duplicates_collapsed = _enforce_unique_key(con, dataset)
         con.executemany(
             f"insert into {RAW_SCHEMA}.load_files values (?, ?, ?, ?, ?, ?, ?)",
-            [[dataset.name, f.file, *fingerprints[f.file], result.load_id, f.rows_read,
-              f.rows_quarantined] for f in result.files],
+            [
+                [
+                    dataset.name,
+                    f.file,
+                    *fingerprints[f.file],
+                    result.load_id,
+                    f.rows_read,
+                    f.rows_quarantined,
+                ]
+                for f in result.files
+            ],
         )
         _record_load(con, dataset, result)
         con.execute("commit")
@@ -549,23 +594,32 @@ def _create_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
-        [RAW_SCHEMA, table]).fetchone()[0])
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?",
+            [RAW_SCHEMA, table],
+        ).fetchone()[0]
+    )
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    return {name for (name,) in con.execute(
-        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
-        [RAW_SCHEMA, table]).fetchall()}
+    return {
+        name
+        for (name,) in con.execute(
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+            [RAW_SCHEMA, table],
+        ).fetchall()
+    }
 
 
 def _loaded_files(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> dict[str, tuple[int, int]]:
     """File -> fingerprint of what `raw.<dataset>` holds now; empty when it must be (re)built."""
     if not _table_exists(con, dataset.name):
         return {}
-    rows = con.execute(f"select file, size_bytes, mtime_ns from {RAW_SCHEMA}.load_files "
-                       "where dataset = ?", [dataset.name]).fetchall()
+    rows = con.execute(
+        f"select file, size_bytes, mtime_ns from {RAW_SCHEMA}.load_files where dataset = ?",
+        [dataset.name],
+    ).fetchall()
     return {file: (size, mtime) for file, size, mtime in rows}
 
 
@@ -576,10 +630,13 @@ def _record_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, result: LoadR
     _read_totals(con, dataset, result)
     files, rows_read = con.execute(
         f"select count(*), sum(rows_read) from {RAW_SCHEMA}.load_files where dataset = ?",
-        [dataset.name]).fetchone()
+        [dataset.name],
+    ).fetchone()
     previous = con.execute(
         f"select exact_duplicates_collapsed, last_full_load_id from {RAW_SCHEMA}.load_log "
-        "where dataset = ?", [dataset.name]).fetchone()
+        "where dataset = ?",
+        [dataset.name],
+    ).fetchone()
     duplicates = result.exact_duplicates_collapsed
     last_full = result.load_id
     if result.mode == "append" and previous:
@@ -587,8 +644,17 @@ def _record_load(con: duckdb.DuckDBPyConnection, dataset: Dataset, result: LoadR
         last_full = previous[1]
     con.execute(
         f"insert or replace into {RAW_SCHEMA}.load_log values (?, ?, ?, ?, ?, ?, now(), ?, ?, ?)",
-        [dataset.name, files, rows_read, result.rows_loaded, result.rows_quarantined, duplicates,
-         result.load_id, result.mode, last_full],
+        [
+            dataset.name,
+            files,
+            rows_read,
+            result.rows_loaded,
+            result.rows_quarantined,
+            duplicates,
+            result.load_id,
+            result.mode,
+            last_full,
+        ],
     )
 
 
@@ -597,7 +663,8 @@ def _read_totals(con: duckdb.DuckDBPyConnection, dataset: Dataset, result: LoadR
     table = f"{RAW_SCHEMA}.{dataset.name}"
     result.rows_loaded = con.execute(f"select count(*) from {table}").fetchone()[0]
     result.by_reason = dict(
-        con.execute(f"select reason, count(*) from {table}_quarantine group by 1 order by 1")
-        .fetchall()
+        con.execute(
+            f"select reason, count(*) from {table}_quarantine group by 1 order by 1"
+        ).fetchall()
     )
     result.rows_quarantined = sum(result.by_reason.values())

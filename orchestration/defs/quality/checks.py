@@ -47,23 +47,34 @@ def build_suite_checks(suite: Suite) -> AssetChecksDefinition:
         name=f"gx_{suite.schema}_{suite.table}",
         description=f"Great Expectations suite {suite.name} ({suite.stage} stage).",
     )
-    def _validate(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
-                  rule_vars: RuleVarsResource, quality: QualityResource):
+    def _validate(
+        context: AssetCheckExecutionContext,
+        warehouse: WarehouseResource,
+        rule_vars: RuleVarsResource,
+        quality: QualityResource,
+    ):
         # the same suite, with this run's rule parameters
         current = suites_for(rule_vars.resolved())[suite.name]
-        outcomes = run_suite(current, warehouse, Path(quality.path),
-                             update_data_docs=quality.data_docs == "each_check",
-                             run_name=context.run.run_id)
+        outcomes = run_suite(
+            current,
+            warehouse,
+            Path(quality.path),
+            update_data_docs=quality.data_docs == "each_check",
+            run_name=context.run.run_id,
+        )
         failed = [o.check.name for o in outcomes if not o.passed]
-        context.log.info(f"{suite.name}: {len(outcomes) - len(failed)}/{len(outcomes)} checks "
-                         f"passed" + (f"; failed: {', '.join(failed)}" if failed else ""))
+        context.log.info(
+            f"{suite.name}: {len(outcomes) - len(failed)}/{len(outcomes)} checks "
+            f"passed" + (f"; failed: {', '.join(failed)}" if failed else "")
+        )
         for outcome in outcomes:
             yield AssetCheckResult(
                 asset_key=AssetKey(list(suite.asset_key)),
                 check_name=outcome.check.name,
                 passed=outcome.passed,
-                severity=(AssetCheckSeverity.ERROR if outcome.check.blocking
-                          else AssetCheckSeverity.WARN),
+                severity=(
+                    AssetCheckSeverity.ERROR if outcome.check.blocking else AssetCheckSeverity.WARN
+                ),
                 metadata=outcome.metadata,
             )
 

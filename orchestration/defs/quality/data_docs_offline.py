@@ -28,6 +28,7 @@ SITE_VENDOR = Path("static") / "vendor"  # inside the Data Docs site
 STAMP = ".vendored"  # in SITE_VENDOR: the digest of the copied files
 
 # What GX's templates load (great_expectations/render/view/templates) -> the vendored copy
+# fmt: off
 CDN_FILES = {
     "https://code.jquery.com/jquery-3.7.1.min.js": "jquery/jquery.min.js",
     "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js":
@@ -62,9 +63,11 @@ CDN_FILES = {
     "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css":
         "fontawesome/css/all.min.css",
 }
+# fmt: on
 # GX's logos, from its web-assets bucket (with a query string), are in the site's static/images
 GX_IMAGES = re.compile(
-    r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/([\w.-]+)(\?[^\"')\s]*)?")
+    r"https://great-expectations-web-assets\.s3\.us-east-2\.amazonaws\.com/([\w.-]+)(\?[^\"')\s]*)?"
+)
 GX_IMAGE_FILES = {"logo-long.png": "logo-long.png", "full_logo_dark.png": "logo-long.png"}
 # GX's validation pages point their favicon one folder short of the site's root (a missing file)
 FAVICON = re.compile(r'href="[./]*static/images/favicon\.ico"')
@@ -75,7 +78,8 @@ SRI = re.compile(r'\s+(?:integrity="[^"]*"|crossorigin="[^"]*")')
 # (plain <a href> links are not fetched)
 EXTERNAL = re.compile(
     r"<(?:script|img|link|source|iframe)\b[^>]*?\b(?:src|href)=[\"'](https?://[^\"']+)"
-    r"|url\(\s*[\"']?(https?://[^\"')]+)")
+    r"|url\(\s*[\"']?(https?://[^\"')]+)"
+)
 
 
 @functools.cache  # the vendored files change only with the code: read them once per process

@@ -72,7 +72,9 @@ class BufferedExecutionContext(DuckDBDialect.execution_ctx_cls):  # type: ignore
         if self.cursor.description is not None:
             rows = self.cursor.fetchmany(BUFFERED_ROWS + 1)
             self.cursor_fetch_strategy = _CappedBufferStrategy(
-                self.cursor, self.cursor.description, collections.deque(rows[:BUFFERED_ROWS]),
+                self.cursor,
+                self.cursor.description,
+                collections.deque(rows[:BUFFERED_ROWS]),
                 truncated=len(rows) > BUFFERED_ROWS,
             )
 

@@ -19,9 +19,11 @@ TABLE = "quality.checked_through"
 def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     # the same table dbt's on-run-start creates (macro create_checked_through)
     con.execute("create schema if not exists quality")
-    con.execute(f"create table if not exists {TABLE} (scope varchar not null, "
-                "through bigint not null, checked_at timestamp with time zone not null, "
-                "dagster_run_id varchar)")
+    con.execute(
+        f"create table if not exists {TABLE} (scope varchar not null, "
+        "through bigint not null, checked_at timestamp with time zone not null, "
+        "dagster_run_id varchar)"
+    )
 
 
 def load_watermark(con: duckdb.DuckDBPyConnection) -> int:
@@ -31,16 +33,20 @@ def load_watermark(con: duckdb.DuckDBPyConnection) -> int:
 
 def checked_through(con: duckdb.DuckDBPyConnection, scope: str) -> int:
     """The load through which `scope` last passed (0: never, or forgotten)."""
-    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'quality' "
-                         "and table_name = 'checked_through'").fetchone()[0]
+    exists = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'quality' "
+        "and table_name = 'checked_through'"
+    ).fetchone()[0]
     if not exists:
         return 0
-    return con.execute(f"select coalesce(max(through), 0) from {TABLE} where scope = ?",
-                       [scope]).fetchone()[0]
+    return con.execute(
+        f"select coalesce(max(through), 0) from {TABLE} where scope = ?", [scope]
+    ).fetchone()[0]
 
 
-def record_passed(con: duckdb.DuckDBPyConnection, scope: str, through: int,
-                  dagster_run_id: str) -> None:
+def record_passed(
+    con: duckdb.DuckDBPyConnection, scope: str, through: int, dagster_run_id: str
+) -> None:
     """`scope`'s checks passed on every row up to load `through`."""
     _ensure_table(con)
     con.execute("begin transaction")

@@ -92,14 +92,18 @@ def _open_context(quality_dir: Path):
     stores = dict(defaults.stores)
     stores[defaults.validation_results_store_name] = {
         "class_name": "ValidationResultsStore",
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                          "base_directory": str(quality_dir / RESULTS_DIR)},
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(quality_dir / RESULTS_DIR),
+        },
     }
     site = {
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                          "base_directory": str(data_docs_index(quality_dir).parent)},
+        "store_backend": {
+            "class_name": "TupleFilesystemStoreBackend",
+            "base_directory": str(data_docs_index(quality_dir).parent),
+        },
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     }
     config = DataContextConfig(
@@ -120,11 +124,11 @@ def _render_data_docs(quality_dir: Path, identifiers: list | None = None) -> Pat
     and the index, with the site's own copies of the scripts and styles; returns the index."""
     started = time.time_ns()
     if identifiers is not None:  # and their suites' pages, which the index links to
-        suites = {i.expectation_suite_identifier.name: i.expectation_suite_identifier
-                  for i in identifiers}
+        suites = {
+            i.expectation_suite_identifier.name: i.expectation_suite_identifier for i in identifiers
+        }
         identifiers = [*identifiers, *suites.values()]
-    _context(quality_dir).build_data_docs(site_names=[DOCS_SITE],
-                                          resource_identifiers=identifiers)
+    _context(quality_dir).build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
     index = data_docs_index(quality_dir)
     # the pages this build wrote (a filesystem's clock may lag a little behind time.time_ns)
     localize_site(index.parent, since_ns=started - 2_000_000_000)
@@ -152,7 +156,8 @@ def _page_url(quality_dir: Path, identifier) -> str:
     """The file:// address of a validation result's Data Docs page (rendered now or at the end
     of the run)."""
     (site,) = _context(quality_dir).get_docs_sites_urls(
-        resource_identifier=identifier, site_name=DOCS_SITE, only_if_exists=False)
+        resource_identifier=identifier, site_name=DOCS_SITE, only_if_exists=False
+    )
     return site["site_url"]
 
 
@@ -164,21 +169,24 @@ def _gx_suite(suite: Suite, through: int, files: Mapping[str, list[str]] | None 
 
     expectations = [
         ExpectationConfiguration(
-            type=spec["type"], kwargs=_in_scope(spec["kwargs"], through, files),
+            type=spec["type"],
+            kwargs=_in_scope(spec["kwargs"], through, files),
             meta={"check": c.name, "blocking": c.blocking, "rules": list(c.rules), "why": c.why},
         ).to_domain_obj()
         for c in suite.checks
         for spec in c.expectations
     ]
-    return gx.ExpectationSuite(name=suite.name, expectations=expectations,
-                               meta={"stage": suite.stage, "table": suite.name})
+    return gx.ExpectationSuite(
+        name=suite.name, expectations=expectations, meta={"stage": suite.stage, "table": suite.name}
+    )
 
 
 _FILES = re.compile(r"\{files:(\w+)\}")
 
 
-def _in_scope(kwargs: dict[str, Any], through: int,
-              files: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+def _in_scope(
+    kwargs: dict[str, Any], through: int, files: Mapping[str, list[str]] | None = None
+) -> dict[str, Any]:
     """A check's SQL with `{through}` made the load through which its suite last passed and
     `{files:<dataset>}` the list of that dataset's files loaded since, as SQL literals (`(null)`
     when there are none: no row is in scope)."""
@@ -188,16 +196,18 @@ def _in_scope(kwargs: dict[str, Any], through: int,
         names = files.get(match.group(1), [])
         return "(" + (", ".join(lit(name) for name in names) or "null") + ")"
 
-    return {k: _FILES.sub(listed, v.replace("{through}", str(through)))
-            if isinstance(v, str) else v for k, v in kwargs.items()}
+    return {
+        k: _FILES.sub(listed, v.replace("{through}", str(through))) if isinstance(v, str) else v
+        for k, v in kwargs.items()
+    }
 
 
 def _files_after(con, through: int) -> dict[str, list[str]]:
     """Each dataset's files loaded after load `through`."""
     found: dict[str, list[str]] = {}
     for dataset, file in con.execute(
-            "select dataset, file from raw.load_files where load_id > ? order by file",
-            [through]).fetchall():
+        "select dataset, file from raw.load_files where load_id > ? order by file", [through]
+    ).fetchall():
         found.setdefault(dataset, []).append(file)
     return found
 
@@ -213,8 +223,13 @@ def _engine_kwargs(warehouse: WarehouseResource, schema: str) -> dict[str, Any]:
 _PENDING_DOCS: dict[Path, list] = {}
 
 
-def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path,
-              update_data_docs: bool = True, run_name: str | None = None) -> list[CheckOutcome]:
+def run_suite(
+    suite: Suite,
+    warehouse: WarehouseResource,
+    quality_dir: Path,
+    update_data_docs: bool = True,
+    run_name: str | None = None,
+) -> list[CheckOutcome]:
     """Validate the suite's table; one outcome per check, in the suite's order.
 
     The result is stored under `run_name` (the Dagster run id), so its Data Docs page names the
@@ -234,21 +249,31 @@ def run_suite(suite: Suite, warehouse: WarehouseResource, quality_dir: Path,
             result = _validate(suite, warehouse, quality_dir, through, files, run_name)
     finally:
         duckdb_dialect.release()  # the next step (dbt, or a writer) takes the file
-    (identifier, validation_result), = result.run_results.items()
+    ((identifier, validation_result),) = result.run_results.items()
     if update_data_docs:
         _render_data_docs(quality_dir, [identifier])
     else:
         _PENDING_DOCS.setdefault(quality_dir, []).append(identifier)
-    outcomes = _outcomes(suite, validation_result.results, _page_url(quality_dir, identifier),
-                         f"rows of raw loads after {through}" if suite.scope else "every row")
+    outcomes = _outcomes(
+        suite,
+        validation_result.results,
+        _page_url(quality_dir, identifier),
+        f"rows of raw loads after {through}" if suite.scope else "every row",
+    )
     if suite.scope and all(o.passed for o in outcomes if o.check.blocking):
         with warehouse.connect() as con:  # the next run validates only newer rows
             scopes.record_passed(con, f"gx:{suite.name}", watermark, run_name or "")
     return outcomes
 
 
-def _validate(suite: Suite, warehouse: WarehouseResource, quality_dir: Path, through: int,
-              files: Mapping[str, list[str]], run_name: str | None):
+def _validate(
+    suite: Suite,
+    warehouse: WarehouseResource,
+    quality_dir: Path,
+    through: int,
+    files: Mapping[str, list[str]],
+    run_name: str | None,
+):
     """Run the suite's GX checkpoint on its table (or the rows in its scope)."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
@@ -264,8 +289,10 @@ def _validate(suite: Suite, warehouse: WarehouseResource, quality_dir: Path, thr
         datasource.delete_asset(suite.table)
     if suite.scope:
         asset = datasource.add_query_asset(
-            name=suite.table, query=f"select * from {suite.schema}.{suite.table} "
-                                    f"where {_in_scope({'q': suite.scope}, through, files)['q']}")
+            name=suite.table,
+            query=f"select * from {suite.schema}.{suite.table} "
+            f"where {_in_scope({'q': suite.scope}, through, files)['q']}",
+        )
     else:
         # a table asset: GX reflects a query asset's columns by running the query
         asset = datasource.add_table_asset(name=suite.table, table_name=suite.table)
@@ -274,13 +301,14 @@ def _validate(suite: Suite, warehouse: WarehouseResource, quality_dir: Path, thr
     validation = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
     )
-    checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-        name=suite.name,
-        validation_definitions=[validation],
-        actions=[],  # the Data Docs page is rendered below, or at the end of the run
-        result_format={"result_format": "SUMMARY",
-                       "partial_unexpected_count": SAMPLE_SIZE},
-    ))
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=suite.name,
+            validation_definitions=[validation],
+            actions=[],  # the Data Docs page is rendered below, or at the end of the run
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
+        )
+    )
     result = checkpoint.run(run_id=RunIdentifier(run_name=run_name))
     return result
 
@@ -315,8 +343,11 @@ def _plain(row: Any) -> Any:
 
 def _describe(er) -> str:
     config = er.expectation_config
-    kwargs = {k: v for k, v in config.kwargs.items()
-              if k not in ("batch_id", "unexpected_rows_query", "description") and v is not None}
+    kwargs = {
+        k: v
+        for k, v in config.kwargs.items()
+        if k not in ("batch_id", "unexpected_rows_query", "description") and v is not None
+    }
     label = config.kwargs.get("description") or ", ".join(f"{k}={v}" for k, v in kwargs.items())
     return f"{config.type}({label})"
 
@@ -330,19 +361,34 @@ def _outcomes(suite: Suite, results, docs_page: str, scope: str) -> list[CheckOu
         ers = by_check[c.name]
         # an expectation GX could not evaluate is a failure, never a silent pass
         passed = bool(ers) and all(er.success for er in ers)
-        rows = [(_describe(er), "pass" if er.success else "FAIL", f"{_unexpected(er):,}",
-                 _samples(er).replace("|", "/")) for er in ers]
+        rows = [
+            (
+                _describe(er),
+                "pass" if er.success else "FAIL",
+                f"{_unexpected(er):,}",
+                _samples(er).replace("|", "/"),
+            )
+            for er in ers
+        ]
         unexpected = sum(_unexpected(er) for er in ers if not er.success)
-        outcomes.append(CheckOutcome(c, passed, unexpected, {
-            "suite": suite.name,
-            "rows_validated": scope,
-            "severity": "blocking (ERROR)" if c.blocking else "warn",
-            "rules": ", ".join(c.rules),
-            "why": c.why,
-            "unexpected": unexpected,
-            "expectations": markdown_table(["expectation", "result", "unexpected", "samples"],
-                                           rows),
-            # the suite's page in the Data Docs, for this run
-            "data_docs": MetadataValue.url(docs_page),
-        }))
+        outcomes.append(
+            CheckOutcome(
+                c,
+                passed,
+                unexpected,
+                {
+                    "suite": suite.name,
+                    "rows_validated": scope,
+                    "severity": "blocking (ERROR)" if c.blocking else "warn",
+                    "rules": ", ".join(c.rules),
+                    "why": c.why,
+                    "unexpected": unexpected,
+                    "expectations": markdown_table(
+                        ["expectation", "result", "unexpected", "samples"], rows
+                    ),
+                    # the suite's page in the Data Docs, for this run
+                    "data_docs": MetadataValue.url(docs_page),
+                },
+            )
+        )
     return outcomes

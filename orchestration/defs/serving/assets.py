@@ -23,15 +23,30 @@ from .copy import build_serving_copy
         "file's SHA-256. A failed or killed run leaves the previous copy in place."
     ),
 )
-def finance_copy(context: AssetExecutionContext, warehouse: WarehouseResource,
-                 rule_vars: RuleVarsResource, finance: FinanceResource) -> MaterializeResult:
+def finance_copy(
+    context: AssetExecutionContext,
+    warehouse: WarehouseResource,
+    rule_vars: RuleVarsResource,
+    finance: FinanceResource,
+) -> MaterializeResult:
     config = {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}
     counts = build_serving_copy(
-        Path(warehouse.path), Path(finance.serving_copy), dagster_run_id=context.run.run_id,
-        rule_vars=rule_vars.resolved().values, duckdb_config=config, log=context.log.info)
-    return MaterializeResult(metadata={
-        "path": MetadataValue.path(finance.serving_copy),
-        "dagster/row_count": counts["account_rewards"],
-        "rows_by_table": MetadataValue.md(markdown_table(
-            ["table", "rows"], [(f"marts.{name}", f"{rows:,}") for name, rows in counts.items()])),
-    })
+        Path(warehouse.path),
+        Path(finance.serving_copy),
+        dagster_run_id=context.run.run_id,
+        rule_vars=rule_vars.resolved().values,
+        duckdb_config=config,
+        log=context.log.info,
+    )
+    return MaterializeResult(
+        metadata={
+            "path": MetadataValue.path(finance.serving_copy),
+            "dagster/row_count": counts["account_rewards"],
+            "rows_by_table": MetadataValue.md(
+                markdown_table(
+                    ["table", "rows"],
+                    [(f"marts.{name}", f"{rows:,}") for name, rows in counts.items()],
+                )
+            ),
+        }
+    )

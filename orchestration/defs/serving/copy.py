@@ -43,8 +43,13 @@ def code_version() -> str:
     """The git commit of the code (with `-dirty` for uncommitted changes), else the package
     version: what a payout run records as the code that computed it."""
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"],
-                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if out.returncode == 0 and out.stdout.strip():
             return "git:" + out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -62,22 +67,27 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _input_files(warehouse: duckdb.DuckDBPyConnection, previous: Path,
-                 log: Callable[[str], None]) -> list[tuple]:
+def _input_files(
+    warehouse: duckdb.DuckDBPyConnection, previous: Path, log: Callable[[str], None]
+) -> list[tuple]:
     """Every landing file in the raw tables with its SHA-256. Files whose size and modification
     time are those the previous copy hashed keep that hash (a daily run hashes only its new
     files); a file changed since it was loaded fails the copy: it is not what the marts say."""
     files = warehouse.execute(
         "select dataset, file, size_bytes, mtime_ns, rows_read, rows_quarantined "
-        "from built_warehouse.raw.load_files order by dataset, file").fetchall()
+        "from built_warehouse.raw.load_files order by dataset, file"
+    ).fetchall()
     known: dict[tuple, str] = {}
     if previous.exists():
         with contextlib.suppress(duckdb.Error):
             con = duckdb.connect(str(previous), read_only=True)
             try:
-                known = {(f, s, m): h for f, s, m, h in con.execute(
-                    "select file, size_bytes, mtime_ns, sha256 from serving.input_files")
-                    .fetchall()}
+                known = {
+                    (f, s, m): h
+                    for f, s, m, h in con.execute(
+                        "select file, size_bytes, mtime_ns, sha256 from serving.input_files"
+                    ).fetchall()
+                }
             finally:
                 con.close()
     rows, hashed, started = [], 0, time.monotonic()
@@ -87,14 +97,17 @@ def _input_files(warehouse: duckdb.DuckDBPyConnection, previous: Path,
         if stat is None or (stat.st_size, stat.st_mtime_ns) != (size, mtime):
             raise RuntimeError(
                 f"landing file {file} changed or vanished after it was loaded; run again so the "
-                "marts and their recorded inputs agree")
+                "marts and their recorded inputs agree"
+            )
         digest = known.get((file, size, mtime))
         if digest is None:
             digest = _sha256(path)
             hashed += 1
         rows.append((dataset, file, size, mtime, rows_read, rows_quarantined, digest))
-    log(f"input files: {len(rows)} ({hashed} hashed in {time.monotonic() - started:.1f}s, "
-        "the rest unchanged since the previous copy)")
+    log(
+        f"input files: {len(rows)} ({hashed} hashed in {time.monotonic() - started:.1f}s, "
+        "the rest unchanged since the previous copy)"
+    )
     return rows
 
 
@@ -108,9 +121,15 @@ def generation_files(target: Path) -> tuple[Path, ...]:
     return tuple(target.with_name(target.name + g) for g in GENERATIONS)
 
 
-def build_serving_copy(warehouse: Path, target: Path, *, dagster_run_id: str,
-                       rule_vars: dict[str, Any], duckdb_config: dict[str, Any] | None = None,
-                       log: Callable[[str], None] = print) -> dict[str, int]:
+def build_serving_copy(
+    warehouse: Path,
+    target: Path,
+    *,
+    dagster_run_id: str,
+    rule_vars: dict[str, Any],
+    duckdb_config: dict[str, Any] | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, int]:
     """Bring the generation `target` does not link to up to date with the marts of `warehouse`,
     then point `target` at it; returns rows per mart. The small marts are written whole; the
     order lines of the orders changed since that generation was written are replaced, in one
@@ -137,13 +156,23 @@ def build_serving_copy(warehouse: Path, target: Path, *, dagster_run_id: str,
             raise
     if generation.exists():
         with contextlib.suppress(_NotInPlace):
-            counts = _update_in_place(generation, warehouse, target, source, dagster_run_id,
-                                      rule_vars, duckdb_config, log)
+            counts = _update_in_place(
+                generation, warehouse, target, source, dagster_run_id, rule_vars, duckdb_config, log
+            )
     if counts is None:
         tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
         try:
-            counts = _write(tmp, warehouse, target, source, dagster_run_id, rule_vars,
-                            duckdb_config, log, previous=None)
+            counts = _write(
+                tmp,
+                warehouse,
+                target,
+                source,
+                dagster_run_id,
+                rule_vars,
+                duckdb_config,
+                log,
+                previous=None,
+            )
             _fsync(tmp)
             os.replace(tmp, generation)  # a reader of the old file keeps reading it
         except BaseException:
@@ -165,19 +194,30 @@ class _NotInPlace(Exception):
 def _warehouse_state(warehouse: Path) -> dict[str, Any]:
     """The load the order models were built through, and when they were last built in full."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        row = con.execute(
-            "select built_through, full_build_at from intermediate.incremental_state "
-            "where model = 'int_short_video_orders'").fetchone() if con.execute(
-            "select count(*) from duckdb_columns() where schema_name = 'intermediate' "
-            "and table_name = 'incremental_state' and column_name = 'full_build_at'"
-        ).fetchone()[0] else None
+        row = (
+            con.execute(
+                "select built_through, full_build_at from intermediate.incremental_state "
+                "where model = 'int_short_video_orders'"
+            ).fetchone()
+            if con.execute(
+                "select count(*) from duckdb_columns() where schema_name = 'intermediate' "
+                "and table_name = 'incremental_state' and column_name = 'full_build_at'"
+            ).fetchone()[0]
+            else None
+        )
     return {"built_through": row[0], "full_build_at": str(row[1])} if row else {}
 
 
-def _update_in_place(generation: Path, warehouse: Path, target: Path, source: dict[str, Any],
-                     dagster_run_id: str, rule_vars: dict[str, Any],
-                     duckdb_config: dict[str, Any] | None,
-                     log: Callable[[str], None]) -> dict[str, int]:
+def _update_in_place(
+    generation: Path,
+    warehouse: Path,
+    target: Path,
+    source: dict[str, Any],
+    dagster_run_id: str,
+    rule_vars: dict[str, Any],
+    duckdb_config: dict[str, Any] | None,
+    log: Callable[[str], None],
+) -> dict[str, int]:
     try:
         con = duckdb.connect(str(generation), config=duckdb_config or {})
     except duckdb.Error as exc:  # a reader still has it open
@@ -187,29 +227,46 @@ def _update_in_place(generation: Path, warehouse: Path, target: Path, source: di
         previous = con.execute("select source_state from serving.build").fetchone()
         previous = json.loads(previous[0]) if previous and previous[0] else {}
         if not source or previous.get("full_build_at") != source["full_build_at"]:
-            log(f"serving copy: {generation.name} predates the order models' last full build; "
-                "writing it whole")
+            log(
+                f"serving copy: {generation.name} predates the order models' last full build; "
+                "writing it whole"
+            )
             raise _NotInPlace
-        return _write_into(con, warehouse, target, source, dagster_run_id, rule_vars, log,
-                           previous=previous)
+        return _write_into(
+            con, warehouse, target, source, dagster_run_id, rule_vars, log, previous=previous
+        )
     finally:
         con.close()
 
 
-def _write(path: Path, warehouse: Path, target: Path, source: dict[str, Any], dagster_run_id: str,
-           rule_vars: dict[str, Any], duckdb_config: dict[str, Any] | None,
-           log: Callable[[str], None], previous: dict[str, Any] | None) -> dict[str, int]:
+def _write(
+    path: Path,
+    warehouse: Path,
+    target: Path,
+    source: dict[str, Any],
+    dagster_run_id: str,
+    rule_vars: dict[str, Any],
+    duckdb_config: dict[str, Any] | None,
+    log: Callable[[str], None],
+    previous: dict[str, Any] | None,
+) -> dict[str, int]:
     con = duckdb.connect(str(path), config=duckdb_config or {})
     try:
-        return _write_into(con, warehouse, target, source, dagster_run_id, rule_vars, log,
-                           previous)
+        return _write_into(con, warehouse, target, source, dagster_run_id, rule_vars, log, previous)
     finally:
         con.close()
 
 
-def _write_into(con: duckdb.DuckDBPyConnection, warehouse: Path, target: Path,
-                source: dict[str, Any], dagster_run_id: str, rule_vars: dict[str, Any],
-                log: Callable[[str], None], previous: dict[str, Any] | None) -> dict[str, int]:
+def _write_into(
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Path,
+    target: Path,
+    source: dict[str, Any],
+    dagster_run_id: str,
+    rule_vars: dict[str, Any],
+    log: Callable[[str], None],
+    previous: dict[str, Any] | None,
+) -> dict[str, int]:
     """Write the marts into `con`'s file in one transaction: whole, or (with `previous`, the
     state it was last written from) the small marts whole and the changed order lines."""
     counts: dict[str, int] = {}
@@ -224,26 +281,39 @@ def _write_into(con: duckdb.DuckDBPyConnection, warehouse: Path, target: Path,
                 changed = _replace_changed_lines(con, previous["built_through"])
                 note = f"{changed:,} changed orders' lines replaced"
             else:
-                con.execute(f"create or replace table marts.{name} as "
-                            f"select * from built_warehouse.marts.{name}")
+                con.execute(
+                    f"create or replace table marts.{name} as "
+                    f"select * from built_warehouse.marts.{name}"
+                )
                 note = "written whole"
             counts[name] = con.execute(f"select count(*) from marts.{name}").fetchone()[0]
-            log(f"marts.{name}: {counts[name]:,} rows ({note}) in "
-                f"{time.monotonic() - started:.1f}s")
+            log(
+                f"marts.{name}: {counts[name]:,} rows ({note}) in {time.monotonic() - started:.1f}s"
+            )
         inputs = _input_files(con, target, log)
         con.execute("create schema if not exists serving")
-        con.execute("create or replace table serving.build (dagster_run_id varchar, "
-                    "built_at varchar, code_version varchar, rule_vars varchar, "
-                    "source_state varchar)")
-        con.execute("insert into serving.build values (?, ?, ?, ?, ?)",
-                    [dagster_run_id, local_now(rule_vars["timezone"]), code_version(),
-                     json.dumps(rule_vars, sort_keys=True), json.dumps(source)])
-        con.execute("create or replace table serving.input_files (dataset varchar, "
-                    "file varchar, size_bytes bigint, mtime_ns bigint, rows_read bigint, "
-                    "rows_quarantined bigint, sha256 varchar)")
+        con.execute(
+            "create or replace table serving.build (dagster_run_id varchar, "
+            "built_at varchar, code_version varchar, rule_vars varchar, "
+            "source_state varchar)"
+        )
+        con.execute(
+            "insert into serving.build values (?, ?, ?, ?, ?)",
+            [
+                dagster_run_id,
+                local_now(rule_vars["timezone"]),
+                code_version(),
+                json.dumps(rule_vars, sort_keys=True),
+                json.dumps(source),
+            ],
+        )
+        con.execute(
+            "create or replace table serving.input_files (dataset varchar, "
+            "file varchar, size_bytes bigint, mtime_ns bigint, rows_read bigint, "
+            "rows_quarantined bigint, sha256 varchar)"
+        )
         if inputs:
-            con.executemany("insert into serving.input_files values (?, ?, ?, ?, ?, ?, ?)",
-                            inputs)
+            con.executemany("insert into serving.input_files values (?, ?, ?, ?, ?, ?, ?)", inputs)
         con.execute("commit")
     except BaseException:
         with contextlib.suppress(duckdb.Error):
@@ -267,11 +337,14 @@ def _replace_changed_lines(con: duckdb.DuckDBPyConnection, built_through: int) -
         select order_id from built_warehouse.intermediate.int_orders_current
         where loaded_through > {int(built_through)}
     """)
-    con.execute(f"delete from marts.{ORDER_LINES} "
-                "where order_id in (select order_id from changed_orders)")
-    con.execute(f"insert into marts.{ORDER_LINES} "
-                f"select * from built_warehouse.marts.{ORDER_LINES} "
-                "where order_id in (select order_id from changed_orders)")
+    con.execute(
+        f"delete from marts.{ORDER_LINES} where order_id in (select order_id from changed_orders)"
+    )
+    con.execute(
+        f"insert into marts.{ORDER_LINES} "
+        f"select * from built_warehouse.marts.{ORDER_LINES} "
+        "where order_id in (select order_id from changed_orders)"
+    )
     changed = con.execute("select count(*) from changed_orders").fetchone()[0]
     con.execute("drop table changed_orders")
     return changed

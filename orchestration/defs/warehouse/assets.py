@@ -1,6 +1,5 @@
 """The dbt models as Dagster assets, in one lineage graph with the raw landing assets."""
 
-
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,16 +55,19 @@ def build_layer_models(layer: str):
         select=f"path:models/{layer}",
         name=f"{layer}_models",
     )
-    def _layer_models(context: AssetExecutionContext, dbt: InProcessDbtResource,
-                      rule_vars: RuleVarsResource, warehouse: WarehouseResource):
+    def _layer_models(
+        context: AssetExecutionContext,
+        dbt: InProcessDbtResource,
+        rule_vars: RuleVarsResource,
+        warehouse: WarehouseResource,
+    ):
         resolved = rule_vars.resolved()
         overrides = resolved.overrides
         # dbt unit tests pin hand-computed answers for the default vars: they run in the test
         # suite (tests/test_dbt_unit.py), not in production builds where vars may be overridden.
         # A test runs in the layer that builds the last of its models (`cautious`): the order
         # lines' reconciliation reads intermediate models and marts, and runs with the marts.
-        args = ["build", "--exclude-resource-type", "unit_test", "--indirect-selection",
-                "cautious"]
+        args = ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"]
         if overrides:
             args += ["--vars", vars_json(overrides)]
         if layer == "intermediate":
@@ -81,8 +83,9 @@ def build_layer_models(layer: str):
         # dbt's target folder is the warehouse's own (`<warehouse>.dbt/`): its partial-parse
         # state names the warehouse file, so a daily run on the same warehouse parses only
         # what changed, and runs of other warehouses do not invalidate it
-        events = dbt.build(args, warehouse.dbt_env(), context=context,
-                           target_path=dbt_target_dir(warehouse.path)).stream()
+        events = dbt.build(
+            args, warehouse.dbt_env(), context=context, target_path=dbt_target_dir(warehouse.path)
+        ).stream()
         # row counts and the UI's summaries, read from the warehouse once dbt has released it
         yield from with_warehouse_metadata(context, events, warehouse)
         # every model built and every test passed: the next build tests only newer rows (D30)

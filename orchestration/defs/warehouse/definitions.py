@@ -6,7 +6,5 @@ from .project import DBT_EXECUTABLE, dbt_project
 
 defs = Definitions(
     assets=layer_models,
-    resources={
-        "dbt": InProcessDbtResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
-    },
+    resources={"dbt": InProcessDbtResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
 )

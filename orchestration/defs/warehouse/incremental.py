@@ -27,11 +27,24 @@ import duckdb
 INCREMENTAL_TABLE = "intermediate.int_orders_current"
 STATE_TABLE = "intermediate.incremental_state"
 # every model recording its build in STATE_TABLE (macro record_watermark)
-STATE_MODELS = ("int_video_changes", "int_short_video_orders", "int_account_gmv",
-                "int_order_version_conflicts", "int_account_window_check", "int_order_count")
+STATE_MODELS = (
+    "int_video_changes",
+    "int_short_video_orders",
+    "int_account_gmv",
+    "int_order_version_conflicts",
+    "int_account_window_check",
+    "int_order_count",
+)
 # the vars those models' rows depend on, as macro incremental_build_vars renders them
-BUILD_VARS = ("timezone", "baseline_start", "baseline_end", "campaign_start", "campaign_end",
-              "settlement_cutoff", "quota_tiers")
+BUILD_VARS = (
+    "timezone",
+    "baseline_start",
+    "baseline_end",
+    "campaign_start",
+    "campaign_end",
+    "settlement_cutoff",
+    "quota_tiers",
+)
 
 
 def build_vars(rule_vars: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,46 +64,68 @@ def full_refresh_reason(warehouse: Path, rule_vars: Mapping[str, Any]) -> str | 
     if not warehouse.exists():
         return None
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = {name for (name,) in con.execute(
-            "select table_name from duckdb_tables() where schema_name = 'intermediate'"
-        ).fetchall()}
+        tables = {
+            name
+            for (name,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'intermediate'"
+            ).fetchall()
+        }
         if "int_orders_current" not in tables:
             return None  # first build: dbt builds them in full anyway
-        columns = {name for (name,) in con.execute(
-            "select column_name from duckdb_columns() "
-            "where schema_name = 'intermediate' and table_name = 'int_orders_current'").fetchall()}
+        columns = {
+            name
+            for (name,) in con.execute(
+                "select column_name from duckdb_columns() "
+                "where schema_name = 'intermediate' and table_name = 'int_orders_current'"
+            ).fetchall()
+        }
         if not {"loaded_through", "day_timezone"} <= columns:
             return f"{INCREMENTAL_TABLE} was built before incremental builds"
-        state_columns = {name for (name,) in con.execute(
-            "select column_name from duckdb_columns() "
-            "where schema_name = 'intermediate' and table_name = 'incremental_state'").fetchall()}
-        recorded = dict(con.execute(
-            f"select model, build_vars from {STATE_TABLE}").fetchall()
-        ) if "full_build_at" in state_columns else {}
+        state_columns = {
+            name
+            for (name,) in con.execute(
+                "select column_name from duckdb_columns() "
+                "where schema_name = 'intermediate' and table_name = 'incremental_state'"
+            ).fetchall()
+        }
+        recorded = (
+            dict(con.execute(f"select model, build_vars from {STATE_TABLE}").fetchall())
+            if "full_build_at" in state_columns
+            else {}
+        )
         unrecorded = [m for m in STATE_MODELS if m not in recorded]
         if unrecorded:
-            return (f"intermediate.{unrecorded[0]} has no incremental build recorded "
-                    f"(built before incremental builds of the short-video orders)")
+            return (
+                f"intermediate.{unrecorded[0]} has no incremental build recorded "
+                f"(built before incremental builds of the short-video orders)"
+            )
         watermark, timezones = con.execute(
             f"select max(loaded_through), list(distinct day_timezone) from {INCREMENTAL_TABLE}"
         ).fetchone()
         last_full = con.execute(
-            "select last_full_load_id from raw.load_log where dataset = 'orders'").fetchone()
+            "select last_full_load_id from raw.load_log where dataset = 'orders'"
+        ).fetchone()
     if last_full and last_full[0] is not None and (watermark is None or last_full[0] > watermark):
-        return (f"the orders were reloaded in full (load {last_full[0]}) after "
-                f"{INCREMENTAL_TABLE} was built (through load {watermark})")
+        return (
+            f"the orders were reloaded in full (load {last_full[0]}) after "
+            f"{INCREMENTAL_TABLE} was built (through load {watermark})"
+        )
     timezone = str(rule_vars["timezone"])
     if timezones and timezones != [timezone]:
-        return (f"{INCREMENTAL_TABLE} has Beijing days computed in {', '.join(timezones)}, "
-                f"this run's timezone var is {timezone}")
+        return (
+            f"{INCREMENTAL_TABLE} has Beijing days computed in {', '.join(timezones)}, "
+            f"this run's timezone var is {timezone}"
+        )
     wanted = build_vars(rule_vars)
     for model in STATE_MODELS:
         built = json.loads(recorded[model])
         changed = sorted(k for k in wanted if built.get(k) != wanted[k])
         if changed:
-            return (f"intermediate.{model} was built with other rule vars "
-                    f"({', '.join(f'{k}={built.get(k)}' for k in changed)}; this run: "
-                    f"{', '.join(f'{k}={wanted[k]}' for k in changed)})")
+            return (
+                f"intermediate.{model} was built with other rule vars "
+                f"({', '.join(f'{k}={built.get(k)}' for k in changed)}; this run: "
+                f"{', '.join(f'{k}={wanted[k]}' for k in changed)})"
+            )
     return None
 
 

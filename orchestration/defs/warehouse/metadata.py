@@ -10,9 +10,9 @@ Every model gets its row count (`dagster/row_count`, views included); a few get 
 
 All of it is computed by SQL inside DuckDB (aggregates only come back to Python), after dbt has
 finished the layer: the warehouse file takes a single writer, and the in-process dbt
-(dbt_resource.py) releases it only when its invocation ends, which is when dagster-dbt's event
-stream ends. So the layer's events are collected first and yielded afterwards with their
-metadata -- what dagster-dbt's own `fetch_row_counts()` does on DuckDB.
+(orchestration/dbt_runner) releases it only when its invocation ends, which is when
+dagster-dbt's event stream ends. So the layer's events are collected first and yielded
+afterwards with their metadata -- what dagster-dbt's own `fetch_row_counts()` does on DuckDB.
 """
 
 from __future__ import annotations
@@ -45,8 +45,15 @@ def account_rewards_metadata(con: Con, relation: str) -> dict[str, Any]:
         f"coalesce(sum(reward_points), 0), coalesce(sum(reward_base), 0), "
         f"coalesce(sum(window_gmv), 0) from {relation}"
     ).fetchone()
-    columns = ["account_id", "account_type", "window_gmv", "baseline_gmv", "reward_base",
-               "reward_points", "is_capped"]
+    columns = [
+        "account_id",
+        "account_type",
+        "window_gmv",
+        "baseline_gmv",
+        "reward_base",
+        "reward_points",
+        "is_capped",
+    ]
     top = con.execute(
         f"select {', '.join(columns)} from {relation} "
         f"order by reward_points desc, reward_base desc, account_id limit {TOP_ACCOUNTS}"
@@ -78,8 +85,7 @@ def short_video_orders_metadata(con: Con, relation: str) -> dict[str, Any]:
     return {
         "window_counted_orders": int(orders),
         "window_counted_settled_gmv": MetadataValue.text(str(gmv)),
-        "daily_window_gmv": MetadataValue.md(
-            table if days else "no counted orders in the window"),
+        "daily_window_gmv": MetadataValue.md(table if days else "no counted orders in the window"),
     }
 
 
@@ -95,7 +101,9 @@ def quarantine_metadata(con: Con, relation: str) -> dict[str, Any]:
         **{f"quarantined/{reason}": n for reason, n in sorted(by_reason.items())},
         "quarantine_by_reason": MetadataValue.md(
             markdown_table(["rule_id", "reason", "dataset", "rows"], rows)
-            if rows else "nothing quarantined"),
+            if rows
+            else "nothing quarantined"
+        ),
     }
 
 
@@ -124,8 +132,9 @@ def _asset_key(context: AssetExecutionContext, event: Any) -> AssetKey | None:
     return None
 
 
-def with_warehouse_metadata(context: AssetExecutionContext, events: Iterator[Any],
-                            warehouse: WarehouseResource) -> Iterator[Any]:
+def with_warehouse_metadata(
+    context: AssetExecutionContext, events: Iterator[Any], warehouse: WarehouseResource
+) -> Iterator[Any]:
     """The layer's dbt events, in their order, each model's materialization with its metadata.
 
     If dbt fails, what it did build is still reported (with metadata), then its error raised.

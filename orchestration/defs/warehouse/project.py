@@ -40,4 +40,3 @@ def ensure_manifest() -> Path:
     # the profile's defaults: this manifest names the code location's assets, not a warehouse
     parse({}, manifest.parent, unless=lambda: not _manifest_is_stale(manifest))
     return manifest
-
