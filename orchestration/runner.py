@@ -1,4 +1,6 @@
-"""Run the whole asset graph in-process: the same Definitions `dagster dev` loads."""
+"""Run the asset graph in-process: the same Definitions `dagster dev` loads, recorded in the
+project's Dagster instance. `execute` is the one way a run starts outside the UI: `rewards run`
+(`run_pipeline`, which adds the summary) and the tests' harness both go through it."""
 
 from __future__ import annotations
 
@@ -6,8 +8,16 @@ import contextlib
 import os
 import sys
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
-from dagster import AssetCheckSeverity
+from dagster import (
+    AssetCheckSeverity,
+    AssetSelection,
+    Definitions,
+    ExecuteInProcessResult,
+    define_asset_job,
+)
 
 from .defs.landing.loader import check_landing
 from .defs.quality.validation import build_pending_data_docs, preload
@@ -21,22 +31,37 @@ class RunFailed(Exception):
     pass
 
 
-def run_pipeline(
-    settings: Settings, rule_vars: RuleVars | None = None, quiet: bool = False, command: str = "run"
-) -> RunSummary:
-    """Materialize every asset as a run of the `rewards` job in the project's Dagster instance
-    (instance.py), so the UI shows it; raise ValueError/FileNotFoundError for bad input,
-    RunFailed when an asset fails. dbt's own log goes to `<warehouse>.dbt.log` instead of the
-    terminal."""
+@dataclass(frozen=True)
+class Execution:
+    run_id: str
+    result: ExecuteInProcessResult  # the run's events, as Dagster recorded them
+    data_docs: Path
+    dbt_log: Path
+
+
+def execute(
+    settings: Settings,
+    rule_vars: RuleVars | None = None,
+    selection: AssetSelection | None = None,
+    quiet: bool = False,
+    command: str = "run",
+) -> Execution:
+    """Materialize the assets of `selection` (all: the `rewards` job) as one run in the
+    project's Dagster instance (instance.py), so the UI shows it; raise
+    ValueError/FileNotFoundError for bad input. dbt's own log goes to `<warehouse>.dbt.log`
+    instead of the terminal; progress goes to stdout unless `quiet`."""
     check_landing(settings.landing_dir)
 
     from .definitions import build_defs
-    from .progress import HANDLER, check_failure, progress_logger, step_failure_message
+    from .progress import HANDLER, progress_logger
 
     # Data Docs pages are rendered once, after the run, instead of after every check step
-    job = build_defs(
-        settings, loggers={"progress": progress_logger}, data_docs="end_of_run"
-    ).resolve_job_def("rewards")
+    defs = build_defs(settings, loggers={"progress": progress_logger}, data_docs="end_of_run")
+    if selection is None:
+        job = defs.resolve_job_def("rewards")
+    else:
+        chosen = define_asset_job("selection", selection=selection)
+        job = Definitions.merge(defs, Definitions(jobs=[chosen])).resolve_job_def("selection")
     run_config = {
         # the launchpad's form of the overrides; the run's `rule_vars` resource resolves them
         "resources": {
@@ -71,6 +96,18 @@ def run_pipeline(
                 )
             finally:
                 docs = build_pending_data_docs(settings.quality_dir)
+    return Execution(run_id, result, docs, dbt_log)
+
+
+def run_pipeline(
+    settings: Settings, rule_vars: RuleVars | None = None, quiet: bool = False, command: str = "run"
+) -> RunSummary:
+    """`execute` every asset and summarize the run (summary.py); raise RunFailed when an asset
+    fails, naming the checks that stopped it or the failed steps."""
+    from .progress import check_failure, step_failure_message
+
+    run = execute(settings, rule_vars, quiet=quiet, command=command)
+    run_id, result, docs, dbt_log = run.run_id, run.result, run.data_docs, run.dbt_log
     evaluations = [
         e.event_specific_data
         for e in result.all_events

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from .serving import local_now, open_serving_copy, read_build_info, retry_while_locked
+from ..serving_layout import local_now
+from .serving import open_serving_copy, read_build_info, retry_while_locked
 
 SCHEMA = """
 create schema if not exists ledger;

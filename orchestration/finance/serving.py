@@ -14,24 +14,10 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import duckdb
-
-# The marts copied, in the order written; reward_order_lines is a view in the warehouse and
-# becomes a table here.
-SERVED_MARTS = (
-    "account_rewards",
-    "account_eligibility",
-    "reward_order_lines",
-    "video_quota",
-    "program_summary",
-    "quarantine",
-    "reconciliation",
-)
 
 LOCK_RETRY_SECONDS = 30.0
 
@@ -91,11 +77,6 @@ def open_serving_copy(
         yield con
     finally:
         con.close()
-
-
-def local_now(timezone: str) -> str:
-    """Now, ISO-8601 with the offset of the programme's timezone (Beijing, R1)."""
-    return datetime.now(ZoneInfo(timezone)).isoformat(timespec="seconds")
 
 
 def read_build_info(con: duckdb.DuckDBPyConnection) -> BuildInfo:

@@ -1,6 +1,8 @@
-"""The harnesses that run the pipeline for the tests: `rewards` as a user's shell runs it, the
-whole asset graph in-process (`run_pipeline_on`) or a selection of it with the run's events
-(`execute_selection`), and reading a warehouse back (`query`)."""
+"""How the tests run the pipeline: in-process through the product's own runner
+(orchestration.runner.execute, as `rewards run` does), either the whole asset graph with its
+summary (`run_pipeline_on`) or a selection of it with the run's events (`execute_selection`);
+`rewards` as a user's shell runs it, for the CLI's own tests; and reading a warehouse back
+(`query`)."""
 
 from __future__ import annotations
 
@@ -71,18 +73,12 @@ def run_pipeline_on(landing: Path, warehouse: Path, var_overrides: dict | None =
 
 
 def execute_selection(landing: Path, warehouse: Path, selection=None):
-    """Run part of the asset graph (a Dagster AssetSelection; all by default) with the code
-    location's own Definitions; returns Dagster's result so tests can read the run's events."""
-    from dagster import AssetSelection, Definitions, define_asset_job
+    """Run part of the asset graph (a Dagster AssetSelection; all by default) as `rewards run`
+    does (orchestration.runner.execute); returns Dagster's result so tests can read the run's
+    events."""
+    from orchestration.runner import execute
 
-    from orchestration.definitions import build_defs
-
-    job = define_asset_job("under_test", selection=selection or AssetSelection.all())
-    defs = Definitions.merge(
-        build_defs(pipeline_settings(landing, warehouse)), Definitions(jobs=[job])
-    )
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):  # dbt's log
-        return defs.resolve_job_def("under_test").execute_in_process(raise_on_error=False)
+    return execute(pipeline_settings(landing, warehouse), selection=selection, quiet=True).result
 
 
 def quarantine_warnings(lines) -> dict[str, int]:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, MetadataValue, asset
 
-from ...finance.serving import SERVED_MARTS
 from ...formatting import markdown_table
+from ...serving_layout import SERVED_MARTS
 from ..resources import FinanceResource, RuleVarsResource, WarehouseResource
 from .copy import build_serving_copy
 

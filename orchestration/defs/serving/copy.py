@@ -35,7 +35,7 @@ from typing import Any
 
 import duckdb
 
-from ...finance.serving import SERVED_MARTS, local_now
+from ...serving_layout import SERVED_MARTS, local_now
 from ...settings import REPO_ROOT
 
 
