@@ -44,3 +44,46 @@ def test_asset_graph_runs_from_landing_files_to_marts():
         for k in graph.get_ancestor_asset_keys(AssetKey(["marts", "account_rewards"]))
     }
     assert {"raw/orders", "raw/videos", "raw/enrollments", "raw/account_snapshots"} <= upstream
+
+
+def test_loading_the_code_location_leaves_the_environment_alone(tmp_path):
+    """Configuration is a value (D34): importing the definitions reads the environment and
+    writes nothing back (it used to export the warehouse settings for dbt's profile)."""
+    check = (
+        "import os; before = dict(os.environ); import orchestration.definitions; "
+        "changed = sorted(k for k in before.keys() | os.environ.keys() "
+        "if before.get(k) != os.environ.get(k)); print(changed)"
+    )
+    env = {**os.environ, "REWARDS_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    env.pop("REWARDS_DUCKDB_THREADS", None)
+    done = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_ui_resources_read_the_variables_that_are_set_through_envvar(tmp_path):
+    """`dagster dev`: a setting given by a variable reaches its resource as Dagster's EnvVar
+    (the UI shows where it comes from; a run reads it when it starts); the others are the
+    resolved values."""
+    from dagster import EnvVar
+
+    from orchestration.defs.resources import resources_from_settings
+    from orchestration.settings import Settings
+
+    environ = {"REWARDS_WAREHOUSE": str(tmp_path / "w.duckdb"), "REWARDS_DUCKDB_THREADS": "3"}
+    settings = Settings.from_env(environ)
+    resources = resources_from_settings(settings, environ=environ)
+    warehouse = resources["warehouse"]
+    assert warehouse.path == EnvVar("REWARDS_WAREHOUSE")
+    assert warehouse.threads == EnvVar.int("REWARDS_DUCKDB_THREADS")
+    assert warehouse.temp_directory == str(tmp_path / "w.tmp")  # derived: a resolved value
+    assert resources["landing"].path == str(settings.landing_dir)
+    # `rewards run` hands the resolved values over, with no variable involved
+    assert resources_from_settings(settings)["warehouse"].path == str(tmp_path / "w.duckdb")

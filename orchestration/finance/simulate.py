@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 
 from ..dbt_runner import invoke, settings_env, vars_json
-from ..rule_vars import parse_var_overrides
+from ..rule_vars import parse_var_overrides, resolve_rule_vars
 from ..settings import TEMP_DIR_ENV, Settings
 from ..warehouse_lock import WarehouseBusy, holding_warehouse
 from .serving import open_serving_copy, read_build_info
@@ -99,8 +99,8 @@ def simulate(
         )
     # the overrides change the published run's vars: together they must make a valid set (an
     # unknown or invalid var is a ValueError, one line naming it)
-    parsed = parse_var_overrides(overrides, base=build.rule_vars)
-    rule_vars = {**build.rule_vars, **parsed}
+    resolved = resolve_rule_vars(overrides, base=build.rule_vars)
+    rule_vars, parsed = resolved.values, resolved.overrides
     if not settings.warehouse.exists():
         raise FileNotFoundError(f"warehouse not found: {settings.warehouse}")
     scratch = Path(tempfile.mkdtemp(prefix=".simulate-", dir=settings.warehouse.parent))
