@@ -4,72 +4,26 @@ say what moved instead of a run failing somewhere inside dbt or dagster-dbt."""
 
 from __future__ import annotations
 
-import inspect
 import os
 import threading
 
-import dagster_dbt.core.resource as dagster_dbt_resource
-import dbt.cli.requires as dbt_requires
 import duckdb
-from dagster_dbt import DbtCliResource
-from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-from dbt_common.clients import system as dbt_system
 
 from orchestration.dbt_runner import _read_environment, invoke, warehouse_env
-from orchestration.dbt_runner.dagster_bridge import InProcessInvocation
 
-SEE = "see orchestration/dbt_runner"
-
-
-def test_dbt_core_still_reads_its_environment_through_get_env():
-    assert "get_env()" in inspect.getsource(dbt_requires.preflight), (
-        f"dbt-core's preflight no longer reads its environment through get_env(): {SEE}"
-    )
-    assert hasattr(dbt_system, "get_env"), f"dbt_common.clients.system.get_env is gone: {SEE}"
+SEE = "see orchestration/dbt_runner and pin the old versions until it is adapted"
 
 
-def test_dbt_duckdb_still_keeps_one_process_wide_database_handle():
-    assert hasattr(DuckDBConnectionManager, "_ENV"), (
-        f"dbt-duckdb's DuckDBConnectionManager._ENV is gone: {SEE} (release_duckdb)"
-    )
-    assert hasattr(DuckDBConnectionManager, "_LOCK"), (
-        f"dbt-duckdb's DuckDBConnectionManager._LOCK is gone: {SEE} (release_duckdb)"
-    )
+def test_dbt_core_and_dbt_duckdb_still_have_what_the_runner_hooks():
+    from orchestration.dbt_runner import hooked_api_problems
+
+    assert hooked_api_problems() == [], SEE
 
 
-def test_the_overridden_resource_members_are_still_dagster_dbts():
-    assert any("_cli_version" in vars(cls) for cls in DbtCliResource.__mro__), (
-        f"DbtCliResource._cli_version is gone: {SEE}"
-    )
-    initialize = getattr(DbtCliResource, "_initialize_dbt_core_adapter", None)
-    assert initialize is not None, f"DbtCliResource._initialize_dbt_core_adapter is gone: {SEE}"
-    assert list(inspect.signature(initialize).parameters) == ["self", "args"], (
-        f"DbtCliResource._initialize_dbt_core_adapter changed its parameters: {SEE}"
-    )
-    # dagster-dbt's cli() still asks these for the version and the adapter, and accepts None
-    source = inspect.getsource(DbtCliResource.cli)
-    assert "self._cli_version" in source, (
-        f"DbtCliResource.cli no longer reads the dbt version through _cli_version: {SEE}"
-    )
-    assert "self._initialize_dbt_core_adapter(" in source, (
-        f"DbtCliResource.cli no longer builds its adapter through the hooked method: {SEE}"
-    )
-    assert "adapter: BaseAdapter | None" in source, (
-        f"DbtCliResource.cli no longer allows running without an adapter: {SEE}"
-    )
+def test_dagster_dbt_still_has_what_the_bridge_hooks():
+    from orchestration.dbt_runner.dagster_bridge import hooked_api_problems
 
-
-def test_the_swapped_invocation_class_is_still_looked_up_from_the_module():
-    assert dagster_dbt_resource.DbtCliInvocation is DbtCliInvocation, (
-        f"dagster_dbt.core.resource no longer names DbtCliInvocation: {SEE}"
-    )
-    assert "DbtCliInvocation.run(" in inspect.getsource(DbtCliResource.cli), (
-        f"DbtCliResource.cli no longer starts dbt through DbtCliInvocation.run: {SEE}"
-    )
-    theirs = list(inspect.signature(DbtCliInvocation.run).parameters)
-    ours = list(inspect.signature(InProcessInvocation.run).parameters)
-    assert theirs == ours, f"DbtCliInvocation.run{theirs} changed (ours: {ours}): {SEE}"
+    assert hooked_api_problems() == [], SEE
 
 
 def test_each_invocation_gets_its_own_environment_and_os_environ_is_untouched(tmp_path):

@@ -191,3 +191,22 @@ def release_duckdb() -> None:
                 with contextlib.suppress(Exception):
                     DuckDBConnectionManager._ENV.close()
                 DuckDBConnectionManager._ENV = None
+
+
+def hooked_api_problems() -> list[str]:
+    """What moved, after a dbt-core or dbt-duckdb upgrade, in what this module hooks; [] when
+    nothing did (tests/test_dbt_runner.py)."""
+    import inspect
+
+    import dbt.cli.requires as requires
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    problems = []
+    if "get_env()" not in inspect.getsource(requires.preflight):
+        problems.append("dbt-core's preflight no longer reads its environment through get_env()")
+    if not hasattr(requires, "get_env"):
+        problems.append("dbt.cli.requires.get_env is gone")
+    for name in ("_ENV", "_LOCK"):
+        if not hasattr(DuckDBConnectionManager, name):
+            problems.append(f"dbt-duckdb's DuckDBConnectionManager.{name} is gone (release_duckdb)")
+    return problems

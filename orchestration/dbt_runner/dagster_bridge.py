@@ -203,3 +203,34 @@ class _DbtThread:
             self.returncode = 2
         finally:
             self._lines.put(None)
+
+
+def hooked_api_problems() -> list[str]:
+    """What moved, after a dagster-dbt upgrade, in what this module hooks; [] when nothing did
+    (tests/test_dbt_runner.py)."""
+    import inspect
+
+    problems = []
+    if not any("_cli_version" in vars(cls) for cls in DbtCliResource.__mro__):
+        problems.append("DbtCliResource._cli_version is gone")
+    initialize = getattr(DbtCliResource, "_initialize_dbt_core_adapter", None)
+    if initialize is None:
+        problems.append("DbtCliResource._initialize_dbt_core_adapter is gone")
+    elif list(inspect.signature(initialize).parameters) != ["self", "args"]:
+        problems.append("DbtCliResource._initialize_dbt_core_adapter changed its parameters")
+    cli = inspect.getsource(DbtCliResource.cli)
+    for needle, what in [
+        ("self._cli_version", "no longer reads the dbt version through _cli_version"),
+        ("self._initialize_dbt_core_adapter(", "no longer builds its adapter through the hook"),
+        ("adapter: BaseAdapter | None", "no longer allows running without an adapter"),
+        ("DbtCliInvocation.run(", "no longer starts dbt through DbtCliInvocation.run"),
+    ]:
+        if needle not in cli:
+            problems.append(f"DbtCliResource.cli {what}")
+    if dagster_dbt_resource.DbtCliInvocation is not DbtCliInvocation:
+        problems.append("dagster_dbt.core.resource no longer names DbtCliInvocation")
+    theirs = list(inspect.signature(DbtCliInvocation.run).parameters)
+    ours = list(inspect.signature(InProcessInvocation.run).parameters)
+    if theirs != ours:
+        problems.append(f"DbtCliInvocation.run{theirs} changed (ours: {ours})")
+    return problems
