@@ -19,6 +19,20 @@ class UserError(click.ClickException):
     exit_code = 2
 
 
+def landing_option(command):
+    return click.option(
+        "--landing",
+        type=click.Path(path_type=Path),
+        help=f"Landing directory (default ${LANDING_ENV} or data/landing).",
+    )(command)
+
+
+def warehouse_option(
+    help: str = f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).",
+):
+    return click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
 def _parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     parsed = {}
     for pair in pairs:
@@ -74,16 +88,8 @@ def generate(out_dir: Path, n_orders: int, seed: int, dirty: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--landing",
-    type=click.Path(path_type=Path),
-    help=f"Landing directory (default ${LANDING_ENV} or data/landing).",
-)
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).",
-)
+@landing_option
+@warehouse_option()
 @click.option(
     "--var",
     "var_pairs",
@@ -144,16 +150,8 @@ def demo(ctx: click.Context, n_orders: int) -> None:
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
-@click.option(
-    "--landing",
-    type=click.Path(path_type=Path),
-    help=f"Landing directory (default ${LANDING_ENV} or data/landing).",
-)
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).",
-)
+@landing_option
+@warehouse_option()
 @click.argument("dagster_dev_args", nargs=-1, type=click.UNPROCESSED)
 def ui(landing: Path | None, warehouse: Path | None, dagster_dev_args: tuple[str, ...]) -> None:
     """Start the Dagster UI (`dagster dev`) on the project's instance: the same run history,
@@ -224,7 +222,7 @@ def _user_errors():
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
+@warehouse_option(WAREHOUSE_HELP)
 @click.option(
     "--out",
     "out_file",
@@ -246,7 +244,7 @@ def export(warehouse: Path | None, out_file: Path) -> None:
 
 @main.command()
 @click.argument("account_id")
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
+@warehouse_option(WAREHOUSE_HELP)
 def explain(account_id: str, warehouse: Path | None) -> None:
     """Print an account's whole trail: enrollment, eligibility, orders, quota, quarantine,
     formula, cap and ledger (from the serving copy)."""
@@ -260,7 +258,7 @@ def explain(account_id: str, warehouse: Path | None) -> None:
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
+@warehouse_option(WAREHOUSE_HELP)
 def publish(warehouse: Path | None) -> None:
     """Freeze the published rewards as a numbered payout run in the append-only ledger; later
     runs write only per-account adjustments; the same rewards twice write nothing."""
@@ -282,7 +280,7 @@ def publish(warehouse: Path | None) -> None:
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
+@warehouse_option(WAREHOUSE_HELP)
 def ledger(warehouse: Path | None) -> None:
     """List the payout runs of the ledger."""
     import duckdb
@@ -315,7 +313,7 @@ def ledger(warehouse: Path | None) -> None:
 
 
 @main.command()
-@click.option("--warehouse", type=click.Path(dir_okay=False, path_type=Path), help=WAREHOUSE_HELP)
+@warehouse_option(WAREHOUSE_HELP)
 @click.option(
     "--var",
     "var_pairs",
@@ -370,11 +368,7 @@ def simulate(warehouse: Path | None, var_pairs: tuple[str, ...], out_csv: Path |
 
 
 @main.command()
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).",
-)
+@warehouse_option()
 def docs(warehouse: Path | None) -> None:
     """Rebuild the Great Expectations Data Docs of a warehouse's checks and print the page."""
     from expectations import all_suites
@@ -391,11 +385,7 @@ def docs(warehouse: Path | None) -> None:
 
 
 @main.command()
-@click.option(
-    "--warehouse",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb).",
-)
+@warehouse_option()
 @click.option(
     "--spark-dir",
     type=click.Path(file_okay=False, path_type=Path),

@@ -14,22 +14,7 @@ from support.pipeline import assert_matches_hand_computation, query
 
 _, EXPECTED, QUARANTINE = rulebook_cases.build()
 
-COLUMNS = [
-    "account_id",
-    "account_type",
-    "enrolled_at",
-    "is_eligible",
-    "ineligible_reason",
-    "is_new_entrant",
-    "baseline_period_gmv",
-    "baseline_gmv",
-    "window_gmv",
-    "over_quota_gmv",
-    "reward_base",
-    "reward_points_uncapped",
-    "reward_points",
-    "is_capped",
-]
+COLUMNS = rulebook_cases.REWARD_COLUMNS
 
 
 @pytest.fixture(scope="module")

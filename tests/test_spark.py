@@ -32,22 +32,7 @@ pytestmark = [
 
 _, EXPECTED, QUARANTINE = rulebook_cases.build()
 
-COLUMNS = [
-    "account_id",
-    "account_type",
-    "enrolled_at",
-    "is_eligible",
-    "ineligible_reason",
-    "is_new_entrant",
-    "baseline_period_gmv",
-    "baseline_gmv",
-    "window_gmv",
-    "over_quota_gmv",
-    "reward_base",
-    "reward_points_uncapped",
-    "reward_points",
-    "is_capped",
-]
+COLUMNS = rulebook_cases.REWARD_COLUMNS
 MONEY = {"baseline_period_gmv", "baseline_gmv", "window_gmv", "over_quota_gmv", "reward_base"}
 POINTS = {"reward_points_uncapped", "reward_points"}
 FLAGS = {"is_eligible", "is_new_entrant", "is_capped"}

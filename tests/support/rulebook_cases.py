@@ -13,6 +13,25 @@ from decimal import Decimal
 
 from .landing_builder import Landing, noon
 
+# marts.account_rewards' columns, in the contract's order: what every engine's result is
+# compared on (tests/test_rulebook.py, tests/test_spark.py)
+REWARD_COLUMNS = [
+    "account_id",
+    "account_type",
+    "enrolled_at",
+    "is_eligible",
+    "ineligible_reason",
+    "is_new_entrant",
+    "baseline_period_gmv",
+    "baseline_gmv",
+    "window_gmv",
+    "over_quota_gmv",
+    "reward_base",
+    "reward_points_uncapped",
+    "reward_points",
+    "is_capped",
+]
+
 D = Decimal
 
 
