@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .calendar import BEIJING, DAY, EPOCH, HOUR_P
+from .calendar import BEIJING, DAY, HOUR_P, fmt_day
 from .vocabulary import ID_WIDTH, MONEY, TS
 
 # progress(stage, done, total), called per stage and per orders file
@@ -95,10 +95,6 @@ def fmt_ts(seconds: int, beijing: bool) -> str:
         return datetime.fromtimestamp(int(seconds), BEIJING).isoformat()
     moment = datetime.fromtimestamp(int(seconds), UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def fmt_day(day: int) -> str:
-    return (EPOCH + timedelta(days=int(day))).isoformat()
 
 
 def write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, str]]) -> None:

@@ -137,7 +137,7 @@ class Calendar:
 
     @property
     def ts_base(self) -> int:  # 2025-01-01: offset for packing (account, time) into one int64
-        return day_start(bj_day(f"{_day_text(self.baseline_first)[:4]}-01-01"))
+        return day_start(bj_day(f"{fmt_day(self.baseline_first)[:4]}-01-01"))
 
     @property
     def last_minute(self) -> int:  # 23:59:59 on the window's last day
@@ -148,7 +148,8 @@ class Calendar:
         return day_start(self.campaign_first + 3) + 12 * 3600
 
 
-def _day_text(day: int) -> str:
+def fmt_day(day: int) -> str:
+    """`YYYY-MM-DD` of a Beijing day."""
     return (EPOCH + timedelta(days=int(day))).isoformat()
 
 

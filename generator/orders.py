@@ -14,7 +14,6 @@ from .accounts import Accounts
 from .arrays import (
     Progress,
     categories,
-    fmt_day,
     fmt_ts,
     ids,
     money,
@@ -23,7 +22,7 @@ from .arrays import (
     timestamps,
     write_parquet,
 )
-from .calendar import DAY, Calendar, day_of, day_start
+from .calendar import DAY, Calendar, day_of, day_start, fmt_day
 from .videos import Videos
 from .vocabulary import (
     CANCELLED,

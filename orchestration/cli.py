@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .settings import LANDING_ENV, WAREHOUSE_ENV
+from .settings import LANDING_ENV, WAREHOUSE_ENV, Settings
 
 
 class UserError(click.ClickException):
@@ -107,7 +107,6 @@ def _run_and_report(
 ) -> None:
     from .defs.landing.loader import check_landing
     from .rule_vars import resolve_rule_vars
-    from .settings import Settings
 
     settings = Settings.from_env(landing_dir=landing, warehouse=warehouse)
     overrides = _parse_vars(var_pairs)
@@ -139,8 +138,6 @@ def _run_and_report(
 @click.pass_context
 def demo(ctx: click.Context, n_orders: int) -> None:
     """Generate demo landing data (if the landing directory is empty) and run everything."""
-    from .settings import Settings
-
     landing = Settings.from_env().landing_dir
     if not (landing / "orders").is_dir():
         ctx.invoke(generate, out_dir=landing, n_orders=n_orders, seed=7, dirty=True)
@@ -158,7 +155,7 @@ def ui(landing: Path | None, warehouse: Path | None, dagster_dev_args: tuple[str
     check results and schedule and sensor state as `rewards run`. Other options (e.g. -p PORT,
     -h HOST) go to `dagster dev`."""
     from .instance import prepare_dagster_home
-    from .settings import DAGSTER_HOME_ENV, REPO_ROOT, Settings
+    from .settings import DAGSTER_HOME_ENV, REPO_ROOT
 
     settings = Settings.from_env(landing_dir=landing, warehouse=warehouse)
     # the child's environment (this process's own is left as it is): the code location it loads
@@ -187,12 +184,6 @@ WAREHOUSE_HELP = (
     f"DuckDB warehouse file (default ${WAREHOUSE_ENV} or data/warehouse.duckdb); "
     "the serving copy and the ledger live beside it."
 )
-
-
-def _finance_settings(warehouse: Path | None):
-    from .settings import Settings
-
-    return Settings.from_env(warehouse=warehouse)
 
 
 @contextlib.contextmanager
@@ -235,7 +226,7 @@ def export(warehouse: Path | None, out_file: Path) -> None:
     Excel with a summary sheet), from the serving copy: works while a run is writing."""
     from .finance.export import export_rewards
 
-    settings = _finance_settings(warehouse)
+    settings = Settings.from_env(warehouse=warehouse)
     with _user_errors():
         count, run_id = export_rewards(settings.serving_copy, settings.ledger, out_file)
     paid = "not published yet" if run_id is None else f"payout run {run_id}"
@@ -251,7 +242,7 @@ def explain(account_id: str, warehouse: Path | None) -> None:
     from .finance.explain import explain as explain_account
     from .finance.serving import open_serving_copy
 
-    settings = _finance_settings(warehouse)
+    settings = Settings.from_env(warehouse=warehouse)
     with _user_errors(), open_serving_copy(settings.serving_copy, settings.ledger) as con:
         lines = explain_account(con, account_id)
     click.echo("\n".join(lines))
@@ -264,7 +255,7 @@ def publish(warehouse: Path | None) -> None:
     runs write only per-account adjustments; the same rewards twice write nothing."""
     from .finance.ledger import publish as publish_run
 
-    settings = _finance_settings(warehouse)
+    settings = Settings.from_env(warehouse=warehouse)
     with _user_errors():
         result = publish_run(settings.serving_copy, settings.ledger)
     if result.payout_run_id is None:
@@ -287,7 +278,7 @@ def ledger(warehouse: Path | None) -> None:
 
     from .finance.serving import retry_while_locked
 
-    settings = _finance_settings(warehouse)
+    settings = Settings.from_env(warehouse=warehouse)
     if not settings.ledger.exists():
         raise UserError(f"no ledger at {settings.ledger} (`rewards publish` writes it)")
     with _user_errors():
@@ -334,7 +325,7 @@ def simulate(warehouse: Path | None, var_pairs: tuple[str, ...], out_csv: Path |
     from .finance.simulate import SimulationFailed
     from .finance.simulate import simulate as run_simulation
 
-    settings = _finance_settings(warehouse)
+    settings = Settings.from_env(warehouse=warehouse)
     with _user_errors():
         try:
             result = run_simulation(settings, _parse_vars(var_pairs), out_csv)
@@ -375,7 +366,6 @@ def docs(warehouse: Path | None) -> None:
 
     from .defs.quality.validation import build_data_docs
     from .rule_vars import rule_var_defaults
-    from .settings import Settings
 
     quality_dir = Settings.from_env(warehouse=warehouse).quality_dir
     if not (quality_dir / "gx").is_dir():
@@ -409,7 +399,7 @@ def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, 
 
     if shutil.which("java") is None:
         raise UserError("Spark needs Java 17 (`java` is not on PATH)")
-    settings = _finance_settings(warehouse)
+    settings = Settings.from_env(warehouse=warehouse)
     overrides = _parse_vars(var_pairs)
     try:
         exported = build_on_spark(

@@ -65,8 +65,8 @@ class RuleVars:
     """The rule vars of one run, resolved once: what dbt builds with, the checks judge by and
     the serving copy records. `overrides` are this run's typed overrides (what dbt gets as
     `--vars`); `values` are every var, dbt_project.yml's with the overrides. Kept as sorted JSON
-    text, so the value is immutable and hashable: what is derived from it (the quality suites)
-    is built once per value."""
+    text (`overrides_json` is dbt's `--vars` as it is), so the value is immutable and hashable:
+    what is derived from it (the quality suites) is built once per value."""
 
     values_json: str
     overrides_json: str = "{}"
@@ -82,10 +82,6 @@ class RuleVars:
     def overrides_as_text(self) -> dict[str, str]:
         """The overrides as `--var` / the launchpad take them (`key: text`)."""
         return {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.overrides.items()}
-
-    @classmethod
-    def defaults(cls) -> RuleVars:
-        return cls(json.dumps(rule_var_defaults(), sort_keys=True))
 
 
 def resolve_rule_vars(pairs: Mapping[str, str], base: dict[str, Any] | None = None) -> RuleVars:

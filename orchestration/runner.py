@@ -66,7 +66,7 @@ def execute(
         # the launchpad's form of the overrides; the run's `rule_vars` resource resolves them
         "resources": {
             "rule_vars": {
-                "config": {"overrides": (rule_vars or RuleVars.defaults()).overrides_as_text()}
+                "config": {"overrides": rule_vars.overrides_as_text() if rule_vars else {}}
             }
         },
         "loggers": {"progress": {}},

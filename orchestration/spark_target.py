@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from .dbt_runner import invoke, vars_json
+from .dbt_runner import invoke
 from .defs.landing.loader import RAW_SCHEMA
 from .formatting import lit, q
 from .settings import REPO_ROOT, WAREHOUSE_ENV, Settings
@@ -195,10 +195,10 @@ def build_on_spark(
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     if var_overrides:
-        from .rule_vars import parse_var_overrides
+        from .rule_vars import resolve_rule_vars
 
-        parsed = parse_var_overrides({k: str(v) for k, v in var_overrides.items()})
-        args += ["--vars", vars_json(parsed)]
+        resolved = resolve_rule_vars({k: str(v) for k, v in var_overrides.items()})
+        args += ["--vars", resolved.overrides_json]
     # Both in this process: one Spark session (JVM and metastore) for the two dbt commands.
     run_dbt_on_spark(["run-operation", "register_raw_tables"], spark_dir)
     run_dbt_on_spark(args, spark_dir)

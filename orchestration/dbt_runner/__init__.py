@@ -37,7 +37,6 @@ pyproject.toml and tests/test_dbt_runner.py saying what moved after an upgrade:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -76,11 +75,6 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return warehouse_env(
         settings.warehouse, settings.memory_limit, settings.threads, settings.temp_directory
     )
-
-
-def vars_json(rule_vars: Mapping[str, Any]) -> str:
-    """`--vars` as dbt reads it; sorted, so the same vars always give the same parse key."""
-    return json.dumps(dict(rule_vars), sort_keys=True)
 
 
 def dbt_target_dir(warehouse: str | Path) -> Path:

@@ -24,8 +24,8 @@ from typing import Any
 
 import duckdb
 
-from ..dbt_runner import invoke, settings_env, vars_json
-from ..rule_vars import parse_var_overrides, resolve_rule_vars
+from ..dbt_runner import invoke, settings_env
+from ..rule_vars import RuleVars, parse_var_overrides, resolve_rule_vars
 from ..settings import TEMP_DIR_ENV, Settings
 from ..warehouse_lock import WarehouseBusy, holding_warehouse
 from .serving import open_serving_copy, read_build_info
@@ -110,7 +110,7 @@ def simulate(
         try:
             with holding_warehouse(settings.warehouse, "rewards simulate"):
                 inputs_differ = _inputs_differ(settings.warehouse, published_inputs)
-                _build(settings, scratch, database, rule_vars)
+                _build(settings, scratch, database, resolved)
         except WarehouseBusy as exc:
             raise SimulationFailed(
                 f"{exc}; simulate reads its raw tables: try again when it is done"
@@ -162,7 +162,7 @@ def _inputs_differ(warehouse: Path, published: set[tuple]) -> list[str]:
     return sorted({f"{dataset}/{Path(file).name}" for dataset, file, _, _ in loaded ^ published})
 
 
-def _build(settings: Settings, scratch: Path, database: Path, rule_vars: dict) -> None:
+def _build(settings: Settings, scratch: Path, database: Path, rule_vars: RuleVars) -> None:
     env = {
         **settings_env(settings),
         "REWARDS_SIMULATE_DB": str(database),
@@ -179,7 +179,7 @@ def _build(settings: Settings, scratch: Path, database: Path, rule_vars: dict) -
                 "--select",
                 "path:models",
                 "--vars",
-                vars_json(rule_vars),
+                rule_vars.values_json,
             ],
             env,
             target_path=scratch / "target",

@@ -7,7 +7,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
-from ...dbt_runner import dbt_target_dir, vars_json
+from ...dbt_runner import dbt_target_dir
 from ...dbt_runner.dagster_bridge import InProcessDbtResource
 from ..quality import scopes
 from ..resources import RuleVarsResource, WarehouseResource
@@ -62,14 +62,13 @@ def build_layer_models(layer: str):
         warehouse: WarehouseResource,
     ):
         resolved = rule_vars.resolved()
-        overrides = resolved.overrides
         # dbt unit tests pin hand-computed answers for the default vars: they run in the test
         # suite (tests/test_dbt_unit.py), not in production builds where vars may be overridden.
         # A test runs in the layer that builds the last of its models (`cautious`): the order
         # lines' reconciliation reads intermediate models and marts, and runs with the marts.
         args = ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"]
-        if overrides:
-            args += ["--vars", vars_json(overrides)]
+        if resolved.overrides:
+            args += ["--vars", resolved.overrides_json]
         if layer == "intermediate":
             reason = full_refresh_reason(Path(warehouse.path), resolved.values)
             if reason:
