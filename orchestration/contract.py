@@ -26,6 +26,10 @@ STRING, TIMESTAMP, DATE, BOOLEAN, INTEGER, MONEY = (
     "money",
 )
 
+# A date as the contract writes it, `YYYY-MM-DD` (docs/data-contract.md, "Formats, exactly"): the
+# loader's date and timestamp formats and the rule vars' dates (D32) are built on it.
+DATE_PATTERN = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+
 # DuckDB type each kind is stored as in the `raw` schema.
 STORAGE_TYPE = {
     STRING: "VARCHAR",

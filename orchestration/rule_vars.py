@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from .contract import DATE_PATTERN
 from .settings import DBT_PROJECT_DIR
 
 
@@ -44,7 +45,7 @@ INTEGER_VARS = ("reward_cap_points", "min_followers")
 # macros/rule_vars.sql casts the rate to decimal(18, 6): more places would be rounded away
 RATE_PLACES = 6
 _DIGITS = re.compile(r"[0-9]+")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATE = re.compile(DATE_PATTERN)
 _RATE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 

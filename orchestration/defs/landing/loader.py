@@ -22,6 +22,7 @@ from ...contract import (
     BOOLEAN,
     DATASETS,
     DATE,
+    DATE_PATTERN,
     INTEGER,
     KEY_REASON,
     MONEY,
@@ -39,7 +40,7 @@ READERS = {".csv": "csv", ".parquet": "parquet"}
 # Text formats from the data contract, exactly (docs/data-contract.md, "Formats"; D33). DuckDB's
 # casts are more lenient (`2025/12/01`, `+5`, `1_000`, ` 10`, `24:00:00`, a date for a timestamp):
 # a value must match these before it is cast, and the cast then checks the calendar.
-_DATE_PART = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_DATE_PART = DATE_PATTERN
 _TIME_PART = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6}0*)?)?"
 # an instant: ISO-8601 date `T` time, with `Z` or an offset +hh:mm / -hh:mm
 _INSTANT_TEXT = rf"^{_DATE_PART}T{_TIME_PART}(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
