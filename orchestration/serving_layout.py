@@ -14,6 +14,7 @@ SERVED_MARTS = (
     "reward_order_lines",
     "video_quota",
     "program_summary",
+    "reward_accrual",
     "quarantine",
     "reconciliation",
 )

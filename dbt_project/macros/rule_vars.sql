@@ -16,6 +16,25 @@
     {{ return((end - start).days + 1) }}
 {%- endmacro %}
 
+{#- The campaign window's Beijing days (R5) as rows `(accrual_date, days_elapsed)`, written out
+    when the SQL is compiled from the date vars (so no engine's date-series function is needed):
+    day 1 is campaign_start. -#}
+{% macro window_days() -%}
+    {%- set start = modules.datetime.date.fromisoformat(var('campaign_start') | string) -%}
+    {%- for n in range(period_days('campaign_start', 'campaign_end')) %}
+    {% if not loop.first %}union all {% endif -%}
+    select
+        cast('{{ (start + modules.datetime.timedelta(days=n)).isoformat() }}' as date)
+            as accrual_date,
+        {{ n + 1 }} as days_elapsed
+    {%- endfor %}
+{%- endmacro %}
+
+{#- R3: an order's settlement counts (status settled, settled on or before the cutoff day). -#}
+{% macro settles_in_time(status='status', settled_day='settled_day') -%}
+    ({{ status }} = 'settled' and {{ settled_day }} <= {{ date_var('settlement_cutoff') }})
+{%- endmacro %}
+
 {#- The R11 reward rate as an exact decimal (never a binary float). -#}
 {% macro reward_rate() -%}
     cast('{{ var("reward_rate") }}' as decimal(18, 6))

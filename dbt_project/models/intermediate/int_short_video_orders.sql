@@ -113,8 +113,7 @@ classified as (
 
         -- R3: settled GMV counts only for a settlement on or before the cutoff day
         case
-            when status = 'settled' and settled_day <= {{ date_var('settlement_cutoff') }}
-                then amount - refunded_amount
+            when {{ settles_in_time() }} then amount - refunded_amount
             else cast(0 as decimal(18, 2))
         end as settled_gmv,
 

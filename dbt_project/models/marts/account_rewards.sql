@@ -53,10 +53,7 @@ based as (
     select
         *,
         -- R11: never negative
-        case
-            when window_gmv > baseline_gmv then cast(window_gmv - baseline_gmv as decimal(18, 2))
-            else cast(0 as decimal(18, 2))
-        end as reward_base
+        {{ reward_base('window_gmv', 'baseline_gmv') }} as reward_base
     from baselined
 
 ),
@@ -87,9 +84,7 @@ final as (
         reward_points_uncapped,
         case
             when not is_eligible then cast(0 as bigint)
-            when reward_points_uncapped > {{ var('reward_cap_points') }}
-                then cast({{ var('reward_cap_points') }} as bigint)
-            else reward_points_uncapped
+            else {{ capped_points('reward_points_uncapped') }}
         end as reward_points,
         is_eligible and reward_points_uncapped > {{ var('reward_cap_points') }} as is_capped
     from pointed

@@ -3,10 +3,11 @@
 
 The intermediate layer's order models are built incrementally: `int_orders_current` recomputes
 the orders found in files loaded since its `loaded_through`; `int_video_changes`,
-`int_short_video_orders`, `int_account_gmv`, `int_order_version_conflicts` and the
-reconciliation's `int_account_window_check` and `int_order_count` take what changed
-after the load recorded for them in `intermediate.incremental_state`. That is only right while
-the tables still describe the raw data they were built from, with the same rules. These break it:
+`int_short_video_orders`, `int_account_gmv`, `int_account_daily_gmv`,
+`int_order_version_conflicts` and the reconciliation's `int_account_window_check` and
+`int_order_count` take what changed after the load recorded for them in
+`intermediate.incremental_state`. That is only right while the tables still describe the raw
+data they were built from, with the same rules. These break it:
 
 * the orders were reloaded in full (a landing file changed or disappeared): load ids start over
   for every file and orders that vanished from the landing would linger;
@@ -31,6 +32,7 @@ STATE_MODELS = (
     "int_video_changes",
     "int_short_video_orders",
     "int_account_gmv",
+    "int_account_daily_gmv",
     "int_order_version_conflicts",
     "int_account_window_check",
     "int_order_count",

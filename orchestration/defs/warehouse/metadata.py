@@ -6,7 +6,9 @@ Every model gets its row count (`dagster/row_count`, views included); a few get 
   base (money: text of the exact decimal, never a float) and the top 10 accounts by points;
 * `intermediate/int_short_video_orders`: the window's counted orders and settled GMV per Beijing
   day (R5, R3), as a table;
-* `marts/quarantine`: quarantined rows by reason (R12, R2, R4).
+* `marts/quarantine`: quarantined rows by reason (R12, R2, R4);
+* `marts/reward_accrual`: the latest accrual day's figures (GMV and points to date, the
+  projection, accounts earning), and every day as a table.
 
 All of it is computed by SQL inside DuckDB (aggregates only come back to Python), after dbt has
 finished the layer: the warehouse file takes a single writer, and the in-process dbt
@@ -107,10 +109,37 @@ def quarantine_metadata(con: Con, relation: str) -> dict[str, Any]:
     }
 
 
+def reward_accrual_metadata(con: Con, relation: str) -> dict[str, Any]:
+    columns = [
+        "accrual_date",
+        "days_elapsed",
+        "window_gmv_to_date",
+        "points_to_date",
+        "projected_points",
+        "accounts_earning",
+    ]
+    days = con.execute(
+        f"select {', '.join(columns)} from {relation} order by accrual_date"
+    ).fetchall()
+    if not days:
+        return {"accrual": MetadataValue.md("no counted window order yet: nothing accrued")}
+    day, elapsed, gmv, points, projected, earning = days[-1]
+    return {
+        "accrual_date": MetadataValue.text(str(day)),
+        "days_elapsed": int(elapsed),
+        "window_gmv_to_date": MetadataValue.text(str(gmv)),  # exact decimal, as text
+        "points_to_date": int(points),
+        "projected_points": int(projected),
+        "accounts_earning": int(earning),
+        "accrual_by_day": MetadataValue.md(markdown_table(columns, days)),
+    }
+
+
 EXTRA: dict[AssetKey, Callable[[Con, str], dict[str, Any]]] = {
     AssetKey(["marts", "account_rewards"]): account_rewards_metadata,
     AssetKey(["intermediate", "int_short_video_orders"]): short_video_orders_metadata,
     AssetKey(["marts", "quarantine"]): quarantine_metadata,
+    AssetKey(["marts", "reward_accrual"]): reward_accrual_metadata,
 }
 
 
