@@ -1,71 +1,37 @@
-"""The payout ledger: what has been paid, as append-only rows in a DuckDB file of its own.
+"""`rewards publish`: the serving copy's rewards as a numbered payout run, pending approval.
 
-`rewards publish` turns the serving copy's `marts.account_rewards` into a numbered payout run.
 The first run pays every account its reward; a later run writes, per account, only the
-difference between its reward now and the sum of its ledger rows so far (an increase, or a
-clawback after late refunds), so the sum of an account's rows always equals its latest published
-reward. When no account's reward differs from what the ledger already pays, publish writes
-nothing at all -- in particular for the same inputs twice. No statement here updates or deletes
-a row; each payout run stores a SHA-256 of its entries chained to the previous run's, and
-publish refuses to append to a ledger whose rows no longer match their recorded digests.
+difference between its reward now and what the *approved* runs have paid it by the rules (an
+increase, or a clawback after late refunds), so the rule-based lines of an account's approved
+runs always sum to its latest approved reward. The run also carries every adjustment recorded
+since the last publish (`rewards adjust`), as lines of their own: adjustments are never
+corrected away by a later run, which compares rule-based lines only (D37).
 
-The ledger lives in its own file (`<warehouse>.ledger.duckdb`, schema `ledger`): runs never open
-it, so a failed or killed run cannot touch it; publish holds its lock for one short transaction.
+A run is `pending` until someone other than its publisher approves it (`rewards approve`), or
+it is rejected (`rewards reject`): only approved runs count as paid, and while one is pending
+no other may be published. After a rejection the next publish starts again from the last
+approved state (D35). When no account's reward differs from what is paid and no adjustment
+waits, publish writes nothing at all -- in particular for the same inputs twice.
+
+Each run keeps, beside its entries, the rewards it was computed from, its rule vars and its
+input files, so `rewards export --payout-run N` re-reads it exactly after any later run (D38).
 """
 
 from __future__ import annotations
 
 import contextlib
-import getpass
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from ..serving_layout import local_now
-from .serving import open_serving_copy, read_build_info, retry_while_locked
-
-SCHEMA = """
-create schema if not exists ledger;
-create table if not exists ledger.payout_runs (
-    payout_run_id integer primary key,
-    published_at varchar not null,
-    published_by varchar not null,
-    dagster_run_id varchar not null,
-    marts_built_at varchar not null,
-    code_version varchar not null,
-    rule_vars varchar not null,
-    inputs_sha256 varchar not null,
-    accounts_adjusted bigint not null,
-    points_adjusted bigint not null,
-    points_paid_total bigint not null,
-    entries_sha256 varchar not null,
-    previous_run_sha256 varchar
-);
-create table if not exists ledger.payout_run_inputs (
-    payout_run_id integer not null,
-    dataset varchar not null,
-    file varchar not null,
-    size_bytes bigint not null,
-    rows_read bigint not null,
-    sha256 varchar not null,
-    primary key (payout_run_id, file)
-);
-create table if not exists ledger.entries (
-    payout_run_id integer not null,
-    account_id varchar not null,
-    entry_type varchar not null,
-    points bigint not null,
-    reward_points bigint not null,
-    primary key (payout_run_id, account_id)
-);
-"""
-
-
-class LedgerError(Exception):
-    """The ledger cannot be appended to (refused for a stated reason)."""
+from ...serving_layout import local_now
+from ..serving import open_serving_copy, read_build_info
+from .chain import inputs_digest, rewards_digests, run_digest, verify
+from .events import append_event
+from .history import define_views
+from .schema import REWARD_COLUMNS, Actor, LedgerError, connect_ledger, create_tables, one
 
 
 @dataclass
@@ -73,149 +39,152 @@ class PublishResult:
     payout_run_id: int | None  # None: nothing written
     accounts_adjusted: int = 0
     points_adjusted: int = 0
-    points_paid_total: int = 0
-    by_type: dict[str, tuple[int, int]] = field(default_factory=dict)  # type -> accounts, points
+    points_paid_total: int = 0  # what is paid once this run is approved
+    by_type: dict[str, tuple[int, int]] = field(default_factory=dict)  # type -> lines, points
     reason: str = ""
 
 
-def _entries_digest(rows: list[tuple[str, str, int, int]], previous: str | None) -> str:
-    digest = hashlib.sha256((previous or "").encode())
-    for account_id, entry_type, points, reward_points in rows:
-        digest.update(f"\n{account_id}\t{entry_type}\t{points}\t{reward_points}".encode())
-    return digest.hexdigest()
+def pending_run_refusal(con: duckdb.DuckDBPyConnection, doing: str) -> str | None:
+    """Why `doing` must wait: the run pending approval, named (None: none is pending)."""
+    pending = one(
+        con,
+        "select payout_run_id, published_by, published_at from ledger_runs where state = 'pending'",
+    )
+    if pending is None:
+        return None
+    run_id, by, at = pending
+    return (
+        f"payout run {run_id} (published by {by} at {at}) is pending approval: approve or reject "
+        f"it before {doing} (`rewards approve {run_id} --by NAME`, "
+        f"`rewards reject {run_id} --by NAME --reason TEXT`)"
+    )
 
 
-def _run_entries(con: duckdb.DuckDBPyConnection, run_id: int) -> list[tuple]:
-    return con.execute(
-        "select account_id, entry_type, points, reward_points from ledger.entries "
-        "where payout_run_id = ? order by account_id",
-        [run_id],
-    ).fetchall()
-
-
-def verify(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The digest of the last payout run after re-checking every run's entries against their
-    recorded digests; raises LedgerError naming the first run that no longer matches."""
-    previous = None
-    for run_id, recorded, recorded_previous, adjusted, total in con.execute(
-        "select payout_run_id, entries_sha256, previous_run_sha256, accounts_adjusted, "
-        "points_paid_total from ledger.payout_runs order by payout_run_id"
-    ).fetchall():
-        entries = _run_entries(con, run_id)
-        if (
-            recorded_previous != previous
-            or _entries_digest(entries, previous) != recorded
-            or len(entries) != adjusted
-        ):
-            raise LedgerError(
-                f"payout run {run_id} no longer matches its recorded digest: "
-                "ledger rows were changed or deleted"
-            )
-        paid = con.execute(
-            "select coalesce(sum(points), 0) from ledger.entries where payout_run_id <= ?", [run_id]
-        ).fetchall()[0][0]
-        if paid != total:
-            raise LedgerError(f"payout run {run_id}: entries sum to {paid}, recorded {total}")
-        previous = recorded
-    return previous
-
-
-def _connect_ledger(ledger: Path) -> duckdb.DuckDBPyConnection:
-    ledger.parent.mkdir(parents=True, exist_ok=True)
-    return retry_while_locked(lambda: duckdb.connect(str(ledger)), f"the ledger {ledger}")
-
-
-def publish(serving_copy: Path, ledger: Path) -> PublishResult:
-    """Append a payout run for the serving copy's rewards, or nothing when the ledger already
-    pays exactly them."""
+def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> PublishResult:
+    """Append a pending payout run for the serving copy's rewards and the adjustments waiting,
+    or nothing when the approved runs already pay exactly them."""
+    actor = actor or Actor.declared()
     with open_serving_copy(serving_copy) as served:
         build = read_build_info(served)
-        unbalanced = served.execute(
-            "select count(*) from marts.reconciliation where not is_balanced"
-        ).fetchall()[0][0]
+        (unbalanced,) = one(
+            served, "select count(*) from marts.reconciliation where not is_balanced"
+        )
         if unbalanced:
             raise LedgerError("the served reconciliation does not close; nothing published")
         rewards = served.sql(
-            "select account_id, reward_points from marts.account_rewards"
+            f"select {', '.join(REWARD_COLUMNS)} from marts.account_rewards"
         ).to_arrow_table()
         inputs = served.execute(
             "select dataset, file, size_bytes, rows_read, sha256 from serving.input_files "
             "order by dataset, file"
         ).fetchall()
-    inputs_sha = hashlib.sha256(json.dumps(inputs).encode()).hexdigest()
 
-    con = _connect_ledger(ledger)
+    con = connect_ledger(ledger)
     try:
         con.execute("begin transaction")
-        con.execute(SCHEMA)
+        create_tables(con)
         previous = verify(con)
+        define_views(con, "ledger")
+        refusal = pending_run_refusal(con, "publishing another")
+        if refusal:
+            raise LedgerError(refusal)
         con.register("rewards_now", rewards)
+        # rule-based lines against what the approved runs paid by the rules (adjustments apart)
         con.execute("""
-            create temp table adjustments as
+            create or replace temp table rule_lines as
             with paid as (
-                select account_id, sum(points) as paid from ledger.entries group by account_id
+                select account_id, sum(points) as paid from ledger_lines
+                where state = 'approved' and entry_type <> 'adjustment'
+                group by account_id
             )
             select
                 coalesce(rewards_now.account_id, paid.account_id) as account_id,
-                coalesce(rewards_now.reward_points, 0) - coalesce(paid.paid, 0) as points,
-                coalesce(rewards_now.reward_points, 0) as reward_points,
-                paid.account_id is null as first_payment
+                case
+                    when paid.account_id is null then 'initial'
+                    when coalesce(rewards_now.reward_points, 0) > paid.paid then 'increase'
+                    else 'clawback'
+                end as entry_type,
+                cast(coalesce(rewards_now.reward_points, 0) - coalesce(paid.paid, 0) as bigint)
+                    as points,
+                cast(coalesce(rewards_now.reward_points, 0) as bigint) as reward_points
             from rewards_now
             full outer join paid on rewards_now.account_id = paid.account_id
             where coalesce(rewards_now.reward_points, 0) <> coalesce(paid.paid, 0)
         """)
-        rows = con.execute("""
-            select account_id,
-                case when first_payment then 'initial'
-                     when points > 0 then 'increase' else 'clawback' end,
-                points, reward_points
-            from adjustments order by account_id
-        """).fetchall()
-        last_run, paid_before = con.execute(
+        rows = con.execute("select * from rule_lines order by account_id").fetchall()
+        carried = con.execute(
+            "select adjustment_id, account_id, points from ledger_adjustments "
+            "where state = 'recorded' order by adjustment_id"
+        ).fetchall()
+        last_run, paid_before = one(
+            con,
             "select coalesce(max(payout_run_id), 0), "
-            "(select coalesce(sum(points), 0) from ledger.entries) from ledger.payout_runs"
-        ).fetchall()[0]
-        if not rows:
+            "coalesce(sum(case when state = 'approved' then points end), 0) from ledger_runs",
+        )
+        if not rows and not carried:
             con.execute("rollback")
             return PublishResult(
                 None,
                 points_paid_total=paid_before,
                 reason=(
-                    f"nothing to publish: the ledger (payout run {last_run}) already pays exactly "
-                    "these rewards"
+                    f"nothing to publish: the approved payout runs (the last is run {last_run}) "
+                    "already pay exactly these rewards, and no adjustment is waiting"
                     if last_run
-                    else "nothing to publish: no account has points"
+                    else "nothing to publish: no account has points and no adjustment is waiting"
                 ),
             )
         run_id = last_run + 1
-        adjusted = sum(r[2] for r in rows)
+        net = sum(r[2] for r in rows) + sum(a[2] for a in carried)
+        run = {
+            "payout_run_id": run_id,
+            "published_at": local_now(build.rule_vars["timezone"]),
+            "published_by": actor.name,
+            "dagster_run_id": build.dagster_run_id,
+            "marts_built_at": build.built_at,
+            "code_version": build.code_version,
+            "rule_vars": json.dumps(build.rule_vars, sort_keys=True),
+            "inputs_sha256": inputs_digest(inputs),
+            "accounts_adjusted": len(rows),
+            "points_adjusted": net,
+            "points_paid_total": paid_before + net,
+        }
+        entries_sha = run_digest(previous, rows, carried)
         con.execute(
             "insert into ledger.payout_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                local_now(build.rule_vars["timezone"]),
-                getpass.getuser(),
-                build.dagster_run_id,
-                build.built_at,
-                build.code_version,
-                json.dumps(build.rule_vars, sort_keys=True),
-                inputs_sha,
-                len(rows),
-                adjusted,
-                paid_before + adjusted,
-                _entries_digest(rows, previous),
-                previous,
-            ],
+            [*run.values(), entries_sha, previous],
         )
         con.executemany(
             "insert into ledger.payout_run_inputs values (?, ?, ?, ?, ?, ?)",
             [[run_id, *row] for row in inputs],
         )
         con.execute(
-            "insert into ledger.entries select ?, account_id, "
-            "case when first_payment then 'initial' when points > 0 then 'increase' "
-            "else 'clawback' end, points, reward_points from adjustments",
+            "insert into ledger.entries select ?, account_id, entry_type, points, reward_points "
+            "from rule_lines",
             [run_id],
+        )
+        if carried:
+            con.executemany(
+                "insert into ledger.adjustment_entries values (?, ?, ?, ?)",
+                [
+                    [adjustment_id, run_id, account, points]
+                    for adjustment_id, account, points in carried
+                ],
+            )
+        con.execute(
+            f"insert into ledger.run_rewards select ?, {', '.join(REWARD_COLUMNS)} "
+            "from rewards_now",
+            [run_id],
+        )
+        append_event(
+            con,
+            run_id,
+            "published",
+            actor,
+            entries_sha,
+            run=run,
+            inputs_sha256=inputs_digest(inputs),
+            rewards_sha256=rewards_digests(con, "ledger").get(run_id),
+            at=run["published_at"],
         )
         con.execute("commit")
     except BaseException:
@@ -225,7 +194,8 @@ def publish(serving_copy: Path, ledger: Path) -> PublishResult:
     finally:
         con.close()
     by_type: dict[str, tuple[int, int]] = {}
-    for _, entry_type, points, _ in rows:
-        accounts, total = by_type.get(entry_type, (0, 0))
-        by_type[entry_type] = (accounts + 1, total + points)
-    return PublishResult(run_id, len(rows), adjusted, paid_before + adjusted, by_type)
+    lines = [(r[1], r[2]) for r in rows] + [("adjustment", a[2]) for a in carried]
+    for entry_type, points in lines:
+        count, total = by_type.get(entry_type, (0, 0))
+        by_type[entry_type] = (count + 1, total + points)
+    return PublishResult(run_id, len(rows), net, paid_before + net, by_type)

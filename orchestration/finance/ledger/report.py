@@ -1,0 +1,58 @@
+"""`rewards ledger`: the payout runs as a table -- state, who published, who decided, points,
+what is paid -- the adjustments waiting for the next publish, and the verified head digest."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from pathlib import Path
+
+import duckdb
+
+from ..serving import retry_while_locked
+from .history import read_ledger
+
+
+def ledger_lines(ledger: Path) -> list[str]:
+    """The listing, after verifying the whole digest chain (an edited ledger is refused)."""
+    with closing(duckdb.connect()) as con:
+        con.execute("set enable_progress_bar = false")
+        retry_while_locked(
+            lambda: con.execute("attach ? as payouts (read_only)", [str(ledger)]),
+            f"the ledger {ledger}",
+        )
+        head = read_ledger(con)
+        runs = con.execute(
+            """
+            select payout_run_id, state, published_at, published_by, decided_by,
+                is_first_version, accounts_adjusted, points, paid_total, decision_reason
+            from ledger_runs order by payout_run_id
+        """
+        ).fetchall()
+        (waiting, waiting_points) = con.execute(
+            "select count(*), coalesce(sum(points), 0) from ledger_adjustments "
+            "where state = 'recorded'"
+        ).fetchall()[0]
+    width = max([len("published by"), *(len(r[3]) for r in runs)])
+    decided_width = max([len("decided by"), *(len(r[4] or "") for r in runs)])
+    lines = [
+        f"run  state     published at               {'published by':<{width}}  "
+        f"{'decided by':<{decided_width}}  accounts      points    paid total"
+    ]
+    for run_id, state, at, by, decided, first, accounts, points, paid, why in runs:
+        decided_text = decided or ("(first ledger)" if first else "-")
+        lines.append(
+            f"{run_id:>3}  {state:<8}  {at:<25}  {by:<{width}}  {decided_text:<{decided_width}}  "
+            f"{accounts:>8,}  {points:>+10,}  {paid:>12,}"
+            + (f"  rejected: {why}" if state == "rejected" else "")
+        )
+    lines.append(
+        "runs written before approvals were recorded count as approved: they were paid"
+        if any(r[5] for r in runs)
+        else ""
+    )
+    if waiting:
+        lines.append(
+            f"adjustments waiting for the next publish: {waiting:,} ({waiting_points:+,} points)"
+        )
+    lines.append(f"digest chain verified; head {head or '(empty)'}")
+    return [line for line in lines if line]
