@@ -212,6 +212,10 @@ def _user_errors():
         ) from exc
 
 
+def by_option(required: bool, help: str):
+    return click.option("--by", "by", required=required, metavar="NAME", help=help)
+
+
 @main.command()
 @warehouse_option(WAREHOUSE_HELP)
 @click.option(
@@ -221,15 +225,34 @@ def _user_errors():
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output file: .csv, .parquet or .xlsx.",
 )
-def export(warehouse: Path | None, out_file: Path) -> None:
-    """Write the published rewards with the ledger's payout run and paid points (CSV, Parquet, or
-    Excel with a summary sheet), from the serving copy: works while a run is writing."""
-    from .finance.export import export_rewards
+@click.option(
+    "--payout-run",
+    "payout_run",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Write exactly what payout run N paid and the rewards it was computed from (from the "
+    "ledger alone), instead of the rewards now.",
+)
+def export(warehouse: Path | None, out_file: Path, payout_run: int | None) -> None:
+    """Write the published rewards with what the approved payout runs paid (CSV, Parquet, or an
+    Excel workbook), from the serving copy: works while a run is writing. With --payout-run N,
+    what run N paid, as of that run."""
+    from .finance.export import export_payout_run, export_rewards, run_description_file
 
     settings = Settings.from_env(warehouse=warehouse)
     with _user_errors():
+        if payout_run is not None:
+            count, state, note = export_payout_run(settings.ledger, payout_run, out_file)
+            click.echo(f"wrote {count:,} accounts to {out_file} (payout run {payout_run}, {state})")
+            if out_file.suffix.lower() == ".csv":
+                click.echo(
+                    f"  its state, rule vars and input files: {run_description_file(out_file)}"
+                )
+            if note:
+                click.echo(f"note: {note}")
+            return
         count, run_id = export_rewards(settings.serving_copy, settings.ledger, out_file)
-    paid = "not published yet" if run_id is None else f"payout run {run_id}"
+    paid = "nothing approved yet" if run_id is None else f"paid through payout run {run_id}"
     click.echo(f"wrote {count:,} accounts to {out_file} ({paid})")
 
 
@@ -250,57 +273,152 @@ def explain(account_id: str, warehouse: Path | None) -> None:
 
 @main.command()
 @warehouse_option(WAREHOUSE_HELP)
-def publish(warehouse: Path | None) -> None:
-    """Freeze the published rewards as a numbered payout run in the append-only ledger; later
-    runs write only per-account adjustments; the same rewards twice write nothing."""
+@by_option(
+    False,
+    "Who publishes (default: the OS user name). A declaration, recorded with "
+    "the OS user and host; the approver must be someone else.",
+)
+def publish(warehouse: Path | None, by: str | None) -> None:
+    """Freeze the published rewards, and the adjustments waiting, as a numbered payout run in
+    the append-only ledger, pending approval; later runs write only per-account differences
+    from what the approved runs paid; the same rewards twice write nothing."""
+    from .finance.ledger import Actor
     from .finance.ledger import publish as publish_run
 
     settings = Settings.from_env(warehouse=warehouse)
     with _user_errors():
-        result = publish_run(settings.serving_copy, settings.ledger)
+        actor = Actor.declared(by)
+        result = publish_run(settings.serving_copy, settings.ledger, actor)
     if result.payout_run_id is None:
         click.echo(result.reason)
         return
     click.echo(
-        f"payout run {result.payout_run_id}: {result.accounts_adjusted:,} accounts, "
-        f"{result.points_adjusted:+,} points; paid in total {result.points_paid_total:,} "
-        f"({settings.ledger})"
+        f"payout run {result.payout_run_id} published by {actor.name}, pending approval: "
+        f"{result.accounts_adjusted:,} accounts, {result.points_adjusted:+,} points; paid in "
+        f"total once approved {result.points_paid_total:,} ({settings.ledger})"
     )
-    for entry_type, (accounts, points) in sorted(result.by_type.items()):
-        click.echo(f"  {entry_type:<9} {accounts:>7,} accounts {points:>+13,} points")
+    for entry_type, (lines, points) in sorted(result.by_type.items()):
+        click.echo(f"  {entry_type:<10} {lines:>7,} lines {points:>+13,} points")
+    click.echo(
+        f"  next: `rewards approve {result.payout_run_id} --by NAME` (someone else), or "
+        f"`rewards reject {result.payout_run_id} --by NAME --reason TEXT`"
+    )
+
+
+@main.command()
+@click.argument("run_id", metavar="RUN", type=click.IntRange(1))
+@warehouse_option(WAREHOUSE_HELP)
+@by_option(True, "Who approves: not the publisher, nor anyone whose adjustment the run carries.")
+def approve(run_id: int, warehouse: Path | None, by: str) -> None:
+    """Approve a pending payout run: from now on it counts as paid."""
+    from .finance.ledger import Actor
+    from .finance.ledger import approve as approve_run
+
+    settings = Settings.from_env(warehouse=warehouse)
+    with _user_errors():
+        actor = Actor.declared(by)
+        decision = approve_run(settings.ledger, run_id, actor)
+    click.echo(
+        f"payout run {run_id} approved by {actor.name} (published by {decision.published_by}): "
+        f"{decision.points:+,} points; paid in total {decision.paid_total:,}"
+    )
+
+
+@main.command()
+@click.argument("run_id", metavar="RUN", type=click.IntRange(1))
+@warehouse_option(WAREHOUSE_HELP)
+@by_option(True, "Who rejects.")
+@click.option("--reason", required=True, help="Why: kept in the ledger, shown on statements.")
+def reject(run_id: int, warehouse: Path | None, by: str, reason: str) -> None:
+    """Reject a pending payout run: it pays nothing, nor do the adjustments it carries; the next
+    publish starts again from the last approved state."""
+    from .finance.ledger import Actor
+    from .finance.ledger import reject as reject_run
+
+    settings = Settings.from_env(warehouse=warehouse)
+    with _user_errors():
+        actor = Actor.declared(by)
+        decision = reject_run(settings.ledger, run_id, actor, reason)
+    click.echo(
+        f"payout run {run_id} rejected by {actor.name}: its {decision.points:+,} points are not "
+        f"paid; paid in total {decision.paid_total:,}"
+    )
+
+
+@main.command()
+@click.argument("account_id")
+@warehouse_option(WAREHOUSE_HELP)
+@click.option("--points", required=True, type=int, help="Signed points: +N pays more, -N less.")
+@click.option("--reason", required=True, help="Why (the payee reads it on the statement).")
+@by_option(True, "Who asks for it (the run's approver must be someone else).")
+@click.option("--ref", "reference", metavar="TICKET", help="The dispute or ticket reference.")
+def adjust(
+    account_id: str,
+    warehouse: Path | None,
+    points: int,
+    reason: str,
+    by: str,
+    reference: str | None,
+) -> None:
+    """Record a manual adjustment of an account's points (a dispute's outcome, goodwill); the
+    next payout run carries it and is approved or rejected with it."""
+    from .finance.ledger import Actor
+    from .finance.ledger import adjust as record_adjustment
+
+    settings = Settings.from_env(warehouse=warehouse)
+    with _user_errors():
+        actor = Actor.declared(by)
+        done = record_adjustment(
+            settings.serving_copy, settings.ledger, account_id, points, reason, actor, reference
+        )
+    click.echo(
+        f"adjustment {done.adjustment_id}: {account_id} {points:+,} points, recorded by "
+        f"{actor.name}; the next payout run carries it (reward {done.reward_points:,}, with "
+        f"adjustments {done.adjusted_total:,})"
+    )
+    if done.waits_for:
+        click.echo(f"note: {done.waits_for}")
 
 
 @main.command()
 @warehouse_option(WAREHOUSE_HELP)
 def ledger(warehouse: Path | None) -> None:
-    """List the payout runs of the ledger."""
-    import duckdb
-
-    from .finance.serving import retry_while_locked
+    """List the payout runs: state, who published and who decided, points and paid total."""
+    from .finance.ledger.report import ledger_lines
 
     settings = Settings.from_env(warehouse=warehouse)
     if not settings.ledger.exists():
         raise UserError(f"no ledger at {settings.ledger} (`rewards publish` writes it)")
     with _user_errors():
-        con = retry_while_locked(
-            lambda: duckdb.connect(str(settings.ledger), read_only=True),
-            f"the ledger {settings.ledger}",
+        lines = ledger_lines(settings.ledger)
+    click.echo("\n".join(lines))
+
+
+@main.command()
+@warehouse_option(WAREHOUSE_HELP)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the statements and index.html into.",
+)
+@click.option("--account", "account_id", help="Only this account's statement (and the index).")
+def statements(warehouse: Path | None, out_dir: Path, account_id: str | None) -> None:
+    """Write one self-contained HTML statement per enrolled account, in Chinese and English,
+    plus index.html with the programme's totals and its accrual chart (from the serving copy
+    and the ledger: works while a run is writing)."""
+    from .finance.statements import write_statements
+
+    settings = Settings.from_env(warehouse=warehouse)
+    with _user_errors():
+        written = write_statements(
+            settings.serving_copy, settings.ledger, out_dir, account_id=account_id
         )
-        with contextlib.closing(con):
-            rows = con.execute(
-                "select payout_run_id, published_at, accounts_adjusted, points_adjusted, "
-                "points_paid_total, dagster_run_id, code_version from ledger.payout_runs "
-                "order by payout_run_id"
-            ).fetchall()
     click.echo(
-        "run  published at               accounts  adjustment   paid total  built by "
-        "Dagster run                     code"
+        f"wrote {written.statements:,} statement(s) to {out_dir} in {written.seconds:.1f}s; "
+        f"index: {written.index}"
     )
-    for run_id, at, accounts, points, total, dagster_run, version in rows:
-        click.echo(
-            f"{run_id:>3}  {at:<25}  {accounts:>8,}  {points:>+10,}  {total:>11,}  "
-            f"{dagster_run:<36}  {version}"
-        )
 
 
 @main.command()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from support import rulebook_cases
+from support import finance_cases, rulebook_cases
 from support.pipeline import run_pipeline_on
 
 # Hypothesis (tests/test_contract_fuzz.py): a fixed, modest run by default (about a minute);
@@ -73,12 +74,31 @@ LONGEST_MODULES = (
 )
 
 
+# The modules that read the finance landing's two pipeline runs (`finance_runs`): one xdist
+# group, so they run on one worker and the two runs are paid for once.
+FINANCE_MODULES = (
+    "test_finance",
+    "test_payout_cycle",
+    "test_accrual",
+    "test_workbook",
+    "test_statements",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(items) -> None:
-    def rank(item) -> int:
+    def rank(item) -> tuple[int, int]:
         name = item.module.__name__
-        return LONGEST_MODULES.index(name) if name in LONGEST_MODULES else len(LONGEST_MODULES)
+        if name in FINANCE_MODULES:
+            return (LONGEST_MODULES.index("test_finance"), FINANCE_MODULES.index(name))
+        return (LONGEST_MODULES.index(name) if name in LONGEST_MODULES else len(LONGEST_MODULES), 0)
 
     items.sort(key=rank)  # stable: each module's tests keep their order
+    # each module is one unit of work for xdist (a worker runs it whole, so its module fixtures
+    # run once), the finance modules together
+    for item in items:
+        name = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("finance" if name in FINANCE_MODULES else name))
 
 
 @pytest.fixture(scope="session")
@@ -94,4 +114,31 @@ def rulebook_run(tmp_path_factory):
         "expected": expected,
         "quarantine": quarantine,
         "summary": summary,
+    }
+
+
+@pytest.fixture(scope="session")
+def finance_runs(tmp_path_factory):
+    """The finance landing (tests/support/finance_cases.py) run through the whole pipeline after
+    each of its two deliveries, with a copy of each run's serving copy kept as it was then (the
+    finance tests build their own ledgers on these; test_finance later runs a third day in the
+    same folders)."""
+    root = tmp_path_factory.mktemp("finance")
+    land, refunded = finance_cases.day1()
+    landing = land.write(root / "landing")
+    warehouse = root / "warehouse.duckdb"
+    serving = root / "warehouse.serving.duckdb"
+    run_pipeline_on(landing, warehouse)
+    shutil.copyfile(serving, root / "day1.serving.duckdb")
+    finance_cases.day2(refunded).write(landing)
+    run_pipeline_on(landing, warehouse)
+    shutil.copyfile(serving, root / "day2.serving.duckdb")
+    return {
+        "root": root,
+        "landing": landing,
+        "warehouse": warehouse,
+        "serving": serving,
+        "ledger": root / "warehouse.ledger.duckdb",
+        "day1_serving": root / "day1.serving.duckdb",
+        "day2_serving": root / "day2.serving.duckdb",
     }

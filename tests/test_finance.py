@@ -1,18 +1,7 @@
-"""What finance touches, through the real pipeline on a hand-built landing: the finance marts,
-the serving copy, the payout ledger across two deliveries (with a clawback), explain, export,
-simulate, and reads while a run writes.
-
-Hand computation (default vars: window 40 days, baseline 92, rate 0.015, cap 150,000):
-- fin_a, merchant, 5,000 followers (2 commerce videos a day, R6): on 2025-12-01 it posts fa-1,
-  fa-2, fa-3, so fa-3 is over quota. Window sale 1,000.00 on fa-1 (counted), 300.00 on fa-3
-  (over quota), 50.00 on an unknown video (R4 quarantine). No baseline: new entrant (R8).
-  Day 1: base 1,000.00, 15 points. Day 2 brings a late partial refund of 400.00 on the
-  1,000.00 order: base 600.00, 9 points -> a clawback of 6.
-- fin_b, promoter, 20,000 followers: baseline sale 920.00 -> baseline 920 x 40 / 92 = 400.00.
-  Day 1: window 2,000.00, base 1,600.00, 24 points. Day 2 adds a 1,000.00 window sale:
-  base 2,600.00, 39 points -> an increase of 15.
-- fin_c, merchant, 500 followers, not self-operated: ineligible (below_follower_threshold);
-  window 500.00, uncapped 7, paid 0.
+"""What finance touches, through the real pipeline on a hand-built landing
+(tests/support/finance_cases.py, hand computation there): the finance marts, the serving copy,
+the payout ledger across two deliveries (each run approved by a second person, with a
+clawback), explain, export, simulate, and reads while a run writes.
 """
 
 from __future__ import annotations
@@ -38,56 +27,19 @@ from dagster import (
     DagsterRunStatus,
     RunsFilter,
 )
-from support.landing_builder import Landing, noon
+from support.finance_cases import DAY1_POINTS, DAY2_POINTS, WEIRD_ACCOUNT
+from support.landing_builder import Landing
 from support.pipeline import execute_selection, pipeline_env, query, run_pipeline_on
 
 from expectations import all_suites
 from orchestration.cli import main
-from orchestration.finance.ledger import LedgerError, publish
+from orchestration.finance.ledger import Actor, LedgerError, approve, publish
 from orchestration.instance import fail_abandoned_cli_runs, open_instance
 from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import REPO_ROOT
 from orchestration.warehouse_lock import WarehouseLock, duckdb_writer_pid
 
-DAY1_POINTS = {"fin_a": 15, "fin_b": 24, "fin_c": 0}
-DAY2_POINTS = {"fin_a": 9, "fin_b": 39, "fin_c": 0}
-
-
-def _day1() -> tuple[Landing, str]:
-    land = Landing()
-    land.account("fin_a")
-    for n, hour in ((1, 10), (2, 11), (3, 12)):
-        land.video(f"fa-{n}", "fin_a", f"2025-12-01T{hour}:00:00+08:00")
-    refunded_later = land.sale("fin_a", "2025-12-01", "1000.00", video="fa-1")
-    land.sale("fin_a", "2025-12-02", "300.00", video="fa-3")  # over quota (R6)
-    land.sale("fin_a", "2025-12-03", "50.00", video="v-nope")  # R4: video_not_found
-    land.account("fin_b", type="promoter", followers=20000)
-    land.sale("fin_b", "2025-09-10", "920.00")
-    land.sale("fin_b", "2025-12-05", "2000.00")
-    land.account("fin_c", followers=500)
-    land.sale("fin_c", "2025-12-06", "500.00")
-    return land, refunded_later
-
-
-def _day2(refunded_order: str) -> Landing:
-    """The next day's order file: a late partial refund and one more sale."""
-    land = Landing()
-    land.row(
-        "orders",
-        "orders-day2.csv",
-        order_id=refunded_order,
-        account_id="fin_a",
-        channel="short_video",
-        video_id="fa-1",
-        created_at=noon("2025-12-01"),
-        amount="1000.00",
-        updated_at="2026-01-10T12:00:00+08:00",
-        refunded_amount="400.00",
-        status="settled",
-        settled_at=noon("2025-12-04"),
-    )
-    land.sale("fin_b", "2025-12-20", "1000.00", file="orders-day2.csv", order_id="fin_b-late")
-    return land
+PUBLISHER, APPROVER = Actor("alice", "alice", "finance-1"), Actor("bob", "bob", "finance-2")
 
 
 def _sha(path: Path) -> str:
@@ -107,36 +59,23 @@ def _served_points(serving: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def payouts(tmp_path_factory):
-    """Day 1 run + publish (twice), day 2 run + publish (twice), with what each step saw."""
-    root = tmp_path_factory.mktemp("finance")
-    land, refunded = _day1()
-    landing = land.write(root / "landing")
-    warehouse = root / "warehouse.duckdb"
-    serving, ledger = root / "warehouse.serving.duckdb", root / "warehouse.ledger.duckdb"
-    seen = {
-        "root": root,
-        "landing": landing,
-        "warehouse": warehouse,
-        "serving": serving,
-        "ledger": ledger,
-    }
-
-    run_pipeline_on(landing, warehouse)
-    seen["day1_points"] = _served_points(serving)
-    seen["day1_serving"] = root / "day1.serving.duckdb"
-    shutil.copyfile(serving, seen["day1_serving"])
-    seen["publish1"] = publish(serving, ledger)
+def payouts(finance_runs):
+    """Day 1's run published and approved (then published again), day 2's run published and
+    approved (then published again), with what each step saw."""
+    seen = dict(finance_runs)
+    serving, ledger = seen["serving"], seen["ledger"]
+    seen["day1_points"] = _served_points(seen["day1_serving"])
+    seen["day2_points"] = _served_points(serving)
+    seen["publish1"] = publish(seen["day1_serving"], ledger, PUBLISHER)
+    approve(ledger, 1, APPROVER)
     seen["ledger_after_1"] = _ledger_rows(ledger)
-    seen["publish1_again"] = publish(serving, ledger)
+    seen["publish1_again"] = publish(seen["day1_serving"], ledger, PUBLISHER)
     seen["ledger_after_1_again"] = _ledger_rows(ledger)
 
-    _day2(refunded).write(landing)
-    run_pipeline_on(landing, warehouse)
-    seen["day2_points"] = _served_points(serving)
-    seen["publish2"] = publish(serving, ledger)
+    seen["publish2"] = publish(serving, ledger, PUBLISHER)
+    approve(ledger, 2, APPROVER)
     seen["ledger_after_2"] = _ledger_rows(ledger)
-    seen["publish2_again"] = publish(serving, ledger)
+    seen["publish2_again"] = publish(serving, ledger, PUBLISHER)
     seen["ledger_after_2_again"] = _ledger_rows(ledger)
     return seen
 
@@ -243,9 +182,10 @@ def test_order_lines_quota_and_summary_explain_the_rewards(payouts):
             payouts["serving"], "select metric, breakdown, value from marts.program_summary"
         )
     }
-    assert summary[("enrolled_accounts", "all")] == 3
+    assert summary[("enrolled_accounts", "all")] == 4
     assert summary[("accounts_by_status", "eligible")] == 2
     assert summary[("accounts_by_status", "ineligible: below_follower_threshold")] == 1
+    assert summary[("accounts_by_status", "ineligible: commerce_not_enabled")] == 1
     assert summary[("reward_points", "eligible")] == 48
     assert summary[("capped_accounts", "eligible")] == 0
     assert summary[("new_entrants", "eligible")] == 1
@@ -278,8 +218,9 @@ def test_explain_prints_the_whole_trail(payouts):
         "points       = floor(600.00 x 0.015) = 9",
         "cap          = 150,000 points: not reached",
         "=> 9 points",
-        "initial  +15",
-        "clawback -6",
+        "payout run 1 (",
+        ", approved by bob): initial    +15",
+        ", approved by bob): clawback   -6",
         "paid to date 9 of 9",
     ]:
         assert line in text, f"{line!r} not in:\n{text}"
@@ -296,27 +237,35 @@ def test_export_carries_the_payout_run_in_every_format(payouts, tmp_path):
 
     with pipeline_env(payouts["landing"], payouts["warehouse"]):
         for suffix in ("csv", "parquet", "xlsx"):
-            assert "(payout run 2)" in _cli("export", "--out", str(tmp_path / f"r.{suffix}"))
+            done = _cli("export", "--out", str(tmp_path / f"r.{suffix}"))
+            assert "wrote 4 accounts" in done and "(paid through payout run 2)" in done
         bad = CliRunner().invoke(main, ["export", "--out", str(tmp_path / "r.json")])
     assert bad.exit_code == 2 and ".xlsx" in bad.output
 
     rows = duckdb.sql(
-        f"select account_id, reward_points, payout_run_id, paid_points, unpaid_points, "
-        f"window_gmv::varchar from read_csv('{tmp_path / 'r.csv'}') order by 1"
+        f"select account_id, reward_points, payout_run_id, paid_points, adjustment_points, "
+        f"unpaid_points, window_gmv::varchar from read_csv('{tmp_path / 'r.csv'}') order by 1"
     ).fetchall()
     assert rows == [
-        ("fin_a", 9, 2, 9, 0, "600.00"),
-        ("fin_b", 39, 2, 39, 0, "3000.00"),
-        ("fin_c", 0, 2, 0, 0, "500.00"),
+        ("fin_a", 9, 2, 9, 0, 0, "600.00"),
+        ("fin_b", 39, 2, 39, 0, 0, "3000.00"),
+        ("fin_c", 0, 2, 0, 0, 0, "500.00"),
+        (WEIRD_ACCOUNT, 0, 2, 0, 0, 0, "0.00"),
     ]
     table = pq.read_table(tmp_path / "r.parquet")
     assert table.schema.metadata[b"payout_run_id"] == b"2"
     assert table.column("window_gmv").to_pylist()[1] == Decimal("3000.00")
 
     book = load_workbook(tmp_path / "r.xlsx", read_only=True)
-    assert book.sheetnames == ["summary", "account_rewards"]
+    assert book.sheetnames == [
+        "summary",
+        "account_rewards",
+        "payout_history",
+        "adjustments",
+        "accrual",
+    ]
     summary = [tuple(r) for r in book["summary"].iter_rows(values_only=True)]
-    assert ("payout run", 2) in [r[:2] for r in summary]
+    assert ("latest approved payout run", 2) in [r[:2] for r in summary]
     assert ("reward_points", "eligible", 48, "points") in summary
     sheet = list(book["account_rewards"].iter_rows(values_only=True))
     header = sheet[0]
@@ -430,7 +379,7 @@ def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_
         reader.release()
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
-    assert "wrote 3 accounts" in out and "Account fin_b: 39 points" in explained
+    assert "wrote 4 accounts" in out and "Account fin_b: 39 points" in explained
     assert duckdb.sql(
         f"select sum(reward_points) from read_csv('{tmp_path / 'during.csv'}')"
     ).fetchall() == [(48,)]
@@ -493,12 +442,15 @@ def test_a_run_stopped_by_a_blocking_check_leaves_the_serving_copy(payouts, tmp_
 def test_ledger_lists_the_payout_runs(payouts):
     with pipeline_env(payouts["landing"], payouts["warehouse"]):
         text = _cli("ledger")
-    runs = [line.split()[:5] for line in text.splitlines()[1:]]
-    # run, published at, accounts adjusted, net adjustment, paid in total
-    assert [[r[0], r[2], r[3], r[4]] for r in runs] == [
-        ["1", "2", "+39", "39"],
-        ["2", "2", "+9", "48"],
+    lines = text.splitlines()
+    assert lines[0].split()[:4] == ["run", "state", "published", "at"]
+    runs = [line.split() for line in lines[1:3]]
+    # run, state, published at, by, decided by, accounts adjusted, net points, paid in total
+    assert [[r[0], r[1], r[3], r[4], r[5], r[6], r[7]] for r in runs] == [
+        ["1", "approved", "alice", "bob", "2", "+39", "39"],
+        ["2", "approved", "alice", "bob", "2", "+9", "48"],
     ]
+    assert lines[-1].startswith("digest chain verified; head ")
 
 
 # Last in the module: it lands a third day of orders in the shared landing folder.

@@ -14,7 +14,8 @@ from decimal import Decimal
 
 import duckdb
 
-from .serving import has_ledger, read_build_info
+from .ledger.history import read_ledger
+from .serving import read_build_info
 
 
 class UnknownAccount(LookupError):
@@ -40,6 +41,7 @@ def _row(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict | None:
 def explain(con: duckdb.DuckDBPyConnection, account_id: str) -> list[str]:
     build = read_build_info(con)
     v = build.rule_vars
+    read_ledger(con)
     reward = _row(con, "select * from marts.account_rewards where account_id = ?", [account_id])
     if reward is None:
         raise UnknownAccount(
@@ -60,6 +62,32 @@ def explain(con: duckdb.DuckDBPyConnection, account_id: str) -> list[str]:
     lines += _formula(reward, v)
     lines += _ledger(con, account_id, reward["reward_points"])
     return lines
+
+
+def eligibility_tests(e: dict, v: dict) -> list[tuple[str, str, bool | None]]:
+    """R10's tests in the rulebook's order, each as the marts judged it (its `passes_*` column of
+    marts.account_eligibility): (column, what it tests, passed; None after the first failure,
+    which is the reason)."""
+    tests = [
+        ("passes_enrolled_in_time", f"enrolled on or before the campaign end {v['campaign_end']}"),
+        ("passes_snapshot_exists", "a snapshot exists on or before the enrollment day"),
+        (
+            "passes_enrollment_channel",
+            "enrolled through its type's channel (merchant: shop_account, promoter: "
+            "channels_account)",
+        ),
+        ("passes_commerce_enabled", "short-video commerce enabled"),
+        (
+            "passes_follower_threshold",
+            f"at least {int(v['min_followers']):,} followers, or a self-operated shop",
+        ),
+    ]
+    judged: list[tuple[str, str, bool | None]] = []
+    decided = False
+    for column, label in tests:
+        judged.append((column, label, None if decided else bool(e[column])))
+        decided = decided or not e[column]
+    return judged
 
 
 def _eligibility(con, account_id: str, v: dict) -> list[str]:
@@ -83,27 +111,11 @@ def _eligibility(con, account_id: str, v: dict) -> list[str]:
             "the published marts were built before account_eligibility had its "
             "per-test columns: run `rewards run` to publish them again"
         )
-    tests = [  # R10's tests in the rulebook's order, each as the marts judged it
-        ("passes_enrolled_in_time", f"enrolled on or before the campaign end {v['campaign_end']}"),
-        ("passes_snapshot_exists", "a snapshot exists on or before the enrollment day"),
-        (
-            "passes_enrollment_channel",
-            "enrolled through its type's channel (merchant: shop_account, promoter: "
-            "channels_account)",
-        ),
-        ("passes_commerce_enabled", "short-video commerce enabled"),
-        (
-            "passes_follower_threshold",
-            f"at least {int(v['min_followers']):,} followers, or a self-operated shop",
-        ),
-    ]
-    decided = False
-    for column, label in tests:
-        if decided:
+    for _, label, passed in eligibility_tests(e, v):
+        if passed is None:
             lines.append(f"  [ -- ] {label} (not reached)")
-            continue
-        lines.append(f"  [{'pass' if e[column] else 'FAIL'}] {label}")
-        decided = not e[column]
+        else:
+            lines.append(f"  [{'pass' if passed else 'FAIL'}] {label}")
     lines.append(
         "  => eligible"
         if e["is_eligible"]
@@ -229,28 +241,64 @@ def _formula(r: dict, v: dict) -> list[str]:
     return lines + [""]
 
 
+STATES = {
+    "pending": "pending approval: not paid yet",
+    "rejected": "rejected by {decided_by}: not paid",
+    "approved": "approved by {decided_by}",
+}
+
+
 def _ledger(con, account_id: str, reward_points: int) -> list[str]:
+    """Every line of every payout run for the account, with the run's state, and the adjustments
+    waiting for the next publish; paid to date counts approved runs only (D35)."""
     lines = ["Payout ledger"]
-    if not has_ledger(con):
-        return lines + ["  nothing published yet (`rewards publish`)"]
+    (runs,) = con.execute("select count(*) from ledger_runs").fetchall()[0]
     rows = con.execute(
         """
-        select runs.payout_run_id, runs.published_at, entries.entry_type, entries.points
-        from payouts.ledger.entries as entries
-        join payouts.ledger.payout_runs as runs using (payout_run_id)
-        where entries.account_id = ? order by runs.payout_run_id
+        select payout_run_id, published_at, state, decided_by, entry_type, points,
+            adjustment_id, reason, reference, requested_by
+        from ledger_lines where account_id = ?
+        order by payout_run_id, entry_type = 'adjustment', adjustment_id
     """,
         [account_id],
     ).fetchall()
-    for run_id, published_at, entry_type, points in rows:
-        lines.append(f"  payout run {run_id} ({published_at}): {entry_type:<8} {points:+,}")
-    paid = sum(r[3] for r in rows)
-    lines.append(
-        f"  paid to date {paid:,} of {reward_points:,}"
-        + (
-            ""
-            if paid == reward_points
-            else f"; the next publish adjusts by {reward_points - paid:+,}"
+    waiting = con.execute(
+        """
+        select adjustment_id, requested_at, points, reason, reference, requested_by
+        from ledger_adjustments where account_id = ? and state = 'recorded'
+        order by adjustment_id
+    """,
+        [account_id],
+    ).fetchall()
+    if not runs and not waiting:
+        return lines + ["  nothing published yet (`rewards publish`)"]
+    for run_id, at, state, decided_by, entry_type, points, adj_id, reason, ref, by in rows:
+        status = (
+            STATES[state].format(decided_by=decided_by)
+            if decided_by or state == "pending"
+            else "paid before approvals were recorded"
         )
+        line = f"  payout run {run_id} ({at}, {status}): {entry_type:<10} {points:+,}"
+        if entry_type == "adjustment":
+            line += _adjustment_text(adj_id, reason, ref, by)
+        lines.append(line)
+    for adj_id, at, points, reason, ref, by in waiting:
+        lines.append(
+            f"  recorded {at}, waits for the next publish: adjustment {points:+,}"
+            + _adjustment_text(adj_id, reason, ref, by)
+        )
+    paid = sum(r[5] for r in rows if r[2] == "approved")
+    adjusted = sum(r[5] for r in rows if r[2] == "approved" and r[4] == "adjustment")
+    owed = reward_points + adjusted
+    unpaid = reward_points - (paid - adjusted)
+    lines.append(
+        f"  paid to date {paid:,} of {owed:,}"
+        + (f" (rule-based {paid - adjusted:,}, adjustments {adjusted:+,})" if adjusted else "")
+        + ("" if unpaid == 0 else f"; the next publish adjusts by {unpaid:+,}")
     )
     return lines
+
+
+def _adjustment_text(adjustment_id: int, reason: str, reference: str | None, by: str) -> str:
+    ref = f", ref {reference}" if reference else ""
+    return f' "{reason}" (adjustment {adjustment_id}{ref}, asked by {by})'

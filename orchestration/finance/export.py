@@ -1,160 +1,373 @@
-"""`rewards export`: the published rewards as CSV, Parquet or Excel, for finance.
+"""`rewards export`: the rewards as CSV, Parquet or Excel, for finance -- now, or as of a payout
+run.
 
-One row per enrolled account: `marts.account_rewards` from the serving copy (the last good run),
-plus what the ledger has paid: `payout_run_id` (the latest payout run, empty before the first
-publish), `paid_points` (the sum of the account's ledger rows) and `unpaid_points`
-(reward_points - paid_points: positive, an increase the next publish will pay; negative, a
-clawback). CSV and Parquet are written by DuckDB, exact to the cent; Parquet also carries the
-payout run and build in its key-value metadata. The Excel workbook has a `summary` sheet (the
-payout run, the build, `marts.program_summary`) before the `account_rewards` sheet. Every file is
-written beside its target and renamed into place, so a reader never sees half a file.
+**Now** (`--out FILE`): one row per enrolled account, `marts.account_rewards` from the serving
+copy (the last good run), plus what the approved payout runs have paid (D35):
+`payout_run_id` (the latest approved run, empty before the first), `paid_points` (the lines of
+approved runs: rule-based and adjustments), `adjustment_points` (the approved adjustments among
+them) and `unpaid_points` (`reward_points` minus the rule-based part of `paid_points`: what the
+next publish would pay, positive, or claw back, negative). The workbook opens on a summary sheet
+(the build, the rule vars, `program_summary`), then the rewards, the payout history, the
+adjustments and the daily accrual.
+
+**As of a payout run** (`--payout-run N --out FILE`): exactly what run N paid and the rewards it
+was computed from, read from the ledger alone (D38), so it reads the same after any later run,
+rejection or adjustment: per account, the run's rewards, its line (`run_entry_type`,
+`run_points`), the adjustments it carried, and the approved total as of the run; with its state,
+rule vars and input files (SHA-256). A run written by the first ledger version kept only points:
+its GMV columns are empty.
+
+CSV and Parquet are written by DuckDB, exact to the cent. Parquet carries the run and the build
+in its key-value metadata; an as-of CSV gets a `FILE.run.json` beside it with the same. Every
+file is written beside its target and renamed into place, so a reader never sees half a file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from decimal import Decimal
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from .serving import has_ledger, open_serving_copy, read_build_info
+from .ledger import LedgerError
+from .ledger.history import read_ledger
+from .serving import BuildInfo, open_serving_copy, read_build_info, retry_while_locked
+from .workbook import key_value_sheet, sheet_from_query, summary_table
 
 FORMATS = (".csv", ".parquet", ".xlsx")
-EXCEL_MAX_ROWS = 1_048_575  # a sheet's rows below its header
+
+NOW_QUERY = """
+    with paid as (
+        select
+            account_id,
+            sum(points) as paid_points,
+            coalesce(sum(points) filter (where entry_type = 'adjustment'), 0)
+                as adjustment_points
+        from ledger_lines
+        where state = 'approved'
+        group by account_id
+    )
+    select
+        rewards.*,
+        cast((select max(payout_run_id) from ledger_runs where state = 'approved') as integer)
+            as payout_run_id,
+        cast(coalesce(paid.paid_points, 0) as bigint) as paid_points,
+        cast(coalesce(paid.adjustment_points, 0) as bigint) as adjustment_points,
+        cast(
+            rewards.reward_points
+            - (coalesce(paid.paid_points, 0) - coalesce(paid.adjustment_points, 0))
+            as bigint
+        ) as unpaid_points
+    from marts.account_rewards as rewards
+    left join paid on rewards.account_id = paid.account_id
+    order by rewards.account_id
+"""
+
+HISTORY_QUERY = """
+    select
+        payout_run_id,
+        state,
+        cast(cast(published_at as timestamptz) as timestamp) as published_at,
+        account_id,
+        entry_type,
+        points,
+        reward_points,
+        adjustment_id,
+        reason,
+        reference,
+        requested_by,
+        decided_by
+    from ledger_lines
+    order by payout_run_id, account_id, entry_type, adjustment_id
+"""
+
+ADJUSTMENTS_QUERY = """
+    select
+        adjustment_id,
+        account_id,
+        points,
+        reason,
+        reference,
+        requested_by,
+        cast(cast(requested_at as timestamptz) as timestamp) as requested_at,
+        payout_run_id,
+        state,
+        decided_by,
+        cast(cast(decided_at as timestamptz) as timestamp) as decided_at
+    from ledger_adjustments
+    order by adjustment_id
+"""
 
 
 def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _export_query(con: duckdb.DuckDBPyConnection) -> tuple[str, int | None]:
-    if (
-        has_ledger(con)
-        and con.execute(
-            "select count(*) from duckdb_tables() where database_name = 'payouts' "
-            "and schema_name = 'ledger' and table_name = 'payout_runs'"
-        ).fetchone()[0]
-    ):
-        run_id = con.execute(
-            "select max(payout_run_id) from payouts.ledger.payout_runs"
-        ).fetchone()[0]
-        paid = (
-            "select account_id, sum(points) as paid_points from payouts.ledger.entries "
-            "group by account_id"
-        )
-    else:
-        run_id, paid = (
-            None,
-            (
-                "select cast(null as varchar) as account_id, "
-                "cast(0 as hugeint) as paid_points where false"
-            ),
-        )
-    query = f"""
-        select rewards.*,
-            cast({run_id if run_id is not None else "null"} as integer) as payout_run_id,
-            cast(coalesce(paid.paid_points, 0) as bigint) as paid_points,
-            cast(rewards.reward_points - coalesce(paid.paid_points, 0) as bigint) as unpaid_points
-        from marts.account_rewards as rewards
-        left join ({paid}) as paid on rewards.account_id = paid.account_id
-        order by rewards.account_id
-    """
-    return query, run_id
-
-
-def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[int, int | None]:
-    """Write the file; returns (accounts written, payout run id or None)."""
+def _check_format(out_file: Path) -> str:
     suffix = out_file.suffix.lower()
     if suffix not in FORMATS:
         raise ValueError(f"--out must end in {', '.join(FORMATS)}, got {out_file.name!r}")
+    return suffix
+
+
+def _write_atomically(out_file: Path, write: Callable[[Path], Any]) -> Any:
     out_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_file.with_name(f".{out_file.name}.tmp-{os.getpid()}")
     try:
-        with open_serving_copy(serving_copy, ledger) as con:
-            build = read_build_info(con)
-            query, run_id = _export_query(con)
-            count = con.execute(f"select count(*) from ({query})").fetchone()[0]
-            if suffix == ".csv":
-                con.execute(f"copy ({query}) to {_lit(str(tmp))} (format csv, header true)")
-            elif suffix == ".parquet":
-                meta = {
-                    "payout_run_id": "" if run_id is None else str(run_id),
-                    "dagster_run_id": build.dagster_run_id,
-                    "marts_built_at": build.built_at,
-                    "code_version": build.code_version,
-                }
-                kv = ", ".join(f"{k}: {_lit(v)}" for k, v in meta.items())
-                con.execute(
-                    f"copy ({query}) to {_lit(str(tmp))} (format parquet, kv_metadata {{{kv}}})"
-                )
-            else:
-                if count > EXCEL_MAX_ROWS:
-                    raise ValueError(
-                        f"{count:,} accounts do not fit one Excel sheet; export .csv or .parquet"
-                    )
-                _write_xlsx(con, query, run_id, build, tmp)
+        result = write(tmp)
         os.replace(tmp, out_file)
     finally:
         tmp.unlink(missing_ok=True)
-    return count, run_id
+    return result
 
 
-def _write_xlsx(
-    con: duckdb.DuckDBPyConnection, query: str, run_id: int | None, build, path: Path
+def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, metadata: dict[str, str]):
+    if path.name.endswith(".csv") or ".csv.tmp-" in path.name:
+        con.execute(f"copy ({query}) to {_lit(str(path))} (format csv, header true)")
+    else:
+        kv = ", ".join(f"{k}: {_lit(v)}" for k, v in metadata.items())
+        con.execute(f"copy ({query}) to {_lit(str(path))} (format parquet, kv_metadata {{{kv}}})")
+
+
+def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[int, int | None]:
+    """Write the rewards now; returns (accounts written, latest approved payout run or None)."""
+    suffix = _check_format(out_file)
+
+    def write(tmp: Path) -> tuple[int, int | None]:
+        with open_serving_copy(serving_copy, ledger) as con:
+            build = read_build_info(con)
+            read_ledger(con)
+            count, run_id = con.execute(
+                f"select count(*), max(payout_run_id) from ({NOW_QUERY})"
+            ).fetchall()[0]
+            if suffix == ".xlsx":
+                _now_workbook(con, build, run_id, tmp)
+            else:
+                _copy(
+                    con,
+                    NOW_QUERY,
+                    tmp,
+                    {
+                        "payout_run_id": "" if run_id is None else str(run_id),
+                        "dagster_run_id": build.dagster_run_id,
+                        "marts_built_at": build.built_at,
+                        "code_version": build.code_version,
+                    },
+                )
+        return count, run_id
+
+    return _write_atomically(out_file, write)
+
+
+def _now_workbook(
+    con: duckdb.DuckDBPyConnection, build: BuildInfo, run_id: int | None, path: Path
 ) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
-    summary = book.create_sheet("summary")
-    bold = Font(bold=True)
-
-    def header(sheet, names):
-        cells = []
-        for name in names:
-            cell = WriteOnlyCell(sheet, value=name)
-            cell.font = bold
-            cells.append(cell)
-        sheet.append(cells)
-
-    summary.column_dimensions["A"].width = 26
-    summary.column_dimensions["B"].width = 44
-    header(summary, ["short-video rewards", ""])
-    for label, value in [
-        ("payout run", "not published yet" if run_id is None else run_id),
-        ("marts built by Dagster run", build.dagster_run_id),
-        ("marts built at", build.built_at),
-        ("code version", build.code_version),
-        ("rule vars", json.dumps(build.rule_vars, sort_keys=True)),
-    ]:
-        summary.append([label, value])
-    summary.append([])
-    header(summary, ["metric", "breakdown", "value", "unit"])
-    for metric, breakdown, value, unit in con.execute(
-        "select metric, breakdown, value, unit from marts.program_summary "
-        "order by position, breakdown"
-    ).fetchall():
-        summary.append([metric, breakdown, _excel_number(value, unit), unit])
-
-    sheet = book.create_sheet("account_rewards")
-    result = con.execute(query)
-    columns = [d[0] for d in result.description]
-    header(sheet, columns)
-    while batch := result.fetchmany(10_000):
-        for row in batch:
-            sheet.append([_excel_value(v) for v in row])
+    summary = key_value_sheet(
+        book,
+        "summary",
+        "short-video rewards",
+        [
+            ("latest approved payout run", "none yet" if run_id is None else run_id),
+            ("marts built by Dagster run", build.dagster_run_id),
+            ("marts built at", build.built_at),
+            ("code version", build.code_version),
+            ("times are local to", build.rule_vars["timezone"]),
+            *((f"rule var {k}", str(v)) for k, v in sorted(build.rule_vars.items())),
+        ],
+    )
+    summary_table(summary, con)
+    sheet_from_query(book, con, "account_rewards", NOW_QUERY)
+    sheet_from_query(book, con, "payout_history", HISTORY_QUERY)
+    sheet_from_query(book, con, "adjustments", ADJUSTMENTS_QUERY)
+    sheet_from_query(book, con, "accrual", "select * from marts.reward_accrual order by 1")
     book.save(path)
 
 
-def _excel_number(value: Decimal, unit: str):
-    return int(value) if unit != "CNY" and value == value.to_integral_value() else value
+def _as_of_query(run_id: int, first_version: bool) -> str:
+    """Run `run_id`'s rewards and lines; a first-version run's rewards are its accounts' points
+    (the sum of their entries up to it, the first ledger's invariant)."""
+    if first_version:
+        rewards = f"""
+            select account_id, cast(sum(points) as bigint) as reward_points
+            from ledger_lines where payout_run_id <= {run_id} and entry_type <> 'adjustment'
+            group by account_id
+        """
+    else:
+        rewards = f"""
+            select * exclude (payout_run_id) from payouts.ledger.run_rewards
+            where payout_run_id = {run_id}
+        """
+    return f"""
+        with rewards as ({rewards}),
+        run_lines as (
+            select
+                account_id,
+                max(entry_type) filter (where entry_type <> 'adjustment') as run_entry_type,
+                coalesce(sum(points) filter (where entry_type <> 'adjustment'), 0) as run_points,
+                coalesce(sum(points) filter (where entry_type = 'adjustment'), 0)
+                    as run_adjustment_points
+            from ledger_lines where payout_run_id = {run_id}
+            group by account_id
+        ),
+        paid as (
+            select
+                account_id,
+                sum(points) as paid_points,
+                coalesce(sum(points) filter (where entry_type = 'adjustment'), 0)
+                    as adjustment_points
+            from ledger_lines where state = 'approved' and payout_run_id <= {run_id}
+            group by account_id
+        )
+        select
+            coalesce(rewards.account_id, run_lines.account_id) as account_id,
+            rewards.* exclude (account_id),
+            cast({run_id} as integer) as payout_run_id,
+            (select state from ledger_runs where payout_run_id = {run_id}) as run_state,
+            run_lines.run_entry_type,
+            cast(coalesce(run_lines.run_points, 0) as bigint) as run_points,
+            cast(coalesce(run_lines.run_adjustment_points, 0) as bigint) as run_adjustment_points,
+            cast(coalesce(paid.paid_points, 0) as bigint) as paid_points,
+            cast(coalesce(paid.adjustment_points, 0) as bigint) as adjustment_points
+        from rewards
+        full outer join run_lines on rewards.account_id = run_lines.account_id
+        left join paid on coalesce(rewards.account_id, run_lines.account_id) = paid.account_id
+        order by 1
+    """
 
 
-def _excel_value(value):
-    # Excel has no time zones: an instant is written as its ISO-8601 text, offset included.
-    if hasattr(value, "tzinfo") and getattr(value, "tzinfo", None) is not None:
-        return value.isoformat()
-    return value
+def export_payout_run(ledger: Path, run_id: int, out_file: Path) -> tuple[int, str, str | None]:
+    """Write what payout run `run_id` paid and the rewards it was computed from, from the ledger
+    alone; returns (accounts written, the run's state, a note for a first-version run)."""
+    suffix = _check_format(out_file)
+    if not ledger.exists():
+        raise LedgerError(f"no ledger at {ledger} (`rewards publish` writes it)")
+
+    def write(tmp: Path) -> tuple[int, dict[str, Any], bool]:
+        with closing(duckdb.connect()) as con:
+            con.execute("set enable_progress_bar = false")
+            retry_while_locked(
+                lambda: con.execute("attach ? as payouts (read_only)", [str(ledger)]),
+                f"the ledger {ledger}",
+            )
+            read_ledger(con)
+            result = con.execute("select * from ledger_runs where payout_run_id = ?", [run_id])
+            names = [d[0] for d in result.description]
+            rows = result.fetchall()
+            if not rows:
+                (last,) = con.execute("select max(payout_run_id) from ledger_runs").fetchall()[0]
+                raise LedgerError(
+                    f"there is no payout run {run_id} in the ledger"
+                    + (f" (runs 1 to {last})" if last else " (nothing published yet)")
+                )
+            header = dict(zip(names, rows[0], strict=True))
+            rule_vars = json.loads(header["rule_vars"])
+            con.execute(f"set TimeZone = {_lit(rule_vars['timezone'])}")
+            query = _as_of_query(run_id, header["is_first_version"])
+            inputs = con.execute(
+                "select dataset, file, size_bytes, rows_read, sha256 "
+                "from payouts.ledger.payout_run_inputs where payout_run_id = ? "
+                "order by dataset, file",
+                [run_id],
+            ).fetchall()
+            described = _run_description(header, rule_vars, inputs)
+            (count,) = con.execute(f"select count(*) from ({query})").fetchall()[0]
+            if suffix == ".xlsx":
+                _as_of_workbook(con, query, run_id, described, tmp)
+            else:
+                _copy(
+                    con,
+                    query,
+                    tmp,
+                    {
+                        k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+                        for k, v in described.items()
+                    },
+                )
+        return count, described, header["is_first_version"]
+
+    count, described, first_version = _write_atomically(out_file, write)
+    if suffix == ".csv":  # CSV has no metadata: the run's description goes beside it
+        _write_atomically(
+            run_description_file(out_file),
+            lambda tmp: tmp.write_text(json.dumps(described, indent=2, ensure_ascii=False) + "\n"),
+        )
+    note = (
+        f"payout run {run_id} was published by the first ledger version, which kept only "
+        "points: its GMV columns are empty"
+        if first_version
+        else None
+    )
+    return count, described["state"], note
+
+
+def run_description_file(out_file: Path) -> Path:
+    """Where an as-of CSV's run description (state, rule vars, input files) is written."""
+    return out_file.with_name(out_file.name + ".run.json")
+
+
+RUN_DESCRIPTION = (
+    "payout_run_id",
+    "state",
+    "published_at",
+    "published_by",
+    "published_os_user",
+    "published_host",
+    "decided_by",
+    "decided_at",
+    "decision_reason",
+    "points",
+    "paid_total",
+    "dagster_run_id",
+    "marts_built_at",
+    "code_version",
+    "inputs_sha256",
+)
+
+
+def _run_description(header: dict, rule_vars: dict, inputs: list[tuple]) -> dict[str, Any]:
+    described: dict[str, Any] = {key: header[key] for key in RUN_DESCRIPTION}
+    described["rule_vars"] = rule_vars
+    described["input_files"] = [
+        dict(zip(("dataset", "file", "size_bytes", "rows_read", "sha256"), row, strict=True))
+        for row in inputs
+    ]
+    return described
+
+
+def _as_of_workbook(
+    con: duckdb.DuckDBPyConnection, query: str, run_id: int, described: dict, path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    key_value_sheet(
+        book,
+        "summary",
+        f"payout run {run_id}",
+        [
+            *(
+                (k.replace("_", " "), v)
+                for k, v in described.items()
+                if k not in ("rule_vars", "input_files") and v is not None
+            ),
+            ("times are local to", described["rule_vars"]["timezone"]),
+            *((f"rule var {k}", str(v)) for k, v in sorted(described["rule_vars"].items())),
+        ],
+    )
+    sheet_from_query(book, con, f"payout_run_{run_id}", query)
+    sheet_from_query(
+        book,
+        con,
+        "input_files",
+        "select dataset, file, size_bytes, rows_read, sha256 "
+        f"from payouts.ledger.payout_run_inputs where payout_run_id = {run_id} "
+        "order by dataset, file",
+    )
+    book.save(path)
