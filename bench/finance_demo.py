@@ -1,17 +1,22 @@
-"""The finance walk-through on generated data: two deliveries and two publishes with a clawback,
-then reads while a run writes. Prints every `rewards` command it runs and what it printed.
+"""The finance walk-through on generated data: a whole payout cycle across two deliveries, then
+reads while a run writes. Prints every `rewards` command it runs and what it printed.
 
     python3 -m uv run python bench/finance_demo.py [--dir /tmp/finance-demo] [--orders 1000000]
 
-1. `rewards generate --dirty`, `rewards run`, `rewards publish` (payout run 1).
-2. A second delivery, one new orders file: full refunds of the ten largest counted window orders
-   of the top uncapped new entrant, and late settlements of 200 paid window orders of the
-   eligible account with most of them; `rewards run` (incremental), `rewards publish` twice
-   (payout run 2 with a clawback and an increase; then nothing), `rewards explain`, and a check
-   that every account's ledger rows add up to its reward.
-3. `rewards run` again; while it holds the warehouse, `rewards export` (xlsx), `rewards explain`
-   and `rewards simulate` (refused); then `rewards simulate` and `rewards run` started together
-   (the run waits for the simulation).
+1. `rewards generate --dirty`, `rewards run`, `rewards publish --by alice` (payout run 1,
+   pending); a second publish and alice's own approval are refused; `rewards approve 1 --by bob`.
+2. carol records an adjustment (a dispute's outcome). A second delivery, one new orders file:
+   full refunds of the ten largest counted window orders of the top uncapped new entrant, and
+   late settlements of 200 paid window orders of the eligible account with most of them;
+   `rewards run` (incremental), `rewards publish` (payout run 2: a clawback, an increase and the
+   adjustment), `rewards approve 2 --by bob`, `rewards publish` again (nothing), `rewards
+   ledger`, `rewards explain`, and a check that every account is paid exactly its reward plus
+   its approved adjustments.
+3. Another adjustment, published as run 3 and rejected; the accrual (`marts.reward_accrual`),
+   the statements, and `rewards export --payout-run 1` after runs 2 and 3.
+4. `rewards run` again; while it holds the warehouse, `rewards export` (xlsx), `rewards
+   explain`, `rewards statements` and `rewards simulate` (refused); then `rewards simulate` and
+   `rewards run` started together (the run waits for the simulation).
 """
 
 from __future__ import annotations
@@ -37,9 +42,12 @@ def say(text: str) -> None:
     print(f"[{time.monotonic() - STARTED:7.1f}s] {text}", flush=True)
 
 
+ENV: dict[str, str] = {}  # the children's environment: set once in main()
+
+
 def rewards(*args: str, tail: int | None = None, head: int | None = None) -> str:
     say("$ rewards " + " ".join(args))
-    done = subprocess.run([REWARDS, *args], capture_output=True, text=True)
+    done = subprocess.run([REWARDS, *args], capture_output=True, text=True, env=ENV)
     out = (done.stdout + done.stderr).rstrip()
     shown = out.splitlines()
     shown = shown[-tail:] if tail else shown[:head] if head else shown
@@ -124,59 +132,88 @@ def main() -> None:
     root = args.dir.resolve()
     shutil.rmtree(root, ignore_errors=True)
     landing, warehouse = root / "landing", root / "warehouse.duckdb"
-    serving, ledger = root / "warehouse.serving.duckdb", root / "warehouse.ledger.duckdb"
-    os.environ.update({"REWARDS_LANDING_DIR": str(landing), "REWARDS_WAREHOUSE": str(warehouse)})
-    for key in (
-        "REWARDS_SERVING_COPY",
-        "REWARDS_LEDGER",
-        "REWARDS_QUALITY_DIR",
-        "REWARDS_DUCKDB_TEMP_DIR",
-    ):
-        os.environ.pop(key, None)
+    serving = root / "warehouse.serving.duckdb"
+    ENV.update(
+        {
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("REWARDS_", "DAGSTER_HOME"))
+            },
+            "REWARDS_LANDING_DIR": str(landing),
+            "REWARDS_WAREHOUSE": str(warehouse),
+        }
+    )
 
-    say("1. first delivery, first publish")
+    say("1. first delivery, first payout run: published by alice, approved by bob")
     rewards("generate", "--out", str(landing), "--orders", str(args.orders), "--dirty", tail=1)
     rewards("run", tail=3)
-    rewards("publish")
+    rewards("publish", "--by", "alice")
+    rewards("publish", "--by", "alice")  # refused: run 1 is pending
+    rewards("approve", "1", "--by", "alice")  # refused: four eyes
+    rewards("approve", "1", "--by", "bob")
 
-    say("2. a second delivery: late refunds and late settlements")
+    say("2. an adjustment, then a second delivery: late refunds and late settlements")
     delivery = landing / "orders" / "orders_2026-03-01.csv"
     refunded, settled = second_delivery(serving, delivery)
     say(f"{delivery.name}: 10 full refunds of {refunded}, 200 settlements of {settled}")
+    rewards(
+        "adjust", refunded, "--points", "+50", "--reason",
+        "dispute D-2026-014: two orders settled late by the platform", "--ref", "D-2026-014",
+        "--by", "carol",
+    )  # fmt: skip
     expected = {account: by_hand(serving, delivery, account) for account in (refunded, settled)}
     rewards("run", tail=3)
-    rewards("publish")
-    rewards("publish")
+    rewards("publish", "--by", "alice")
+    rewards("approve", "2", "--by", "bob")
+    rewards("publish", "--by", "alice")
     rewards("ledger")
-    rewards("explain", refunded, tail=14)
-    con = duckdb.connect(str(serving), read_only=True)
-    con.execute(f"attach '{ledger}' as payouts (read_only)")
-    accounts, differ = con.execute("""
-        select count(*), count(*) filter (where reward_points <> coalesce(paid, 0))
-        from marts.account_rewards left join (
-            select account_id, sum(points) as paid from payouts.ledger.entries group by 1
-        ) using (account_id)""").fetchone()
-    entries = con.execute(
-        """
-        select payout_run_id, account_id, entry_type, points, reward_points
-        from payouts.ledger.entries where account_id in (?, ?) order by 2, 1""",
-        [refunded, settled],
-    ).fetchall()
+    rewards("explain", refunded, tail=8)
+    out = root / "after-run-2.csv"
+    rewards("export", "--out", str(out))
+    con = duckdb.connect()
+    accounts, differ = con.execute(
+        f"select count(*), count(*) filter (where unpaid_points <> 0 "
+        f"or paid_points <> reward_points + adjustment_points) from read_csv('{out}')"
+    ).fetchone()
+    paid = dict(
+        con.execute(
+            f"select account_id, reward_points from read_csv('{out}') where account_id in (?, ?)",
+            [refunded, settled],
+        ).fetchall()
+    )
     con.close()
-    for entry in entries:
-        say(f"ledger.entries {entry}")
-    say(f"accounts whose ledger rows do not add up to their reward: {differ} of {accounts}")
-    latest = {account: reward for _, account, _, _, reward in entries}
-    say(f"the ledger pays what the hand computation says: {latest == expected}")
+    say(f"accounts not paid exactly their reward and approved adjustments: {differ} of {accounts}")
+    say(f"their rewards are what the hand computation says: {paid == expected}")
 
-    say("3. reads while a run writes")
+    say("3. a rejected run, the accrual, the statements, and run 1 re-read")
+    rewards(
+        "adjust", settled, "--points", "-20", "--reason", "goodwill reversed: duplicate ticket",
+        "--by", "carol",
+    )  # fmt: skip
+    rewards("publish", "--by", "alice")
+    rewards("reject", "3", "--by", "bob", "--reason", "the ticket was not a duplicate")
+    con = duckdb.connect(str(serving), read_only=True)
+    for row in con.execute(
+        "select accrual_date, days_elapsed, window_gmv_to_date, points_to_date, "
+        "projected_points, accounts_earning from marts.reward_accrual "
+        "where accrual_date in (select max(accrual_date) from marts.reward_accrual) "
+        "or days_elapsed in (10, 20, 30) order by 1"
+    ).fetchall():
+        say(f"marts.reward_accrual {row}")
+    con.close()
+    rewards("statements", "--out", str(root / "statements"))
+    rewards("export", "--payout-run", "1", "--out", str(root / "run1.csv"))
+
+    say("4. reads while a run writes")
     with open(root / "run3.log", "w") as log:
-        run = subprocess.Popen([REWARDS, "run"], stdout=log, stderr=subprocess.STDOUT)
+        run = subprocess.Popen([REWARDS, "run"], stdout=log, stderr=subprocess.STDOUT, env=ENV)
     while duckdb_writer_pid(warehouse) != run.pid:
         time.sleep(0.1)
     say(f"rewards run (pid {run.pid}) holds DuckDB's write lock on the warehouse")
     rewards("export", "--out", str(root / "during.xlsx"))
     rewards("explain", refunded, head=1)
+    rewards("statements", "--out", str(root / "statements-during"))
     rewards("simulate", "--var", "reward_rate=0.02")
     say(f"the run is still going: {run.poll() is None}")
     say(
@@ -186,14 +223,15 @@ def main() -> None:
         ).strip()
     )
 
-    say("4. simulate and a run started together: the run waits for the simulation")
+    say("5. simulate and a run started together: the run waits for the simulation")
     with open(root / "run4.log", "w") as log:
         sim = subprocess.Popen(
             [REWARDS, "simulate", "--var", "reward_rate=0.02"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
+            env=ENV,
         )
-        run = subprocess.Popen([REWARDS, "run"], stdout=log, stderr=subprocess.STDOUT)
+        run = subprocess.Popen([REWARDS, "run"], stdout=log, stderr=subprocess.STDOUT, env=ENV)
         say(f"simulate exited {sim.wait()}, rewards run exited {run.wait()}")
     waited = [line for line in (root / "run4.log").read_text().splitlines() if "waiting" in line]
     say(f"the run's log: {waited[0].strip() if waited else 'it never had to wait'}")

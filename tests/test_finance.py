@@ -325,8 +325,9 @@ def _wait_for(condition, what: str, run: subprocess.Popen, seconds: float = 120.
 
 def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_path):
     """A run waits for a reader of the warehouse instead of failing on DuckDB's lock; while it
-    writes, simulate is refused without opening the warehouse, and export and explain read the
-    serving copy; killed, it leaves the serving copy, the ledger and no lock behind."""
+    writes, simulate is refused without opening the warehouse, and export, explain and the
+    statements read the serving copy; killed, it leaves the serving copy, the ledger and no lock
+    behind."""
     serving_before, ledger_before = _sha(payouts["serving"]), _sha(payouts["ledger"])
     env = {
         **os.environ,
@@ -372,6 +373,7 @@ def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_
         with pipeline_env(payouts["landing"], payouts["warehouse"]):
             out = _cli("export", "--out", str(tmp_path / "during.csv"))
             explained = _cli("explain", "fin_b")
+            statements = _cli("statements", "--out", str(tmp_path / "statements"))
             simulated = CliRunner().invoke(main, ["simulate", "--var", "reward_rate=0.02"])
         assert run.poll() is None  # still running: none of them waited for it
         assert f"pid {run.pid}," in WarehouseLock(payouts["warehouse"]).holder()
@@ -380,6 +382,8 @@ def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
     assert "wrote 4 accounts" in out and "Account fin_b: 39 points" in explained
+    assert "wrote 4 statement(s)" in statements
+    assert "39 / 39" in (tmp_path / "statements" / "fin_b.html").read_text(encoding="utf-8")
     assert duckdb.sql(
         f"select sum(reward_points) from read_csv('{tmp_path / 'during.csv'}')"
     ).fetchall() == [(48,)]

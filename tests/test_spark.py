@@ -172,14 +172,16 @@ def test_r12_reconciliation_and_quarantine_on_spark(spark, rulebook_run):
 def test_every_dbt_test_ran_and_passed_on_spark(spark):
     results = json.loads((spark["dir"] / "dbt" / "target" / "run_results.json").read_text())
     status = {r["unique_id"]: r["status"] for r in results["results"]}
-    assert status["test.short_video_rewards.assert_reconciliation_closes"] == "pass"
-    assert sum(uid.startswith("unit_test.") for uid in status) == 4  # R2, R6, R7/R11, R11
+    for singular in ("reconciliation_closes", "order_lines_add_up", "accrual_closes"):
+        assert status[f"test.short_video_rewards.assert_{singular}"] == "pass"
+    # R2, R6, R7/R11, R11, and R11 day by day (the accrual)
+    assert sum(uid.startswith("unit_test.") for uid in status) == 5
     assert sum(uid.startswith("test.") for uid in status) > 50
     checks = ("test.", "unit_test.")
     assert {s for uid, s in status.items() if uid.startswith(checks)} == {"pass"}
     assert {s for uid, s in status.items() if not uid.startswith(checks)} == {"success"}
     models = list((DBT_PROJECT_DIR / "models").rglob("*.sql"))
-    assert len(models) >= 18  # staging 4, intermediate 7, marts 7
+    assert len(models) >= 20  # staging 4, intermediate 11, marts 8
     assert sum(uid.startswith("model.") for uid in status) == len(models)  # every one built
 
 

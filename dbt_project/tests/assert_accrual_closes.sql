@@ -3,7 +3,10 @@
       window_gmv_to_date the enrolled accounts' total window_gmv (no accrual row: both 0).
     - The days run from day 1 of the window without a gap.
     - Each enrolled account's counted GMV by day (int_account_daily_gmv) adds up to its
-      window_gmv. Small tables (accounts, days): checked whole. -#}
+      window_gmv. Small tables (accounts, days): checked whole.
+    A blocking check on marts/reward_accrual in the Dagster UI; it runs in the marts layer's
+    build, which then stops before the serving copy if it fails. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'reward_accrual'}}}) }}
 with
 
 rewards as (

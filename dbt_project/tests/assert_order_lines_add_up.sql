@@ -5,7 +5,9 @@
       marts last passed their tests (D30): no other account's lines or GMV changed.
     - Every enrolled account's account_rewards row carries its int_account_gmv GMV (0 without
       orders), and its video_quota days add up to the same over_quota_gmv. Small tables: checked
-      whole. -#}
+      whole.
+    A blocking check on marts/account_rewards in the Dagster UI, run in the marts layer's build. -#}
+{{ config(meta={'dagster': {'ref': {'name': 'account_rewards'}}}) }}
 with
 
 changed_accounts as (

@@ -64,9 +64,17 @@ def build_layer_models(layer: str):
         resolved = rule_vars.resolved()
         # dbt unit tests pin hand-computed answers for the default vars: they run in the test
         # suite (tests/test_dbt_unit.py), not in production builds where vars may be overridden.
-        # A test runs in the layer that builds the last of its models (`cautious`): the order
-        # lines' reconciliation reads intermediate models and marts, and runs with the marts.
-        args = ["build", "--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"]
+        # A test runs in the layer that builds the last of its models (`buildable`: its other
+        # models are upstream of the layer): the order lines' reconciliation and the accrual's
+        # close read intermediate models and marts, and run with the marts. (`cautious` left
+        # them out of every layer: all their models are never in one.)
+        args = [
+            "build",
+            "--exclude-resource-type",
+            "unit_test",
+            "--indirect-selection",
+            "buildable",
+        ]
         if resolved.overrides:
             args += ["--vars", resolved.overrides_json]
         if layer == "intermediate":

@@ -1,0 +1,351 @@
+"""The payout cycle through the `rewards` commands, on the finance landing's two real pipeline
+runs (tests/support/finance_cases.py): four-eyes approval, rejection, manual adjustments, the
+digest chain over all of it, re-reading any past run, and a ledger written by the first ledger
+version.
+
+The story, with every number by hand (rewards per finance_cases: day 1 fin_a 15, fin_b 24;
+day 2 fin_a 9, fin_b 39; fin_c and the odd id 0):
+1. carol records +5 for fin_a (goodwill, T-100) while day 1 is served.
+2. alice publishes: run 1, pending: fin_a initial +15, fin_b initial +24, adjustment +5: +44.
+   A second publish is refused while it is pending; alice (the publisher) and carol (who asked
+   for the adjustment it carries) may not approve it; bob does.
+3. Day 2 is served; alice publishes run 2: fin_a clawback -6 (15 -> 9: the rule-based line
+   only; the +5 stays), fin_b increase +15; bob approves. fin_a is paid 15 + 5 - 6 = 14.
+4. A stale copy of day 1 is served by mistake; alice publishes run 3 (fin_a +6, fin_b -15);
+   bob rejects it. Day 2 served again: nothing to publish, since the deltas are taken against
+   the approved runs 1 and 2, not against the rejected 3.
+5. carol records -10 for fin_b (dispute D-7); dave publishes run 4 carrying only it; bob
+   rejects it: fin_b stays paid 39.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import shutil
+import socket
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from support import ledger_v1
+from support.finance_cases import WEIRD_ACCOUNT
+from support.pipeline import query
+
+from orchestration.cli import main
+from orchestration.finance.ledger import LedgerError, publish, verify
+from orchestration.finance.ledger.schema import Actor
+
+
+def rewards(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.output
+
+
+class Desk:
+    """A finance desk: a warehouse path whose serving copy is whichever run's copy is served,
+    and its own ledger beside it."""
+
+    def __init__(self, root: Path, finance_runs: dict) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.warehouse = root / "warehouse.duckdb"
+        self.serving = root / "warehouse.serving.duckdb"
+        self.ledger = root / "warehouse.ledger.duckdb"
+        self.runs = finance_runs
+
+    def serve(self, day: int) -> None:
+        shutil.copyfile(self.runs[f"day{day}_serving"], self.serving)
+
+    def run(self, *args: str) -> tuple[int, str]:
+        return rewards(*args, "--warehouse", str(self.warehouse))
+
+    def ok(self, *args: str) -> str:
+        code, out = self.run(*args)
+        assert code == 0, out
+        return out
+
+
+@pytest.fixture(scope="module")
+def cycle(finance_runs, tmp_path_factory):
+    desk = Desk(tmp_path_factory.mktemp("cycle"), finance_runs)
+    seen: dict[str, object] = {"desk": desk}
+    desk.serve(1)
+    seen["adjust1"] = desk.ok(
+        "adjust", "fin_a", "--points", "5", "--reason", "goodwill: settlement delayed by us",
+        "--by", "carol", "--ref", "T-100",
+    )  # fmt: skip
+    seen["publish1"] = desk.ok("publish", "--by", "alice")
+    seen["publish_while_pending"] = desk.run("publish", "--by", "alice")
+    seen["approve_by_publisher"] = desk.run("approve", "1", "--by", "Alice ")
+    seen["approve_by_requester"] = desk.run("approve", "1", "--by", "carol")
+    seen["export_pending"] = _export(desk, "pending.csv")
+    seen["approve1"] = desk.ok("approve", "1", "--by", "bob")
+    seen["export_after_1"] = _export(desk, "after1.csv")
+
+    desk.serve(2)
+    seen["publish2"] = desk.ok("publish", "--by", "alice")
+    seen["approve2"] = desk.ok("approve", "2", "--by", "bob")
+    seen["export_after_2"] = _export(desk, "after2.csv")
+
+    desk.serve(1)  # a stale copy, by mistake
+    seen["publish3"] = desk.ok("publish", "--by", "alice")
+    seen["reject3"] = desk.ok("reject", "3", "--by", "bob", "--reason", "a stale copy of day 1")
+    desk.serve(2)
+    seen["publish_after_reject"] = desk.ok("publish", "--by", "alice")
+
+    seen["adjust2"] = desk.ok(
+        "adjust", "fin_b", "--points", "-10", "--reason", "dispute D-7: refunded off-platform",
+        "--by", "carol",
+    )  # fmt: skip
+    seen["publish4"] = desk.ok("publish", "--by", "dave")
+    seen["reject4"] = desk.ok("reject", "4", "--by", "bob", "--reason", "no refund receipt yet")
+    seen["export_after_4"] = _export(desk, "after4.csv")
+    seen["ledger"] = desk.ok("ledger")
+    seen["explain_a"] = desk.ok("explain", "fin_a")
+    seen["explain_b"] = desk.ok("explain", "fin_b")
+    return seen
+
+
+def _export(desk: Desk, name: str) -> dict[str, tuple]:
+    out = desk.warehouse.parent / name
+    desk.ok("export", "--out", str(out))
+    rows = duckdb.sql(
+        "select account_id, reward_points, paid_points, adjustment_points, unpaid_points, "
+        f"payout_run_id from read_csv('{out}', all_varchar = true)"
+    ).fetchall()
+    return {r[0]: tuple(None if v is None else int(v) for v in r[1:]) for r in rows}
+
+
+def _entries(ledger: Path) -> list[tuple]:
+    return query(
+        ledger,
+        "select payout_run_id, account_id, entry_type, points from ledger.entries "
+        "union all select payout_run_id, account_id, 'adjustment', points "
+        "from ledger.adjustment_entries order by 1, 2, 3",
+    )
+
+
+def test_publish_records_a_pending_run_that_someone_else_approves(cycle):
+    assert "payout run 1 published by alice, pending approval" in cycle["publish1"]
+    assert "+44 points" in cycle["publish1"]
+    code, out = cycle["publish_while_pending"]
+    assert code == 2 and len(out.strip().splitlines()) == 1
+    assert "payout run 1 (published by alice at " in out and "is pending approval" in out
+    code, out = cycle["approve_by_publisher"]
+    assert code == 2 and "payout run 1 was published by alice: someone else must approve it" in out
+    code, out = cycle["approve_by_requester"]
+    assert code == 2 and "carries adjustment 1, recorded by carol" in out
+    assert "payout run 1 approved by bob (published by alice): +44 points" in cycle["approve1"]
+    # pending runs pay nothing: after approval, fin_a is paid its 15 and the 5 of goodwill
+    assert cycle["export_pending"]["fin_a"] == (15, 0, 0, 15, None)
+    assert cycle["export_after_1"]["fin_a"] == (15, 20, 5, 0, 1)
+    assert cycle["export_after_1"]["fin_b"] == (24, 24, 0, 0, 1)
+
+
+def test_a_later_clawback_never_takes_an_adjustment_back(cycle):
+    assert _entries(cycle["desk"].ledger)[:5] == [
+        (1, "fin_a", "adjustment", 5),
+        (1, "fin_a", "initial", 15),
+        (1, "fin_b", "initial", 24),
+        (2, "fin_a", "clawback", -6),
+        (2, "fin_b", "increase", 15),
+    ]
+    # fin_a: rule-based 15 - 6 = 9 (its reward) plus the approved +5
+    assert cycle["export_after_2"]["fin_a"] == (9, 14, 5, 0, 2)
+    assert cycle["export_after_2"]["fin_b"] == (39, 39, 0, 0, 2)
+
+
+def test_after_a_rejection_the_next_publish_starts_from_the_last_approved_state(cycle):
+    assert "fin_a" not in cycle["reject3"]
+    assert (
+        "payout run 3 rejected by bob: its -9 points are not paid; paid in total 53"
+        in (cycle["reject3"])
+    )
+    # day 2 again: equal to what runs 1 and 2 pay, whatever the rejected run 3 proposed
+    assert cycle["publish_after_reject"].startswith("nothing to publish")
+    # the adjustment-only run 4 was rejected: fin_b keeps 39, its -10 is not paid
+    assert cycle["export_after_4"]["fin_b"] == (39, 39, 0, 0, 2)
+    assert cycle["export_after_4"]["fin_a"] == (9, 14, 5, 0, 2)
+    assert query(
+        cycle["desk"].ledger,
+        "select payout_run_id, event, declared_by, reason from ledger.run_events order by 1, 2",
+    ) == [
+        (1, "approved", "bob", None),
+        (1, "published", "alice", None),
+        (2, "approved", "bob", None),
+        (2, "published", "alice", None),
+        (3, "published", "alice", None),
+        (3, "rejected", "bob", "a stale copy of day 1"),
+        (4, "published", "dave", None),
+        (4, "rejected", "bob", "no refund receipt yet"),
+    ]
+
+
+def test_every_ledger_row_records_the_os_user_and_host_beside_the_name(cycle):
+    ledger = cycle["desk"].ledger
+    who = {(getpass.getuser(), socket.gethostname())}
+    assert set(query(ledger, "select distinct os_user, host from ledger.run_events")) == who
+    assert set(query(ledger, "select distinct os_user, host from ledger.adjustments")) == who
+
+
+def test_ledger_shows_each_runs_state_publisher_and_decider(cycle):
+    lines = cycle["ledger"].splitlines()
+    runs = {line.split()[0]: line.split() for line in lines[1:5]}
+    # run, state, published at, by, decided by, accounts, points, paid total
+    assert [runs[r][:2] + runs[r][3:8] for r in "1234"] == [
+        ["1", "approved", "alice", "bob", "2", "+44", "44"],
+        ["2", "approved", "alice", "bob", "2", "+9", "53"],
+        ["3", "rejected", "alice", "bob", "2", "-9", "53"],
+        ["4", "rejected", "dave", "bob", "0", "-10", "53"],
+    ]
+    assert "rejected: a stale copy of day 1" in lines[3]
+    # the head is the last record written: run 4's rejection
+    ((head,),) = query(
+        cycle["desk"].ledger, "select sha256 from ledger.run_events order by event_id desc limit 1"
+    )
+    assert lines[-1] == f"digest chain verified; head {head}"
+
+
+def test_explain_shows_states_and_each_adjustment_with_reason_reference_and_approver(cycle):
+    text = cycle["explain_a"]
+    for line in [
+        ", approved by bob): initial    +15",
+        ', approved by bob): adjustment +5 "goodwill: settlement delayed by us" '
+        "(adjustment 1, ref T-100, asked by carol)",
+        ", approved by bob): clawback   -6",
+        ", rejected by bob: not paid): increase   +6",
+        "paid to date 14 of 14 (rule-based 9, adjustments +5)",
+    ]:
+        assert line in text, f"{line!r} not in:\n{text}"
+    assert ', rejected by bob: not paid): adjustment -10 "dispute D-7' in cycle["explain_b"]
+    assert "paid to date 39 of 39" in cycle["explain_b"]
+
+
+def test_adjustments_are_refused_with_one_line(cycle):
+    desk = cycle["desk"]
+    for args, says in [
+        (("nobody", "--points", "5", "--reason", "x"), "nobody is not an enrolled account"),
+        (("fin_a", "--points", "0", "--reason", "x"), "--points must not be 0"),
+        (("fin_a", "--points", "5", "--reason", "   "), "--reason must say why"),
+        (("fin_c", "--points", "-1", "--reason", "x"), "would take its total below zero"),
+    ]:
+        code, out = desk.run("adjust", *args, "--by", "carol")
+        assert code == 2 and says in out and len(out.strip().splitlines()) == 1, out
+    code, out = desk.run("approve", "2", "--by", "erin")
+    assert code == 2 and "payout run 2 is not pending: it was approved by bob" in out
+    code, out = desk.run("approve", "9", "--by", "erin")
+    assert code == 2 and "there is no payout run 9 in the ledger (runs 1 to 4)" in out
+    code, out = desk.run("reject", "9", "--by", "erin", "--reason", " ")
+    assert code == 2 and "--reason must say why the run is rejected" in out
+    # nothing was written by a refusal
+    assert query(desk.ledger, "select count(*) from ledger.adjustments") == [(2,)]
+
+
+def test_the_digest_chain_detects_an_edited_approval(cycle, tmp_path):
+    edited = tmp_path / "warehouse.ledger.duckdb"
+    shutil.copyfile(cycle["desk"].ledger, edited)
+    with duckdb.connect(str(edited)) as con:
+        con.execute(
+            "update ledger.run_events set declared_by = 'alice' "
+            "where payout_run_id = 2 and event = 'approved'"
+        )
+    shutil.copyfile(cycle["desk"].serving, tmp_path / "warehouse.serving.duckdb")
+    message = "the approval of payout run 2 no longer matches its recorded digest"
+    with pytest.raises(LedgerError, match=message):
+        publish(tmp_path / "warehouse.serving.duckdb", edited, Actor("x", "x", "x"))
+    code, out = rewards("ledger", "--warehouse", str(tmp_path / "warehouse.duckdb"))
+    assert code == 2 and message in out
+    # a deleted rejection, too: run 4's publish record no longer follows run 3's decision
+    shutil.copyfile(cycle["desk"].ledger, edited)
+    with duckdb.connect(str(edited)) as con:
+        con.execute("delete from ledger.run_events where event = 'rejected' and payout_run_id = 3")
+        with pytest.raises(LedgerError, match="payout run 4 no longer matches"):
+            verify(con)
+
+
+def test_export_as_of_run_1_after_runs_2_3_and_4(cycle, tmp_path):
+    desk = cycle["desk"]
+    out = tmp_path / "run1.csv"
+    assert "wrote 4 accounts" in desk.ok("export", "--payout-run", "1", "--out", str(out))
+    rows = {
+        r[0]: r[1:]
+        for r in duckdb.sql(
+            "select account_id, reward_points, window_gmv::varchar, run_entry_type, run_points, "
+            f"run_adjustment_points, paid_points, run_state from read_csv('{out}')"
+        ).fetchall()
+    }
+    assert rows == {
+        "fin_a": (15, "1000.00", "initial", 15, 5, 20, "approved"),
+        "fin_b": (24, "2000.00", "initial", 24, 0, 24, "approved"),
+        "fin_c": (0, "500.00", None, 0, 0, 0, "approved"),
+        WEIRD_ACCOUNT: (0, "0.00", None, 0, 0, 0, "approved"),
+    }
+    described = json.loads((tmp_path / "run1.csv.run.json").read_text())
+    assert (described["payout_run_id"], described["state"], described["published_by"]) == (
+        1,
+        "approved",
+        "alice",
+    )
+    assert described["decided_by"] == "bob" and described["rule_vars"]["reward_rate"] == "0.015"
+    # day 1's inputs: no day-2 order file, each file with its SHA-256
+    orders = [f for f in described["input_files"] if f["dataset"] == "orders"]
+    assert [Path(f["file"]).name for f in orders] == ["orders.csv"]
+    assert all(len(f["sha256"]) == 64 for f in described["input_files"])
+    # run 3, rejected: what it proposed, and what was paid as of it (runs 1 and 2)
+    parquet = tmp_path / "run3.parquet"
+    desk.ok("export", "--payout-run", "3", "--out", str(parquet))
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(parquet)
+    assert json.loads(table.schema.metadata[b"rule_vars"])["campaign_start"] == "2025-11-22"
+    assert table.schema.metadata[b"state"] == b"rejected"
+    fin_a = [r for r in table.to_pylist() if r["account_id"] == "fin_a"][0]
+    assert (fin_a["reward_points"], fin_a["run_points"], fin_a["paid_points"]) == (15, 6, 14)
+    assert fin_a["window_gmv"] == Decimal("1000.00")
+    code, out = desk.run("export", "--payout-run", "7", "--out", str(tmp_path / "x.csv"))
+    assert code == 2 and "there is no payout run 7" in out
+
+
+def test_a_first_version_ledger_keeps_verifying_and_the_next_publish_extends_it(
+    finance_runs, tmp_path
+):
+    """A ledger written by the first ledger version (its writer, kept verbatim): both runs count
+    as approved (they were paid), the chain verifies, approval is refused as moot, and the next
+    publish -- pending, deltas against the old runs -- extends the same chain."""
+    desk = Desk(tmp_path, finance_runs)
+    desk.serve(1)
+    assert ledger_v1.publish(desk.serving, desk.ledger).payout_run_id == 1
+    desk.serve(2)
+    assert ledger_v1.publish(desk.serving, desk.ledger).payout_run_id == 2
+    before = query(desk.ledger, "select * from ledger.payout_runs order by 1")
+
+    listing = desk.ok("ledger").splitlines()
+    assert [line.split()[:2] for line in listing[1:3]] == [["1", "approved"], ["2", "approved"]]
+    assert "(first ledger)" in listing[1]
+    assert "runs written before approvals were recorded count as approved" in listing[3]
+    code, out = desk.run("approve", "2", "--by", "bob")
+    assert code == 2 and "published before approvals were recorded and counts as approved" in out
+    assert "paid to date 9 of 9" in desk.ok("explain", "fin_a")
+    assert _export(desk, "now.csv")["fin_b"] == (39, 39, 0, 0, 2)
+    out = desk.ok("export", "--payout-run", "1", "--out", str(tmp_path / "old.csv"))
+    assert "note: payout run 1 was published by the first ledger version" in out
+    assert duckdb.sql(
+        f"select account_id, reward_points, run_points from read_csv('{tmp_path / 'old.csv'}') "
+        "order by 1"
+    ).fetchall() == [("fin_a", 15, 15), ("fin_b", 24, 24)]
+
+    desk.serve(1)  # a stale copy: run 3 claws day 2 back, against the first version's runs
+    assert "payout run 3 published by alice, pending approval" in desk.ok(
+        "publish", "--by", "alice"
+    )
+    desk.ok("approve", "3", "--by", "bob")
+    assert query(desk.ledger, "select * from ledger.payout_runs where payout_run_id < 3") == before
+    assert query(
+        desk.ledger,
+        "select account_id, entry_type, points from ledger.entries where payout_run_id = 3 "
+        "order by 1",
+    ) == [("fin_a", "increase", 6), ("fin_b", "clawback", -15)]
+    with duckdb.connect(str(desk.ledger), read_only=True) as con:
+        assert verify(con) is not None
