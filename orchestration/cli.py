@@ -328,7 +328,7 @@ def approve(run_id: int, warehouse: Path | None, by: str) -> None:
 @click.argument("run_id", metavar="RUN", type=click.IntRange(1))
 @warehouse_option(WAREHOUSE_HELP)
 @by_option(True, "Who rejects.")
-@click.option("--reason", required=True, help="Why: kept in the ledger, shown on statements.")
+@click.option("--reason", required=True, help="Why: kept in the ledger (`rewards ledger`).")
 def reject(run_id: int, warehouse: Path | None, by: str, reason: str) -> None:
     """Reject a pending payout run: it pays nothing, nor do the adjustments it carries; the next
     publish starts again from the last approved state."""
@@ -373,8 +373,8 @@ def adjust(
         )
     click.echo(
         f"adjustment {done.adjustment_id}: {account_id} {points:+,} points, recorded by "
-        f"{actor.name}; the next payout run carries it (reward {done.reward_points:,}, with "
-        f"adjustments {done.adjusted_total:,})"
+        f"{actor.name}; the next payout run carries it (reward {done.reward_points:,}; with "
+        f"its adjustments {done.adjusted_total:,})"
     )
     if done.waits_for:
         click.echo(f"note: {done.waits_for}")

@@ -29,7 +29,6 @@ import pytest
 from support import rulebook_cases
 from support.dagster_ui import (
     CHROMIUM_ARGS,
-    REPO_ROOT,
     RUN_LINK,
     DagsterDev,
     dismiss_dialogs_automatically,
@@ -40,6 +39,8 @@ from support.dagster_ui import (
     wait_for_run,
 )
 from support.pipeline import printed_run_id, rewards_cli
+
+from orchestration.settings import REPO_ROOT
 
 STARTUP_TIMEOUT = 180  # the code location loads dbt's manifest and every check
 RUN_TIMEOUT = 600

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support.dagster_ui import CHROMIUM_ARGS, REPO_ROOT, require_chromium
+from support.dagster_ui import CHROMIUM_ARGS, require_chromium
 from support.finance_cases import WEIRD_ACCOUNT
 
 from orchestration.cli import main
+from orchestration.settings import REPO_ROOT
 
 HOSTILE_REASON = 'goodwill <img src=x onerror=alert(1)> & "thanks"'
 SCREENSHOTS = {
@@ -287,3 +288,18 @@ def test_statements_name_their_files_inside_the_folder_for_any_id():
     names = {statement_file_name(a) for a in ["ab", "Ab", "AB", "a/b", "a_b", "a\\b"]}
     assert len(names) == 6
     assert Path(statement_file_name("a/b")).parts == (statement_file_name("a/b"),)
+
+
+def test_a_serving_copy_from_before_the_accrual_is_refused_in_one_line(finance_runs, tmp_path):
+    """A serving copy written before marts.reward_accrual existed (an upgrade, before the next
+    run): the statements say to run again, in one line."""
+    import duckdb
+
+    shutil.copyfile(finance_runs["day2_serving"], tmp_path / "warehouse.serving.duckdb")
+    with duckdb.connect(str(tmp_path / "warehouse.serving.duckdb")) as con:
+        con.execute("drop table marts.reward_accrual")
+    flag = ("--warehouse", str(tmp_path / "warehouse.duckdb"))
+    result = CliRunner().invoke(main, ["statements", "--out", str(tmp_path / "s"), *flag])
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "built before marts.reward_accrual existed: run `rewards run`" in result.output
+    assert "wrote 4 accounts" in _ok("export", "--out", str(tmp_path / "r.csv"), *flag)

@@ -35,7 +35,13 @@ import duckdb
 
 from .ledger import LedgerError
 from .ledger.history import read_ledger
-from .serving import BuildInfo, open_serving_copy, read_build_info, retry_while_locked
+from .serving import (
+    BuildInfo,
+    open_serving_copy,
+    read_build_info,
+    require_marts,
+    retry_while_locked,
+)
 from .workbook import key_value_sheet, sheet_from_query, summary_table
 
 FORMATS = (".csv", ".parquet", ".xlsx")
@@ -145,6 +151,7 @@ def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[in
                 f"select count(*), max(payout_run_id) from ({NOW_QUERY})"
             ).fetchall()[0]
             if suffix == ".xlsx":
+                require_marts(con, "reward_accrual")  # the workbook's accrual sheet
                 _now_workbook(con, build, run_id, tmp)
             else:
                 _copy(

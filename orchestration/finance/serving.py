@@ -92,3 +92,19 @@ def has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
             "select count(*) from duckdb_databases() where database_name = 'payouts'"
         ).fetchone()[0]
     )
+
+
+def require_marts(con: duckdb.DuckDBPyConnection, *names: str) -> None:
+    """Refuse, in one line, a serving copy written before these marts were served."""
+    present = {
+        name
+        for (name,) in con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts'"
+        ).fetchall()
+    }
+    missing = [name for name in names if name not in present]
+    if missing:
+        raise NoServingCopy(
+            f"the published marts were built before {', '.join(f'marts.{m}' for m in missing)} "
+            "existed: run `rewards run` to publish them again"
+        )

@@ -24,7 +24,6 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from .pipeline import REWARDS, user_shell_env
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -31,7 +31,7 @@ import click
 from ...serving_layout import local_now
 from ..explain import UnknownAccount, eligibility_tests
 from ..ledger.history import read_ledger
-from ..serving import open_serving_copy, read_build_info
+from ..serving import open_serving_copy, read_build_info, require_marts
 from .data import account_batches, read_index, read_programme, read_statements
 from .render import accrual_chart, environment, statement_file_name
 
@@ -98,6 +98,7 @@ def write_statements(
     index_page = env.get_template("index.html.j2")
     with open_serving_copy(serving_copy, ledger) as con:
         build = read_build_info(con)
+        require_marts(con, "reward_accrual")
         read_ledger(con)
         terms = programme_terms(build.rule_vars)
         issued_at = local_now(build.rule_vars["timezone"])
