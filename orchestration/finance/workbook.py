@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 MONEY_FORMAT = "#,##0.00"
@@ -114,12 +114,10 @@ def key_value_sheet(book: Workbook, name: str, title: str, rows: Sequence[tuple[
     sheet.column_dimensions["C"].width = 18
     sheet.column_dimensions["D"].width = 10
     _header(sheet, [title, ""])
-    wrap = Alignment(wrap_text=False)
     for label, value in rows:
         cell = WriteOnlyCell(sheet, value=value)
-        cell.alignment = wrap
         if isinstance(value, int) and not isinstance(value, bool):
-            cell.number_format = ID_FORMAT if label.endswith("run") else POINTS_FORMAT
+            cell.number_format = ID_FORMAT if label.endswith(("run", "run id")) else POINTS_FORMAT
         sheet.append([label, cell])
     return sheet
 

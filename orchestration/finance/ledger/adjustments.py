@@ -13,18 +13,15 @@ points, an empty reason, and an adjustment that would take the account's total b
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from ...serving_layout import local_now
 from ..serving import open_serving_copy, read_build_info
-from .chain import adjustment_record, record_digest, verify
-from .history import define_views
+from .appending import appending
+from .chain import adjustment_record, record_digest
 from .publish import pending_run_refusal
-from .schema import Actor, LedgerError, connect_ledger, create_tables, one
+from .schema import Actor, LedgerError, one
 
 
 @dataclass(frozen=True)
@@ -65,12 +62,7 @@ def adjust(
             f"(run {build.dagster_run_id}): only enrolled accounts are paid (R10)"
         )
     (reward_points,) = row
-    con = connect_ledger(ledger)
-    try:
-        con.execute("begin transaction")
-        create_tables(con)
-        head = verify(con)
-        define_views(con, "ledger")
+    with appending(ledger) as (con, head):
         (adjusted,) = one(
             con,
             "select coalesce(sum(points), 0) from ledger_adjustments "
@@ -104,11 +96,4 @@ def adjust(
             [*record.values(), head, digest],
         )
         waits_for = pending_run_refusal(con, "publishing again")
-        con.execute("commit")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
-        raise
-    finally:
-        con.close()
     return Adjustment(adjustment_id, account_id, points, reward_points, total, waits_for)

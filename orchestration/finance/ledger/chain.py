@@ -131,14 +131,17 @@ def _text(column: str) -> str:
     return f"coalesce(cast({value} as varchar), '\\N')"
 
 
-def rewards_digests(con: duckdb.DuckDBPyConnection, prefix: str) -> dict[int, str]:
-    """The SHA-256 of each payout run's rewards (`run_rewards`, by account), computed by DuckDB
-    over a canonical text of every column."""
+def rewards_digests(
+    con: duckdb.DuckDBPyConnection, prefix: str, run_id: int | None = None
+) -> dict[int, str]:
+    """The SHA-256 of each payout run's rewards (`run_rewards`, by account; one run's with
+    `run_id`), computed by DuckDB over a canonical text of every column."""
     columns = ", ".join(_text(c) for c in REWARD_COLUMNS)
+    only = "" if run_id is None else f"where payout_run_id = {int(run_id)} "
     return dict(
         con.execute(
             f"select payout_run_id, sha256(string_agg(concat_ws(chr(9), {columns}), chr(10) "
-            f"order by account_id)) from {prefix}.run_rewards group by payout_run_id"
+            f"order by account_id)) from {prefix}.run_rewards {only}group by payout_run_id"
         ).fetchall()
     )
 

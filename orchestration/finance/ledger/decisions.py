@@ -9,18 +9,14 @@ The names are declarations (`--by`), recorded with the OS user and host that mad
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from ...serving_layout import local_now
-from .chain import verify
+from .appending import appending
 from .events import append_event
-from .history import define_views
-from .schema import Actor, LedgerError, connect_ledger, create_tables, one, same_person
+from .schema import Actor, LedgerError, one, same_person
 
 
 @dataclass(frozen=True)
@@ -46,12 +42,7 @@ def reject(ledger: Path, run_id: int, actor: Actor, reason: str) -> Decision:
 def _decide(ledger: Path, run_id: int, actor: Actor, event: str, reason: str | None) -> Decision:
     if not ledger.exists():
         raise LedgerError(f"no ledger at {ledger} (`rewards publish` writes it)")
-    con = connect_ledger(ledger)
-    try:
-        con.execute("begin transaction")
-        create_tables(con)
-        head = verify(con)
-        define_views(con, "ledger")
+    with appending(ledger) as (con, head):
         run = one(
             con,
             "select state, published_by, decided_by, is_first_version, points, rule_vars "
@@ -103,11 +94,4 @@ def _decide(ledger: Path, run_id: int, actor: Actor, event: str, reason: str | N
             con,
             "select coalesce(sum(points) filter (where state = 'approved'), 0) from ledger_runs",
         )
-        con.execute("commit")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
-        raise
-    finally:
-        con.close()
     return Decision(run_id, event, points, paid, published_by)

@@ -19,7 +19,6 @@ input files, so `rewards export --payout-run N` re-reads it exactly after any la
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,10 +27,10 @@ import duckdb
 
 from ...serving_layout import local_now
 from ..serving import open_serving_copy, read_build_info
-from .chain import inputs_digest, rewards_digests, run_digest, verify
+from .appending import NothingToAppend, appending
+from .chain import inputs_digest, rewards_digests, run_digest
 from .events import append_event
-from .history import define_views
-from .schema import REWARD_COLUMNS, Actor, LedgerError, connect_ledger, create_tables, one
+from .schema import REWARD_COLUMNS, Actor, LedgerError, one
 
 
 @dataclass
@@ -60,6 +59,19 @@ def pending_run_refusal(con: duckdb.DuckDBPyConnection, doing: str) -> str | Non
     )
 
 
+def _nothing_to_publish(last_approved: int | None, paid: int) -> PublishResult:
+    return PublishResult(
+        None,
+        points_paid_total=paid,
+        reason=(
+            f"nothing to publish: the approved payout runs (the last is run {last_approved}) "
+            "already pay exactly these rewards, and no adjustment is waiting"
+            if last_approved
+            else "nothing to publish: no account has points and no adjustment is waiting"
+        ),
+    )
+
+
 def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> PublishResult:
     """Append a pending payout run for the serving copy's rewards and the adjustments waiting,
     or nothing when the approved runs already pay exactly them."""
@@ -79,120 +91,102 @@ def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> Pub
             "order by dataset, file"
         ).fetchall()
 
-    con = connect_ledger(ledger)
     try:
-        con.execute("begin transaction")
-        create_tables(con)
-        previous = verify(con)
-        define_views(con, "ledger")
-        refusal = pending_run_refusal(con, "publishing another")
-        if refusal:
-            raise LedgerError(refusal)
-        con.register("rewards_now", rewards)
-        # rule-based lines against what the approved runs paid by the rules (adjustments apart)
-        con.execute("""
-            create or replace temp table rule_lines as
-            with paid as (
-                select account_id, sum(points) as paid from ledger_lines
-                where state = 'approved' and entry_type <> 'adjustment'
-                group by account_id
+        with appending(ledger) as (con, previous):
+            refusal = pending_run_refusal(con, "publishing another")
+            if refusal:
+                raise LedgerError(refusal)
+            con.register("rewards_now", rewards)
+            # rule-based lines against what the approved runs paid by the rules (adjustments apart)
+            con.execute("""
+                create or replace temp table rule_lines as
+                with paid as (
+                    select account_id, sum(points) as paid from ledger_lines
+                    where state = 'approved' and entry_type <> 'adjustment'
+                    group by account_id
+                )
+                select
+                    coalesce(rewards_now.account_id, paid.account_id) as account_id,
+                    case
+                        when paid.account_id is null then 'initial'
+                        when coalesce(rewards_now.reward_points, 0) > paid.paid then 'increase'
+                        else 'clawback'
+                    end as entry_type,
+                    cast(coalesce(rewards_now.reward_points, 0) - coalesce(paid.paid, 0) as bigint)
+                        as points,
+                    cast(coalesce(rewards_now.reward_points, 0) as bigint) as reward_points
+                from rewards_now
+                full outer join paid on rewards_now.account_id = paid.account_id
+                where coalesce(rewards_now.reward_points, 0) <> coalesce(paid.paid, 0)
+            """)
+            rows = con.execute("select * from rule_lines order by account_id").fetchall()
+            carried = con.execute(
+                "select adjustment_id, account_id, points from ledger_adjustments "
+                "where state = 'recorded' order by adjustment_id"
+            ).fetchall()
+            last_run, last_approved, paid_before = one(
+                con,
+                "select coalesce(max(payout_run_id), 0), "
+                "max(payout_run_id) filter (where state = 'approved'), "
+                "coalesce(sum(case when state = 'approved' then points end), 0) from ledger_runs",
             )
-            select
-                coalesce(rewards_now.account_id, paid.account_id) as account_id,
-                case
-                    when paid.account_id is null then 'initial'
-                    when coalesce(rewards_now.reward_points, 0) > paid.paid then 'increase'
-                    else 'clawback'
-                end as entry_type,
-                cast(coalesce(rewards_now.reward_points, 0) - coalesce(paid.paid, 0) as bigint)
-                    as points,
-                cast(coalesce(rewards_now.reward_points, 0) as bigint) as reward_points
-            from rewards_now
-            full outer join paid on rewards_now.account_id = paid.account_id
-            where coalesce(rewards_now.reward_points, 0) <> coalesce(paid.paid, 0)
-        """)
-        rows = con.execute("select * from rule_lines order by account_id").fetchall()
-        carried = con.execute(
-            "select adjustment_id, account_id, points from ledger_adjustments "
-            "where state = 'recorded' order by adjustment_id"
-        ).fetchall()
-        last_run, paid_before = one(
-            con,
-            "select coalesce(max(payout_run_id), 0), "
-            "coalesce(sum(case when state = 'approved' then points end), 0) from ledger_runs",
-        )
-        if not rows and not carried:
-            con.execute("rollback")
-            return PublishResult(
-                None,
-                points_paid_total=paid_before,
-                reason=(
-                    f"nothing to publish: the approved payout runs (the last is run {last_run}) "
-                    "already pay exactly these rewards, and no adjustment is waiting"
-                    if last_run
-                    else "nothing to publish: no account has points and no adjustment is waiting"
-                ),
+            if not rows and not carried:
+                raise NothingToAppend(_nothing_to_publish(last_approved, paid_before))
+            run_id = last_run + 1
+            net = sum(r[2] for r in rows) + sum(a[2] for a in carried)
+            run = {
+                "payout_run_id": run_id,
+                "published_at": local_now(build.rule_vars["timezone"]),
+                "published_by": actor.name,
+                "dagster_run_id": build.dagster_run_id,
+                "marts_built_at": build.built_at,
+                "code_version": build.code_version,
+                "rule_vars": json.dumps(build.rule_vars, sort_keys=True),
+                "inputs_sha256": inputs_digest(inputs),
+                "accounts_adjusted": len(rows),
+                "points_adjusted": net,
+                "points_paid_total": paid_before + net,
+            }
+            entries_sha = run_digest(previous, rows, carried)
+            con.execute(
+                "insert into ledger.payout_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*run.values(), entries_sha, previous],
             )
-        run_id = last_run + 1
-        net = sum(r[2] for r in rows) + sum(a[2] for a in carried)
-        run = {
-            "payout_run_id": run_id,
-            "published_at": local_now(build.rule_vars["timezone"]),
-            "published_by": actor.name,
-            "dagster_run_id": build.dagster_run_id,
-            "marts_built_at": build.built_at,
-            "code_version": build.code_version,
-            "rule_vars": json.dumps(build.rule_vars, sort_keys=True),
-            "inputs_sha256": inputs_digest(inputs),
-            "accounts_adjusted": len(rows),
-            "points_adjusted": net,
-            "points_paid_total": paid_before + net,
-        }
-        entries_sha = run_digest(previous, rows, carried)
-        con.execute(
-            "insert into ledger.payout_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [*run.values(), entries_sha, previous],
-        )
-        con.executemany(
-            "insert into ledger.payout_run_inputs values (?, ?, ?, ?, ?, ?)",
-            [[run_id, *row] for row in inputs],
-        )
-        con.execute(
-            "insert into ledger.entries select ?, account_id, entry_type, points, reward_points "
-            "from rule_lines",
-            [run_id],
-        )
-        if carried:
             con.executemany(
-                "insert into ledger.adjustment_entries values (?, ?, ?, ?)",
-                [
-                    [adjustment_id, run_id, account, points]
-                    for adjustment_id, account, points in carried
-                ],
+                "insert into ledger.payout_run_inputs values (?, ?, ?, ?, ?, ?)",
+                [[run_id, *row] for row in inputs],
             )
-        con.execute(
-            f"insert into ledger.run_rewards select ?, {', '.join(REWARD_COLUMNS)} "
-            "from rewards_now",
-            [run_id],
-        )
-        append_event(
-            con,
-            run_id,
-            "published",
-            actor,
-            entries_sha,
-            run=run,
-            inputs_sha256=inputs_digest(inputs),
-            rewards_sha256=rewards_digests(con, "ledger").get(run_id),
-            at=run["published_at"],
-        )
-        con.execute("commit")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
-        raise
-    finally:
-        con.close()
+            con.execute(
+                "insert into ledger.entries "
+                "select ?, account_id, entry_type, points, reward_points from rule_lines",
+                [run_id],
+            )
+            if carried:
+                con.executemany(
+                    "insert into ledger.adjustment_entries values (?, ?, ?, ?)",
+                    [
+                        [adjustment_id, run_id, account, points]
+                        for adjustment_id, account, points in carried
+                    ],
+                )
+            con.execute(
+                f"insert into ledger.run_rewards select ?, {', '.join(REWARD_COLUMNS)} "
+                "from rewards_now",
+                [run_id],
+            )
+            append_event(
+                con,
+                run_id,
+                "published",
+                actor,
+                entries_sha,
+                run=run,
+                inputs_sha256=inputs_digest(inputs),
+                rewards_sha256=rewards_digests(con, "ledger", run_id).get(run_id),
+                at=run["published_at"],
+            )
+    except NothingToAppend as nothing:
+        return nothing.args[0]
     by_type: dict[str, tuple[int, int]] = {}
     lines = [(r[1], r[2]) for r in rows] + [("adjustment", a[2]) for a in carried]
     for entry_type, points in lines:
