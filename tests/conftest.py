@@ -47,16 +47,24 @@ def _repository_data_untouched():
     assert not changed, f"the tests wrote into the repository's data/: {changed[:5]}"
 
 
+# Variables libraries write into the process themselves, whatever the project does: pytest's own,
+# and Snowflake's partner tag, which Great Expectations sets each time it builds a SQL engine
+# (Dagster sets it once, if unset). Which test is first to build one depends on which xdist worker
+# ran the shared fixtures, so the first check to run in a worker would otherwise fail at random.
+LIBRARY_VARIABLES = {"PYTEST_CURRENT_TEST", "SF_PARTNER"}
+
+
 @pytest.fixture(autouse=True)
 def _environment_unchanged():
     """Configuration travels as values (Settings, the dbt runner's env), never through this
-    process's environment: every test leaves `os.environ` exactly as it found it."""
+    process's environment: every test leaves `os.environ` exactly as it found it (but for the
+    libraries' own LIBRARY_VARIABLES)."""
     saved = dict(os.environ)
     yield
     changed = sorted(
         k
         for k in saved.keys() | os.environ.keys()
-        if saved.get(k) != os.environ.get(k) and k != "PYTEST_CURRENT_TEST"
+        if saved.get(k) != os.environ.get(k) and k not in LIBRARY_VARIABLES
     )
     assert not changed, f"the test changed os.environ: {changed}"
 

@@ -32,14 +32,17 @@ def ledger_lines(ledger: Path) -> list[str]:
             "select count(*), coalesce(sum(points), 0) from ledger_adjustments "
             "where state = 'recorded'"
         ).fetchall()[0]
+    # who decided: a name, or, for a run of the first ledger version, that it was paid then
+    deciders = [r[4] or ("(first ledger)" if r[5] else "-") for r in runs]
     width = max([len("published by"), *(len(r[3]) for r in runs)])
-    decided_width = max([len("decided by"), *(len(r[4] or "") for r in runs)])
+    decided_width = max([len("decided by"), *(len(d) for d in deciders)])
     lines = [
         f"run  state     published at               {'published by':<{width}}  "
         f"{'decided by':<{decided_width}}  accounts      points    paid total"
     ]
-    for run_id, state, at, by, decided, first, accounts, points, paid, why in runs:
-        decided_text = decided or ("(first ledger)" if first else "-")
+    for (run_id, state, at, by, _, _, accounts, points, paid, why), decided_text in zip(
+        runs, deciders, strict=True
+    ):
         lines.append(
             f"{run_id:>3}  {state:<8}  {at:<25}  {by:<{width}}  {decided_text:<{decided_width}}  "
             f"{accounts:>8,}  {points:>+10,}  {paid:>12,}"
