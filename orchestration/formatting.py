@@ -1,9 +1,10 @@
-"""The bottom floor: quoting SQL and writing markdown tables. Every layer imports it; it imports
-nothing of the project."""
+"""The bottom floor: quoting SQL, writing markdown tables and money for people. Every layer imports
+it; it imports nothing of the project."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 
@@ -15,6 +16,11 @@ def q(name: str) -> str:
 def lit(value: str) -> str:
     """Quote a string literal."""
     return "'" + value.replace("'", "''") + "'"
+
+
+def money(value: Any) -> str:
+    """An amount as people read it: thousands separated, two decimals, exact (1,024.10)."""
+    return f"{Decimal(value):,.2f}"
 
 
 def md_cell(value: Any) -> str:

@@ -49,6 +49,13 @@ _DATE = re.compile(DATE_PATTERN)
 _RATE = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
+def period_days(values: Mapping[str, Any], start_var: str, end_var: str) -> int:
+    """Days from the date var `start_var` to `end_var`, both inclusive (the window's 40, the
+    baseline's 92: R7), as dbt's `period_days` macro derives them."""
+    start = date.fromisoformat(str(values[start_var]))
+    return (date.fromisoformat(str(values[end_var])) - start).days + 1
+
+
 def rule_var_defaults() -> dict[str, Any]:
     """The rulebook parameters as declared once in dbt_project.yml (a fresh copy each call)."""
     return json.loads(_declared_vars())

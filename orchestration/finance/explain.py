@@ -9,33 +9,23 @@ rules' one independent recomputation is the marts' Great Expectations suite (doc
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 import duckdb
 
+from ..formatting import money
+from ..rule_vars import period_days
 from .ledger.history import read_ledger
-from .serving import read_build_info
+from .serving import read_build_info, rows_as_dicts
 
 
 class UnknownAccount(LookupError):
     pass
 
 
-def _money(value) -> str:
-    return f"{Decimal(value):,.2f}"
-
-
-def _days(rule_vars: dict, start: str, end: str) -> int:
-    return (
-        date.fromisoformat(str(rule_vars[end])) - date.fromisoformat(str(rule_vars[start]))
-    ).days + 1
-
-
 def _row(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> dict | None:
-    result = con.execute(sql, params)
-    row = result.fetchone()
-    return None if row is None else dict(zip([d[0] for d in result.description], row, strict=True))
+    rows = rows_as_dicts(con, sql, params)
+    return rows[0] if rows else None
 
 
 def explain(con: duckdb.DuckDBPyConnection, account_id: str) -> list[str]:
@@ -146,14 +136,14 @@ def _orders(con, account_id: str, v: dict) -> list[str]:
         orders = sum(r[4] for r in counted)
         gmv = sum((r[6] for r in counted), Decimal(0))
         lines.append(
-            f"  {period:<8} {periods[period]}: {orders:,} counted orders, settled GMV {_money(gmv)}"
+            f"  {period:<8} {periods[period]}: {orders:,} counted orders, settled GMV {money(gmv)}"
         )
     excluded = [r for r in rows if r[1] == "excluded"]
     if excluded:
         lines.append("  excluded (first reason; settled GMV per R3):")
         for period, _, reason, rule, n, settled, _ in excluded:
             lines.append(
-                f"    {reason:<24} {rule:<4} {period:<8} {n:>7,} orders  {_money(settled):>14}"
+                f"    {reason:<24} {rule:<4} {period:<8} {n:>7,} orders  {money(settled):>14}"
             )
     return lines + [""]
 
@@ -182,14 +172,14 @@ def _quota(con, account_id: str) -> list[str]:
         lost = sum((d[7] for d in days), Decimal(0))
         lines.append(
             f"  over-quota videos: {sum(d[5] for d in days):,}, their orders: "
-            f"{sum(d[6] for d in days):,}, window GMV not counted: {_money(lost)}"
+            f"{sum(d[6] for d in days):,}, window GMV not counted: {money(lost)}"
         )
         lines.append("    day         followers  tier     quota  posted  over  window GMV lost")
         for day, followers, tier, quota, posted, over, _, gmv in days[:20]:
             tier_text = "-" if tier is None else f"{tier:,}+"
             lines.append(
                 f"    {day}  {followers:>9,}  {tier_text:<7}  {quota:>5}  {posted:>6}  "
-                f"{over:>4}  {_money(gmv):>15}"
+                f"{over:>4}  {money(gmv):>15}"
             )
         if len(days) > 20:
             lines.append(f"    ... {len(days) - 20} more day(s) in marts.video_quota")
@@ -216,18 +206,18 @@ def _quarantine(con, account_id: str) -> list[str]:
 def _formula(r: dict, v: dict) -> list[str]:
     """The marts' amounts, in the formula's words (the period lengths are those of the run's
     dates, R5)."""
-    window_days = _days(v, "campaign_start", "campaign_end")
-    baseline_days = _days(v, "baseline_start", "baseline_end")
+    window_days = period_days(v, "campaign_start", "campaign_end")
+    baseline_days = period_days(v, "baseline_start", "baseline_end")
     cap = int(v["reward_cap_points"])
     uncapped, points = r["reward_points_uncapped"], r["reward_points"]
     lines = [
         "Reward (R7, R8, R11)",
-        f"  baseline GMV = {_money(r['baseline_period_gmv'])} x {window_days} / {baseline_days}"
-        f" = {_money(r['baseline_gmv'])} (half-up to 0.01)"
+        f"  baseline GMV = {money(r['baseline_period_gmv'])} x {window_days} / {baseline_days}"
+        f" = {money(r['baseline_gmv'])} (half-up to 0.01)"
         + ("; new entrant (R8)" if r["is_new_entrant"] else ""),
-        f"  reward base  = max(0, {_money(r['window_gmv'])} - {_money(r['baseline_gmv'])}) = "
-        f"{_money(r['reward_base'])}",
-        f"  points       = floor({_money(r['reward_base'])} x {v['reward_rate']}) = {uncapped:,}",
+        f"  reward base  = max(0, {money(r['window_gmv'])} - {money(r['baseline_gmv'])}) = "
+        f"{money(r['reward_base'])}",
+        f"  points       = floor({money(r['reward_base'])} x {v['reward_rate']}) = {uncapped:,}",
         f"  cap          = {cap:,} points: "
         + (
             "not eligible, 0 points"

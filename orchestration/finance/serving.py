@@ -86,6 +86,15 @@ def read_build_info(con: duckdb.DuckDBPyConnection) -> BuildInfo:
     return BuildInfo(run_id, built_at, version, json.loads(rule_vars))
 
 
+def rows_as_dicts(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
+) -> list[dict[str, Any]]:
+    """A query's rows as {column: value}, the result read to the end."""
+    result = con.execute(sql, params or [])
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
 def has_ledger(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(
         con.execute(

@@ -31,6 +31,7 @@ from typing import Any
 
 import duckdb
 
+from ..serving import rows_as_dicts
 from .schema import CYCLE_TABLE_NAMES, REWARD_COLUMNS, LedgerError, existing_tables
 
 RUN_HEADER = (
@@ -146,10 +147,13 @@ def rewards_digests(
     )
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    result = con.execute(sql)
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+def _by_run(con: duckdb.DuckDBPyConnection, sql: str) -> dict[int, list[tuple]]:
+    """A query's rows grouped by their first column, a payout run id, in the query's order, the
+    id left out (a run without rows: an empty list)."""
+    grouped: dict[int, list[tuple]] = defaultdict(list)
+    for run_id, *row in con.execute(sql).fetchall():
+        grouped[run_id].append(tuple(row))
+    return grouped
 
 
 @dataclass
@@ -164,35 +168,35 @@ def verify(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> str | None
     """Re-check the whole ledger in `prefix` (`ledger`, or `payouts.ledger` when attached);
     returns the head digest (None: an empty ledger), raises LedgerError naming the first record
     that no longer matches."""
-    tables = existing_tables(con, None if prefix == "ledger" else prefix.split(".")[0])
+    tables = existing_tables(con, prefix)
     if "payout_runs" not in tables:
         return None
     cycle = set(CYCLE_TABLE_NAMES) <= tables
-    runs = _rows(con, f"select * from {prefix}.payout_runs order by payout_run_id")
-    entries: dict[int, list[tuple]] = defaultdict(list)
-    for run_id, *entry in con.execute(
+    runs = rows_as_dicts(con, f"select * from {prefix}.payout_runs order by payout_run_id")
+    entries = _by_run(
+        con,
         f"select payout_run_id, account_id, entry_type, points, reward_points "
-        f"from {prefix}.entries order by payout_run_id, account_id"
-    ).fetchall():
-        entries[run_id].append(tuple(entry))
-    inputs: dict[int, list[tuple]] = defaultdict(list)
-    for run_id, *row in con.execute(
+        f"from {prefix}.entries order by payout_run_id, account_id",
+    )
+    inputs = _by_run(
+        con,
         f"select payout_run_id, dataset, file, size_bytes, rows_read, sha256 "
-        f"from {prefix}.payout_run_inputs order by payout_run_id, dataset, file"
-    ).fetchall():
-        inputs[run_id].append(tuple(row))
+        f"from {prefix}.payout_run_inputs order by payout_run_id, dataset, file",
+    )
     carried: dict[int, list[tuple]] = defaultdict(list)
     events: list[dict[str, Any]] = []
     adjustments: list[dict[str, Any]] = []
     rewards: dict[int, str] = {}
     if cycle:
-        for run_id, *row in con.execute(
+        carried = _by_run(
+            con,
             f"select payout_run_id, adjustment_id, account_id, points "
-            f"from {prefix}.adjustment_entries order by payout_run_id, adjustment_id"
-        ).fetchall():
-            carried[run_id].append(tuple(row))
-        events = _rows(con, f"select * from {prefix}.run_events order by event_id")
-        adjustments = _rows(con, f"select * from {prefix}.adjustments order by adjustment_id")
+            f"from {prefix}.adjustment_entries order by payout_run_id, adjustment_id",
+        )
+        events = rows_as_dicts(con, f"select * from {prefix}.run_events order by event_id")
+        adjustments = rows_as_dicts(
+            con, f"select * from {prefix}.adjustments order by adjustment_id"
+        )
         rewards = rewards_digests(con, prefix)
     runs_by_id = {run["payout_run_id"]: run for run in runs}
 

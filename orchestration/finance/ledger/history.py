@@ -65,11 +65,7 @@ def _relation(tables: set[str], prefix: str | None, name: str) -> str:
 def define_views(con: duckdb.DuckDBPyConnection, prefix: str | None) -> None:
     """Create (or replace) the temp views over the ledger in `prefix` (`ledger` in the ledger's
     own connection, `payouts.ledger` when attached as `payouts`; None: no ledger)."""
-    tables = (
-        set()
-        if prefix is None
-        else existing_tables(con, None if prefix == "ledger" else prefix.split(".")[0])
-    )
+    tables = set() if prefix is None else existing_tables(con, prefix)
     runs, entries, events, adjustments, carried = (
         _relation(tables, prefix, name)
         for name in ("payout_runs", "entries", "run_events", "adjustments", "adjustment_entries")

@@ -184,8 +184,10 @@ def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) ->
     return rows[0] if rows else None
 
 
-def existing_tables(con: duckdb.DuckDBPyConnection, catalog: str | None) -> set[str]:
-    """The ledger schema's tables in `catalog` (None: the connection's own database)."""
+def existing_tables(con: duckdb.DuckDBPyConnection, prefix: str) -> set[str]:
+    """The ledger schema's tables, `prefix` naming where: `ledger` in the ledger's own
+    connection, `payouts.ledger` when it is attached as `payouts`."""
+    catalog = prefix.split(".")[0] if "." in prefix else None
     database = "current_database()" if catalog is None else "?"
     return {
         name

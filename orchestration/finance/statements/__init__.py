@@ -22,12 +22,12 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ...rule_vars import period_days
 from ...serving_layout import local_now
 from ..explain import UnknownAccount, eligibility_tests
 from ..ledger.history import read_ledger
@@ -52,10 +52,6 @@ class Written:
     seconds: float
 
 
-def _days(start: str, end: str) -> int:
-    return (date.fromisoformat(end) - date.fromisoformat(start)).days + 1
-
-
 def programme_terms(rule_vars: dict[str, Any]) -> dict[str, Any]:
     """The rule vars as a statement states them (R1, R3, R5-R11)."""
     v = {k: str(val) if not isinstance(val, list) else val for k, val in rule_vars.items()}
@@ -73,8 +69,8 @@ def programme_terms(rule_vars: dict[str, Any]) -> dict[str, Any]:
         **v,
         "reward_cap_points": int(v["reward_cap_points"]),
         "min_followers": int(v["min_followers"]),
-        "window_days": _days(v["campaign_start"], v["campaign_end"]),
-        "baseline_days": _days(v["baseline_start"], v["baseline_end"]),
+        "window_days": period_days(v, "campaign_start", "campaign_end"),
+        "baseline_days": period_days(v, "baseline_start", "baseline_end"),
         "quota_tiers": rows,
     }
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import duckdb
 
+from ..serving import rows_as_dicts
+
 # the order lines listed per account and reason (the rest are counted, and named in the
 # order-lines mart): enough to drill into, few enough that a statement stays readable
 ORDERS_LISTED = 25
@@ -53,12 +55,6 @@ class AccountStatement:
         return self.reward["reward_points"] + self.adjusted
 
 
-def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict[str, Any]]:
-    result = con.execute(sql, params)
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-
-
 def account_batches(con: duckdb.DuckDBPyConnection, account_id: str | None) -> list[list[str]]:
     """The enrolled accounts to write, by id, in batches (one account: it alone, if enrolled)."""
     ids = [
@@ -84,12 +80,12 @@ def read_statements(
         [account_ids],
     )
     where, params = "where account_id in (select account_id from statement_accounts)", []
-    rewards = _dicts(
+    rewards = rows_as_dicts(
         con, f"select * from marts.account_rewards {where} order by account_id", params
     )
     eligibility = {
         row["account_id"]: row
-        for row in _dicts(con, f"select * from marts.account_eligibility {where}", params)
+        for row in rows_as_dicts(con, f"select * from marts.account_eligibility {where}", params)
     }
     statements = {
         r["account_id"]: AccountStatement(r["account_id"], r, eligibility[r["account_id"]])
@@ -100,7 +96,7 @@ def read_statements(
             s.periods[period] = {"orders": 0, "gmv": Decimal("0.00")}
 
     excluded: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in _dicts(
+    for row in rows_as_dicts(
         con,
         f"""
         select account_id, period, line_status, excluded_reason, rule_id,
@@ -135,7 +131,7 @@ def read_statements(
         reason["settled_gmv"] += row["settled_gmv"]
         reason["periods"].append(row["period"])
 
-    for row in _dicts(
+    for row in rows_as_dicts(
         con,
         f"""
         select account_id, order_id, video_id, period, created_day, status, settled_day, amount,
@@ -158,7 +154,7 @@ def read_statements(
         else:
             excluded[(row["account_id"], row["excluded_reason"])]["listed"].append(row)
 
-    for row in _dicts(
+    for row in rows_as_dicts(
         con,
         f"""
         select account_id, count(*) as days, coalesce(sum(published_videos), 0) as videos
@@ -168,7 +164,7 @@ def read_statements(
     ):
         if row["account_id"] in statements:
             statements[row["account_id"]].quota_totals = row
-    for row in _dicts(
+    for row in rows_as_dicts(
         con,
         f"""
         select * from marts.video_quota
@@ -183,7 +179,7 @@ def read_statements(
             statements[row["account_id"]].over_quota_days.append(row)
 
     by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in _dicts(
+    for row in rows_as_dicts(
         con,
         f"""
         select * from ledger_lines {where}
@@ -192,7 +188,7 @@ def read_statements(
         params,
     ):
         by_account[row["account_id"]].append(row)
-    for row in _dicts(
+    for row in rows_as_dicts(
         con,
         f"""
         select * from ledger_adjustments
@@ -211,7 +207,7 @@ def read_statements(
 
 def read_index(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """One row per enrolled account for the index: its reward and what approved runs paid."""
-    return _dicts(
+    return rows_as_dicts(
         con,
         """
         select rewards.account_id, rewards.account_type, rewards.is_eligible,
@@ -230,14 +226,14 @@ def read_index(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def read_programme(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The index's totals: the programme summary, what the ledger pays, and the accrual."""
-    summary = _dicts(
+    summary = rows_as_dicts(
         con,
         "select metric, breakdown, value, unit from marts.program_summary "
         "order by position, breakdown",
         [],
     )
-    runs = _dicts(con, "select * from ledger_runs order by payout_run_id", [])
-    accrual = _dicts(con, "select * from marts.reward_accrual order by accrual_date", [])
+    runs = rows_as_dicts(con, "select * from ledger_runs order by payout_run_id", [])
+    accrual = rows_as_dicts(con, "select * from marts.reward_accrual order by accrual_date", [])
     (waiting,) = con.execute(
         "select coalesce(sum(points), 0) from ledger_adjustments where state = 'recorded'"
     ).fetchall()[0]

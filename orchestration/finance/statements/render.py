@@ -13,6 +13,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ...formatting import money
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 # The marts' codes in Chinese (the English is the code itself, shown beside it)
@@ -80,7 +82,7 @@ def statement_file_name(account_id: str) -> str:
 
 
 def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{Decimal(value):,.2f}"
+    return "" if value is None else money(value)
 
 
 def _points(value: int | None) -> str:
