@@ -27,36 +27,20 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from ..formatting import lit
 from .ledger import LedgerError
-from .ledger.history import read_ledger
-from .serving import (
-    BuildInfo,
-    open_serving_copy,
-    read_build_info,
-    require_marts,
-    retry_while_locked,
-)
+from .ledger.history import no_such_run, open_ledger, read_ledger
+from .serving import BuildInfo, open_serving_copy, read_build_info, require_marts
 from .workbook import key_value_sheet, sheet_from_query, summary_table
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 
 NOW_QUERY = """
-    with paid as (
-        select
-            account_id,
-            sum(points) as paid_points,
-            coalesce(sum(points) filter (where entry_type = 'adjustment'), 0)
-                as adjustment_points
-        from ledger_lines
-        where state = 'approved'
-        group by account_id
-    )
     select
         rewards.*,
         cast((select max(payout_run_id) from ledger_runs where state = 'approved') as integer)
@@ -69,7 +53,7 @@ NOW_QUERY = """
             as bigint
         ) as unpaid_points
     from marts.account_rewards as rewards
-    left join paid on rewards.account_id = paid.account_id
+    left join ledger_paid as paid on rewards.account_id = paid.account_id
     order by rewards.account_id
 """
 
@@ -109,10 +93,6 @@ ADJUSTMENTS_QUERY = """
 """
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _check_format(out_file: Path) -> str:
     suffix = out_file.suffix.lower()
     if suffix not in FORMATS:
@@ -131,12 +111,15 @@ def _write_atomically(out_file: Path, write: Callable[[Path], Any]) -> Any:
     return result
 
 
-def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, metadata: dict[str, str]):
-    if path.name.endswith(".csv") or ".csv.tmp-" in path.name:
-        con.execute(f"copy ({query}) to {_lit(str(path))} (format csv, header true)")
+def _copy(
+    con: duckdb.DuckDBPyConnection, query: str, path: Path, suffix: str, metadata: dict[str, str]
+) -> None:
+    """`query` to `path` as CSV, or as Parquet with `metadata` (CSV has no place for it)."""
+    if suffix == ".csv":
+        con.execute(f"copy ({query}) to {lit(str(path))} (format csv, header true)")
     else:
-        kv = ", ".join(f"{k}: {_lit(v)}" for k, v in metadata.items())
-        con.execute(f"copy ({query}) to {_lit(str(path))} (format parquet, kv_metadata {{{kv}}})")
+        kv = ", ".join(f"{k}: {lit(v)}" for k, v in metadata.items())
+        con.execute(f"copy ({query}) to {lit(str(path))} (format parquet, kv_metadata {{{kv}}})")
 
 
 def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[int, int | None]:
@@ -158,6 +141,7 @@ def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[in
                     con,
                     NOW_QUERY,
                     tmp,
+                    suffix,
                     {
                         "payout_run_id": "" if run_id is None else str(run_id),
                         "dagster_run_id": build.dagster_run_id,
@@ -257,25 +241,15 @@ def export_payout_run(ledger: Path, run_id: int, out_file: Path) -> tuple[int, s
         raise LedgerError(f"no ledger at {ledger} (`rewards publish` writes it)")
 
     def write(tmp: Path) -> tuple[int, dict[str, Any], bool]:
-        with closing(duckdb.connect()) as con:
-            con.execute("set enable_progress_bar = false")
-            retry_while_locked(
-                lambda: con.execute("attach ? as payouts (read_only)", [str(ledger)]),
-                f"the ledger {ledger}",
-            )
-            read_ledger(con)
+        with open_ledger(ledger) as (con, _):
             result = con.execute("select * from ledger_runs where payout_run_id = ?", [run_id])
             names = [d[0] for d in result.description]
             rows = result.fetchall()
             if not rows:
-                (last,) = con.execute("select max(payout_run_id) from ledger_runs").fetchall()[0]
-                raise LedgerError(
-                    f"there is no payout run {run_id} in the ledger"
-                    + (f" (runs 1 to {last})" if last else " (nothing published yet)")
-                )
+                raise no_such_run(con, run_id)
             header = dict(zip(names, rows[0], strict=True))
             rule_vars = json.loads(header["rule_vars"])
-            con.execute(f"set TimeZone = {_lit(rule_vars['timezone'])}")
+            con.execute(f"set TimeZone = {lit(rule_vars['timezone'])}")
             query = _as_of_query(run_id, header["is_first_version"])
             inputs = con.execute(
                 "select dataset, file, size_bytes, rows_read, sha256 "
@@ -292,6 +266,7 @@ def export_payout_run(ledger: Path, run_id: int, out_file: Path) -> tuple[int, s
                     con,
                     query,
                     tmp,
+                    suffix,
                     {
                         k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
                         for k, v in described.items()

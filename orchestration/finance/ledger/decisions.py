@@ -16,6 +16,7 @@ from pathlib import Path
 from ...serving_layout import local_now
 from .appending import appending
 from .events import append_event
+from .history import no_such_run
 from .schema import Actor, LedgerError, one, same_person
 
 
@@ -50,11 +51,7 @@ def _decide(ledger: Path, run_id: int, actor: Actor, event: str, reason: str | N
             [run_id],
         )
         if run is None:
-            (last,) = one(con, "select max(payout_run_id) from ledger_runs")
-            raise LedgerError(
-                f"there is no payout run {run_id} in the ledger"
-                + (f" (runs 1 to {last})" if last else " (nothing published yet)")
-            )
+            raise no_such_run(con, run_id)
         state, published_by, decided_by, first_version, points, rule_vars = run
         if state != "pending":
             raise LedgerError(

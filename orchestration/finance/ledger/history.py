@@ -13,17 +13,24 @@ the same everywhere: the lines of approved runs (D35).
 * `ledger_adjustments`: one row per adjustment recorded: `recorded` until a publish carries it,
   then the state of the run that carried it.
 
+* `ledger_paid`: per account, what the approved runs paid (`paid_points`) and the approved
+  adjustments among it (`adjustment_points`).
+
 The views read a ledger attached under any name, a first-version ledger (the cycle's tables
 absent: no events, no adjustments) or no ledger at all (every view empty).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
 import duckdb
 
-from ..serving import has_ledger
+from ..serving import has_ledger, retry_while_locked
 from .chain import verify
-from .schema import existing_tables
+from .schema import LedgerError, existing_tables
 
 # the columns of each table as an empty relation, for a ledger without it
 _EMPTY = {
@@ -176,6 +183,17 @@ def define_views(con: duckdb.DuckDBPyConnection, prefix: str | None) -> None:
         from ledger_adjustments as adjusted
         inner join ledger_runs as runs on adjusted.payout_run_id = runs.payout_run_id
     """)
+    con.execute("""
+        create or replace temp view ledger_paid as
+        select
+            account_id,
+            cast(sum(points) as bigint) as paid_points,
+            cast(coalesce(sum(points) filter (where entry_type = 'adjustment'), 0) as bigint)
+                as adjustment_points
+        from ledger_lines
+        where state = 'approved'
+        group by account_id
+    """)
 
 
 def read_ledger(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -188,3 +206,28 @@ def read_ledger(con: duckdb.DuckDBPyConnection) -> str | None:
     head = verify(con, "payouts.ledger")
     define_views(con, "payouts.ledger")
     return head
+
+
+@contextlib.contextmanager
+def open_ledger(ledger: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, str | None]]:
+    """The ledger alone, read-only (attached as `payouts` to an in-memory connection), verified,
+    with the views; and its head digest. For the readers that need no serving copy."""
+    con = duckdb.connect()
+    try:
+        con.execute("set enable_progress_bar = false")
+        retry_while_locked(
+            lambda: con.execute("attach ? as payouts (read_only)", [str(ledger)]),
+            f"the ledger {ledger}",
+        )
+        yield con, read_ledger(con)
+    finally:
+        con.close()
+
+
+def no_such_run(con: duckdb.DuckDBPyConnection, run_id: int) -> LedgerError:
+    """The refusal for a payout run the ledger does not hold, naming the runs it does."""
+    (last,) = con.execute("select max(payout_run_id) from ledger_runs").fetchall()[0]
+    return LedgerError(
+        f"there is no payout run {run_id} in the ledger"
+        + (f" (runs 1 to {last})" if last else " (nothing published yet)")
+    )

@@ -181,7 +181,7 @@ def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> Pub
                 actor,
                 entries_sha,
                 run=run,
-                inputs_sha256=inputs_digest(inputs),
+                inputs_sha256=run["inputs_sha256"],
                 rewards_sha256=rewards_digests(con, "ledger", run_id).get(run_id),
                 at=run["published_at"],
             )

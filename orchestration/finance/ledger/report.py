@@ -3,24 +3,14 @@ what is paid -- the adjustments waiting for the next publish, and the verified h
 
 from __future__ import annotations
 
-from contextlib import closing
 from pathlib import Path
 
-import duckdb
-
-from ..serving import retry_while_locked
-from .history import read_ledger
+from .history import open_ledger
 
 
 def ledger_lines(ledger: Path) -> list[str]:
     """The listing, after verifying the whole digest chain (an edited ledger is refused)."""
-    with closing(duckdb.connect()) as con:
-        con.execute("set enable_progress_bar = false")
-        retry_while_locked(
-            lambda: con.execute("attach ? as payouts (read_only)", [str(ledger)]),
-            f"the ledger {ledger}",
-        )
-        head = read_ledger(con)
+    with open_ledger(ledger) as (con, head):
         runs = con.execute(
             """
             select payout_run_id, state, published_at, published_by, decided_by,

@@ -212,12 +212,9 @@ def read_index(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         """
         select rewards.account_id, rewards.account_type, rewards.is_eligible,
             rewards.ineligible_reason, rewards.reward_points,
-            cast(coalesce(paid.points, 0) as bigint) as paid
+            coalesce(paid.paid_points, 0) as paid
         from marts.account_rewards as rewards
-        left join (
-            select account_id, sum(points) as points from ledger_lines
-            where state = 'approved' group by account_id
-        ) as paid on rewards.account_id = paid.account_id
+        left join ledger_paid as paid on rewards.account_id = paid.account_id
         order by rewards.account_id
     """,
         [],
