@@ -29,7 +29,7 @@ from dagster import (
 )
 from support.finance_cases import DAY1_POINTS, DAY2_POINTS, WEIRD_ACCOUNT
 from support.landing_builder import Landing
-from support.pipeline import execute_selection, pipeline_env, query, run_pipeline_on
+from support.pipeline import cli_ok, execute_selection, pipeline_env, query, run_pipeline_on
 
 from expectations import all_suites
 from orchestration.cli import main
@@ -193,16 +193,10 @@ def test_order_lines_quota_and_summary_explain_the_rewards(payouts):
     assert summary[("quarantined_rows", "orders: video_not_found (R4)")] == 1
 
 
-def _cli(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 def test_explain_prints_the_whole_trail(payouts):
     with pipeline_env(payouts["landing"], payouts["warehouse"]):
-        text = _cli("explain", "fin_a")
-        ineligible = _cli("explain", "fin_c")
+        text = cli_ok("explain", "fin_a")
+        ineligible = cli_ok("explain", "fin_c")
         unknown = CliRunner().invoke(main, ["explain", "nobody"])
     for line in [
         "Account fin_a: 9 points",
@@ -237,7 +231,7 @@ def test_export_carries_the_payout_run_in_every_format(payouts, tmp_path):
 
     with pipeline_env(payouts["landing"], payouts["warehouse"]):
         for suffix in ("csv", "parquet", "xlsx"):
-            done = _cli("export", "--out", str(tmp_path / f"r.{suffix}"))
+            done = cli_ok("export", "--out", str(tmp_path / f"r.{suffix}"))
             assert "wrote 4 accounts" in done and "(paid through payout run 2)" in done
         bad = CliRunner().invoke(main, ["export", "--out", str(tmp_path / "r.json")])
     assert bad.exit_code == 2 and ".xlsx" in bad.output
@@ -276,7 +270,7 @@ def test_export_carries_the_payout_run_in_every_format(payouts, tmp_path):
 def test_simulate_reports_cost_and_changes_without_touching_marts_or_ledger(payouts, tmp_path):
     before = {p: _sha(payouts[p]) for p in ("serving", "ledger", "warehouse")}
     with pipeline_env(payouts["landing"], payouts["warehouse"]):
-        text = _cli(
+        text = cli_ok(
             "simulate",
             "--var",
             "reward_rate=0.02",
@@ -307,7 +301,7 @@ def test_simulate_says_when_the_raw_tables_are_newer_than_the_published_marts(pa
     shutil.copyfile(payouts["warehouse"], warehouse)
     shutil.copyfile(payouts["day1_serving"], tmp_path / "warehouse.serving.duckdb")
     with pipeline_env(payouts["landing"], warehouse):
-        text = _cli("simulate", "--var", "reward_rate=0.02")
+        text = cli_ok("simulate", "--var", "reward_rate=0.02")
     assert (
         "differ from the published run's inputs in 1 landing file(s) (orders/orders-day2.csv;"
     ) in text
@@ -371,9 +365,9 @@ def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_
         # the run holds the warehouse: finance reads the serving copy; simulate, which reads
         # the raw tables, is refused before it opens them
         with pipeline_env(payouts["landing"], payouts["warehouse"]):
-            out = _cli("export", "--out", str(tmp_path / "during.csv"))
-            explained = _cli("explain", "fin_b")
-            statements = _cli("statements", "--out", str(tmp_path / "statements"))
+            out = cli_ok("export", "--out", str(tmp_path / "during.csv"))
+            explained = cli_ok("explain", "fin_b")
+            statements = cli_ok("statements", "--out", str(tmp_path / "statements"))
             simulated = CliRunner().invoke(main, ["simulate", "--var", "reward_rate=0.02"])
         assert run.poll() is None  # still running: none of them waited for it
         assert f"pid {run.pid}," in WarehouseLock(payouts["warehouse"]).holder()
@@ -445,7 +439,7 @@ def test_a_run_stopped_by_a_blocking_check_leaves_the_serving_copy(payouts, tmp_
 
 def test_ledger_lists_the_payout_runs(payouts):
     with pipeline_env(payouts["landing"], payouts["warehouse"]):
-        text = _cli("ledger")
+        text = cli_ok("ledger")
     lines = text.splitlines()
     assert lines[0].split()[:4] == ["run", "state", "published", "at"]
     runs = [line.split() for line in lines[1:3]]

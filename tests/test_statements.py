@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 from support.dagster_ui import CHROMIUM_ARGS, require_chromium
 from support.finance_cases import WEIRD_ACCOUNT
+from support.pipeline import cli_ok
 
 from orchestration.cli import main
 from orchestration.settings import REPO_ROOT
@@ -68,12 +69,6 @@ class Page(HTMLParser):
         return re.sub(r" ([),，）:：])", r"\1", " ".join(" ".join(self.text).split()))
 
 
-def _ok(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.fixture(scope="module")
 def written(finance_runs, tmp_path_factory):
     root = tmp_path_factory.mktemp("statements")
@@ -81,14 +76,14 @@ def written(finance_runs, tmp_path_factory):
     serving = root / "warehouse.serving.duckdb"
     flag = ("--warehouse", str(warehouse))
     shutil.copyfile(finance_runs["day1_serving"], serving)
-    _ok("publish", "--by", "alice", *flag)
-    _ok("approve", "1", "--by", "bob", *flag)
+    cli_ok("publish", "--by", "alice", *flag)
+    cli_ok("approve", "1", "--by", "bob", *flag)
     shutil.copyfile(finance_runs["day2_serving"], serving)
-    _ok("adjust", "fin_a", "--points", "5", "--reason", HOSTILE_REASON, "--ref", "T-<1>",
+    cli_ok("adjust", "fin_a", "--points", "5", "--reason", HOSTILE_REASON, "--ref", "T-<1>",
         "--by", "carol", *flag)  # fmt: skip
-    _ok("adjust", WEIRD_ACCOUNT, "--points", "3", "--reason", "welcome", "--by", "carol", *flag)
-    _ok("publish", "--by", "alice", *flag)
-    _ok("approve", "2", "--by", "bob", *flag)
+    cli_ok("adjust", WEIRD_ACCOUNT, "--points", "3", "--reason", "welcome", "--by", "carol", *flag)
+    cli_ok("publish", "--by", "alice", *flag)
+    cli_ok("approve", "2", "--by", "bob", *flag)
     out = root / "statements"
     result = CliRunner().invoke(main, ["statements", "--out", str(out), *flag])
     assert result.exit_code == 0, result.output
@@ -302,4 +297,4 @@ def test_a_serving_copy_from_before_the_accrual_is_refused_in_one_line(finance_r
     result = CliRunner().invoke(main, ["statements", "--out", str(tmp_path / "s"), *flag])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
     assert "built before marts.reward_accrual existed: run `rewards run`" in result.output
-    assert "wrote 4 accounts" in _ok("export", "--out", str(tmp_path / "r.csv"), *flag)
+    assert "wrote 4 accounts" in cli_ok("export", "--out", str(tmp_path / "r.csv"), *flag)

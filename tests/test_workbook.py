@@ -13,11 +13,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 from support.finance_cases import WEIRD_ACCOUNT
-
-from orchestration.cli import main
+from support.pipeline import cli_ok
 
 MONEY = {"baseline_period_gmv", "baseline_gmv", "window_gmv", "over_quota_gmv", "reward_base"}
 POINTS = {
@@ -29,27 +27,21 @@ POINTS = {
 }
 
 
-def _ok(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.fixture(scope="module")
 def exported(finance_runs, tmp_path_factory):
     root = tmp_path_factory.mktemp("workbook")
     warehouse = root / "warehouse.duckdb"
     shutil.copyfile(finance_runs["day2_serving"], root / "warehouse.serving.duckdb")
     flag = ("--warehouse", str(warehouse))
-    _ok("publish", "--by", "alice", *flag)
-    _ok("approve", "1", "--by", "bob", *flag)
+    cli_ok("publish", "--by", "alice", *flag)
+    cli_ok("approve", "1", "--by", "bob", *flag)
     adjustment = ("fin_a", "--points", "1024", "--reason", "dispute D-1", "--ref", "T-9")
-    _ok("adjust", *adjustment, "--by", "carol", *flag)
-    _ok("publish", "--by", "alice", *flag)
-    _ok("approve", "2", "--by", "bob", *flag)
+    cli_ok("adjust", *adjustment, "--by", "carol", *flag)
+    cli_ok("publish", "--by", "alice", *flag)
+    cli_ok("approve", "2", "--by", "bob", *flag)
     for suffix in ("csv", "xlsx"):
-        _ok("export", "--out", str(root / f"rewards.{suffix}"), *flag)
-    _ok("export", "--payout-run", "1", "--out", str(root / "run1.xlsx"), *flag)
+        cli_ok("export", "--out", str(root / f"rewards.{suffix}"), *flag)
+    cli_ok("export", "--payout-run", "1", "--out", str(root / "run1.xlsx"), *flag)
     return root
 
 

@@ -55,6 +55,17 @@ def pipeline_env(landing: Path, warehouse: Path):
         yield
 
 
+def cli_ok(*args: str) -> str:
+    """`rewards ARGS` in this process (click's CliRunner), which must succeed; its output."""
+    from click.testing import CliRunner
+
+    from orchestration.cli import main
+
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def pipeline_settings(landing: Path, warehouse: Path) -> Settings:
     """The settings of `landing` and `warehouse` (their own temp and quality folders, serving
     copy, ledger and Dagster instance beside the warehouse), as a user's shell would resolve
