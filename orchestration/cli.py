@@ -512,7 +512,7 @@ def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, 
     (exported to Parquet), with every dbt test; docs/spark.md."""
     import shutil
 
-    from .spark_target import SparkBuildFailed, build_on_spark, read_table, stop_spark
+    from .spark_target import SparkBuildFailed, build_and_read
     from .warehouse_lock import WarehouseBusy
 
     if shutil.which("java") is None:
@@ -520,16 +520,14 @@ def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, 
     settings = Settings.from_env(warehouse=warehouse)
     overrides = _parse_vars(var_pairs)
     try:
-        exported = build_on_spark(
+        built = build_and_read(
             settings.warehouse, spark_dir=spark_dir, var_overrides=overrides or None
         )
-        rewards = read_table("marts.account_rewards")
     except (SparkBuildFailed, WarehouseBusy) as exc:  # a run holds the warehouse: exit 1
         raise click.ClickException(str(exc)) from exc
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from exc
-    finally:
-        stop_spark()
+    exported, rewards = built["exported"], built["tables"]["marts.account_rewards"]
     click.echo(
         f"raw rows exported to Parquet: {sum(exported.values()):,}; "
         f"on Spark: {len(rewards):,} accounts, "

@@ -6,8 +6,9 @@ UTC-adjusted Parquet timestamps (Spark TIMESTAMP), money as DECIMAL(18,2) (never
 quarantine's JSON `record` as text. `build_on_spark` then runs, in this process, `dbt
 run-operation register_raw_tables` (the Parquet folders become the tables of database `raw` in
 Spark's metastore) and `dbt build --target spark`: dbt-spark's `session` method starts a local
-PySpark here, and the models, their data tests and the reconciliation test run on Spark. The Spark
-session stays up after the build so `read_table` can read the result; `stop_spark` ends it.
+PySpark here, and the models, their data tests and the reconciliation test run on Spark.
+`build_and_read` does all of it in a child process and returns the tables asked for: the
+Spark session and its JVM end with that process.
 
 Everything Spark keeps (the Derby metastore, the table warehouse, scratch, dbt's target folder
 and log) is under `$REWARDS_SPARK_DIR` (default `data/spark`), never in the working directory.
@@ -16,15 +17,20 @@ and log) is under `$REWARDS_SPARK_DIR` (default `data/spark`), never in the work
 from __future__ import annotations
 
 import contextlib
+import json
+import multiprocessing
 import os
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from .dbt_runner import invoke
+from .dbt_runner.profiles import write_profile
 from .defs.landing.loader import RAW_SCHEMA
 from .formatting import lit, q
 from .settings import REPO_ROOT, WAREHOUSE_ENV, Settings
@@ -141,9 +147,19 @@ logger.plantext.level = error
 """
 
 
-def _spark_env(spark_dir: Path) -> dict[str, str]:
-    """What profiles.yml's `spark` target reads."""
-    return {SPARK_DIR_ENV: str(spark_dir)}
+def spark_profile(spark_dir: Path) -> Path:
+    """The profiles folder of Spark builds in `spark_dir`: profiles.yml's `spark` target with
+    its folders there (dbt_runner.profiles)."""
+    return write_profile(spark_dir / "dbt" / "profile", "spark", {SPARK_DIR_ENV: str(spark_dir)})
+
+
+def _node_failure(result) -> str:
+    """One node's failure in a line: its id, status and the end of dbt's message (where a Java
+    exception names its cause)."""
+    message = " ".join((result.message or "").split())
+    if len(message) > 600:
+        message = message[:200] + " ... " + message[-400:]
+    return f"{result.node.unique_id}: {result.status} {message}"
 
 
 def run_dbt_on_spark(args: Sequence[str], spark_dir: Path) -> Any:
@@ -156,15 +172,16 @@ def run_dbt_on_spark(args: Sequence[str], spark_dir: Path) -> Any:
     (spark_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
     result = invoke(
         [*args, "--target", "spark"],
-        _spark_env(spark_dir),
+        {},
         target_path=spark_dir / "dbt" / "target",
         log_path=spark_dir / "dbt" / "logs",
+        profiles_dir=spark_profile(spark_dir),
     )
     if result.exception is not None:
         raise SparkBuildFailed(f"dbt {args[0]} on Spark failed: {result.exception}")
     if not result.success:
         failures = [
-            f"{r.node.unique_id}: {r.status} {(r.message or '').splitlines()[0][:300]}"
+            _node_failure(r)
             for r in getattr(result.result, "results", [])
             if str(r.status) in ("error", "fail", "runtime error")
         ]
@@ -183,7 +200,9 @@ def build_on_spark(
 ) -> dict[str, int]:
     """Export the warehouse's raw schema to Parquet, then `dbt build --target spark` every model
     with its data tests (and, with `unit_tests`, dbt's unit tests, which pin the default vars:
-    docs/decisions.md D15). Returns the exported rows per raw table; raises SparkBuildFailed."""
+    docs/decisions.md D15), in this process. Returns the exported rows per raw table; raises
+    SparkBuildFailed. The Spark session stays up (`read_table`) until this process ends:
+    `build_and_read` runs all of it in a process of its own."""
     warehouse = (warehouse or Settings.from_env().warehouse).resolve()
     spark_dir = (spark_dir or spark_dir_from_env()).resolve()
     if not warehouse.exists():
@@ -200,17 +219,15 @@ def build_on_spark(
         resolved = resolve_rule_vars({k: str(v) for k, v in var_overrides.items()})
         args += ["--vars", resolved.overrides_json]
     # Both in this process: one Spark session (JVM and metastore) for the two dbt commands.
-    run_dbt_on_spark(["run-operation", "register_raw_tables"], spark_dir)
+    root = json.dumps({"root": str(spark_dir / "raw")})
+    run_dbt_on_spark(["run-operation", "register_raw_tables", "--args", root], spark_dir)
     run_dbt_on_spark(args, spark_dir)
     return exported
 
 
 def _session():
-    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
-    if SparkContext._active_spark_context is None:
-        raise RuntimeError("no Spark session in this process: run build_on_spark first")
     return SparkSession.builder.getOrCreate()  # the one dbt-spark started, as configured
 
 
@@ -226,21 +243,51 @@ def table_schema(name: str) -> list[tuple[str, str]]:
     return [(f.name, f.dataType.simpleString()) for f in _session().table(name).schema.fields]
 
 
-def stop_spark() -> None:
-    """Stop this process's Spark session (if any) and its JVM, releasing the Derby metastore's
-    lock and the driver's memory (PySpark's own stop() leaves the JVM running until Python
-    exits; the JVM ends itself when its stdin closes)."""
-    from pyspark import SparkContext
+def _build_and_read_here(
+    warehouse: Path | None,
+    spark_dir: Path | None,
+    var_overrides: dict[str, Any] | None,
+    unit_tests: bool,
+    tables: Sequence[str],
+    schemas: Sequence[str],
+) -> dict[str, Any]:
+    exported = build_on_spark(warehouse, spark_dir, var_overrides, unit_tests)
+    out = {
+        "exported": exported,
+        "tables": {name: read_table(name) for name in tables},
+        "schemas": {name: table_schema(name) for name in schemas},
+    }
+    _session().stop()
+    return out
 
-    if SparkContext._active_spark_context is not None:
-        _session().stop()
-    gateway = SparkContext._gateway
-    if gateway is None:
-        return
-    gateway.shutdown()
-    proc = getattr(gateway, "proc", None)
-    if proc is not None:
-        proc.stdin.close()
-        proc.wait(timeout=60)
-    SparkContext._gateway = None
-    SparkContext._jvm = None
+
+def build_and_read(
+    warehouse: Path | None = None,
+    spark_dir: Path | None = None,
+    var_overrides: dict[str, Any] | None = None,
+    unit_tests: bool = False,
+    tables: Sequence[str] = ("marts.account_rewards",),
+    schemas: Sequence[str] = (),
+) -> dict[str, Any]:
+    """`build_on_spark`, then the rows of `tables` and the Spark types of `schemas`, in a child
+    process of its own: when it ends, so do its Spark session and JVM (the Derby metastore's
+    lock and the driver's memory are released), and a JVM that dies takes nothing of this
+    process with it. Returns {"exported", "tables", "schemas"}; raises what the build raised."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        future = pool.submit(
+            _build_and_read_here,
+            warehouse,
+            spark_dir,
+            var_overrides,
+            unit_tests,
+            tuple(tables),
+            tuple(schemas),
+        )
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            raise SparkBuildFailed(
+                "the Spark build's process ended without an answer (its JVM or Python died; "
+                f"see {(spark_dir or spark_dir_from_env()) / 'dbt' / 'logs' / 'dbt.log'})"
+            ) from exc

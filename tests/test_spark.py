@@ -40,24 +40,29 @@ FLAGS = {"is_eligible", "is_new_entrant", "is_capped"}
 
 @pytest.fixture(scope="module")
 def spark(rulebook_run, tmp_path_factory):
-    """Build on Spark from the rulebook warehouse; read what the tests need; stop Spark."""
-    from orchestration.spark_target import build_on_spark, read_table, stop_spark, table_schema
+    """Build on Spark from the rulebook warehouse (in a process of its own, which ends with its
+    Spark session and JVM); read what the tests need."""
+    from orchestration.spark_target import build_and_read
 
     spark_dir = tmp_path_factory.mktemp("spark")
-    try:
-        exported = build_on_spark(rulebook_run["warehouse"], spark_dir, unit_tests=True)
-        out = {
-            "dir": spark_dir,
-            "exported": exported,
-            "rewards": read_table("marts.account_rewards"),
-            "schema": table_schema("marts.account_rewards"),
-            "raw_orders_schema": table_schema("raw.orders"),
-            "raw_quarantine_schema": table_schema("raw.orders_quarantine"),
-            "reconciliation": read_table("marts.reconciliation"),
-            "quarantine": read_table("marts.quarantine"),
-        }
-    finally:
-        stop_spark()
+    built = build_and_read(
+        rulebook_run["warehouse"],
+        spark_dir,
+        unit_tests=True,
+        tables=("marts.account_rewards", "marts.reconciliation", "marts.quarantine"),
+        schemas=("marts.account_rewards", "raw.orders", "raw.orders_quarantine"),
+    )
+    tables, schemas = built["tables"], built["schemas"]
+    out = {
+        "dir": spark_dir,
+        "exported": built["exported"],
+        "rewards": tables["marts.account_rewards"],
+        "schema": schemas["marts.account_rewards"],
+        "raw_orders_schema": schemas["raw.orders"],
+        "raw_quarantine_schema": schemas["raw.orders_quarantine"],
+        "reconciliation": tables["marts.reconciliation"],
+        "quarantine": tables["marts.quarantine"],
+    }
     return out
 
 

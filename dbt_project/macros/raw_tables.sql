@@ -1,20 +1,19 @@
 {#- The `raw` source tables of the engine, as an operation:
-        dbt run-operation register_raw_tables --target spark
+        dbt run-operation register_raw_tables --target spark --args '{root: <spark dir>/raw}'
     On DuckDB the loader (orchestration/defs/landing) writes them: nothing to do. On Spark they
     are Parquet folders exported from DuckDB's `raw` schema by orchestration/spark_target.py
-    into $REWARDS_SPARK_DIR/raw/<table>/, registered here as external tables of database `raw`
+    into `root`/<table>/ (<spark dir>/raw), registered here as external tables of database `raw`
     in the persistent metastore, after every export (schemas are read from the files; dropping
     an external table never deletes its files). -#}
-{% macro register_raw_tables() -%}
-    {{ return(adapter.dispatch('register_raw_tables', 'short_video_rewards')()) }}
+{% macro register_raw_tables(root) -%}
+    {{ return(adapter.dispatch('register_raw_tables', 'short_video_rewards')(root)) }}
 {%- endmacro %}
 
-{% macro default__register_raw_tables() -%}
+{% macro default__register_raw_tables(root) -%}
 {%- endmacro %}
 
-{% macro spark__register_raw_tables() -%}
+{% macro spark__register_raw_tables(root) -%}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set root = env_var('REWARDS_SPARK_DIR') ~ '/raw' -%}
     {#- every table of source `raw` (R12's quarantines included) and the loader's audit log -#}
     {%- set tables = ['load_log'] -%}
     {%- for source in graph.sources.values() if source.source_name == 'raw' -%}

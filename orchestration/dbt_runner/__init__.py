@@ -90,10 +90,12 @@ def invoke(
     log_path: Path | None = None,
     manifest: Any = None,
     callbacks: Sequence[Callable[[Any], None]] = (),
+    profiles_dir: Path | None = None,
 ):
-    """`dbt ARGS` in this process, with profiles.yml reading `env`; dbt's target folder is
-    `target_path` (its log goes to `log_path`, by default the same folder). Returns dbt's
-    `dbtRunnerResult`. The DuckDB file dbt opened is closed again before this returns."""
+    """`dbt ARGS` in this process, with profiles.yml reading `env` (or the profile written into
+    `profiles_dir`: dbt_runner.profiles); dbt's target folder is `target_path` (its log goes to
+    `log_path`, by default the same folder). Returns dbt's `dbtRunnerResult`. The DuckDB file
+    dbt opened is closed again before this returns."""
     from dbt.cli.main import dbtRunner
 
     _hand_environment_to_dbt()
@@ -102,7 +104,7 @@ def invoke(
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
-        str(DBT_PROJECT_DIR),
+        str(profiles_dir or DBT_PROJECT_DIR),
         "--target-path",
         str(target_path),
         "--log-path",
