@@ -35,6 +35,7 @@ from typing import Any
 
 import duckdb
 
+from ...duckdb_transaction import transaction
 from ...serving_layout import SERVED_MARTS, local_now
 from ...settings import REPO_ROOT
 
@@ -270,52 +271,48 @@ def _write_into(
     con.execute("set enable_progress_bar = false")
     con.execute("attach ? as built_warehouse (read_only)", [str(warehouse)])
     try:
-        con.execute("begin transaction")
-        con.execute("create schema if not exists marts")
-        for name in SERVED_MARTS:
-            started = time.monotonic()
-            if name == ORDER_LINES and previous is not None:
-                changed = _replace_changed_lines(con, previous["built_through"])
-                note = f"{changed:,} changed orders' lines replaced"
-            else:
-                con.execute(
-                    f"create or replace table marts.{name} as "
-                    f"select * from built_warehouse.marts.{name}"
-                )
-                note = "written whole"
-            counts[name] = con.execute(f"select count(*) from marts.{name}").fetchone()[0]
-            log(
-                f"marts.{name}: {counts[name]:,} rows ({note}) in {time.monotonic() - started:.1f}s"
+        with transaction(con):
+            con.execute("create schema if not exists marts")
+            for name in SERVED_MARTS:
+                started = time.monotonic()
+                if name == ORDER_LINES and previous is not None:
+                    changed = _replace_changed_lines(con, previous["built_through"])
+                    note = f"{changed:,} changed orders' lines replaced"
+                else:
+                    con.execute(
+                        f"create or replace table marts.{name} as "
+                        f"select * from built_warehouse.marts.{name}"
+                    )
+                    note = "written whole"
+                counts[name] = con.execute(f"select count(*) from marts.{name}").fetchone()[0]
+                seconds = time.monotonic() - started
+                log(f"marts.{name}: {counts[name]:,} rows ({note}) in {seconds:.1f}s")
+            inputs = _input_files(con, target, log)
+            con.execute("create schema if not exists serving")
+            con.execute(
+                "create or replace table serving.build (dagster_run_id varchar, "
+                "built_at varchar, code_version varchar, rule_vars varchar, "
+                "source_state varchar)"
             )
-        inputs = _input_files(con, target, log)
-        con.execute("create schema if not exists serving")
-        con.execute(
-            "create or replace table serving.build (dagster_run_id varchar, "
-            "built_at varchar, code_version varchar, rule_vars varchar, "
-            "source_state varchar)"
-        )
-        con.execute(
-            "insert into serving.build values (?, ?, ?, ?, ?)",
-            [
-                dagster_run_id,
-                local_now(rule_vars["timezone"]),
-                code_version(),
-                json.dumps(rule_vars, sort_keys=True),
-                json.dumps(source),
-            ],
-        )
-        con.execute(
-            "create or replace table serving.input_files (dataset varchar, "
-            "file varchar, size_bytes bigint, mtime_ns bigint, rows_read bigint, "
-            "rows_quarantined bigint, sha256 varchar)"
-        )
-        if inputs:
-            con.executemany("insert into serving.input_files values (?, ?, ?, ?, ?, ?, ?)", inputs)
-        con.execute("commit")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
-        raise
+            con.execute(
+                "insert into serving.build values (?, ?, ?, ?, ?)",
+                [
+                    dagster_run_id,
+                    local_now(rule_vars["timezone"]),
+                    code_version(),
+                    json.dumps(rule_vars, sort_keys=True),
+                    json.dumps(source),
+                ],
+            )
+            con.execute(
+                "create or replace table serving.input_files (dataset varchar, "
+                "file varchar, size_bytes bigint, mtime_ns bigint, rows_read bigint, "
+                "rows_quarantined bigint, sha256 varchar)"
+            )
+            if inputs:
+                con.executemany(
+                    "insert into serving.input_files values (?, ?, ?, ?, ?, ?, ?)", inputs
+                )
     finally:
         con.execute("detach built_warehouse")
     con.execute("checkpoint")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from ...duckdb_transaction import transaction
 from .chain import verify
 from .history import define_views
 from .schema import connect_ledger, create_tables
@@ -25,15 +26,10 @@ def appending(ledger: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, str | N
     empty ledger), for records to chain to."""
     con = connect_ledger(ledger)
     try:
-        con.execute("begin transaction")
-        create_tables(con)
-        head = verify(con)
-        define_views(con, "ledger")
-        yield con, head
-        con.execute("commit")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
-        raise
+        with transaction(con):
+            create_tables(con)
+            head = verify(con)
+            define_views(con, "ledger")
+            yield con, head
     finally:
         con.close()
