@@ -147,6 +147,11 @@ logger.plantext.level = error
 """
 
 
+def dbt_log(spark_dir: Path) -> Path:
+    """dbt's log of the Spark builds in `spark_dir`."""
+    return spark_dir / "dbt" / "logs" / "dbt.log"
+
+
 def spark_profile(spark_dir: Path) -> Path:
     """The profiles folder of Spark builds in `spark_dir`: profiles.yml's `spark` target with
     its folders there (dbt_runner.profiles)."""
@@ -187,7 +192,7 @@ def run_dbt_on_spark(args: Sequence[str], spark_dir: Path) -> Any:
         ]
         raise SparkBuildFailed(
             f"dbt {args[0]} on Spark failed: "
-            + ("; ".join(failures) or f"see {spark_dir / 'dbt' / 'logs' / 'dbt.log'}")
+            + ("; ".join(failures) or f"see {dbt_log(spark_dir)}")
         )
     return result
 
@@ -273,6 +278,7 @@ def build_and_read(
     process of its own: when it ends, so do its Spark session and JVM (the Derby metastore's
     lock and the driver's memory are released), and a JVM that dies takes nothing of this
     process with it. Returns {"exported", "tables", "schemas"}; raises what the build raised."""
+    spark_dir = (spark_dir or spark_dir_from_env()).resolve()
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         future = pool.submit(
@@ -289,5 +295,5 @@ def build_and_read(
         except BrokenProcessPool as exc:
             raise SparkBuildFailed(
                 "the Spark build's process ended without an answer (its JVM or Python died; "
-                f"see {(spark_dir or spark_dir_from_env()) / 'dbt' / 'logs' / 'dbt.log'})"
+                f"see {dbt_log(spark_dir)})"
             ) from exc
