@@ -18,9 +18,12 @@ events dbt hands its callbacks become Dagster events through dagster-dbt's publi
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from ..settings import (
     DBT_PROJECT_DIR,
@@ -30,7 +33,7 @@ from ..settings import (
     WAREHOUSE_ENV,
     Settings,
 )
-from .profiles import write_profile
+from .profiles import profile_output, write_profile
 
 
 def warehouse_env(
@@ -63,6 +66,24 @@ def warehouse_profile(
     """The profiles folder for builds into `target_path`: `<target_path>/profile/`, with the
     profile of `target` written for `values` (warehouse_env)."""
     return write_profile(target_path / "profile", target, values)
+
+
+@contextmanager
+def warehouse_held(values: Mapping[str, str], target: str = "duckdb") -> Iterator[None]:
+    """The warehouse of `values` open in this process while dbt builds it.
+
+    The profile closes the file when dbt's last connection closes (`keep_open: false`, so the
+    steps after dbt can open it), and dbt closes its connection after every node: alone, dbt
+    would open the database file again for each of its ~120 nodes (~40 ms each here). A
+    connection held with the profile's own configuration keeps DuckDB's database instance
+    alive, so each of dbt's connections joins it instead; the file closes when this block
+    ends."""
+    output = profile_output(target, values)
+    con = duckdb.connect(output["path"], config=dict(output.get("config_options") or {}))
+    try:
+        yield
+    finally:
+        con.close()
 
 
 def invoke(

@@ -33,7 +33,7 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator
 
-from ...dbt_runner import invoke
+from ...dbt_runner import invoke, warehouse_held, warehouse_profile
 
 UNIQUE_ID_KEY = "dagster_dbt/unique_id"
 _RESULT_EVENTS = {"LogModelResult", "LogTestResult"}
@@ -51,19 +51,53 @@ def check_keys_by_test(context: AssetExecutionContext) -> dict[str, AssetCheckKe
     return keys
 
 
+def dbt_selection(
+    context: AssetExecutionContext, manifest: Mapping[str, Any], translator: DagsterDbtTranslator
+) -> list[str]:
+    """`--select` for what this step was asked to materialize: nothing when it is every model
+    (the whole project), else the selected models by name and the tests of the checks selected
+    without their model."""
+    all_keys = set(context.assets_def.keys)
+    selected = set(context.selected_asset_keys)
+    all_checks = set(context.assets_def.check_keys)
+    selected_checks = set(context.selected_asset_check_keys)
+    if selected == all_keys and selected_checks == all_checks:
+        return []
+    names = [
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and translator.get_asset_key(node) in selected
+    ]
+    tests = {key: unique_id for unique_id, key in check_keys_by_test(context).items()}
+    names += [
+        manifest["nodes"][tests[key]]["name"]
+        for key in sorted(selected_checks, key=str)
+        if key.asset_key not in selected and key in tests
+    ]
+    return ["--select", *sorted(names)] if names else ["--select", "none:none"]
+
+
 def _events(
-    args: Sequence[str], profiles_dir: Path, target_path: Path, out: queue.Queue
+    args: Sequence[str],
+    profile_values: Mapping[str, str],
+    profiles_dir: Path,
+    target_path: Path,
+    out: queue.Queue,
 ) -> threading.Thread:
     from dbt_common.events.functions import msg_to_dict
 
+    def on_event(msg: Any) -> None:
+        # dbt hands every event of the build to its callbacks, its debug lines included: only
+        # the nodes' results are read, so only they are turned into dicts
+        if msg.info.name in _RESULT_EVENTS:
+            out.put(msg_to_dict(msg))
+
     def run() -> None:
         try:
-            result = invoke(
-                [*args, "--quiet"],
-                profiles_dir,
-                target_path,
-                callbacks=[lambda msg: out.put(msg_to_dict(msg))],
-            )
+            with warehouse_held(profile_values):
+                result = invoke(
+                    [*args, "--quiet"], profiles_dir, target_path, callbacks=[on_event]
+                )
             out.put((_DONE, result, None))
         except BaseException as exc:  # handed to the step, never lost in a thread
             out.put((_DONE, None, exc))
@@ -76,18 +110,19 @@ def _events(
 def stream_build(
     context: AssetExecutionContext,
     args: Sequence[str],
-    profiles_dir: Path,
+    profile_values: Mapping[str, str],
     target_path: Path,
     manifest: Mapping[str, Any],
     translator: DagsterDbtTranslator,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
-    """Run `dbt ARGS` and yield its models' materializations and its tests' check results as
+    """Run `dbt ARGS` on the warehouse of `profile_values` (dbt_runner.warehouse_env) and yield its models' materializations and its tests' check results as
     they finish; raise `Failure` naming the failed nodes when dbt does not succeed."""
     checks = check_keys_by_test(context)
     selected_checks = set(context.selected_asset_check_keys)
     selected_assets = set(context.selected_asset_keys)
     out: queue.Queue = queue.Queue()
-    thread = _events(args, profiles_dir, target_path, out)
+    profiles_dir = warehouse_profile(profile_values, target_path)
+    thread = _events(args, profile_values, profiles_dir, target_path, out)
     failed: list[str] = []
     while True:
         item = out.get()
