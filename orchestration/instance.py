@@ -10,7 +10,6 @@ Settings.dagster_home). Its configuration is the project's own `orchestration/da
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ from pathlib import Path
 
 INSTANCE_YAML = Path(__file__).with_name("dagster.yaml")
 CONFIG_NAME = "dagster.yaml"
-INSTANCE_DIR = "@INSTANCE_DIR@"  # in INSTANCE_YAML: replaced by the instance folder
 # Run tags: every run says what triggered it (cli, schedule, landing_files); a CLI run also says
 # its command, process and host, so a later run can tell that it died
 TRIGGER_TAG, COMMAND_TAG, PID_TAG, HOST_TAG = (
@@ -48,11 +46,9 @@ def prepare_dagster_home(home: Path) -> Path:
 
 
 def render_instance_config(home: Path) -> str:
-    """The project's dagster.yaml for the instance folder `home` (Dagster's storage paths in a
-    dagster.yaml are absolute). A folder that was moved gets its file rewritten."""
-    # a JSON string is a YAML double-quoted string: any path, quoted as YAML reads it
-    quoted = json.dumps(str(home.resolve()))[1:-1]
-    return INSTANCE_YAML.read_text().replace(INSTANCE_DIR, quoted)
+    """The project's dagster.yaml for the instance folder `home`: the same for every folder
+    (Dagster's stock storage lives in the folder it is read from)."""
+    return INSTANCE_YAML.read_text()
 
 
 @contextmanager

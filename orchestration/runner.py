@@ -19,6 +19,7 @@ from dagster import (
     define_asset_job,
 )
 
+from .dbt_runner import dbt_target_dir
 from .defs.landing.loader import check_landing
 from .defs.quality.validation import build_pending_data_docs, preload
 from .instance import cli_run_tags, fail_abandoned_cli_runs, open_instance
@@ -48,7 +49,7 @@ def execute(
 ) -> Execution:
     """Materialize the assets of `selection` (all: the `rewards` job) as one run in the
     project's Dagster instance (instance.py), so the UI shows it; raise
-    ValueError/FileNotFoundError for bad input. dbt's own log goes to `<warehouse>.dbt.log`
+    ValueError/FileNotFoundError for bad input. dbt's own log goes to `<warehouse>.dbt/dbt.log`
     instead of the terminal; progress goes to stdout unless `quiet`."""
     check_landing(settings.landing_dir)
 
@@ -72,11 +73,14 @@ def execute(
         "loggers": {"progress": {}},
     }
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    dbt_log = settings.warehouse.with_suffix(".dbt.log")
+    # dbt writes its own log into its target folder; whatever a library prints during the run
+    # goes to `<warehouse>.dbt.log` instead of the terminal
+    dbt_log = dbt_target_dir(settings.warehouse) / "dbt.log"
+    printed = settings.warehouse.with_suffix(".dbt.log")
     HANDLER.reset(open(os.devnull, "w") if quiet else sys.stdout)
     run_id = str(uuid.uuid4())  # Dagster's own run ids are UUID4s; known before the run starts
     HANDLER.line(f"Dagster run {run_id} (instance {settings.dagster_home})")
-    with open_instance(settings.dagster_home) as instance, open(dbt_log, "w") as log:
+    with open_instance(settings.dagster_home) as instance, open(printed, "w") as log:
         # after the instance is open: its storage imports SQLAlchemy in this thread, and two
         # threads importing SQLAlchemy at once can see it half-initialized
         preload()

@@ -60,9 +60,7 @@ def dbt_target_dir(warehouse: str | Path) -> Path:
     return Path(warehouse).with_suffix(".dbt")
 
 
-def warehouse_profile(
-    values: Mapping[str, str], target_path: Path, target: str = "duckdb"
-) -> Path:
+def warehouse_profile(values: Mapping[str, str], target_path: Path, target: str = "duckdb") -> Path:
     """The profiles folder for builds into `target_path`: `<target_path>/profile/`, with the
     profile of `target` written for `values` (warehouse_env)."""
     return write_profile(target_path / "profile", target, values)
@@ -112,6 +110,22 @@ def invoke(
         "--no-send-anonymous-usage-stats",
     ]
     return dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(full_args)
+
+
+def invoke_on_warehouse(
+    args: Sequence[str],
+    values: Mapping[str, str],
+    target_path: Path,
+    target: str = "duckdb",
+    log_path: Path | None = None,
+    callbacks: Sequence[Callable[[Any], None]] = (),
+):
+    """`dbt ARGS` on the DuckDB database of `values` (warehouse_env), through the profile of
+    `target` written for it into `target_path`, with the database held open while dbt runs
+    (warehouse_held). Returns dbt's `dbtRunnerResult`."""
+    profiles_dir = warehouse_profile(values, target_path, target)
+    with warehouse_held(values, target):
+        return invoke(args, profiles_dir, target_path, log_path, callbacks=callbacks)
 
 
 def parse(

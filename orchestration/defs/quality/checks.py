@@ -70,8 +70,9 @@ def build_stage_checks(stage: str, suites: list[Suite]) -> AssetChecksDefinition
         for name in names:
             suite = current[name]
             key = AssetKey(list(suite.asset_key))
-            if not any(k.asset_key == key and k.name == c.name for c in suite.checks
-                       for k in selected):
+            if not any(
+                k.asset_key == key and k.name == c.name for c in suite.checks for k in selected
+            ):
                 continue
             outcomes = run_suite(
                 suite,

@@ -1,4 +1,4 @@
-"""`dbt build` in this process, its results streamed as Dagster events (WIP, issue 23).
+"""`dbt build` in this process, its results streamed as Dagster events.
 
 dbt-core's documented programmatic API runs the build: `dbtRunner(callbacks=[...]).invoke(...)`
 in a worker thread (dbt_runner.invoke, with the profile written for the warehouse). Each
@@ -33,7 +33,7 @@ from dagster import (
 )
 from dagster_dbt import DagsterDbtTranslator
 
-from ...dbt_runner import invoke, warehouse_held, warehouse_profile
+from ...dbt_runner import invoke_on_warehouse
 
 UNIQUE_ID_KEY = "dagster_dbt/unique_id"
 _RESULT_EVENTS = {"LogModelResult", "LogTestResult"}
@@ -78,26 +78,20 @@ def dbt_selection(
 
 
 def _events(
-    args: Sequence[str],
-    profile_values: Mapping[str, str],
-    profiles_dir: Path,
-    target_path: Path,
-    out: queue.Queue,
+    args: Sequence[str], profile_values: Mapping[str, str], target_path: Path, out: queue.Queue
 ) -> threading.Thread:
-    from dbt_common.events.functions import msg_to_dict
-
     def on_event(msg: Any) -> None:
-        # dbt hands every event of the build to its callbacks, its debug lines included: only
-        # the nodes' results are read, so only they are turned into dicts
+        # dbt hands every event of the build to its callbacks (an `EventMsg`: `info` and
+        # `data`), its debug lines included; only the nodes' results are read
         if msg.info.name in _RESULT_EVENTS:
-            out.put(msg_to_dict(msg))
+            node = msg.data.node_info
+            out.put((msg.info.name, node.unique_id, str(node.node_status)))
 
     def run() -> None:
         try:
-            with warehouse_held(profile_values):
-                result = invoke(
-                    [*args, "--quiet"], profiles_dir, target_path, callbacks=[on_event]
-                )
+            result = invoke_on_warehouse(
+                [*args, "--quiet"], profile_values, target_path, callbacks=[on_event]
+            )
             out.put((_DONE, result, None))
         except BaseException as exc:  # handed to the step, never lost in a thread
             out.put((_DONE, None, exc))
@@ -115,25 +109,21 @@ def stream_build(
     manifest: Mapping[str, Any],
     translator: DagsterDbtTranslator,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
-    """Run `dbt ARGS` on the warehouse of `profile_values` (dbt_runner.warehouse_env) and yield its models' materializations and its tests' check results as
-    they finish; raise `Failure` naming the failed nodes when dbt does not succeed."""
+    """Run `dbt ARGS` on the warehouse of `profile_values` (dbt_runner.warehouse_env) and yield
+    its models' materializations and its tests' check results as they finish; raise `Failure`
+    naming the failed nodes when dbt does not succeed."""
     checks = check_keys_by_test(context)
     selected_checks = set(context.selected_asset_check_keys)
     selected_assets = set(context.selected_asset_keys)
     out: queue.Queue = queue.Queue()
-    profiles_dir = warehouse_profile(profile_values, target_path)
-    thread = _events(args, profile_values, profiles_dir, target_path, out)
+    thread = _events(args, profile_values, target_path, out)
     failed: list[str] = []
     while True:
         item = out.get()
-        if isinstance(item, tuple) and item and item[0] is _DONE:
+        if item[0] is _DONE:
             _, result, exc = item
             break
-        name = item.get("info", {}).get("name")
-        if name not in _RESULT_EVENTS:
-            continue
-        node = item.get("data", {}).get("node_info", {})
-        unique_id, status = node.get("unique_id", ""), str(node.get("node_status", ""))
+        name, unique_id, status = item
         if status not in _PASSED:
             failed.append(f"{unique_id} ({status})")
         if name == "LogModelResult" and unique_id in manifest["nodes"]:
