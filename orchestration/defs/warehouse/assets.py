@@ -75,6 +75,9 @@ def dbt_models(
         "unit_test",
         "--indirect-selection",
         "buildable",
+        # the results stream to Dagster as events; nothing reads run_results.json or a rewritten
+        # manifest.json of a warehouse build
+        "--no-write-json",
     ]
     if resolved.overrides:
         args += ["--vars", resolved.overrides_json]
