@@ -12,6 +12,7 @@ from .defs.quality import definitions as quality
 from .defs.resources import resources_from_settings
 from .defs.serving import definitions as serving
 from .defs.warehouse import definitions as warehouse
+from .rule_vars import RuleVars
 from .settings import Settings
 
 rewards_job = define_asset_job(
@@ -28,6 +29,7 @@ def build_defs(
     loggers: dict[str, LoggerDefinition] | None = None,
     data_docs: str = "each_check",
     environ: Mapping[str, str] | None = None,
+    rule_vars: RuleVars | None = None,
 ) -> Definitions:
     """The whole code location for one configuration; `rewards run` builds it the same way."""
     return Definitions.merge(
@@ -39,7 +41,7 @@ def build_defs(
             jobs=[rewards_job],
             schedules=[rewards_daily],  # both off by default (defs/automation.py)
             sensors=[landing_files_sensor],
-            resources=resources_from_settings(settings, data_docs, environ),
+            resources=resources_from_settings(settings, data_docs, environ, rule_vars),
             loggers=loggers,
             # One process at a time: an embedded DuckDB file takes a single writer, so the raw
             # loads and dbt must not run in parallel processes (the UI's default executor).

@@ -57,21 +57,18 @@ def execute(
     from .progress import HANDLER, progress_logger
 
     # Data Docs pages are rendered once, after the run, instead of after every check step
-    defs = build_defs(settings, loggers={"progress": progress_logger}, data_docs="end_of_run")
+    defs = build_defs(
+        settings,
+        loggers={"progress": progress_logger},
+        data_docs="end_of_run",
+        rule_vars=rule_vars,  # resolved once, by the caller; handed on as they are
+    )
     if selection is None:
         job = defs.resolve_job_def("rewards")
     else:
         chosen = define_asset_job("selection", selection=selection)
         job = Definitions.merge(defs, Definitions(jobs=[chosen])).resolve_job_def("selection")
-    run_config = {
-        # the launchpad's form of the overrides; the run's `rule_vars` resource resolves them
-        "resources": {
-            "rule_vars": {
-                "config": {"overrides": rule_vars.overrides_as_text() if rule_vars else {}}
-            }
-        },
-        "loggers": {"progress": {}},
-    }
+    run_config = {"loggers": {"progress": {}}}
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     # dbt writes its own log into its target folder; whatever a library prints during the run
     # goes to `<warehouse>.dbt.log` instead of the terminal
