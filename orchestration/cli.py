@@ -149,11 +149,11 @@ def demo(ctx: click.Context, n_orders: int) -> None:
 @main.command(context_settings={"ignore_unknown_options": True})
 @landing_option
 @warehouse_option()
-@click.argument("dagster_dev_args", nargs=-1, type=click.UNPROCESSED)
-def ui(landing: Path | None, warehouse: Path | None, dagster_dev_args: tuple[str, ...]) -> None:
-    """Start the Dagster UI (`dagster dev`) on the project's instance: the same run history,
+@click.argument("dg_dev_args", nargs=-1, type=click.UNPROCESSED)
+def ui(landing: Path | None, warehouse: Path | None, dg_dev_args: tuple[str, ...]) -> None:
+    """Start the Dagster UI (`dg dev`) on the project's instance: the same run history,
     check results and schedule and sensor state as `rewards run`. Other options (e.g. -p PORT,
-    -h HOST) go to `dagster dev`."""
+    -h HOST) go to `dg dev`."""
     from .instance import prepare_dagster_home
     from .settings import DAGSTER_HOME_ENV, REPO_ROOT
 
@@ -173,11 +173,14 @@ def ui(landing: Path | None, warehouse: Path | None, dagster_dev_args: tuple[str
     )
     sys.stderr.flush()
     sys.stdout.flush()
-    # Replace this process with `dagster dev`, run from the repository root, where
-    # pyproject.toml's [tool.dagster] names the code location: Ctrl-C then reaches dagster dev
-    # itself, which stops its webserver, daemon and code server cleanly.
+    # Replace this process with `dg dev`, run from the repository root, where pyproject.toml's
+    # [tool.dg.project] names the code location: Ctrl-C then reaches dg dev itself, which stops
+    # its webserver, daemon and code server cleanly. The virtual environment is this one (as
+    # `uv run` or an activated venv would say), so dg loads the code with this interpreter.
+    env["VIRTUAL_ENV"] = sys.prefix
+    dg = str(Path(sys.executable).parent / "dg")
     os.chdir(REPO_ROOT)
-    os.execve(sys.executable, [sys.executable, "-m", "dagster", "dev", *dagster_dev_args], env)
+    os.execve(dg, [dg, "dev", *dg_dev_args], env)
 
 
 WAREHOUSE_HELP = (

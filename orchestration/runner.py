@@ -1,4 +1,4 @@
-"""Run the asset graph in-process: the same Definitions `dagster dev` loads, recorded in the
+"""Run the asset graph in-process: the same Definitions `dg dev` loads, recorded in the
 project's Dagster instance. `execute` is the one way a run starts outside the UI: `rewards run`
 (`run_pipeline`, which adds the summary) and the tests' harness both go through it."""
 

@@ -1,27 +1,13 @@
-"""The Dagster code location loads the way `dagster dev` loads it: from the repo root, no flags."""
+"""The Dagster code location, as `dg dev` loads it. That it loads from the repository root with no
+flags is `dg check defs`, run by the README's test command before pytest."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from orchestration.settings import REPO_ROOT
-
-
-def test_dagster_loads_the_code_location_without_flags(tmp_path):
-    dagster = str(Path(sys.executable).parent / "dagster")
-    done = subprocess.run(
-        [dagster, "definitions", "validate"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "Validation successful for code location short_video_rewards" in done.stdout
 
 
 def test_asset_graph_runs_from_landing_files_to_marts():
@@ -69,7 +55,7 @@ def test_loading_the_code_location_leaves_the_environment_alone(tmp_path):
 
 
 def test_the_ui_resources_read_the_variables_that_are_set_through_envvar(tmp_path):
-    """`dagster dev`: a setting given by a variable reaches its resource as Dagster's EnvVar
+    """`dg dev`: a setting given by a variable reaches its resource as Dagster's EnvVar
     (the UI shows where it comes from; a run reads it when it starts); the others are the
     resolved values."""
     from dagster import EnvVar

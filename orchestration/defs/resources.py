@@ -154,7 +154,7 @@ def resources_from_settings(
     environ: Mapping[str, str] | None = None,
     rule_vars: RuleVars | None = None,
 ) -> dict[str, ConfigurableResource]:
-    """The resources of one configuration. With `environ` (the code location `dagster dev`
+    """The resources of one configuration. With `environ` (the code location `dg dev`
     loads), each setting whose variable is set there is read through Dagster's `EnvVar`, so the
     UI shows where it comes from and a run reads it when it starts; the others, and every value
     derived from the warehouse path, are the resolved `settings`."""
