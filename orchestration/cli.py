@@ -48,6 +48,25 @@ def main() -> None:
     """Short-video commerce rewards warehouse (WeChat Shop incentive plan)."""
 
 
+class StageBars(contextlib.ExitStack):
+    """The generator's progress, one click progress bar per stage on stderr: redrawn in place
+    on a terminal; written once per stage (its label) when stderr is a file or a pipe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stage: str | None = None
+        self.bar = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()  # the previous stage's bar ends
+            self.stage = stage
+            self.bar = self.enter_context(
+                click.progressbar(length=max(total, 1), label=f"{stage:<10}", file=sys.stderr)
+            )
+        self.bar.update(done - self.bar.pos)
+
+
 @main.command()
 @click.option(
     "--out",
@@ -71,15 +90,10 @@ def generate(out_dir: Path, n_orders: int, seed: int, dirty: bool) -> None:
     from generator import generate_landing
 
     started = time.monotonic()
-
-    def progress(stage: str, done: int, total: int) -> None:
-        width = 30
-        filled = int(width * done / total) if total else width
-        bar = "#" * filled + "-" * (width - filled)
-        end = "\n" if done >= total else ""
-        print(f"\r{stage:<10} [{bar}] {done:,}/{total:,}", end=end, file=sys.stderr, flush=True)
-
-    stats = generate_landing(out_dir, n_orders=n_orders, seed=seed, dirty=dirty, progress=progress)
+    with StageBars() as progress:
+        stats = generate_landing(
+            out_dir, n_orders=n_orders, seed=seed, dirty=dirty, progress=progress
+        )
     rows = stats.get("rows", {})
     click.echo(
         f"wrote {out_dir} in {time.monotonic() - started:.1f}s: "
