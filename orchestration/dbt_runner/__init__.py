@@ -17,7 +17,6 @@ events dbt hands its callbacks become Dagster events through dagster-dbt's publi
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from ..file_lock import FileLock
 from ..settings import (
     DBT_PROJECT_DIR,
     MEMORY_LIMIT_ENV,
@@ -139,14 +139,10 @@ def parse(
     test workers) could read each other's half-written file. Returns the manifest; with
     `unless`, nothing when it holds once the folder is held (another process parsed meanwhile)."""
     target_path.mkdir(parents=True, exist_ok=True)
-    with open(target_path / ".parse.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if unless is not None and unless():
-                return None
-            result = invoke(["parse", "--quiet", *args], profiles_dir, target_path)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with FileLock(target_path / ".parse.lock"):
+        if unless is not None and unless():
+            return None
+        result = invoke(["parse", "--quiet", *args], profiles_dir, target_path)
     if not result.success:
         raise RuntimeError(f"dbt parse failed: {result.exception}")
     return result.result
