@@ -33,7 +33,18 @@ MARKER = "# short-video-rewards:"
 
 def prepare_dagster_home(home: Path) -> Path:
     """Create the instance folder and write the project's dagster.yaml there, unless a
-    dagster.yaml of the user's own (one without the project's first line) is already there."""
+    dagster.yaml of the user's own (one without the project's first line) is already there.
+    ValueError, one line, for a folder Dagster's SQLite storage cannot open."""
+    if "%" in str(home):
+        # Dagster's SQLite storage puts the folder into a SQLAlchemy URL as it is, and
+        # SQLAlchemy decodes `%41` there as `A`: the history would go to another folder or
+        # nowhere. Every other character works (tests/test_cli.py runs under `$`, quotes, `;`,
+        # a space and Chinese).
+        raise ValueError(
+            f"the Dagster instance folder {home} has a '%' in its path, which Dagster's SQLite "
+            "storage cannot open; put the warehouse elsewhere or set DAGSTER_HOME to a folder "
+            "without '%'"
+        )
     home.mkdir(parents=True, exist_ok=True)
     target = home / CONFIG_NAME
     ours = render_instance_config(home)

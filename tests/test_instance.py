@@ -71,3 +71,17 @@ def test_dagster_reads_the_instance_config_from_the_folder_we_name(tmp_path: Pat
         assert type(instance.event_log_storage).__name__ == "SqliteEventLogStorage"
     with open_instance(home) as again:  # a second process opens the same history
         assert again.get_run_records() == []
+
+
+def test_a_folder_dagster_cannot_open_is_refused_in_one_line(tmp_path):
+    """Dagster's SQLite storage reads the instance folder as a URL, where `%41` means `A`: such
+    a folder is refused up front, naming it, instead of a traceback from SQLite."""
+    import pytest
+
+    from orchestration.instance import prepare_dagster_home
+
+    home = tmp_path / "p%41" / "w.dagster"
+    with pytest.raises(ValueError, match=r"has a '%' in its path.*DAGSTER_HOME") as refused:
+        prepare_dagster_home(home)
+    assert str(home) in str(refused.value) and "\n" not in str(refused.value)
+    assert not home.exists()
