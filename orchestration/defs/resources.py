@@ -65,13 +65,19 @@ class WarehouseResource(ConfigurableResource):
             self._lock.release()
             self._lock = None
 
+    def scratch_dir(self) -> str:
+        """DuckDB's temp folder (`<warehouse>.tmp` unless set), for a run's other scratch too."""
+        folder = Path(self.temp_directory or Path(self.path).with_suffix(".tmp"))
+        folder.mkdir(parents=True, exist_ok=True)
+        return str(folder)
+
     def dbt_env(self) -> dict[str, str]:
         """What dbt's profile reads to open this warehouse with these resources."""
         return warehouse_env(
             self.path,
             self.memory_limit,
             self.threads,
-            self.temp_directory or Path(self.path).with_suffix(".tmp"),
+            self.scratch_dir(),
         )
 
     @contextmanager
