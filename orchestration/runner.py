@@ -86,17 +86,19 @@ def execute(
                 f"warning: run {abandoned} had been left unfinished by a killed "
                 "process; marked failed"
             )
-        with contextlib.redirect_stdout(log):
-            try:
-                result = job.execute_in_process(
-                    run_config=run_config,
-                    instance=instance,
-                    run_id=run_id,
-                    raise_on_error=False,
-                    tags=cli_run_tags(command),
-                )
-            finally:
-                docs = build_pending_data_docs(settings.quality_dir)
+        # what the libraries print or log while the run goes (GX's warnings on stderr among
+        # them) goes to the log too; the progress handler keeps the terminal it was given
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            result = job.execute_in_process(
+                run_config=run_config,
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                tags=cli_run_tags(command),
+            )
+            # a run that raised (its instance could not record it: a full disk) renders no
+            # pages; the next run renders what is still pending
+            docs = build_pending_data_docs(settings.quality_dir)
     return Execution(run_id, result, docs, dbt_log)
 
 
