@@ -2,6 +2,7 @@
 
     python bench/run.py full [--sizes 1m,10m,100m] [--only pipeline,sql,pandas]
     python bench/run.py incremental [--sizes 1m,10m] [--changes 50000]
+    python bench/run.py small [--repeat 3]
 
 `full`: for each size, generates the landing once (`rewards generate --orders N --seed 7`, kept
 in --work for the next time), then runs, each under `/usr/bin/time -v`:
@@ -381,6 +382,78 @@ def run_incremental(args: argparse.Namespace) -> None:
         )
 
 
+def _phases(home: Path, run_id: str, started: float, ended: float) -> dict[str, float]:
+    """Where a `rewards run`'s wall time went, from the run's own events in its instance:
+    process start to the run's start, each group of steps, and the run's end to process exit."""
+    from dagster import DagsterInstance
+
+    with DagsterInstance.local_temp(tempdir=str(home)) as instance:
+        events = instance.all_logs(run_id)
+    run_start = min(e.timestamp for e in events)
+    run_end = max(e.timestamp for e in events)
+    spans: dict[str, list[float]] = {}
+    for e in events:
+        if e.step_key and e.dagster_event is not None:
+            kind = e.dagster_event.event_type_value
+            if kind in ("STEP_START", "STEP_SUCCESS", "STEP_FAILURE"):
+                spans.setdefault(e.step_key, []).append(e.timestamp)
+
+    def group(step: str) -> str:
+        if step.startswith("raw__"):
+            return "raw loads"
+        if step == "gx_raw":
+            return "GX on the landing (gx_raw)"
+        if step == "dbt_models":
+            return "dbt build (every model and dbt test)"
+        if step.startswith("gx_"):
+            return "GX after the build (staging, intermediate, marts)"
+        return "serving copy"
+
+    phases = {"process start to the run's first event (imports, definitions, instance)": 0.0}
+    phases[next(iter(phases))] = run_start - started
+    in_steps = 0.0
+    for step, times in spans.items():
+        phases[group(step)] = phases.get(group(step), 0.0) + max(times) - min(times)
+        in_steps += max(times) - min(times)
+    phases["between steps (planning, events, checks' bookkeeping)"] = run_end - run_start - in_steps
+    phases["run's end to exit (Data Docs pages, summary, closing)"] = ended - run_end
+    return {k: round(v, 1) for k, v in phases.items()}
+
+
+def run_small(args: argparse.Namespace) -> None:
+    """`rewards run` on the rulebook fixture (tests/support/rulebook_cases): a fresh warehouse,
+    then again on the same one, --repeat times each, with each run's phases."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from support import rulebook_cases
+
+    landing = args.work / "rulebook" / "landing"
+    if not landing.exists():
+        rulebook_cases.build()[0].write(landing)
+    rows = []
+    for i in range(args.repeat):
+        warehouse = args.work / "rulebook" / f"w{i}" / "warehouse.duckdb"
+        shutil.rmtree(warehouse.parent, ignore_errors=True)
+        for what in ("fresh", "again"):
+            log = args.work / "rulebook" / f"run-{i}-{what}.log"
+            cmd = [str(BIN / "rewards"), "run", "--landing", str(landing)]
+            cmd += ["--warehouse", str(warehouse)]
+            started = time.time()
+            m = timed("rulebook", f"rewards run ({what})", cmd, log, args.mem_cap_gb)
+            ended = time.time()
+            require_success(m, log)
+            record(args.work, m)
+            run_id = re.search(r"Dagster run ([0-9a-f-]{36})", log.read_text()).group(1)
+            phases = _phases(warehouse.with_suffix(".dagster"), run_id, started, ended)
+            rows.append((what, m, phases))
+    print("| run | wall s | peak RSS GB |\n| --- | --- | --- |")
+    for what, m, _ in rows:
+        print(f"| {what} | {m.wall_s} | {m.peak_rss_gb} |")
+    print("\n| phase | " + " | ".join(what for what, _, _ in rows) + " |")
+    print("| --- |" + " --- |" * len(rows))
+    for phase in rows[0][2]:
+        print(f"| {phase} | " + " | ".join(str(p.get(phase, "")) for _, _, p in rows) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -407,9 +480,11 @@ def main() -> None:
         default=50_000,
         help="change-log rows in the day's file (bench/changes.py)",
     )
+    small = sub.add_parser("small", help="rewards run on the rulebook fixture, fresh and again")
+    small.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    {"full": run_full, "incremental": run_incremental}[args.mode](args)
+    {"full": run_full, "incremental": run_incremental, "small": run_small}[args.mode](args)
 
 
 if __name__ == "__main__":

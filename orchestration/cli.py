@@ -48,6 +48,25 @@ def main() -> None:
     """Short-video commerce rewards warehouse (WeChat Shop incentive plan)."""
 
 
+class StageBars(contextlib.ExitStack):
+    """The generator's progress, one click progress bar per stage on stderr: redrawn in place
+    on a terminal; written once per stage (its label) when stderr is a file or a pipe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stage: str | None = None
+        self.bar = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()  # the previous stage's bar ends
+            self.stage = stage
+            self.bar = self.enter_context(
+                click.progressbar(length=max(total, 1), label=f"{stage:<10}", file=sys.stderr)
+            )
+        self.bar.update(done - self.bar.pos)
+
+
 @main.command()
 @click.option(
     "--out",
@@ -71,15 +90,10 @@ def generate(out_dir: Path, n_orders: int, seed: int, dirty: bool) -> None:
     from generator import generate_landing
 
     started = time.monotonic()
-
-    def progress(stage: str, done: int, total: int) -> None:
-        width = 30
-        filled = int(width * done / total) if total else width
-        bar = "#" * filled + "-" * (width - filled)
-        end = "\n" if done >= total else ""
-        print(f"\r{stage:<10} [{bar}] {done:,}/{total:,}", end=end, file=sys.stderr, flush=True)
-
-    stats = generate_landing(out_dir, n_orders=n_orders, seed=seed, dirty=dirty, progress=progress)
+    with StageBars() as progress:
+        stats = generate_landing(
+            out_dir, n_orders=n_orders, seed=seed, dirty=dirty, progress=progress
+        )
     rows = stats.get("rows", {})
     click.echo(
         f"wrote {out_dir} in {time.monotonic() - started:.1f}s: "
@@ -115,14 +129,21 @@ def _run_and_report(
         check_landing(settings.landing_dir)
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from exc
+    from .disk_space import disk_full_message, says_disk_full
     from .runner import RunFailed, run_pipeline
 
     try:
         summary = run_pipeline(settings, rule_vars, command=command)
     except RunFailed as exc:
+        if says_disk_full(str(exc)):
+            raise click.ClickException(f"{disk_full_message(settings)} ({exc})") from exc
         raise click.ClickException(str(exc)) from exc
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from exc
+    except Exception as exc:  # a full disk stops whichever library writes next (disk_space.py)
+        if says_disk_full(exc):
+            raise click.ClickException(disk_full_message(settings)) from exc
+        raise
     click.echo("\n".join(summary.lines()))
 
 
@@ -149,11 +170,11 @@ def demo(ctx: click.Context, n_orders: int) -> None:
 @main.command(context_settings={"ignore_unknown_options": True})
 @landing_option
 @warehouse_option()
-@click.argument("dagster_dev_args", nargs=-1, type=click.UNPROCESSED)
-def ui(landing: Path | None, warehouse: Path | None, dagster_dev_args: tuple[str, ...]) -> None:
-    """Start the Dagster UI (`dagster dev`) on the project's instance: the same run history,
+@click.argument("dg_dev_args", nargs=-1, type=click.UNPROCESSED)
+def ui(landing: Path | None, warehouse: Path | None, dg_dev_args: tuple[str, ...]) -> None:
+    """Start the Dagster UI (`dg dev`) on the project's instance: the same run history,
     check results and schedule and sensor state as `rewards run`. Other options (e.g. -p PORT,
-    -h HOST) go to `dagster dev`."""
+    -h HOST) go to `dg dev`."""
     from .instance import prepare_dagster_home
     from .settings import DAGSTER_HOME_ENV, REPO_ROOT
 
@@ -173,11 +194,14 @@ def ui(landing: Path | None, warehouse: Path | None, dagster_dev_args: tuple[str
     )
     sys.stderr.flush()
     sys.stdout.flush()
-    # Replace this process with `dagster dev`, run from the repository root, where
-    # pyproject.toml's [tool.dagster] names the code location: Ctrl-C then reaches dagster dev
-    # itself, which stops its webserver, daemon and code server cleanly.
+    # Replace this process with `dg dev`, run from the repository root, where pyproject.toml's
+    # [tool.dg.project] names the code location: Ctrl-C then reaches dg dev itself, which stops
+    # its webserver, daemon and code server cleanly. The virtual environment is this one (as
+    # `uv run` or an activated venv would say), so dg loads the code with this interpreter.
+    env["VIRTUAL_ENV"] = sys.prefix
+    dg = str(Path(sys.executable).parent / "dg")
     os.chdir(REPO_ROOT)
-    os.execve(sys.executable, [sys.executable, "-m", "dagster", "dev", *dagster_dev_args], env)
+    os.execve(dg, [dg, "dev", *dg_dev_args], env)
 
 
 WAREHOUSE_HELP = (

@@ -37,3 +37,13 @@ def markdown_table(columns: list[str], rows: Iterable[tuple]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(md_cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def human_bytes(n: int) -> str:
+    """A size as people read it: 512 B, 3.4 MB, 1.2 GB (powers of 1024)."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")

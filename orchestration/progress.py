@@ -26,12 +26,16 @@ def root_message(error) -> str:
         return "unknown error"
     while error.cause is not None:
         error = error.cause
-    lines = [line for line in error.message.strip().splitlines() if line.strip()]
-    if not lines:
-        return "unknown error"
-    # Dagster writes `module.Class: message`; the user reads the message
-    prefix = re.match(rf"^[\w.]*{re.escape(error.cls_name or '')}: ", lines[0])
-    return lines[0][prefix.end() :] if error.cls_name and prefix else lines[0]
+    lines = error.message.strip().splitlines()
+    # Dagster writes `module.Class: message`; the user reads the message, whose first line may
+    # be empty (a library's message that starts with a blank line)
+    prefix = lines and re.match(rf"^[\w.]*{re.escape(error.cls_name or '')}: ?", lines[0])
+    if error.cls_name and prefix:
+        lines[0] = lines[0][prefix.end() :]
+    said = [line.strip() for line in lines if line.strip()]
+    if not said:
+        return f"{error.cls_name} (no message)" if error.cls_name else "unknown error"
+    return said[0]
 
 
 def step_failure_message(failure) -> str:

@@ -87,10 +87,6 @@ class RuleVars:
     def overrides(self) -> dict[str, Any]:
         return json.loads(self.overrides_json)
 
-    def overrides_as_text(self) -> dict[str, str]:
-        """The overrides as `--var` / the launchpad take them (`key: text`)."""
-        return {k: v if isinstance(v, str) else json.dumps(v) for k, v in self.overrides.items()}
-
 
 def resolve_rule_vars(pairs: Mapping[str, str], base: dict[str, Any] | None = None) -> RuleVars:
     """`parse_var_overrides` (a RuleVarError, one line, for a bad var) into a frozen RuleVars."""

@@ -1,4 +1,4 @@
-"""Run the asset graph in-process: the same Definitions `dagster dev` loads, recorded in the
+"""Run the asset graph in-process: the same Definitions `dg dev` loads, recorded in the
 project's Dagster instance. `execute` is the one way a run starts outside the UI: `rewards run`
 (`run_pipeline`, which adds the summary) and the tests' harness both go through it."""
 
@@ -19,6 +19,7 @@ from dagster import (
     define_asset_job,
 )
 
+from .dbt_runner import dbt_target_dir
 from .defs.landing.loader import check_landing
 from .defs.quality.validation import build_pending_data_docs, preload
 from .instance import cli_run_tags, fail_abandoned_cli_runs, open_instance
@@ -48,7 +49,7 @@ def execute(
 ) -> Execution:
     """Materialize the assets of `selection` (all: the `rewards` job) as one run in the
     project's Dagster instance (instance.py), so the UI shows it; raise
-    ValueError/FileNotFoundError for bad input. dbt's own log goes to `<warehouse>.dbt.log`
+    ValueError/FileNotFoundError for bad input. dbt's own log goes to `<warehouse>.dbt/dbt.log`
     instead of the terminal; progress goes to stdout unless `quiet`."""
     check_landing(settings.landing_dir)
 
@@ -56,27 +57,27 @@ def execute(
     from .progress import HANDLER, progress_logger
 
     # Data Docs pages are rendered once, after the run, instead of after every check step
-    defs = build_defs(settings, loggers={"progress": progress_logger}, data_docs="end_of_run")
+    defs = build_defs(
+        settings,
+        loggers={"progress": progress_logger},
+        data_docs="end_of_run",
+        rule_vars=rule_vars,  # resolved once, by the caller; handed on as they are
+    )
     if selection is None:
         job = defs.resolve_job_def("rewards")
     else:
         chosen = define_asset_job("selection", selection=selection)
         job = Definitions.merge(defs, Definitions(jobs=[chosen])).resolve_job_def("selection")
-    run_config = {
-        # the launchpad's form of the overrides; the run's `rule_vars` resource resolves them
-        "resources": {
-            "rule_vars": {
-                "config": {"overrides": rule_vars.overrides_as_text() if rule_vars else {}}
-            }
-        },
-        "loggers": {"progress": {}},
-    }
+    run_config = {"loggers": {"progress": {}}}
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    dbt_log = settings.warehouse.with_suffix(".dbt.log")
+    # dbt writes its own log into its target folder; whatever a library prints during the run
+    # goes to `<warehouse>.dbt.log` instead of the terminal
+    dbt_log = dbt_target_dir(settings.warehouse) / "dbt.log"
+    printed = settings.warehouse.with_suffix(".dbt.log")
     HANDLER.reset(open(os.devnull, "w") if quiet else sys.stdout)
     run_id = str(uuid.uuid4())  # Dagster's own run ids are UUID4s; known before the run starts
     HANDLER.line(f"Dagster run {run_id} (instance {settings.dagster_home})")
-    with open_instance(settings.dagster_home) as instance, open(dbt_log, "w") as log:
+    with open_instance(settings.dagster_home) as instance, open(printed, "w") as log:
         # after the instance is open: its storage imports SQLAlchemy in this thread, and two
         # threads importing SQLAlchemy at once can see it half-initialized
         preload()
@@ -85,17 +86,19 @@ def execute(
                 f"warning: run {abandoned} had been left unfinished by a killed "
                 "process; marked failed"
             )
-        with contextlib.redirect_stdout(log):
-            try:
-                result = job.execute_in_process(
-                    run_config=run_config,
-                    instance=instance,
-                    run_id=run_id,
-                    raise_on_error=False,
-                    tags=cli_run_tags(command),
-                )
-            finally:
-                docs = build_pending_data_docs(settings.quality_dir)
+        # what the libraries print or log while the run goes (GX's warnings on stderr among
+        # them) goes to the log too; the progress handler keeps the terminal it was given
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            result = job.execute_in_process(
+                run_config=run_config,
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                tags=cli_run_tags(command),
+            )
+            # a run that raised (its instance could not record it: a full disk) renders no
+            # pages; the next run renders what is still pending
+            docs = build_pending_data_docs(settings.quality_dir)
     return Execution(run_id, result, docs, dbt_log)
 
 

@@ -177,10 +177,9 @@ def run_dbt_on_spark(args: Sequence[str], spark_dir: Path) -> Any:
     (spark_dir / "log4j2.properties").write_text(LOG4J2_PROPERTIES)
     result = invoke(
         [*args, "--target", "spark"],
-        {},
+        spark_profile(spark_dir),
         target_path=spark_dir / "dbt" / "target",
         log_path=spark_dir / "dbt" / "logs",
-        profiles_dir=spark_profile(spark_dir),
     )
     if result.exception is not None:
         raise SparkBuildFailed(f"dbt {args[0]} on Spark failed: {result.exception}")

@@ -18,15 +18,15 @@ import contextlib
 import fcntl
 import os
 import struct
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .file_lock import FileLock
+
 # How long a run waits for a reader of the warehouse (a simulation at 100M orders takes about as
 # long as a run) before it fails, saying who holds the warehouse.
 RUN_WAIT_SECONDS = 3 * 3600.0
-_POLL_SECONDS = 0.5
 _SAY_EVERY_SECONDS = 60.0
 
 
@@ -39,11 +39,12 @@ def lock_path(warehouse: Path) -> Path:
 
 
 class WarehouseLock:
-    """The advisory lock on `<warehouse>.lock` (flock: released when its process dies)."""
+    """The advisory lock on `<warehouse>.lock` (file_lock.FileLock), with who holds it written
+    in the file."""
 
     def __init__(self, warehouse: Path) -> None:
         self.path = lock_path(warehouse)
-        self._file = None
+        self._lock = FileLock(self.path)
 
     def holder(self) -> str:
         """Who holds it, as the holder wrote it (empty if nobody does)."""
@@ -56,45 +57,34 @@ class WarehouseLock:
         self, holder: str, wait_seconds: float = 0.0, log: Callable[[str], None] | None = None
     ) -> None:
         """Take the lock, waiting up to `wait_seconds` for its holder; WarehouseBusy after."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(self.path, "a+")  # noqa: SIM115 -- held until release()
-        deadline = time.monotonic() + wait_seconds
-        said = None
-        while True:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                now = time.monotonic()
-                if now >= deadline:
-                    f.close()
-                    waited = f" after waiting {wait_seconds:.0f}s" if wait_seconds else ""
-                    raise WarehouseBusy(
-                        f"the warehouse is in use by {self.holder() or 'another process'}"
-                        f"{waited} ({self.path})"
-                    ) from None
-                if log is not None and (said is None or now - said >= _SAY_EVERY_SECONDS):
-                    log(
-                        f"waiting for {self.holder() or 'another process'} to finish with the "
-                        "warehouse"
-                    )
-                    said = now
-                time.sleep(_POLL_SECONDS)
+
+        def say_waiting() -> None:
+            if log is not None:
+                log(
+                    f"waiting for {self.holder() or 'another process'} to finish with the warehouse"
+                )
+
+        try:
+            self._lock.acquire(wait_seconds, say_waiting, _SAY_EVERY_SECONDS)
+        except TimeoutError:
+            waited = f" after waiting {wait_seconds:.0f}s" if wait_seconds else ""
+            raise WarehouseBusy(
+                f"the warehouse is in use by {self.holder() or 'another process'}"
+                f"{waited} ({self.path})"
+            ) from None
+        f = self._lock.file
         f.seek(0)
         f.truncate()
         since = datetime.now(UTC).isoformat(timespec="seconds")
         f.write(f"{holder} (pid {os.getpid()}, since {since})\n")
         f.flush()
-        self._file = f
 
     def release(self) -> None:
-        if self._file is None:
+        if self._lock.file is None:
             return
         with contextlib.suppress(OSError):
-            self._file.truncate(0)  # nobody holds it now
-        fcntl.flock(self._file, fcntl.LOCK_UN)
-        self._file.close()
-        self._file = None
+            self._lock.file.truncate(0)  # nobody holds it now
+        self._lock.release()
 
 
 @contextlib.contextmanager

@@ -1,17 +1,17 @@
 """End to end through the real Dagster UI in a real browser (Debian's Chromium, Playwright).
 
 One story, as a data engineer lives it, on the rulebook landing (tests/support/rulebook_cases.py):
-`rewards run` from the command line, then `rewards ui` (`dagster dev` on the project's instance
+`rewards run` from the command line, then `rewards ui` (`dg dev` on the project's instance
 beside the warehouse, no DAGSTER_HOME) on the same warehouse.
 
 1. The CLI's run is in the UI: `marts/account_rewards` shows that run's id as its latest
    materialization, and every one of its checks passed.
-2. The schedule turned on in the UI is still on after `dagster dev` restarts.
+2. The schedule turned on in the UI is still on after `dg dev` restarts.
 3. "Materialize all" in the UI launches a run that succeeds (through the instance's run queue);
    the asset graph is photographed after it (REWARDS_UPDATE_SCREENSHOT=1 also replaces
    docs/images/asset-graph.png).
 
-The tests share one `dagster dev` and run in this order. Needs /usr/bin/chromium (`apt-get
+The tests share one `dg dev` and run in this order. Needs /usr/bin/chromium (`apt-get
 install chromium`; Playwright's own browser downloads are not used). Without it the tests are
 skipped, except in CI (CI=true), where they fail.
 """
@@ -77,10 +77,10 @@ def ui(cli_run):
     dev = DagsterDev(cli_run["landing"], cli_run["warehouse"], log, startup_timeout=STARTUP_TIMEOUT)
     try:
         with dev:
-            print(f"dagster dev answered on {dev.url} after {time.monotonic() - started:.0f} s")
+            print(f"dg dev answered on {dev.url} after {time.monotonic() - started:.0f} s")
             yield dev
     except BaseException:
-        print(f"--- dagster dev log ({log}) ---\n{log_tail(log)}")
+        print(f"--- dg dev log ({log}) ---\n{log_tail(log)}")
         raise
 
 

@@ -12,6 +12,8 @@ from dagster import AssetCheckKey
 from support.landing_builder import Landing
 from support.pipeline import printed_run_id, rewards_cli
 
+ODD_FOLDER = 'a$b c\'d;e "奖励"'
+
 
 @pytest.fixture(scope="module")
 def small_landing(tmp_path_factory) -> Path:
@@ -22,14 +24,16 @@ def small_landing(tmp_path_factory) -> Path:
     land.sale("acct-a", "2025-12-01", "1026.10")
     land.account("acct-b", enabled=False)
     land.sale("acct-b", "2025-12-01", "50.00")
-    return land.write(tmp_path_factory.mktemp("cli") / "landing")
+    # a folder name a user may well have: `$` (which Great Expectations substitutes unless it is
+    # escaped), a space, quotes, `;` and Chinese
+    return land.write(tmp_path_factory.mktemp("cli") / ODD_FOLDER / "landing")
 
 
 @pytest.fixture(scope="module")
 def two_runs(small_landing, tmp_path_factory) -> dict:
     """Two `rewards run`s on one warehouse: the defaults (15 points for acct-a), then R11 with
     overrides: 1000.00 * 0.02 = 20 points, capped at 18."""
-    warehouse = tmp_path_factory.mktemp("cli_runs") / "w.duckdb"
+    warehouse = tmp_path_factory.mktemp("cli_runs") / ODD_FOLDER / "w.duckdb"
     runs = [
         rewards_cli("run", "--landing", str(small_landing), "--warehouse", str(warehouse)),
         rewards_cli(

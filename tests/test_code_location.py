@@ -1,27 +1,13 @@
-"""The Dagster code location loads the way `dagster dev` loads it: from the repo root, no flags."""
+"""The Dagster code location, as `dg dev` loads it. That it loads from the repository root with no
+flags is `dg check defs`, run by the README's test command before pytest."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from orchestration.settings import REPO_ROOT
-
-
-def test_dagster_loads_the_code_location_without_flags(tmp_path):
-    dagster = str(Path(sys.executable).parent / "dagster")
-    done = subprocess.run(
-        [dagster, "definitions", "validate"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "Validation successful for code location short_video_rewards" in done.stdout
 
 
 def test_asset_graph_runs_from_landing_files_to_marts():
@@ -69,7 +55,7 @@ def test_loading_the_code_location_leaves_the_environment_alone(tmp_path):
 
 
 def test_the_ui_resources_read_the_variables_that_are_set_through_envvar(tmp_path):
-    """`dagster dev`: a setting given by a variable reaches its resource as Dagster's EnvVar
+    """`dg dev`: a setting given by a variable reaches its resource as Dagster's EnvVar
     (the UI shows where it comes from; a run reads it when it starts); the others are the
     resolved values."""
     from dagster import EnvVar
@@ -87,3 +73,33 @@ def test_the_ui_resources_read_the_variables_that_are_set_through_envvar(tmp_pat
     assert resources["landing"].path == str(settings.landing_dir)
     # `rewards run` hands the resolved values over, with no variable involved
     assert resources_from_settings(settings)["warehouse"].path == str(tmp_path / "w.duckdb")
+
+
+def test_every_check_has_a_readable_name_and_a_one_line_description_citing_its_rule():
+    """What the UI shows beside a dbt check: its dbt test's `name:` (not dbt's generated
+    `<test>_<model>_<column>`), and `config.meta.description` (what dagster-dbt shows), one line
+    that cites the rule the check guards (R1..R12, docs/rules.md). The GX checks too."""
+    import re
+
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    keys = graph.asset_check_keys
+    assert len(keys) >= 90  # every dbt data test and every GX suite is a check
+    kinds = ("not_null", "unique", "unique_combination", "accepted_values", "expression_is_true")
+    rule = re.compile(r"\bR(1[0-2]|[1-9])\b")
+    unreadable = []
+    for key in keys:
+        spec = graph.get_check_spec(key)
+        description = spec.description or ""
+        generated = any(key.name.startswith(f"{k}_{key.asset_key.path[-1]}") for k in kinds)
+        if generated or not rule.search(description) or "\n" in description:
+            unreadable.append(f"{key.asset_key.to_user_string()}:{key.name} ({description!r})")
+    assert unreadable == []
+    account_rewards = {
+        key.name: graph.get_check_spec(key).description
+        for key in keys
+        if key.asset_key.to_user_string() == "marts/account_rewards"
+    }
+    assert account_rewards["new_entrant_iff_no_baseline_gmv"].startswith("R8:")
+    assert "one_reward_per_account" in account_rewards

@@ -405,7 +405,7 @@ def test_a_failing_test_keeps_failing_until_its_rows_are_fixed(daily, tmp_path):
             "loaded_through = loaded_through + 1000 where order_id = 'K'"
         )
     for _ in range(2):
-        with pytest.raises(AssertionError, match="not_null_int_orders_current_order_id"):
+        with pytest.raises(AssertionError, match="current_order_has_id"):
             build(landing, warehouse)
     with duckdb.connect(str(warehouse)) as con:
         assert con.execute(

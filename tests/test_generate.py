@@ -617,3 +617,20 @@ def test_boundary_cases_follow_a_changed_campaign_start(tmp_path: Path) -> None:
 
     assert rush(tmp_path / "moved", "2025-11-29") > 2 * rush(tmp_path / "moved", "2025-11-22")
     assert rush(tmp_path / "default", "2025-11-22") > 2 * rush(tmp_path / "default", "2025-11-29")
+
+
+def test_the_cli_writes_one_line_per_stage_into_a_log_not_redrawn_frames(tmp_path: Path) -> None:
+    """`rewards generate 2> log`: click's progress bar sees stderr is not a terminal and writes
+    each stage's label once; no carriage-return frames pile up in the log."""
+    from click.testing import CliRunner
+
+    from orchestration.cli import main
+
+    done = CliRunner().invoke(
+        main, ["generate", "--out", str(tmp_path / "landing"), "--orders", "3000", "--dirty"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "\r" not in done.stderr
+    stages = [line.strip() for line in done.stderr.splitlines()]
+    assert stages == ["accounts", "videos", "orders", "dirty"]
+    assert "wrote " in done.stdout

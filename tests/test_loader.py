@@ -80,6 +80,17 @@ UNREADABLE = [
         "orders/quote.csv: line 3: a quoted field is not closed",
     ),
     (
+        "junk_after_quote.csv",
+        (HEADER + GOOD + GOOD.replace("a1", '"a1"x')).encode(),
+        "orders/junk_after_quote.csv: line 3: a quoted field has other characters after its "
+        "closing quote",
+    ),
+    (
+        "mixed_and_unclosed.csv",  # DuckDB stops at the line ends, Python at the quote
+        (HEADER.replace("\n", "\r\n") + GOOD + '"o9,2025\r\n' + GOOD).encode(),
+        "orders/mixed_and_unclosed.csv: line 4: a quoted field is not closed",
+    ),
+    (
         "empty.csv",
         b"",
         "orders/empty.csv: the file is empty (0 bytes); a CSV needs at least its header row",
@@ -132,6 +143,44 @@ def test_a_file_that_cannot_be_read_fails_in_one_line_naming_it(
         load_dataset(con, ORDERS, folder)
     text = str(err.value)
     assert text.startswith(message) and "\n" not in text and str(tmp_path) not in text, text
+
+
+def test_csv_with_mixed_line_endings_loads_as_pythons_csv_module_reads_it(con, tmp_path):
+    """D43: a file with `\r\n` and `\n` line ends (two exports concatenated), which DuckDB's
+    strict reader refuses ("state machine reached an invalid state"), loads every row as
+    Python's csv module reads it, with the file's own name and row numbers: row 3's bad amount
+    is quarantined as that row of that file, and a quoted field keeps its comma."""
+    # DuckDB trips over the line ends after a non-empty last field: settled orders
+    settled = GOOD.replace("paid,", "settled,2025-11-23T10:00:00Z")
+    rows = [
+        settled,
+        settled.replace("o1", "o2").replace("10.00", "-1.00"),
+        settled.replace("o1", "o3").replace("a1", '"a,3"'),
+        settled.replace("o1", "o4"),
+    ]
+    text = (
+        HEADER.replace("\n", "\r\n") + rows[0] + rows[1].replace("\n", "\r\n") + rows[2] + rows[3]
+    )
+    (tmp_path / "mixed.csv").write_bytes(text.encode())
+    with pytest.raises(duckdb.Error, match="invalid state"):  # what DuckDB alone says
+        columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in HEADER.strip().split(",")) + "}"
+        duckdb.sql(
+            f"from read_csv('{tmp_path / 'mixed.csv'}', header = true, auto_detect = false, "
+            f"columns = {columns}, quote = '\"', escape = '\"', strict_mode = true)"
+        ).fetchall()
+    result = load_dataset(con, ORDERS, tmp_path, scratch=tmp_path / "scratch")
+    assert result.rows_loaded == 3 and result.rows_quarantined == 1
+    assert con.execute(
+        "select order_id, account_id, _source_file, _source_row from raw.orders order by order_id"
+    ).fetchall() == [
+        ("o1", "a1", str(tmp_path / "mixed.csv"), 1),
+        ("o3", "a,3", str(tmp_path / "mixed.csv"), 3),
+        ("o4", "a1", str(tmp_path / "mixed.csv"), 4),
+    ]
+    assert con.execute(
+        "select source_file, source_row, reason from raw.orders_quarantine"
+    ).fetchall() == [(str(tmp_path / "mixed.csv"), 2, "non_positive_amount")]
+    assert list((tmp_path / "scratch").iterdir()) == []  # the plain copy is gone
 
 
 def test_hidden_files_are_skipped(con, tmp_path):

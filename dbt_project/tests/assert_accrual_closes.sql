@@ -6,7 +6,10 @@
       window_gmv. Small tables (accounts, days): checked whole.
     A blocking check on marts/reward_accrual in the Dagster UI; it runs in the marts layer's
     build, which then stops before the serving copy if it fails. -#}
-{{ config(meta={'dagster': {'ref': {'name': 'reward_accrual'}}}) }}
+{{ config(meta={
+    'description': "R9, R11: the accrual's last day closes on the programme's points and window GMV, with no missing day.",
+    'dagster': {'ref': {'name': 'reward_accrual'}},
+}) }}
 with
 
 rewards as (

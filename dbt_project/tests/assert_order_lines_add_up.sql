@@ -7,7 +7,10 @@
       orders), and its video_quota days add up to the same over_quota_gmv. Small tables: checked
       whole.
     A blocking check on marts/account_rewards in the Dagster UI, run in the marts layer's build. -#}
-{{ config(meta={'dagster': {'ref': {'name': 'account_rewards'}}}) }}
+{{ config(meta={
+    'description': "R6-R9: the counted order lines add up to every account's baseline, window and over-quota GMV.",
+    'dagster': {'ref': {'name': 'account_rewards'}},
+}) }}
 with
 
 changed_accounts as (

@@ -1,49 +1,30 @@
-"""The one place dbt is invoked: every caller (the Dagster assets, `rewards simulate`, the Spark
+"""The one place dbt is invoked: every caller (the Dagster build, `rewards simulate`, the Spark
 build, the manifest for the code location, the tests) runs dbt through `invoke`, in this
-process, through dbt's programmatic API (`dbtRunner`).
+process, through dbt-core's documented programmatic API (`dbtRunner`).
 
-**The environment is a value.** profiles.yml reads the warehouse path and DuckDB's resources
-with `env_var()`. `invoke` takes those values as a dict and dbt sees them as its environment for
-that one invocation, in that one thread; `os.environ` is never written. dbt-core reads its
-environment once per invocation through `dbt.cli.requires.get_env` (its preflight), and
-`_read_environment` stands in for it: `os.environ` overlaid with the invocation's values, held in
-a context variable. Everything else dbt takes from its command line: `invoke` passes the project,
-profiles, target and log folders as flags, never as `DBT_*` variables.
+**The warehouse is a profile.** dbt is handed a profiles.yml written for the warehouse it builds
+(`profiles.write_profile`: the `duckdb` target of dbt_project/profiles.yml with the warehouse's
+path and DuckDB's resources filled in), kept in `<warehouse>.dbt/profile/`, and everything else
+on its command line: the project, profiles, target and log folders are flags, never `DBT_*`
+variables, and `os.environ` is neither read for them nor written.
 
-**In-process Dagster builds.** A `dbt build` subprocess pays for a Python start-up, importing dbt
-(~4 s) and parsing the project (~3 s), and dagster-dbt adds a `dbt --version` subprocess (~4 s);
-a run has three dbt steps, one per layer. `dagster_bridge.InProcessDbtResource` is dagster-dbt's
-`DbtCliResource` (selection, translator, dbt tests as asset checks, errors: all unchanged) with
-its subprocess replaced by `invoke` in a worker thread, whose structured events are handed to
-dagster-dbt as the JSON lines its subprocess would have printed. The manifest is parsed once per
-process per (environment, target folder, vars, target). These builds do not rewrite
-`target/manifest.json` (`--no-write-json`): that file stays the one `dbt parse` wrote for the
-Dagster definitions.
-
-**The hooks into internals**, each confined to one function, with the packages pinned exactly in
-pyproject.toml and tests/test_dbt_runner.py saying what moved after an upgrade:
-
-* `_hand_environment_to_dbt` puts `_read_environment` in place of `dbt.cli.requires.get_env`
-  (dbt-core);
-* `release_duckdb` closes `DuckDBConnectionManager._ENV`, dbt-duckdb's process-wide database
-  handle, which would keep the warehouse file open after the invocation (dbt-duckdb);
-* `dagster_bridge._starting_dbt_in_process` lets dagster-dbt's `DbtCliResource.cli` start its
-  invocation through `InProcessInvocation.run` instead of a `subprocess.Popen`;
-  `InProcessDbtResource` overrides `_cli_version` (no `dbt --version` subprocess) and
-  `_initialize_dbt_core_adapter` (no adapter handle: metadata.py computes what the UI shows)
-  (dagster-dbt).
+**In process.** A `dbt` subprocess pays for a Python start-up and importing dbt (~6 s here) on
+every invocation, and dagster-dbt's `DbtCliResource` adds a `dbt --version` subprocess (~6 s);
+a run makes one dbt invocation, in the process that runs the Dagster step, and the structured
+events dbt hands its callbacks become Dagster events through dagster-dbt's public
+`DbtCliEventMessage` (orchestration/defs/warehouse/dbt_build.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
-from collections.abc import Callable, Mapping, Sequence
-from contextvars import ContextVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from ..file_lock import FileLock
 from ..settings import (
     DBT_PROJECT_DIR,
     MEMORY_LIMIT_ENV,
@@ -52,17 +33,13 @@ from ..settings import (
     WAREHOUSE_ENV,
     Settings,
 )
-
-# The values profiles.yml reads with env_var(), for the invocation running in this thread
-_INVOCATION_ENV: ContextVar[Mapping[str, str] | None] = ContextVar("rewards_dbt_env", default=None)
-_MANIFESTS: dict[tuple, Any] = {}
-_HOOK_LOCK = threading.Lock()
+from .profiles import profile_output, write_profile
 
 
 def warehouse_env(
     warehouse: str | Path, memory_limit: str, threads: int, temp_directory: str | Path
 ) -> dict[str, str]:
-    """What profiles.yml's `duckdb` target reads: the warehouse file and DuckDB's resources."""
+    """The values of profiles.yml's `duckdb` target: the warehouse file and DuckDB's resources."""
     return {
         WAREHOUSE_ENV: str(warehouse),
         MEMORY_LIMIT_ENV: memory_limit,
@@ -83,126 +60,89 @@ def dbt_target_dir(warehouse: str | Path) -> Path:
     return Path(warehouse).with_suffix(".dbt")
 
 
+def warehouse_profile(values: Mapping[str, str], target_path: Path, target: str = "duckdb") -> Path:
+    """The profiles folder for builds into `target_path`: `<target_path>/profile/`, with the
+    profile of `target` written for `values` (warehouse_env)."""
+    return write_profile(target_path / "profile", target, values)
+
+
+@contextmanager
+def warehouse_held(values: Mapping[str, str], target: str = "duckdb") -> Iterator[None]:
+    """The warehouse of `values` open in this process while dbt builds it.
+
+    The profile closes the file when dbt's last connection closes (`keep_open: false`, so the
+    steps after dbt can open it), and dbt closes its connection after every node: alone, dbt
+    would open the database file again for each of its ~120 nodes (~40 ms each here). A
+    connection held with the profile's own configuration keeps DuckDB's database instance
+    alive, so each of dbt's connections joins it instead; the file closes when this block
+    ends."""
+    output = profile_output(target, values)
+    con = duckdb.connect(output["path"], config=dict(output.get("config_options") or {}))
+    try:
+        yield
+    finally:
+        con.close()
+
+
 def invoke(
     args: Sequence[str],
-    env: Mapping[str, str],
+    profiles_dir: Path,
     target_path: Path,
     log_path: Path | None = None,
     manifest: Any = None,
     callbacks: Sequence[Callable[[Any], None]] = (),
-    profiles_dir: Path | None = None,
 ):
-    """`dbt ARGS` in this process, with profiles.yml reading `env` (or the profile written into
-    `profiles_dir`: dbt_runner.profiles); dbt's target folder is `target_path` (its log goes to
-    `log_path`, by default the same folder). Returns dbt's `dbtRunnerResult`. The DuckDB file
-    dbt opened is closed again before this returns."""
+    """`dbt ARGS` in this process with the profile in `profiles_dir`; dbt's target folder is
+    `target_path` (its log goes to `log_path`, by default the same folder). Returns dbt's
+    `dbtRunnerResult`."""
     from dbt.cli.main import dbtRunner
 
-    _hand_environment_to_dbt()
     full_args = [
         *args,
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
-        str(profiles_dir or DBT_PROJECT_DIR),
+        str(profiles_dir),
         "--target-path",
         str(target_path),
         "--log-path",
         str(log_path or target_path),
         "--no-send-anonymous-usage-stats",
     ]
-    token = _INVOCATION_ENV.set(dict(env))
-    try:
-        return dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(full_args)
-    finally:
-        _INVOCATION_ENV.reset(token)
-        release_duckdb()
+    return dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(full_args)
+
+
+def invoke_on_warehouse(
+    args: Sequence[str],
+    values: Mapping[str, str],
+    target_path: Path,
+    target: str = "duckdb",
+    log_path: Path | None = None,
+    callbacks: Sequence[Callable[[Any], None]] = (),
+):
+    """`dbt ARGS` on the DuckDB database of `values` (warehouse_env), through the profile of
+    `target` written for it into `target_path`, with the database held open while dbt runs
+    (warehouse_held). Returns dbt's `dbtRunnerResult`."""
+    profiles_dir = warehouse_profile(values, target_path, target)
+    with warehouse_held(values, target):
+        return invoke(args, profiles_dir, target_path, log_path, callbacks=callbacks)
 
 
 def parse(
-    env: Mapping[str, str],
+    profiles_dir: Path,
     target_path: Path,
     args: Sequence[str] = (),
     unless: Callable[[], bool] | None = None,
 ):
     """`dbt parse` into `target_path`, holding the folder while dbt reads and rewrites its
-    partial-parse state there: two processes parsing at once (`dagster dev` and `rewards run`,
-    or two test workers) could read each other's half-written file. Returns the manifest; with
+    partial-parse state there: two processes parsing at once (`dg dev` and `rewards run`, or two
+    test workers) could read each other's half-written file. Returns the manifest; with
     `unless`, nothing when it holds once the folder is held (another process parsed meanwhile)."""
-    import fcntl
-
     target_path.mkdir(parents=True, exist_ok=True)
-    with open(target_path / ".parse.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if unless is not None and unless():
-                return None
-            result = invoke(["parse", "--quiet", *args], env, target_path)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with FileLock(target_path / ".parse.lock"):
+        if unless is not None and unless():
+            return None
+        result = invoke(["parse", "--quiet", *args], profiles_dir, target_path)
     if not result.success:
         raise RuntimeError(f"dbt parse failed: {result.exception}")
     return result.result
-
-
-def parsed_manifest(env: Mapping[str, str], target_path: Path, args: Sequence[str]):
-    """The project parsed for this environment, target folder and the `--vars`/`--target` in
-    `args`, once per process (dbt writes the warehouse's file name into every relation, so the
-    manifest depends on it)."""
-    parse_args: list[str] = []
-    for name in ("--vars", "--target", "--profile"):
-        if name in args[:-1]:
-            parse_args += [name, args[list(args).index(name) + 1]]
-    key = (tuple(sorted(env.items())), str(target_path), tuple(parse_args))
-    if key not in _MANIFESTS:
-        _MANIFESTS[key] = parse(env, target_path, parse_args)
-    return _MANIFESTS[key]
-
-
-# --- hooks into internals: one function each (module docstring) -------------------------------
-
-
-def _read_environment() -> dict[str, str]:
-    """dbt's environment for this invocation: the process's, overlaid with `invoke`'s values."""
-    return {**os.environ, **(_INVOCATION_ENV.get() or {})}
-
-
-def _hand_environment_to_dbt() -> None:
-    """Have dbt-core read its environment through `_read_environment` (dbt-core reads it once per
-    invocation, in its preflight, through `dbt.cli.requires.get_env`)."""
-    import dbt.cli.requires as requires
-
-    with _HOOK_LOCK:
-        if requires.get_env is not _read_environment:
-            requires.get_env = _read_environment
-
-
-def release_duckdb() -> None:
-    """Close dbt-duckdb's process-wide database handle (it would keep the file open)."""
-    with contextlib.suppress(ImportError):
-        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-        with DuckDBConnectionManager._LOCK:
-            if DuckDBConnectionManager._ENV is not None:
-                with contextlib.suppress(Exception):
-                    DuckDBConnectionManager._ENV.close()
-                DuckDBConnectionManager._ENV = None
-
-
-def hooked_api_problems() -> list[str]:
-    """What moved, after a dbt-core or dbt-duckdb upgrade, in what this module hooks; [] when
-    nothing did (tests/test_dbt_runner.py)."""
-    import inspect
-
-    import dbt.cli.requires as requires
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    problems = []
-    if "get_env()" not in inspect.getsource(requires.preflight):
-        problems.append("dbt-core's preflight no longer reads its environment through get_env()")
-    if not hasattr(requires, "get_env"):
-        problems.append("dbt.cli.requires.get_env is gone")
-    for name in ("_ENV", "_LOCK"):
-        if not hasattr(DuckDBConnectionManager, name):
-            problems.append(f"dbt-duckdb's DuckDBConnectionManager.{name} is gone (release_duckdb)")
-    return problems

@@ -65,13 +65,19 @@ class WarehouseResource(ConfigurableResource):
             self._lock.release()
             self._lock = None
 
+    def scratch_dir(self) -> str:
+        """DuckDB's temp folder (`<warehouse>.tmp` unless set), for a run's other scratch too."""
+        folder = Path(self.temp_directory or Path(self.path).with_suffix(".tmp"))
+        folder.mkdir(parents=True, exist_ok=True)
+        return str(folder)
+
     def dbt_env(self) -> dict[str, str]:
         """What dbt's profile reads to open this warehouse with these resources."""
         return warehouse_env(
             self.path,
             self.memory_limit,
             self.threads,
-            self.temp_directory or Path(self.path).with_suffix(".tmp"),
+            self.scratch_dir(),
         )
 
     @contextmanager
@@ -93,26 +99,42 @@ class RuleVarsResource(ConfigurableResource):
     """The rule parameters of a run: dbt_project.yml's vars with this run's overrides.
 
     One place for both the dbt builds and the quality checks, so a check judges the marts by the
-    very parameters they were built with. Set `overrides` in the launchpad's resources section,
-    e.g. {"reward_rate": "0.02"}; `rewards run --var` does the same.
+    very parameters they were built with. From the UI, set `overrides` in the launchpad's
+    resources section, e.g. {"reward_rate": "0.02"}: they are parsed and checked once, when the
+    run starts. `rewards run --var` has resolved them already and hands the resolved value on
+    as it is (`RuleVarsResource.of`), never as text to parse again.
     """
 
     overrides: dict[str, str] = Field(
         default_factory=dict,
         description="Rule parameters to override for this run; keys as in dbt_project.yml vars.",
     )
+    # a RuleVars already resolved by the caller (`of`); empty: resolve `overrides`
+    resolved_values_json: str = ""
+    resolved_overrides_json: str = "{}"
 
     _resolved: RuleVars | None = PrivateAttr(default=None)
+
+    @classmethod
+    def of(cls, rule_vars: RuleVars) -> RuleVarsResource:
+        """The resource of vars resolved before the run (`rewards run --var`)."""
+        return cls(
+            resolved_values_json=rule_vars.values_json,
+            resolved_overrides_json=rule_vars.overrides_json,
+        )
 
     def resolved(self) -> RuleVars:
         """This run's rule vars, resolved once (a run's resources are set up once); an unknown
         or invalid var fails the step with the same one line as `rewards run --var`
         (rule_vars.validate_rule_vars)."""
         if self._resolved is None:
-            try:
-                self._resolved = resolve_rule_vars(self.overrides)
-            except RuleVarError as exc:
-                raise Failure(description=str(exc)) from exc
+            if self.resolved_values_json:
+                self._resolved = RuleVars(self.resolved_values_json, self.resolved_overrides_json)
+            else:
+                try:
+                    self._resolved = resolve_rule_vars(self.overrides)
+                except RuleVarError as exc:
+                    raise Failure(description=str(exc)) from exc
         return self._resolved
 
 
@@ -133,9 +155,12 @@ class FinanceResource(ConfigurableResource):
 
 
 def resources_from_settings(
-    settings: Settings, data_docs: str = "each_check", environ: Mapping[str, str] | None = None
+    settings: Settings,
+    data_docs: str = "each_check",
+    environ: Mapping[str, str] | None = None,
+    rule_vars: RuleVars | None = None,
 ) -> dict[str, ConfigurableResource]:
-    """The resources of one configuration. With `environ` (the code location `dagster dev`
+    """The resources of one configuration. With `environ` (the code location `dg dev`
     loads), each setting whose variable is set there is read through Dagster's `EnvVar`, so the
     UI shows where it comes from and a run reads it when it starts; the others, and every value
     derived from the warehouse path, are the resolved `settings`."""
@@ -153,7 +178,8 @@ def resources_from_settings(
             threads=value(THREADS_ENV, settings.threads, int),
             temp_directory=value(TEMP_DIR_ENV, str(settings.temp_directory)),
         ),
-        "rule_vars": RuleVarsResource(),
+        # the launchpad's overrides, or the vars a caller resolved (`rewards run --var`)
+        "rule_vars": RuleVarsResource() if rule_vars is None else RuleVarsResource.of(rule_vars),
         "quality": QualityResource(
             path=value(QUALITY_DIR_ENV, str(settings.quality_dir)), data_docs=data_docs
         ),

@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from ..dbt_runner import invoke, settings_env
+from ..dbt_runner import invoke_on_warehouse, settings_env
 from ..rule_vars import RuleVars, parse_var_overrides, resolve_rule_vars
 from ..settings import TEMP_DIR_ENV, Settings
 from ..warehouse_lock import WarehouseBusy, holding_warehouse
@@ -170,11 +170,9 @@ def _build(settings: Settings, scratch: Path, database: Path, rule_vars: RuleVar
     }
     log_file = scratch / "dbt.log"
     with open(log_file, "w") as log, contextlib.redirect_stdout(log):
-        result = invoke(
+        result = invoke_on_warehouse(
             [
                 "run",
-                "--target",
-                "simulate",
                 "--full-refresh",
                 "--select",
                 "path:models",
@@ -182,7 +180,8 @@ def _build(settings: Settings, scratch: Path, database: Path, rule_vars: RuleVar
                 rule_vars.values_json,
             ],
             env,
-            target_path=scratch / "target",
+            scratch / "target",
+            target="simulate",
             log_path=scratch,
         )
     if not result.success:

@@ -1,7 +1,7 @@
-"""A real `dagster dev` (webserver + daemon) on loopback, for the browser tests.
+"""A real `dg dev` (webserver + daemon) on loopback, for the browser tests.
 
 `DagsterDev` starts it as a user does, with `rewards ui --landing ... --warehouse ...` (which
-runs `dagster dev` from the repository root, where `[tool.dagster]` in pyproject.toml names the
+runs `dg dev` from the repository root, where `[tool.dg.project]` in pyproject.toml names the
 code location, on the project's instance beside the warehouse: no DAGSTER_HOME), in its own
 process group; waits until the webserver answers, and kills the whole group on exit or restart.
 Everything it prints goes to one log file.
@@ -66,7 +66,7 @@ STOP_GRACE_SECONDS = 5
 
 
 class DagsterDev:
-    """`dagster dev` for one test; use as a context manager."""
+    """`dg dev` for one test; use as a context manager."""
 
     def __init__(
         self, landing: Path, warehouse: Path, log_path: Path, startup_timeout: float = 180.0
@@ -112,7 +112,7 @@ class DagsterDev:
         return self
 
     def restart(self) -> DagsterDev:
-        """Stop `dagster dev` and start it again on the same instance and port."""
+        """Stop `dg dev` and start it again on the same instance and port."""
         self.stop()
         return self.start()
 
@@ -121,7 +121,7 @@ class DagsterDev:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(
-                    f"dagster dev exited with {self.process.returncode} before answering; "
+                    f"dg dev exited with {self.process.returncode} before answering; "
                     f"log:\n{log_tail(self.log_path)}"
                 )
             try:
@@ -132,14 +132,14 @@ class DagsterDev:
                 pass
             time.sleep(1)
         raise TimeoutError(
-            f"dagster dev did not answer on {self.url} within "
+            f"dg dev did not answer on {self.url} within "
             f"{self.startup_timeout:.0f} s; log:\n{log_tail(self.log_path)}"
         )
 
     def stop(self) -> None:
-        """Ask `dagster dev` to shut down (it stops its webserver, daemon and code servers),
+        """Ask `dg dev` to shut down (it stops its webserver, daemon and code servers),
         then SIGKILL whatever is left of its process group. Signalling the whole group at once
-        makes dagster dev restart the code server it sees exit, leaving orphans behind. Here
+        makes dg dev restart the code server it sees exit, leaving orphans behind. Here
         dagster dev 1.13 rarely exits within 40 s of SIGINT or SIGTERM, so it gets a few
         seconds: everything a test checks afterwards (the run history, the schedule's state)
         is in the instance's SQLite files already, committed when it happened."""

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.contract import DATASETS
-from orchestration.dbt_runner import dbt_target_dir, invoke, settings_env
+from orchestration.dbt_runner import dbt_target_dir, invoke_on_warehouse, settings_env
 from orchestration.defs.landing.loader import load_dataset
 from orchestration.defs.quality import scopes
 from orchestration.defs.warehouse.assets import LAYERS, REBUILT_SCOPES
@@ -32,7 +32,7 @@ def dbt(warehouse: Path, args: list[str]) -> str:
     settings = Settings.from_env({}, warehouse=warehouse)
     log = io.StringIO()
     with contextlib.redirect_stdout(log):  # the pipeline's own target folder, for this warehouse
-        result = invoke(args, settings_env(settings), target_path=dbt_target_dir(warehouse))
+        result = invoke_on_warehouse(args, settings_env(settings), dbt_target_dir(warehouse))
     assert result.success, log.getvalue()[-4000:]
     return log.getvalue()
 

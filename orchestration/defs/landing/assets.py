@@ -1,5 +1,7 @@
 """One Dagster asset per landing dataset: `raw/<dataset>` (and its quarantine table)."""
 
+from pathlib import Path
+
 from dagster import (
     AssetExecutionContext,
     AssetsDefinition,
@@ -66,7 +68,9 @@ def build_landing_asset(dataset: Dataset) -> AssetsDefinition:
 
         try:
             with warehouse.connect() as con:
-                result = load_dataset(con, dataset, folder, progress)
+                result = load_dataset(
+                    con, dataset, folder, progress, scratch=Path(warehouse.scratch_dir())
+                )
         except LandingError as exc:
             raise Failure(description=str(exc)) from exc
         if result.load_id is None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import re
+import tempfile
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +35,7 @@ from ...contract import (
     Dataset,
 )
 from ...formatting import lit, q
+from .csv_fallback import UnreadableCsv, duckdb_may_misread, rewrite_as_plain_csv
 
 RAW_SCHEMA = "raw"
 READERS = {".csv": "csv", ".parquet": "parquet"}
@@ -141,9 +144,11 @@ def _reader_sql(paths: list[Path], header: list[str] | None = None) -> str:
         columns = (
             "{" + ", ".join(f"{lit(name)}: 'VARCHAR'" for name in header or csv_header(path)) + "}"
         )
+        # a file DuckDB could not read is read from Python's plain copy (csv_fallback, D43)
+        source = _PLAIN_COPIES.get({}).get(str(path), path)
         return (
             f"(select *, {lit(str(path))} as __file, row_number() over () as __row "
-            f"from read_csv({lit(str(path))}, header = true, auto_detect = false, "
+            f"from read_csv({lit(str(source))}, header = true, auto_detect = false, "
             f"columns = {columns}, delim = ',', quote = '\"', escape = '\"', "
             "strict_mode = true))"
         )
@@ -388,12 +393,28 @@ def _create_tables(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> None:
     )
 
 
+# The landing CSVs of the load in progress that are read from Python's plain copies (D43)
+_PLAIN_COPIES: ContextVar[dict[str, Path]] = ContextVar("plain_copies")
+
+
+class _ReadWithPython(Exception):
+    """DuckDB refused a CSV that Python's csv module may read: load again from a plain copy."""
+
+    def __init__(self, path: Path, error: duckdb.Error) -> None:
+        super().__init__(str(error))
+        self.path = path
+        self.error = error
+
+
 def _load_batch(
     con: duckdb.DuckDBPyConnection, dataset: Dataset, paths: list[Path], types: dict[str, str]
 ) -> None:
     try:
         _insert_batch(con, dataset, paths, types)
     except duckdb.Error as exc:
+        csv_file = len(paths) == 1 and READERS[paths[0].suffix.lower()] == "csv"
+        if csv_file and str(paths[0]) not in _PLAIN_COPIES.get({}) and duckdb_may_misread(str(exc)):
+            raise _ReadWithPython(paths[0], exc) from exc
         raise read_error(paths, exc) from exc
 
 
@@ -498,6 +519,37 @@ def _enforce_unique_key(con: duckdb.DuckDBPyConnection, dataset: Dataset) -> int
 
 
 def load_dataset(
+    con: duckdb.DuckDBPyConnection,
+    dataset: Dataset,
+    folder: Path,
+    progress: Callable[[int, int, Path], None] | None = None,
+    scratch: Path | None = None,
+) -> LoadResult:
+    """`_load_dataset`, again with a plain copy of each CSV that DuckDB's strict reader refused
+    and Python's csv module reads (D43; the copies live in `scratch` until the load ends). A
+    file neither reads is a LandingError naming its line."""
+    copies: dict[str, Path] = {}
+    if scratch is not None:
+        scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="landing-csv-", dir=scratch) as folder_of_copies:
+        while True:
+            token = _PLAIN_COPIES.set(copies)
+            try:
+                return _load_dataset(con, dataset, folder, progress)
+            except _ReadWithPython as retry:
+                copy = Path(folder_of_copies) / f"{len(copies)}.csv"
+                try:
+                    rewrite_as_plain_csv(retry.path, copy)
+                except UnreadableCsv as exc:
+                    raise LandingError(f"{shown(retry.path)}: {exc}") from retry.error
+                except UnicodeDecodeError as exc:
+                    raise read_error([retry.path], retry.error) from exc
+                copies = {**copies, str(retry.path): copy}
+            finally:
+                _PLAIN_COPIES.reset(token)
+
+
+def _load_dataset(
     con: duckdb.DuckDBPyConnection,
     dataset: Dataset,
     folder: Path,

@@ -1,8 +1,12 @@
-"""The suites of `expectations/` as Dagster asset checks: one multi-check per guarded table.
+"""The suites of `expectations/` as Dagster asset checks: one check step per stage.
 
-Each check of a suite is its own Dagster asset check, named as in the suite. Blocking checks
-fail with ERROR severity and Dagster does not build what depends on the table in that run; the
-others fail with WARN and the run goes on. GX's counts and sample rows are the check metadata.
+Every check of every suite is its own Dagster asset check, on the table its suite guards, named
+as in the suite; the checks of one stage (raw, staging, intermediate, marts) are one
+multi-asset check, so a run makes four check steps, whatever the number of suites. The raw
+stage runs before dbt and its blocking checks stop the build; the other stages run after the
+build and their blocking checks stop the serving copy (docs/quality.md). Blocking checks fail
+with ERROR severity; the others fail with WARN and the run goes on. GX's counts and sample rows
+are the check metadata.
 """
 
 from functools import lru_cache
@@ -24,6 +28,8 @@ from ...rule_vars import RuleVars, rule_var_defaults
 from ..resources import QualityResource, RuleVarsResource, WarehouseResource
 from .validation import run_suite
 
+STAGES = ("raw", "staging", "intermediate", "marts")
+
 
 @lru_cache(maxsize=4)
 def suites_for(rule_vars: RuleVars) -> dict[str, Suite]:
@@ -41,11 +47,17 @@ def _spec(suite: Suite, check) -> AssetCheckSpec:
     )
 
 
-def build_suite_checks(suite: Suite) -> AssetChecksDefinition:
+def build_stage_checks(stage: str, suites: list[Suite]) -> AssetChecksDefinition:
+    names = [suite.name for suite in suites]
+
     @multi_asset_check(
-        specs=[_spec(suite, c) for c in suite.checks],
-        name=f"gx_{suite.schema}_{suite.table}",
-        description=f"Great Expectations suite {suite.name} ({suite.stage} stage).",
+        specs=[_spec(suite, c) for suite in suites for c in suite.checks],
+        name=f"gx_{stage}",
+        description=(
+            f"Great Expectations, {stage} stage: the suites {', '.join(names)}, one after another."
+        ),
+        # the UI can run the checks of one table alone
+        can_subset=True,
     )
     def _validate(
         context: AssetCheckExecutionContext,
@@ -53,33 +65,54 @@ def build_suite_checks(suite: Suite) -> AssetChecksDefinition:
         rule_vars: RuleVarsResource,
         quality: QualityResource,
     ):
-        # the same suite, with this run's rule parameters
-        current = suites_for(rule_vars.resolved())[suite.name]
-        outcomes = run_suite(
-            current,
-            warehouse,
-            Path(quality.path),
-            update_data_docs=quality.data_docs == "each_check",
-            run_name=context.run.run_id,
-        )
-        failed = [o.check.name for o in outcomes if not o.passed]
-        context.log.info(
-            f"{suite.name}: {len(outcomes) - len(failed)}/{len(outcomes)} checks "
-            f"passed" + (f"; failed: {', '.join(failed)}" if failed else "")
-        )
-        for outcome in outcomes:
-            yield AssetCheckResult(
-                asset_key=AssetKey(list(suite.asset_key)),
-                check_name=outcome.check.name,
-                passed=outcome.passed,
-                severity=(
-                    AssetCheckSeverity.ERROR if outcome.check.blocking else AssetCheckSeverity.WARN
-                ),
-                metadata=outcome.metadata,
+        current = suites_for(rule_vars.resolved())  # the same suites, with this run's vars
+        selected = set(context.selected_asset_check_keys)
+        for name in names:
+            suite = current[name]
+            key = AssetKey(list(suite.asset_key))
+            if not any(
+                k.asset_key == key and k.name == c.name for c in suite.checks for k in selected
+            ):
+                continue
+            outcomes = run_suite(
+                suite,
+                warehouse,
+                Path(quality.path),
+                update_data_docs=quality.data_docs == "each_check",
+                run_name=context.run.run_id,
             )
+            failed = [o.check.name for o in outcomes if not o.passed]
+            context.log.info(
+                f"{suite.name}: {len(outcomes) - len(failed)}/{len(outcomes)} checks "
+                f"passed" + (f"; failed: {', '.join(failed)}" if failed else "")
+            )
+            for outcome in outcomes:
+                yield AssetCheckResult(
+                    asset_key=key,
+                    check_name=outcome.check.name,
+                    passed=outcome.passed,
+                    severity=(
+                        AssetCheckSeverity.ERROR
+                        if outcome.check.blocking
+                        else AssetCheckSeverity.WARN
+                    ),
+                    metadata=outcome.metadata,
+                )
 
     return _validate
 
 
+def _by_stage(suites: list[Suite]) -> dict[str, list[Suite]]:
+    return {stage: [s for s in suites if s.stage == stage] for stage in STAGES}
+
+
 # Names and severities do not depend on the parameters: build the definitions from the defaults.
-quality_checks = [build_suite_checks(suite) for suite in all_suites(rule_var_defaults())]
+quality_checks = [
+    build_stage_checks(stage, suites)
+    for stage, suites in _by_stage(all_suites(rule_var_defaults())).items()
+    if suites
+]
+# the tables the suites after the build guard: the serving copy waits for their checks
+GUARDED_AFTER_BUILD = sorted(
+    {s.asset_key for s in all_suites(rule_var_defaults()) if s.stage != "raw"}
+)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import threading
+from urllib.parse import quote
 
 from duckdb_engine import ConnectionWrapper
 from duckdb_engine import Dialect as DuckDBDialect
@@ -116,4 +117,7 @@ def register() -> None:
 
 
 def url(path: str) -> str:
-    return f"{URL_SCHEME}:///{path}"
+    """The SQLAlchemy URL of the warehouse file, its path percent-encoded (SQLAlchemy decodes
+    the database part): a `?`, `#` or `%` in a folder name stays a path, and no `$` reaches
+    Great Expectations, which would substitute `$NAME` in a connection string."""
+    return f"{URL_SCHEME}:///{quote(str(path), safe='/')}"

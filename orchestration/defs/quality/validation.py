@@ -68,6 +68,14 @@ def preload() -> threading.Thread:
 _CONTEXTS: dict[Path, Any] = {}
 
 
+def gx_literal(text: object) -> str:
+    """`text` as Great Expectations keeps it literally in its context's configuration (the
+    stores' folders), where it substitutes `$NAME` and `${NAME}` (an environment variable's
+    value, or an error when none is set): a folder named `a$b` would lose its `$b`. `\\$` is
+    GX's escape for a `$`."""
+    return str(text).replace("$", "\\$")
+
+
 def _context(quality_dir: Path):
     """The file-backed GX context of `quality_dir`, opened once per process."""
     if quality_dir not in _CONTEXTS:
@@ -94,7 +102,7 @@ def _open_context(quality_dir: Path):
         "class_name": "ValidationResultsStore",
         "store_backend": {
             "class_name": "TupleFilesystemStoreBackend",
-            "base_directory": str(quality_dir / RESULTS_DIR),
+            "base_directory": gx_literal(quality_dir / RESULTS_DIR),
         },
     }
     site = {
@@ -102,7 +110,7 @@ def _open_context(quality_dir: Path):
         "show_how_to_buttons": False,
         "store_backend": {
             "class_name": "TupleFilesystemStoreBackend",
-            "base_directory": str(data_docs_index(quality_dir).parent),
+            "base_directory": gx_literal(data_docs_index(quality_dir).parent),
         },
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
     }

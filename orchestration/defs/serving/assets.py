@@ -6,6 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, MaterializeResult, Metadata
 
 from ...formatting import markdown_table
 from ...serving_layout import SERVED_MARTS
+from ..quality.checks import GUARDED_AFTER_BUILD
 from ..resources import FinanceResource, RuleVarsResource, WarehouseResource
 from .copy import build_serving_copy
 
@@ -13,9 +14,14 @@ from .copy import build_serving_copy
 @asset(
     key=["serving", "finance_copy"],
     group_name="serving",
-    # every served mart: a failing blocking check on any of them stops this asset, so the copy
-    # only ever holds marts that passed (docs/finance.md)
-    deps=[AssetKey(["marts", name]) for name in SERVED_MARTS],
+    # every served mart, and every table a Great Expectations suite checks after the build: a
+    # failing blocking check on any of them stops this asset, so the copy only ever holds marts
+    # built from tables that passed (docs/finance.md, docs/quality.md)
+    deps=sorted(
+        {AssetKey(["marts", name]) for name in SERVED_MARTS}
+        | {AssetKey(list(key)) for key in GUARDED_AFTER_BUILD},
+        key=lambda key: key.path,
+    ),
     description=(
         "The read-only copy of the marts that finance reads (`rewards explain`, `rewards export`, "
         "`rewards publish`): written beside the warehouse and swapped in atomically after the "

@@ -1,4 +1,10 @@
-"""The dbt models as Dagster assets, in one lineage graph with the raw landing assets."""
+"""The dbt models as Dagster assets, in one lineage graph with the raw landing assets.
+
+One `@dbt_assets` holds every model and one `dbt build` makes them, with every dbt data test as
+an asset check: a failing blocking test stops its model's dependents inside dbt, the gate a dbt
+project keeps for itself. The Great Expectations suites of the warehouse stages run after the
+build and block the serving copy (orchestration/defs/quality, docs/quality.md).
+"""
 
 from collections.abc import Mapping
 from pathlib import Path
@@ -8,12 +14,12 @@ from dagster import AssetExecutionContext, AssetKey
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets
 
 from ...dbt_runner import dbt_target_dir
-from ...dbt_runner.dagster_bridge import InProcessDbtResource
 from ..quality import scopes
 from ..resources import RuleVarsResource, WarehouseResource
+from .dbt_build import dbt_selection, stream_build
 from .incremental import forget_state, full_refresh_reason
 from .metadata import with_warehouse_metadata
-from .project import dbt_project, ensure_manifest
+from .project import dbt_project, ensure_manifest, load_manifest
 
 
 class RewardsTranslator(DagsterDbtTranslator):
@@ -44,63 +50,59 @@ LAYERS = ("staging", "intermediate", "marts")
 REBUILT_SCOPES = ("dbt:intermediate", "dbt:marts", "gx:intermediate.", "gx:marts.")
 
 
-def build_layer_models(layer: str):
-    """One `dbt build` per layer, so a blocking check on a layer's assets (Great Expectations,
-    orchestration/defs/quality) runs before the next layer and can stop it."""
-
-    @dbt_assets(
-        manifest=ensure_manifest(),
-        project=dbt_project,
-        dagster_dbt_translator=translator,
-        select=f"path:models/{layer}",
-        name=f"{layer}_models",
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    name="dbt_models",
+)
+def dbt_models(
+    context: AssetExecutionContext,
+    rule_vars: RuleVarsResource,
+    warehouse: WarehouseResource,
+):
+    """`dbt build` of every model, with its dbt tests as asset checks."""
+    resolved = rule_vars.resolved()
+    manifest = load_manifest()
+    # dbt unit tests pin hand-computed answers for the default vars: they run in the test suite
+    # (tests/test_dbt_unit.py), not in production builds where vars may be overridden. A data
+    # test runs when every model it reads is built (`buildable`): the order lines' reconciliation
+    # and the accrual's close read intermediate models and marts.
+    args = [
+        "build",
+        *dbt_selection(context, manifest, translator),
+        "--exclude-resource-type",
+        "unit_test",
+        "--indirect-selection",
+        "buildable",
+        # the results stream to Dagster as events; nothing reads run_results.json or a rewritten
+        # manifest.json of a warehouse build
+        "--no-write-json",
+    ]
+    if resolved.overrides:
+        args += ["--vars", resolved.overrides_json]
+    intermediate_selected = any(
+        key.path[0] == "intermediate" for key in context.selected_asset_keys
     )
-    def _layer_models(
-        context: AssetExecutionContext,
-        dbt: InProcessDbtResource,
-        rule_vars: RuleVarsResource,
-        warehouse: WarehouseResource,
-    ):
-        resolved = rule_vars.resolved()
-        # dbt unit tests pin hand-computed answers for the default vars: they run in the test
-        # suite (tests/test_dbt_unit.py), not in production builds where vars may be overridden.
-        # A test runs in the layer that builds the last of its models (`buildable`: its other
-        # models are upstream of the layer): the order lines' reconciliation and the accrual's
-        # close read intermediate models and marts, and run with the marts. (`cautious` left
-        # them out of every layer: all their models are never in one.)
-        args = [
-            "build",
-            "--exclude-resource-type",
-            "unit_test",
-            "--indirect-selection",
-            "buildable",
-        ]
-        if resolved.overrides:
-            args += ["--vars", resolved.overrides_json]
-        if layer == "intermediate":
-            reason = full_refresh_reason(Path(warehouse.path), resolved.values)
-            if reason:
-                context.log.info(f"full refresh of the incremental order models: {reason}")
-                args.append("--full-refresh")
-                with warehouse.connect() as con:  # every rebuilt row is checked again (D30)
-                    scopes.forget(con, REBUILT_SCOPES)
-                    forget_state(con)
-        with warehouse.connect(read_only=True) as con:
-            through = scopes.load_watermark(con)
-        # dbt's target folder is the warehouse's own (`<warehouse>.dbt/`): its partial-parse
-        # state names the warehouse file, so a daily run on the same warehouse parses only
-        # what changed, and runs of other warehouses do not invalidate it
-        events = dbt.build(
-            args, warehouse.dbt_env(), context=context, target_path=dbt_target_dir(warehouse.path)
-        ).stream()
-        # row counts and the UI's summaries, read from the warehouse once dbt has released it
-        yield from with_warehouse_metadata(context, events, warehouse)
-        # every model built and every test passed: the next build tests only newer rows (D30)
-        with warehouse.connect() as con:
+    reason = intermediate_selected and full_refresh_reason(Path(warehouse.path), resolved.values)
+    if reason:
+        context.log.info(f"full refresh of the incremental order models: {reason}")
+        args.append("--full-refresh")
+        with warehouse.connect() as con:  # every rebuilt row is checked again (D30)
+            scopes.forget(con, REBUILT_SCOPES)
+            forget_state(con)
+    with warehouse.connect(read_only=True) as con:
+        through = scopes.load_watermark(con)
+    # dbt's target folder is the warehouse's own (`<warehouse>.dbt/`): its partial-parse state
+    # names the warehouse file, so a daily run on the same warehouse parses only what changed,
+    # and runs of other warehouses do not invalidate it
+    target_path = dbt_target_dir(warehouse.path)
+    events = stream_build(context, args, warehouse.dbt_env(), target_path, manifest, translator)
+    # row counts and the UI's summaries, read from the warehouse once dbt has released it
+    yield from with_warehouse_metadata(context, events, warehouse)
+    # every selected model built and every test passed: the next build tests only newer rows
+    # of the layers it built (D30)
+    layers = {key.path[0] for key in context.selected_asset_keys} & set(LAYERS)
+    with warehouse.connect() as con:
+        for layer in sorted(layers):
             scopes.record_passed(con, f"dbt:{layer}", through, context.run.run_id)
-
-    _layer_models.__doc__ = f"`dbt build` of models/{layer} with its dbt tests as asset checks."
-    return _layer_models
-
-
-layer_models = [build_layer_models(layer) for layer in LAYERS]

@@ -11,10 +11,10 @@ Every model gets its row count (`dagster/row_count`, views included); a few get 
   projection, accounts earning), and every day as a table.
 
 All of it is computed by SQL inside DuckDB (aggregates only come back to Python), after dbt has
-finished the layer: the warehouse file takes a single writer, and the in-process dbt
-(orchestration/dbt_runner) releases it only when its invocation ends, which is when
-dagster-dbt's event stream ends. So the layer's events are collected first and yielded
-afterwards with their metadata -- what dagster-dbt's own `fetch_row_counts()` does on DuckDB.
+finished the build: the warehouse file takes a single writer, and dbt (in this process,
+orchestration/defs/warehouse/dbt_build.py) releases it only when its invocation ends. So the
+build's events are collected first and yielded afterwards with their metadata -- what
+dagster-dbt's own `fetch_row_counts()` does on DuckDB.
 """
 
 from __future__ import annotations
@@ -24,7 +24,14 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, AssetMaterialization, MetadataValue, Output
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    MaterializeResult,
+    MetadataValue,
+    Output,
+)
 
 from ...formatting import markdown_table
 from ..resources import WarehouseResource
@@ -156,9 +163,16 @@ def model_metadata(con: Con, key: AssetKey) -> dict[str, Any]:
 def _asset_key(context: AssetExecutionContext, event: Any) -> AssetKey | None:
     if isinstance(event, Output):
         return context.asset_key_for_output(event.output_name)
-    if isinstance(event, AssetMaterialization):
+    if isinstance(event, (AssetMaterialization, MaterializeResult)):
         return event.asset_key
     return None
+
+
+def _with_metadata(event: Any, extra: dict[str, Any]) -> Any:
+    metadata = {**(event.metadata or {}), **extra}
+    if isinstance(event, MaterializeResult):
+        return MaterializeResult(asset_key=event.asset_key, metadata=metadata)
+    return event.with_metadata(metadata)
 
 
 def with_warehouse_metadata(
@@ -191,7 +205,7 @@ def with_warehouse_metadata(
     for event in collected:
         key = _asset_key(context, event)
         if key is not None and metadata.get(key):
-            event = event.with_metadata({**event.metadata, **metadata[key]})
+            event = _with_metadata(event, metadata[key])
         yield event
     if error is not None:
         raise error
