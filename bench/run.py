@@ -409,8 +409,8 @@ def _phases(home: Path, run_id: str, started: float, ended: float) -> dict[str, 
             return "GX after the build (staging, intermediate, marts)"
         return "serving copy"
 
-    phases = {"process start to the run's first event (imports, definitions, instance)": 0.0}
-    phases[next(iter(phases))] = run_start - started
+    first = "process start to the run's first event (imports, definitions, instance)"
+    phases = {first: run_start - started}
     in_steps = 0.0
     for step, times in spans.items():
         phases[group(step)] = phases.get(group(step), 0.0) + max(times) - min(times)

@@ -26,12 +26,7 @@ _PLAIN = [
 
 
 class UnreadableCsv(Exception):
-    """Python's csv module cannot read the file either: `line` and `what`, in plain words."""
-
-    def __init__(self, line: int, what: str) -> None:
-        super().__init__(f"line {line}: {what}")
-        self.line = line
-        self.what = what
+    """Python's csv module cannot read the file either: `line N: <what>`, in plain words."""
 
 
 def duckdb_may_misread(message: str) -> bool:
@@ -44,12 +39,10 @@ def duckdb_may_misread(message: str) -> bool:
     )
 
 
-def rewrite_as_plain_csv(source: Path, target: Path) -> int:
+def rewrite_as_plain_csv(source: Path, target: Path) -> None:
     """Read `source` with Python's csv module and write its records to `target` with `\\n` line
-    ends and minimal quoting; returns the records written (the header included). UnreadableCsv
-    when Python cannot read it; UnicodeDecodeError when it is not UTF-8."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
+    ends and minimal quoting. UnreadableCsv when Python cannot read it; UnicodeDecodeError when
+    it is not UTF-8."""
     with (
         open(source, newline="", encoding="utf-8-sig") as src,
         open(target, "w", newline="", encoding="utf-8") as out,
@@ -60,10 +53,8 @@ def rewrite_as_plain_csv(source: Path, target: Path) -> int:
             for record in reader:
                 if record:  # a blank line is no record (DuckDB skips them too)
                     writer.writerow(record)
-                    written += 1
         except csv.Error as exc:
-            raise UnreadableCsv(reader.line_num, _plain(str(exc))) from exc
-    return written
+            raise UnreadableCsv(f"line {reader.line_num}: {_plain(str(exc))}") from exc
 
 
 def _plain(message: str) -> str:
