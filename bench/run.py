@@ -3,6 +3,7 @@
     python bench/run.py full [--sizes 1m,10m,100m] [--only pipeline,sql,pandas]
     python bench/run.py incremental [--sizes 1m,10m] [--changes 50000]
     python bench/run.py small [--repeat 3]
+    python bench/run.py ui [--repeat 2]
 
 `full`: for each size, generates the landing once (`rewards generate --orders N --seed 7`, kept
 in --work for the next time), then runs, each under `/usr/bin/time -v`:
@@ -20,6 +21,12 @@ changes (bench/changes.py: --changes rows, 3/4 later versions of existing orders
 orders) and runs again (the daily run), then runs a full rebuild of the same files on a fresh
 warehouse; reports both times, whether every mart is identical (each exported to CSV in a fixed
 order and compared by SHA-256), and the daily run's cost at each size against the previous one.
+
+`small`: `rewards run` on the rulebook fixture, on a fresh warehouse and again on the same one,
+each run's wall time split into phases from the run's own events. `ui`: the same landing run
+once by `rewards run`, then "Materialize all" clicked in `rewards ui` (`dg dev`, real Chromium
+through Playwright, as tests/test_browser.py does) --repeat times: from the click to the run's
+end, split into the run queue, the run worker's start and the run's own phases.
 
 Results go to stdout as markdown and are appended to <work>/results.jsonl; the recorded ones
 are in docs/benchmarks.md.
@@ -454,6 +461,77 @@ def run_small(args: argparse.Namespace) -> None:
         print(f"| {phase} | " + " | ".join(str(p.get(phase, "")) for _, _, p in rows) + " |")
 
 
+def run_ui(args: argparse.Namespace) -> None:
+    """ "Materialize all" in `rewards ui` on the rulebook fixture, after one `rewards run` there:
+    the time from the click to the run's end, by phase, --repeat times."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from dagster import DagsterInstance, DagsterRunStatus
+    from playwright.sync_api import sync_playwright
+    from support import rulebook_cases
+    from support.dagster_ui import (
+        CHROMIUM_ARGS,
+        DagsterDev,
+        dismiss_dialogs_automatically,
+        materialize_all,
+        require_chromium,
+    )
+
+    root = args.work / "ui"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    landing = rulebook_cases.build()[0].write(root / "landing")
+    warehouse = root / "warehouse.duckdb"
+    cmd = [str(BIN / "rewards"), "run", "--landing", str(landing), "--warehouse", str(warehouse)]
+    log = root / "run.log"
+    require_success(timed("rulebook", "rewards run (seeds the UI)", cmd, log, args.mem_cap_gb), log)
+    home = warehouse.with_suffix(".dagster")
+    rows = []
+    with DagsterDev(landing, warehouse, root / "dagster-dev.log") as ui, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(require_chromium()), headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        dismiss_dialogs_automatically(page)
+        for _ in range(args.repeat):
+            page.goto(f"{ui.url}/asset-groups")
+            clicked = time.time()
+            run_id = materialize_all(page)
+            while True:
+                with DagsterInstance.local_temp(tempdir=str(home)) as instance:
+                    run_record = instance.get_run_record_by_id(run_id)
+                if run_record.dagster_run.status in (
+                    DagsterRunStatus.SUCCESS,
+                    DagsterRunStatus.FAILURE,
+                    DagsterRunStatus.CANCELED,
+                ):
+                    break
+                time.sleep(0.5)
+            if run_record.dagster_run.status != DagsterRunStatus.SUCCESS:
+                sys.exit(f"UI run {run_id} ended {run_record.dagster_run.status}; see {root}")
+            ended = run_record.end_time
+            phases = _phases(home, run_id, clicked, ended)
+            first = next(iter(phases))
+            # the click to the run's first event is the queue and the run worker's start
+            phases = {
+                "click to the run's first event (run queue, run worker starts, imports, "
+                "definitions)": phases.pop(first),
+                **phases,
+            }
+            phases.pop("run's end to exit (Data Docs pages, summary, closing)", None)
+            wall = round(ended - clicked, 1)
+            rows.append((wall, phases))
+            record(
+                args.work,
+                Measure("rulebook", "Materialize all (UI)", wall, 0.0, 0, "click to run end"),
+            )
+        browser.close()
+    print("| phase | " + " | ".join(f"run {i + 1}" for i in range(len(rows))) + " |")
+    print("| --- |" + " --- |" * len(rows))
+    print("| click to the run's end | " + " | ".join(str(w) for w, _ in rows) + " |")
+    for phase in rows[0][1]:
+        print(f"| {phase} | " + " | ".join(str(p.get(phase, "")) for _, p in rows) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -482,9 +560,12 @@ def main() -> None:
     )
     small = sub.add_parser("small", help="rewards run on the rulebook fixture, fresh and again")
     small.add_argument("--repeat", type=int, default=3)
+    ui = sub.add_parser("ui", help='"Materialize all" in rewards ui on the rulebook fixture')
+    ui.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    {"full": run_full, "incremental": run_incremental, "small": run_small}[args.mode](args)
+    modes = {"full": run_full, "incremental": run_incremental, "small": run_small, "ui": run_ui}
+    modes[args.mode](args)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,16 @@ path and DuckDB's resources filled in), kept in `<warehouse>.dbt/profile/`, and 
 on its command line: the project, profiles, target and log folders are flags, never `DBT_*`
 variables, and `os.environ` is neither read for them nor written.
 
+**One parse per process and rendering.** dbt renders a manifest from the project's files, the
+target and the vars; the warehouse file enters it only as its database name (dbt-duckdb names
+the database after the file's stem). A build parses (`dbt parse`, which keeps dbt's
+partial-parse state in the warehouse's target folder for the next process) and then builds
+with that manifest handed to `dbtRunner(manifest=...)`, dbt's documented reuse; the next build
+in the same process with the same target, database name, schema, vars and project files
+reuses it instead of parsing again, whichever warehouse file it builds (the test suite's runs,
+a run after a simulation). dbt registers the adapter for the new profile on every invocation,
+so the reused manifest builds the new warehouse.
+
 **In process.** A `dbt` subprocess pays for a Python start-up and importing dbt (~6 s here) on
 every invocation, and dagster-dbt's `DbtCliResource` adds a `dbt --version` subprocess (~6 s);
 a run makes one dbt invocation, in the process that runs the Dagster step, and the structured
@@ -17,6 +27,7 @@ events dbt hands its callbacks become Dagster events through dagster-dbt's publi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,13 +130,75 @@ def invoke_on_warehouse(
     target: str = "duckdb",
     log_path: Path | None = None,
     callbacks: Sequence[Callable[[Any], None]] = (),
+    dbt_vars: str | None = None,
 ):
     """`dbt ARGS` on the DuckDB database of `values` (warehouse_env), through the profile of
     `target` written for it into `target_path`, with the database held open while dbt runs
-    (warehouse_held). Returns dbt's `dbtRunnerResult`."""
+    (warehouse_held), and `--vars dbt_vars` when given; the manifest is this process's parse for
+    the same rendering (parsed_manifest). Returns dbt's `dbtRunnerResult`."""
     profiles_dir = warehouse_profile(values, target_path, target)
+    vars_args = ["--vars", dbt_vars] if dbt_vars else []
+    output = profile_output(target, values)
+    manifest = parsed_manifest(target, output, profiles_dir, target_path, vars_args)
     with warehouse_held(values, target):
-        return invoke(args, profiles_dir, target_path, log_path, callbacks=callbacks)
+        return invoke(
+            [*args, *vars_args],
+            profiles_dir,
+            target_path,
+            log_path,
+            manifest=manifest,
+            callbacks=callbacks,
+        )
+
+
+# manifests parsed in this process, by what dbt renders them from (_rendering); a few at most:
+# the default vars and a simulation's or a test's overrides
+_PARSED: dict[tuple, Any] = {}
+_PARSED_LOCK = threading.Lock()
+_PARSED_KEPT = 4
+_PROJECT_SOURCES = ("dbt_project.yml", "models", "macros", "tests", "seeds", "snapshots")
+
+
+def _project_files_stamp() -> tuple[int, int]:
+    """How many files the dbt project has and the newest one's mtime: a manifest parsed before
+    an edit of the project is not reused after it."""
+    stamps = []
+    for name in _PROJECT_SOURCES:
+        path = DBT_PROJECT_DIR / name
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        stamps += [p.stat().st_mtime_ns for p in files]
+    return len(stamps), max(stamps, default=0)
+
+
+def _rendering(output: Mapping[str, Any], target: str, vars_args: Sequence[str]) -> tuple:
+    """What a parse renders the manifest from besides the project's files: the target (its name
+    and type, which the macros read), the database the relations are named in (a DuckDB file's
+    stem), the schema, and the vars."""
+    path = output.get("path")
+    database = output.get("database") or (Path(str(path)).stem if path else None)
+    return (target, output.get("type"), database, output.get("schema"), tuple(vars_args))
+
+
+def parsed_manifest(
+    target: str,
+    output: Mapping[str, Any],
+    profiles_dir: Path,
+    target_path: Path,
+    vars_args: Sequence[str],
+):
+    """dbt's manifest for builds through `target`'s profile output `output`: this process's earlier
+    parse of the same rendering and project files, or `dbt parse` now (into `target_path`,
+    keeping its partial-parse state there)."""
+    key = (_rendering(output, target, vars_args), _project_files_stamp())
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            return _PARSED[key]
+    manifest = parse(profiles_dir, target_path, ["--no-write-json", *vars_args])
+    with _PARSED_LOCK:
+        _PARSED[key] = manifest
+        while len(_PARSED) > _PARSED_KEPT:
+            del _PARSED[next(iter(_PARSED))]
+    return manifest
 
 
 def parse(

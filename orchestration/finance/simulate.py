@@ -176,13 +176,12 @@ def _build(settings: Settings, scratch: Path, database: Path, rule_vars: RuleVar
                 "--full-refresh",
                 "--select",
                 "path:models",
-                "--vars",
-                rule_vars.values_json,
             ],
             env,
             scratch / "target",
             target="simulate",
             log_path=scratch,
+            dbt_vars=rule_vars.values_json,
         )
     if not result.success:
         text = log_file.read_text()

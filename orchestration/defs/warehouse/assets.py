@@ -79,8 +79,6 @@ def dbt_models(
         # manifest.json of a warehouse build
         "--no-write-json",
     ]
-    if resolved.overrides:
-        args += ["--vars", resolved.overrides_json]
     intermediate_selected = any(
         key.path[0] == "intermediate" for key in context.selected_asset_keys
     )
@@ -97,7 +95,10 @@ def dbt_models(
     # names the warehouse file, so a daily run on the same warehouse parses only what changed,
     # and runs of other warehouses do not invalidate it
     target_path = dbt_target_dir(warehouse.path)
-    events = stream_build(context, args, warehouse.dbt_env(), target_path, manifest, translator)
+    dbt_vars = resolved.overrides_json if resolved.overrides else None
+    events = stream_build(
+        context, args, warehouse.dbt_env(), target_path, manifest, translator, dbt_vars
+    )
     # row counts and the UI's summaries, read from the warehouse once dbt has released it
     yield from with_warehouse_metadata(context, events, warehouse)
     # every selected model built and every test passed: the next build tests only newer rows

@@ -78,7 +78,11 @@ def dbt_selection(
 
 
 def _events(
-    args: Sequence[str], profile_values: Mapping[str, str], target_path: Path, out: queue.Queue
+    args: Sequence[str],
+    profile_values: Mapping[str, str],
+    target_path: Path,
+    dbt_vars: str | None,
+    out: queue.Queue,
 ) -> threading.Thread:
     def on_event(msg: Any) -> None:
         # dbt hands every event of the build to its callbacks (an `EventMsg`: `info` and
@@ -90,7 +94,11 @@ def _events(
     def run() -> None:
         try:
             result = invoke_on_warehouse(
-                [*args, "--quiet"], profile_values, target_path, callbacks=[on_event]
+                [*args, "--quiet"],
+                profile_values,
+                target_path,
+                callbacks=[on_event],
+                dbt_vars=dbt_vars,
             )
             out.put((_DONE, result, None))
         except BaseException as exc:  # handed to the step, never lost in a thread
@@ -108,15 +116,17 @@ def stream_build(
     target_path: Path,
     manifest: Mapping[str, Any],
     translator: DagsterDbtTranslator,
+    dbt_vars: str | None = None,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
-    """Run `dbt ARGS` on the warehouse of `profile_values` (dbt_runner.warehouse_env) and yield
+    """Run `dbt ARGS` (with `--vars dbt_vars`) on the warehouse of `profile_values`
+    (dbt_runner.warehouse_env) and yield
     its models' materializations and its tests' check results as they finish; raise `Failure`
     naming the failed nodes when dbt does not succeed."""
     checks = check_keys_by_test(context)
     selected_checks = set(context.selected_asset_check_keys)
     selected_assets = set(context.selected_asset_keys)
     out: queue.Queue = queue.Queue()
-    thread = _events(args, profile_values, target_path, out)
+    thread = _events(args, profile_values, target_path, dbt_vars, out)
     failed: list[str] = []
     while True:
         item = out.get()
