@@ -129,19 +129,22 @@ def _run_and_report(
         check_landing(settings.landing_dir)
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from exc
-    from .disk_space import disk_full_message, says_disk_full
+    from .disk_space import disk_full_message, fullest_folder, says_disk_full
     from .runner import RunFailed, run_pipeline
+
+    def disk_full(exc: BaseException | str) -> bool:
+        return says_disk_full(exc, fullest_folder(settings)[1])
 
     try:
         summary = run_pipeline(settings, rule_vars, command=command)
     except RunFailed as exc:
-        if says_disk_full(str(exc)):
+        if disk_full(str(exc)):
             raise click.ClickException(f"{disk_full_message(settings)} ({exc})") from exc
         raise click.ClickException(str(exc)) from exc
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from exc
     except Exception as exc:  # a full disk stops whichever library writes next (disk_space.py)
-        if says_disk_full(exc):
+        if disk_full(exc):
             raise click.ClickException(disk_full_message(settings)) from exc
         raise
     click.echo("\n".join(summary.lines()))

@@ -19,20 +19,32 @@ from .formatting import human_bytes
 from .settings import Settings
 
 # how the libraries say it: the OS (errno 28), DuckDB, SQLite
-_FULL = re.compile(r"No space left on device|database or disk is full|disk I/O error", re.I)
+_FULL = re.compile(r"No space left on device|database or disk is full", re.I)
+# SQLite says "disk I/O error" for a write that found no space (its WAL, its journal), and for a
+# real fault of the device too: it counts as a full disk only while the disk is nearly full
+_MAYBE_FULL = re.compile(r"disk I/O error", re.I)
+NEARLY_FULL_BYTES = 64 * 1024**2
 
 
-def says_disk_full(exc: BaseException | str) -> bool:
-    """Whether an error, or any error it came from, is a write that found no space."""
+def says_disk_full(exc: BaseException | str, free_bytes: int | None = None) -> bool:
+    """Whether an error, or any error it came from, is a write that found no space. SQLite's
+    "disk I/O error" is one only when `free_bytes` (the run's fullest folder's free space,
+    fullest_folder) is under NEARLY_FULL_BYTES; otherwise it is some other fault, and says so
+    itself."""
+    nearly_full = free_bytes is not None and free_bytes < NEARLY_FULL_BYTES
+
+    def full(text: str) -> bool:
+        return bool(_FULL.search(text) or (nearly_full and _MAYBE_FULL.search(text)))
+
     if isinstance(exc, str):
-        return bool(_FULL.search(exc))
+        return full(exc)
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, OSError) and current.errno == errno.ENOSPC:
             return True
-        if _FULL.search(str(current)):
+        if full(str(current)):
             return True
         current = current.__cause__ or current.__context__
     return False

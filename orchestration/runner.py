@@ -74,10 +74,16 @@ def execute(
     # goes to `<warehouse>.dbt.log` instead of the terminal
     dbt_log = dbt_target_dir(settings.warehouse) / "dbt.log"
     printed = settings.warehouse.with_suffix(".dbt.log")
-    HANDLER.reset(open(os.devnull, "w") if quiet else sys.stdout)
     run_id = str(uuid.uuid4())  # Dagster's own run ids are UUID4s; known before the run starts
-    HANDLER.line(f"Dagster run {run_id} (instance {settings.dagster_home})")
-    with open_instance(settings.dagster_home) as instance, open(printed, "w") as log:
+    with contextlib.ExitStack() as stack:
+        instance = stack.enter_context(open_instance(settings.dagster_home))
+        # the run's first line once its instance is open: a folder Dagster refuses (instance.py)
+        # is the only line
+        terminal = stack.enter_context(open(os.devnull, "w")) if quiet else sys.stdout
+        HANDLER.reset(terminal)
+        stack.callback(HANDLER.reset, sys.stdout)  # before a quiet run's devnull is closed
+        HANDLER.line(f"Dagster run {run_id} (instance {settings.dagster_home})")
+        log = stack.enter_context(open(printed, "w"))
         # after the instance is open: its storage imports SQLAlchemy in this thread, and two
         # threads importing SQLAlchemy at once can see it half-initialized
         preload()

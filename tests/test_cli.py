@@ -181,3 +181,14 @@ def test_user_errors_are_one_line_without_traceback(args, message):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr
+
+
+def test_an_instance_folder_dagster_cannot_open_is_the_runs_only_line(small_landing, tmp_path):
+    """A warehouse under a folder with `%` (which Dagster's SQLite storage reads as a URL
+    escape): one line naming the folder, and no "Dagster run" line before it."""
+    warehouse = tmp_path / "p%41" / "w.duckdb"
+    done = rewards_cli("run", "--landing", str(small_landing), "--warehouse", str(warehouse))
+    assert done.returncode == 2, done.stderr + done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "has a '%' in its path" in lines[0], done.stderr
+    assert "Dagster run" not in done.stdout

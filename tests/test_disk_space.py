@@ -32,6 +32,17 @@ def test_the_libraries_ways_of_saying_the_disk_is_full_are_recognised():
     assert not says_disk_full(ValueError("reward_rate=2: must be in (0, 1]"))
 
 
+def test_sqlites_disk_io_error_is_a_full_disk_only_while_the_disk_is_nearly_full():
+    """SQLite says "disk I/O error" when its WAL finds no space, and for a failing device too:
+    with a gigabyte free it is that other fault, and keeps its own message."""
+    io_error = sqlite3.OperationalError("disk I/O error")
+    assert says_disk_full(io_error, free_bytes=1024**2)
+    assert not says_disk_full(io_error, free_bytes=1024**3)
+    assert not says_disk_full(io_error)
+    assert says_disk_full("run 1 failed: gx_raw: (sqlite3.OperationalError) disk I/O error", 0)
+    assert says_disk_full(sqlite3.OperationalError("database or disk is full"), 1024**3)
+
+
 def test_the_line_names_the_fullest_folder_and_says_nothing_was_published(tmp_path):
     settings = Settings.from_env({}, warehouse=tmp_path / "w" / "warehouse.duckdb")
     folder, free = fullest_folder(settings)  # nothing exists yet: measured on what does
