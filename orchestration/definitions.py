@@ -35,7 +35,6 @@ rewards_job = define_asset_job(
 def build_defs(
     settings: Settings,
     loggers: dict[str, LoggerDefinition] | None = None,
-    data_docs: str = "each_check",
     environ: Mapping[str, str] | None = None,
     rule_vars: RuleVars | None = None,
 ) -> Definitions:
@@ -44,7 +43,7 @@ def build_defs(
         domains(),
         Definitions(
             jobs=[rewards_job],
-            resources=resources_from_settings(settings, data_docs, environ, rule_vars),
+            resources=resources_from_settings(settings, environ, rule_vars),
             loggers=loggers,
             # One process at a time: an embedded DuckDB file takes a single writer, so the raw
             # loads and dbt must not run in parallel processes (the UI's default executor).

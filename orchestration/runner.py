@@ -21,7 +21,7 @@ from dagster import (
 
 from .dbt_runner import dbt_target_dir
 from .defs.landing.loader import check_landing
-from .defs.quality.validation import build_pending_data_docs, preload
+from .defs.quality.validation import build_run_data_docs, preload
 from .instance import cli_run_tags, fail_abandoned_cli_runs, open_instance
 from .rule_vars import RuleVars
 from .settings import Settings
@@ -56,11 +56,10 @@ def execute(
     from .definitions import build_defs
     from .progress import HANDLER, progress_logger
 
-    # Data Docs pages are rendered once, after the run, instead of after every check step
+    # the check steps store GX's results; their Data Docs pages are rendered once, after the run
     defs = build_defs(
         settings,
         loggers={"progress": progress_logger},
-        data_docs="end_of_run",
         rule_vars=rule_vars,  # resolved once, by the caller; handed on as they are
     )
     if selection is None:
@@ -104,7 +103,7 @@ def execute(
             )
             # a run that raised (its instance could not record it: a full disk) renders no
             # pages; the next run renders what is still pending
-            docs = build_pending_data_docs(settings.quality_dir)
+            docs = build_run_data_docs(settings.quality_dir, run_id)
     return Execution(run_id, result, docs, dbt_log)
 
 

@@ -174,6 +174,12 @@ def test_materialize_all_from_the_ui(ui, page, cli_run):
 
     assert account_rewards_rows(cli_run["warehouse"]) == cli_run["accounts"]
     assert latest_materialization_run(page, f"{ui.url}{ACCOUNT_REWARDS}") == run_id
+    # its Data Docs pages, rendered by the daemon's data_docs_after_run sensor after the run
+    index = cli_run["warehouse"].with_suffix(".gx") / "data_docs" / "index.html"
+    deadline = time.monotonic() + 90
+    while run_id not in (index.read_text() if index.exists() else ""):
+        assert time.monotonic() < deadline, f"no Data Docs of run {run_id} in {index}"
+        time.sleep(2)
 
     show_whole_graph(page, ui.url)
     shot = cli_run["root"] / "asset-graph.png"

@@ -124,3 +124,48 @@ def test_data_docs_index_lists_every_suite_of_the_run_with_no_network(rulebook_r
     listed = {(row["_expectation_suite_name_sort"], row["run_name"]) for row in rows}
     assert listed == {(suite, run_id) for suite in SUITES}  # each suite, validated by this run
     assert run_id in validation_text and "Succeeded" in validation_text
+
+
+def test_a_run_from_the_ui_gets_its_pages_from_the_sensor_once_it_has_ended(rulebook_run, tmp_path):
+    """The check steps store results and render nothing: the `data_docs_after_run` sensor renders
+    every page of a run that was not `rewards run`'s once it has ended (here the rulebook run's
+    stored results, in a copy of its quality folder without the site), and skips `rewards
+    run`'s own, which it renders itself."""
+    import shutil
+
+    from dagster import DagsterRun, SkipReason, build_run_status_sensor_context
+
+    from orchestration.defs.quality.data_docs_sensor import data_docs_after_success
+    from orchestration.defs.quality.validation import RESULTS_DIR
+    from orchestration.defs.resources import QualityResource
+    from orchestration.instance import open_instance
+
+    summary = rulebook_run["summary"]
+    run_id = summary.dagster_run_id
+    quality = tmp_path / "quality"
+    shutil.copytree(Path(summary.data_docs).parent.parent / RESULTS_DIR, quality / RESULTS_DIR)
+    with open_instance(Path(summary.dagster_home)) as instance:
+        cli_run = instance.get_run_by_id(run_id)
+        events = [e.dagster_event for e in instance.all_logs(run_id) if e.dagster_event]
+        (ended,) = [e for e in events if e.event_type_value == "PIPELINE_SUCCESS"]
+
+        def evaluate(run: DagsterRun):
+            context = build_run_status_sensor_context(
+                sensor_name="data_docs_after_run",
+                dagster_event=ended,
+                dagster_instance=instance,
+                dagster_run=run,
+                resources={"quality": QualityResource(path=str(quality))},
+            )
+            return data_docs_after_success(context)
+
+        assert isinstance(evaluate(cli_run), SkipReason)
+        assert not (quality / "data_docs").exists()
+        ui_run = DagsterRun(job_name=cli_run.job_name, run_id=run_id, tags={})  # the UI's tags
+        evaluate(ui_run)
+    index = quality / "data_docs" / "index.html"
+    pages = list((quality / "data_docs" / "validations").rglob("*.html"))
+    assert index.exists() and run_id in index.read_text()
+    assert len(pages) == len(SUITES) and all(run_id in str(page) for page in pages)
+    for page in [index, *pages]:
+        assert not external_resources(page.read_text()), f"{page} still loads from the network"

@@ -142,9 +142,6 @@ class QualityResource(ConfigurableResource):
     """Where Great Expectations keeps validation results and writes the Data Docs site."""
 
     path: str
-    # "each_check": every check step renders its Data Docs page (runs from the UI);
-    # "end_of_run": the caller renders them once after the run (`rewards run`, runner.py)
-    data_docs: str = "each_check"
 
 
 class FinanceResource(ConfigurableResource):
@@ -156,7 +153,6 @@ class FinanceResource(ConfigurableResource):
 
 def resources_from_settings(
     settings: Settings,
-    data_docs: str = "each_check",
     environ: Mapping[str, str] | None = None,
     rule_vars: RuleVars | None = None,
 ) -> dict[str, ConfigurableResource]:
@@ -180,9 +176,7 @@ def resources_from_settings(
         ),
         # the launchpad's overrides, or the vars a caller resolved (`rewards run --var`)
         "rule_vars": RuleVarsResource() if rule_vars is None else RuleVarsResource.of(rule_vars),
-        "quality": QualityResource(
-            path=value(QUALITY_DIR_ENV, str(settings.quality_dir)), data_docs=data_docs
-        ),
+        "quality": QualityResource(path=value(QUALITY_DIR_ENV, str(settings.quality_dir))),
         "finance": FinanceResource(
             serving_copy=value(SERVING_ENV, str(settings.serving_copy)),
             ledger=value(LEDGER_ENV, str(settings.ledger)),

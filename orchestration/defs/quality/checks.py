@@ -78,7 +78,6 @@ def build_stage_checks(stage: str, suites: list[Suite]) -> AssetChecksDefinition
                 suite,
                 warehouse,
                 Path(quality.path),
-                update_data_docs=quality.data_docs == "each_check",
                 run_name=context.run.run_id,
             )
             failed = [o.check.name for o in outcomes if not o.passed]

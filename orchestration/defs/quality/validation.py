@@ -152,11 +152,16 @@ def build_data_docs(quality_dir: Path, suites: list[Suite] = ()) -> Path:
     return _render_data_docs(quality_dir)
 
 
-def build_pending_data_docs(quality_dir: Path) -> Path:
-    """Render the pages of the results stored since the last call, and the index, once."""
-    pending = _PENDING_DOCS.pop(quality_dir, [])
-    if pending:
-        _render_data_docs(quality_dir, pending)
+def build_run_data_docs(quality_dir: Path, run_name: str) -> Path:
+    """Render the Data Docs pages of every validation result the Dagster run `run_name` stored,
+    and the index, once; returns the index. The check steps only store results: `rewards run`
+    calls this after its run, the `data_docs_after_run` sensor after a run from the UI, the
+    schedule or the landing sensor (data_docs_sensor.py)."""
+    context = _context(quality_dir)
+    stored = context.validation_results_store.list_keys()
+    identifiers = [key for key in stored if key.run_id.run_name == run_name]
+    if identifiers:
+        _render_data_docs(quality_dir, identifiers)
     return data_docs_index(quality_dir)
 
 
@@ -228,21 +233,19 @@ def _engine_kwargs(warehouse: WarehouseResource, schema: str) -> dict[str, Any]:
 
 
 # Validation results whose Data Docs pages are still to be rendered (docs built at the end of a run)
-_PENDING_DOCS: dict[Path, list] = {}
 
 
 def run_suite(
     suite: Suite,
     warehouse: WarehouseResource,
     quality_dir: Path,
-    update_data_docs: bool = True,
     run_name: str | None = None,
 ) -> list[CheckOutcome]:
     """Validate the suite's table; one outcome per check, in the suite's order.
 
     The result is stored under `run_name` (the Dagster run id), so its Data Docs page names the
-    run. With `update_data_docs` false the page is rendered later, by `build_pending_data_docs`
-    (rendering costs ~0.5-1 s of Python per suite)."""
+    run. Its Data Docs page is rendered after the run, with the run's other pages, by
+    `build_run_data_docs` (rendering costs ~0.5-1 s of Python per suite: off the run's path)."""
     through, watermark, files = 0, 0, {}
     if suite.scope:  # a big table: the rows of loads after the one it last passed (D30)
         with warehouse.connect(read_only=True) as con:
@@ -258,10 +261,6 @@ def run_suite(
     finally:
         duckdb_dialect.release()  # the next step (dbt, or a writer) takes the file
     ((identifier, validation_result),) = result.run_results.items()
-    if update_data_docs:
-        _render_data_docs(quality_dir, [identifier])
-    else:
-        _PENDING_DOCS.setdefault(quality_dir, []).append(identifier)
     outcomes = _outcomes(
         suite,
         validation_result.results,
