@@ -160,6 +160,8 @@ def test_a_run_from_the_ui_gets_its_pages_from_the_sensor_once_it_has_ended(rule
             return data_docs_after_success(context)
 
         assert isinstance(evaluate(cli_run), SkipReason)
+        nothing_stored = DagsterRun(job_name=cli_run.job_name, run_id="0" * 36, tags={})
+        assert isinstance(evaluate(nothing_stored), SkipReason)
         assert not (quality / "data_docs").exists()
         ui_run = DagsterRun(job_name=cli_run.job_name, run_id=run_id, tags={})  # the UI's tags
         evaluate(ui_run)

@@ -52,11 +52,11 @@ def _show(warehouse, sql: str, dbt_vars: str | None = None) -> list[tuple]:
 def test_a_parse_is_reused_for_the_same_rendering_and_builds_the_warehouse_it_is_handed(tmp_path):
     """The second build in a process with the same target, database name and vars reuses the
     first one's manifest (it writes no partial-parse state of its own) and still reads its own
-    warehouse (only `b` holds the marker table); other vars (R7's reward_rate) or another
+    warehouse (only `b` holds the marker table); other vars (R11's reward_rate) or another
     database name parse again, and the vars reach the SQL."""
     a = tmp_path / "a" / "warehouse.duckdb"
     b = tmp_path / "b" / "warehouse.duckdb"
-    other = tmp_path / "c" / "other.duckdb"
+    other = tmp_path / "c" / "parse_probe.duckdb"  # a database name no other test builds
     for warehouse in (a, b, other):
         warehouse.parent.mkdir()
     con = duckdb.connect(str(b))
@@ -74,7 +74,8 @@ def test_a_parse_is_reused_for_the_same_rendering_and_builds_the_warehouse_it_is
     assert _show(a, sql) == [(0, "0.015", "warehouse")]
     assert _show(b, sql) == [(1, "0.015", "warehouse")]
     assert not parsed(b)
-    assert _show(b, sql, dbt_vars='{"reward_rate": "0.02"}') == [(1, "0.02", "warehouse")]
+    # a value no other test sets, so no earlier parse of this process has it
+    assert _show(b, sql, dbt_vars='{"reward_rate": "0.0123"}') == [(1, "0.0123", "warehouse")]
     assert parsed(b)
-    assert _show(other, sql) == [(0, "0.015", "other")]
+    assert _show(other, sql) == [(0, "0.015", "parse_probe")]
     assert parsed(other)

@@ -23,7 +23,7 @@ from dagster import (
 
 from ...instance import TRIGGER_TAG
 from ..resources import QualityResource
-from .validation import build_run_data_docs
+from .validation import build_run_data_docs, run_validation_results
 
 
 def render_run_data_docs(context: RunStatusSensorContext, quality: QualityResource):
@@ -31,6 +31,8 @@ def render_run_data_docs(context: RunStatusSensorContext, quality: QualityResour
     run = context.dagster_run
     if run.tags.get(TRIGGER_TAG) == "cli":
         return SkipReason(f"run {run.run_id} is rewards run's, which rendered its own pages")
+    if not run_validation_results(Path(quality.path), run.run_id):
+        return SkipReason(f"run {run.run_id} stored no validation results")
     index = build_run_data_docs(Path(quality.path), run.run_id)
     context.log.info(f"Data Docs of run {run.run_id}: {index}")
     return None

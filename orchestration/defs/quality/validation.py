@@ -157,12 +157,16 @@ def build_run_data_docs(quality_dir: Path, run_name: str) -> Path:
     and the index, once; returns the index. The check steps only store results: `rewards run`
     calls this after its run, the `data_docs_after_run` sensor after a run from the UI, the
     schedule or the landing sensor (data_docs_sensor.py)."""
-    context = _context(quality_dir)
-    stored = context.validation_results_store.list_keys()
-    identifiers = [key for key in stored if key.run_id.run_name == run_name]
+    identifiers = run_validation_results(quality_dir, run_name)
     if identifiers:
         _render_data_docs(quality_dir, identifiers)
     return data_docs_index(quality_dir)
+
+
+def run_validation_results(quality_dir: Path, run_name: str) -> list:
+    """The identifiers of the validation results the Dagster run `run_name` stored."""
+    stored = _context(quality_dir).validation_results_store.list_keys()
+    return [key for key in stored if key.run_id.run_name == run_name]
 
 
 def _page_url(quality_dir: Path, identifier) -> str:
