@@ -102,7 +102,7 @@ def execute(
                 tags=cli_run_tags(command),
             )
             # a run that raised (its instance could not record it: a full disk) renders no
-            # pages; the next run renders what is still pending
+            # pages; the results it stored stay, and build_run_data_docs with its id renders them
             docs = build_run_data_docs(settings.quality_dir, run_id)
     return Execution(run_id, result, docs, dbt_log)
 
