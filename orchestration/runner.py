@@ -102,7 +102,8 @@ def execute(
                 tags=cli_run_tags(command),
             )
             # a run that raised (its instance could not record it: a full disk) renders no
-            # pages; the results it stored stay, and build_run_data_docs with its id renders them
+            # pages; the results it stored stay, and nothing renders them unless
+            # build_run_data_docs is called with its run id
             docs = build_run_data_docs(settings.quality_dir, run_id)
     return Execution(run_id, result, docs, dbt_log)
 
