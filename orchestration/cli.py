@@ -407,18 +407,42 @@ def adjust(
         click.echo(f"note: {done.waits_for}")
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @warehouse_option(WAREHOUSE_HELP)
-def ledger(warehouse: Path | None) -> None:
-    """List the payout runs: state, who published and who decided, points and paid total."""
+@click.pass_context
+def ledger(ctx: click.Context, warehouse: Path | None) -> None:
+    """List the payout runs: state, who published and who decided, points and paid total, the
+    ledger's identity and its anchor. `rewards ledger init --by NAME` starts the ledger."""
+    ctx.obj = warehouse
+    if ctx.invoked_subcommand is not None:
+        return
     from .finance.ledger.report import ledger_lines
 
     settings = Settings.from_env(warehouse=warehouse)
-    if not settings.ledger.exists():
-        raise UserError(f"no ledger at {settings.ledger} (`rewards publish` writes it)")
     with _user_errors():
         lines = ledger_lines(settings.ledger)
     click.echo("\n".join(lines))
+
+
+@ledger.command("init")
+@warehouse_option(WAREHOUSE_HELP)
+@by_option(True, "Who starts the ledger (recorded with the OS user and host).")
+@click.pass_obj
+def ledger_init(group_warehouse: Path | None, warehouse: Path | None, by: str) -> None:
+    """Start this warehouse's payout ledger, once: refused where the warehouse already has one
+    (its anchor records it, even if the file is gone). The first publish is payout run 1."""
+    from .finance.ledger import Actor
+    from .finance.ledger.start import start_ledger
+
+    settings = Settings.from_env(warehouse=warehouse or group_warehouse)
+    with _user_errors():
+        actor = Actor.declared(by)
+        started = start_ledger(settings.ledger, actor)
+    click.echo(
+        f"ledger {settings.ledger} started by {actor.name} at {started.started_at} (identity "
+        f"{started.ledger_id[:16]}…; its anchor: {started.anchor}); the first publish will be "
+        "payout run 1"
+    )
 
 
 @main.command()

@@ -34,6 +34,7 @@ from support.pipeline import cli_ok, execute_selection, pipeline_env, query, run
 from expectations import all_suites
 from orchestration.cli import main
 from orchestration.finance.ledger import Actor, LedgerError, approve, publish
+from orchestration.finance.ledger.start import start_ledger
 from orchestration.instance import fail_abandoned_cli_runs, open_instance
 from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import REPO_ROOT
@@ -66,6 +67,7 @@ def payouts(finance_runs):
     serving, ledger = seen["serving"], seen["ledger"]
     seen["day1_points"] = _served_points(seen["day1_serving"])
     seen["day2_points"] = _served_points(serving)
+    start_ledger(ledger, PUBLISHER)
     seen["publish1"] = publish(seen["day1_serving"], ledger, PUBLISHER)
     approve(ledger, 1, APPROVER)
     seen["ledger_after_1"] = _ledger_rows(ledger)

@@ -72,6 +72,7 @@ def cycle(finance_runs, tmp_path_factory):
     desk = Desk(tmp_path_factory.mktemp("cycle"), finance_runs)
     seen: dict[str, object] = {"desk": desk}
     desk.serve(1)
+    seen["init"] = desk.ok("ledger", "init", "--by", "alice")
     seen["adjust1"] = desk.ok(
         "adjust", "fin_a", "--points", "5", "--reason", "goodwill: settlement delayed by us",
         "--by", "carol", "--ref", "T-100",

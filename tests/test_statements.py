@@ -76,6 +76,7 @@ def written(finance_runs, tmp_path_factory):
     serving = root / "warehouse.serving.duckdb"
     flag = ("--warehouse", str(warehouse))
     shutil.copyfile(finance_runs["day1_serving"], serving)
+    cli_ok("ledger", "init", "--by", "alice", *flag)
     cli_ok("publish", "--by", "alice", *flag)
     cli_ok("approve", "1", "--by", "bob", *flag)
     shutil.copyfile(finance_runs["day2_serving"], serving)

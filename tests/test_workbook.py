@@ -33,6 +33,7 @@ def exported(finance_runs, tmp_path_factory):
     warehouse = root / "warehouse.duckdb"
     shutil.copyfile(finance_runs["day2_serving"], root / "warehouse.serving.duckdb")
     flag = ("--warehouse", str(warehouse))
+    cli_ok("ledger", "init", "--by", "alice", *flag)
     cli_ok("publish", "--by", "alice", *flag)
     cli_ok("approve", "1", "--by", "bob", *flag)
     adjustment = ("fin_a", "--points", "1024", "--reason", "dispute D-1", "--ref", "T-9")

@@ -16,6 +16,7 @@ import duckdb
 from ..formatting import money
 from ..rule_vars import period_days
 from .ledger.history import read_ledger
+from .ledger.schema import MAX_ADJUSTMENT_POINTS
 from .serving import read_build_info, rows_as_dicts
 
 
@@ -260,7 +261,15 @@ def _ledger(con, account_id: str, reward_points: int) -> list[str]:
     """,
         [account_id],
     ).fetchall()
-    if not runs and not waiting:
+    void = con.execute(
+        """
+        select adjustment_id, requested_at, points, reason, reference, requested_by
+        from ledger_adjustments where account_id = ? and state = 'void'
+        order by adjustment_id
+    """,
+        [account_id],
+    ).fetchall()
+    if not runs and not waiting and not void:
         return lines + ["  nothing published yet (`rewards publish`)"]
     for run_id, at, state, decided_by, entry_type, points, adj_id, reason, ref, by in rows:
         status = (
@@ -276,6 +285,12 @@ def _ledger(con, account_id: str, reward_points: int) -> list[str]:
         lines.append(
             f"  recorded {at}, waits for the next publish: adjustment {points:+,}"
             + _adjustment_text(adj_id, reason, ref, by)
+        )
+    for adj_id, at, points, reason, ref, by in void:
+        lines.append(
+            f"  recorded {at}: adjustment {adj_id} {points:+,} is void -- beyond "
+            f"±{MAX_ADJUSTMENT_POINTS:,} points, recorded by an earlier version; never carried, "
+            "never paid (D47)" + _adjustment_text(adj_id, reason, ref, by)
         )
     paid = sum(r[5] for r in rows if r[2] == "approved")
     adjusted = sum(r[5] for r in rows if r[2] == "approved" and r[4] == "adjustment")

@@ -33,8 +33,7 @@ from typing import Any
 import duckdb
 
 from ..formatting import lit
-from .ledger import LedgerError
-from .ledger.history import no_such_run, open_ledger, read_ledger
+from .ledger.history import no_such_run, open_ledger, read_ledger, require_ledger
 from .serving import BuildInfo, open_serving_copy, read_build_info, require_marts
 from .workbook import key_value_sheet, sheet_from_query, summary_table
 
@@ -237,8 +236,7 @@ def export_payout_run(ledger: Path, run_id: int, out_file: Path) -> tuple[int, s
     """Write what payout run `run_id` paid and the rewards it was computed from, from the ledger
     alone; returns (accounts written, the run's state, a note for a first-version run)."""
     suffix = _check_format(out_file)
-    if not ledger.exists():
-        raise LedgerError(f"no ledger at {ledger} (`rewards publish` writes it)")
+    require_ledger(ledger)
 
     def write(tmp: Path) -> tuple[int, dict[str, Any], bool]:
         with open_ledger(ledger) as (con, _):

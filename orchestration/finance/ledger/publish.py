@@ -92,7 +92,8 @@ def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> Pub
         ).fetchall()
 
     try:
-        with appending(ledger) as (con, previous):
+        with appending(ledger) as step:
+            con, previous = step.con, step.head
             refusal = pending_run_refusal(con, "publishing another")
             if refusal:
                 raise LedgerError(refusal)
@@ -185,6 +186,7 @@ def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> Pub
                 rewards_sha256=rewards_digests(con, "ledger", run_id).get(run_id),
                 at=run["published_at"],
             )
+            step.action = f"payout run {run_id} published by {actor.name}"
     except NothingToAppend as nothing:
         return nothing.args[0]
     by_type: dict[str, tuple[int, int]] = {}

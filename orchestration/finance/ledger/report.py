@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .anchor import Anchor
 from .history import open_ledger
+from .schema import existing_tables
 
 
 def ledger_lines(ledger: Path) -> list[str]:
@@ -22,6 +24,15 @@ def ledger_lines(ledger: Path) -> list[str]:
             "select count(*), coalesce(sum(points), 0) from ledger_adjustments "
             "where state = 'recorded'"
         ).fetchall()[0]
+        started = (
+            con.execute(
+                "select started_by, started_at from payouts.ledger.ledger_starts"
+            ).fetchone()
+            if "ledger_starts" in existing_tables(con, "payouts.ledger")
+            else None
+        )
+    anchor = Anchor(ledger)
+    anchored = anchor.lines()
     # who decided: a name, or, for a run of the first ledger version, that it was paid then
     deciders = [r[4] or ("(first ledger)" if r[5] else "-") for r in runs]
     width = max([len("published by"), *(len(r[3]) for r in runs)])
@@ -47,5 +58,19 @@ def ledger_lines(ledger: Path) -> list[str]:
         lines.append(
             f"adjustments waiting for the next publish: {waiting:,} ({waiting_points:+,} points)"
         )
+    lines.append(
+        f"ledger started by {started[0]} at {started[1]}"
+        if started
+        else "ledger started before `rewards ledger init` existed (its first payout run is its "
+        "first record)"
+    )
+    if anchored and anchored[-1].head == head:
+        last = anchored[-1]
+        lines.append(
+            f"anchor {anchor.path}: matches ({last.records:,} records; identity "
+            f"{last.ledger_id[:16]}…)"
+        )
+    else:
+        lines.append(f"anchor {anchor.path}: not written yet (a read-only share)")
     lines.append(f"digest chain verified; head {head or '(empty)'}")
     return [line for line in lines if line]
