@@ -148,6 +148,7 @@ def main() -> None:
     say("1. first delivery, first payout run: published by alice, approved by bob")
     rewards("generate", "--out", str(landing), "--orders", str(args.orders), "--dirty", tail=1)
     rewards("run", tail=3)
+    rewards("ledger", "init", "--by", "alice")
     rewards("publish", "--by", "alice")
     rewards("publish", "--by", "alice")  # refused: run 1 is pending
     rewards("approve", "1", "--by", "alice")  # refused: four eyes
