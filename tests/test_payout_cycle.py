@@ -86,6 +86,7 @@ def cycle(finance_runs, tmp_path_factory):
     seen["export_after_1"] = _export(desk, "after1.csv")
 
     desk.serve(2)
+    seen["explain_a_unpublished"] = desk.ok("explain", "fin_a")
     seen["publish2"] = desk.ok("publish", "--by", "alice")
     seen["approve2"] = desk.ok("approve", "2", "--by", "bob")
     seen["export_after_2"] = _export(desk, "after2.csv")
@@ -222,6 +223,38 @@ def test_explain_shows_states_and_each_adjustment_with_reason_reference_and_appr
         assert line in text, f"{line!r} not in:\n{text}"
     assert ', rejected by bob: not paid): adjustment -10 "dispute D-7' in cycle["explain_b"]
     assert "paid to date 39 of 39" in cycle["explain_b"]
+
+
+def test_explain_says_which_orders_changed_behind_a_clawback_and_an_increase(cycle):
+    """D48: day 2 refunds 400.00 of fin_a's 1,000.00 window order (15 -> 9 points: clawback -6)
+    and brings fin_b a new 1,000.00 window sale (24 -> 39: increase +15). Each run-2 line says
+    which orders changed since run 1 and by how much; before run 2 was published, the next
+    publish's -6 said the same against the serving copy (paid 15 + 5, owed 9 + 5)."""
+    refund = (
+        "        o-fin_a-1 (window, created 2025-12-01): counted 1,000.00 -> 600.00 "
+        "(settled, 400.00 of 1,000.00 refunded)"
+    )
+    clawback = cycle["explain_a"].splitlines()
+    at = next(i for i, line in enumerate(clawback) if line.endswith("clawback   -6"))
+    assert clawback[at + 1 : at + 3] == [
+        "      since payout run 1: window GMV -400.00 in 1 order",
+        refund,
+    ]
+    # the rejected run 3 (a stale day 1) would have put it back: against run 2, approved
+    at = next(i for i, line in enumerate(clawback) if line.endswith("increase   +6"))
+    assert clawback[at + 1] == "      since payout run 2: window GMV +400.00 in 1 order"
+    increase = cycle["explain_b"].splitlines()
+    at = next(i for i, line in enumerate(increase) if line.endswith("increase   +15"))
+    assert increase[at + 1 : at + 3] == [
+        "      since payout run 1: window GMV +1,000.00 in 1 order",
+        "        fin_b-late (window, created 2025-12-20): counted 0.00 -> 1,000.00 (settled)",
+    ]
+    unpublished = cycle["explain_a_unpublished"].splitlines()
+    assert unpublished[-3:] == [
+        "  paid to date 20 of 14 (rule-based 15, adjustments +5); the next publish adjusts by -6",
+        "      since payout run 1: window GMV -400.00 in 1 order",
+        refund,
+    ]
 
 
 def test_adjustments_are_refused_with_one_line(cycle):

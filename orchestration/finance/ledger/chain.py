@@ -34,6 +34,7 @@ from typing import Any
 import duckdb
 
 from ..serving import rows_as_dicts
+from .order_lines import lines_digest
 from .schema import CYCLE_TABLE_NAMES, REWARD_COLUMNS, LedgerError, existing_tables
 
 RUN_HEADER = (
@@ -112,15 +113,20 @@ def event_record(
     run: Mapping[str, Any] | None = None,
     inputs_sha256: str | None = None,
     rewards_sha256: str | None = None,
+    order_lines_sha256: str | None = None,
 ) -> dict[str, Any]:
     """What an event's digest covers; a `published` event also covers its run's header, the
-    run's input files and the rewards it was computed from."""
+    run's input files, the rewards it was computed from and, since issue 30, the order lines
+    behind its rule-based lines (a run that kept none, like every earlier run, has no such
+    key: deleting a run's lines changes what its event digests)."""
     record = {name: event[name] for name in EVENT_FIELDS}
     if event["event"] == "published":
         assert run is not None
         record["run"] = {name: run[name] for name in RUN_HEADER}
         record["run_inputs_sha256"] = inputs_sha256
         record["run_rewards_sha256"] = rewards_sha256
+        if order_lines_sha256 is not None:
+            record["run_order_lines_sha256"] = order_lines_sha256
     return record
 
 
@@ -201,6 +207,7 @@ def verify_chain(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> list
     events: list[dict[str, Any]] = []
     adjustments: list[dict[str, Any]] = []
     rewards: dict[int, str] = {}
+    order_lines: dict[int, str] = {}
     if cycle:
         carried = _by_run(
             con,
@@ -212,6 +219,7 @@ def verify_chain(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> list
             con, f"select * from {prefix}.adjustments order by adjustment_id"
         )
         rewards = rewards_digests(con, prefix)
+        order_lines = lines_digest(con, prefix)
     runs_by_id = {run["payout_run_id"]: run for run in runs}
 
     links: list[_Link] = []
@@ -255,7 +263,13 @@ def verify_chain(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> list
         if run is None:
             raise LedgerError(f"{label} names a payout run the ledger does not hold")
         run_id = run["payout_run_id"]
-        record = event_record(event, run, inputs_digest(inputs[run_id]), rewards.get(run_id))
+        record = event_record(
+            event,
+            run,
+            inputs_digest(inputs[run_id]),
+            rewards.get(run_id),
+            order_lines.get(run_id),
+        )
         links.append(
             _Link(
                 label,

@@ -30,6 +30,7 @@ from ..serving import open_serving_copy, read_build_info
 from .appending import NothingToAppend, appending
 from .chain import inputs_digest, rewards_digests, run_digest
 from .events import append_event
+from .order_lines import keep_lines, lines_digest
 from .schema import REWARD_COLUMNS, Actor, LedgerError, one
 
 
@@ -76,7 +77,10 @@ def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> Pub
     """Append a pending payout run for the serving copy's rewards and the adjustments waiting,
     or nothing when the approved runs already pay exactly them."""
     actor = actor or Actor.declared()
-    with open_serving_copy(serving_copy) as served:
+    # the generation the serving copy links to now: the rewards and their order lines are read
+    # from this one file, whatever a run swaps in meanwhile (D23)
+    served_file = serving_copy.resolve()
+    with open_serving_copy(served_file) as served:
         build = read_build_info(served)
         (unbalanced,) = one(
             served, "select count(*) from marts.reconciliation where not is_balanced"
@@ -175,6 +179,10 @@ def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> Pub
                 "from rewards_now",
                 [run_id],
             )
+            # the order lines behind the rule-based lines, for what changed behind them (D48)
+            con.execute("attach ? as served (read_only)", [str(served_file)])
+            keep_lines(con, run_id, "served.marts.reward_order_lines", "rule_lines")
+            con.execute("detach served")
             append_event(
                 con,
                 run_id,
@@ -184,6 +192,7 @@ def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> Pub
                 run=run,
                 inputs_sha256=run["inputs_sha256"],
                 rewards_sha256=rewards_digests(con, "ledger", run_id).get(run_id),
+                order_lines_sha256=lines_digest(con, "ledger", run_id).get(run_id),
                 at=run["published_at"],
             )
             step.action = f"payout run {run_id} published by {actor.name}"

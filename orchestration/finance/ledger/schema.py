@@ -130,9 +130,12 @@ create table if not exists ledger.run_order_lines (
     account_id varchar not null,
     order_id varchar not null,
     period varchar not null,
+    created_day date,
+    status varchar,
+    amount decimal(18, 2),
+    refunded_amount decimal(18, 2),
     line_status varchar not null,
     excluded_reason varchar,
-    settled_gmv decimal(18, 2) not null,
     counted_gmv decimal(18, 2) not null
 );
 create table if not exists ledger.month_closes (
