@@ -248,7 +248,6 @@ def by_option(required: bool, help: str):
 @click.option(
     "--out",
     "out_file",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output file: .csv, .parquet or .xlsx.",
 )
@@ -260,14 +259,43 @@ def by_option(required: bool, help: str):
     help="Write exactly what payout run N paid and the rewards it was computed from (from the "
     "ledger alone), instead of the rewards now.",
 )
-def export(warehouse: Path | None, out_file: Path, payout_run: int | None) -> None:
+@click.option(
+    "--payment-file",
+    "payment_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.csv",
+    help="With --payout-run N (approved): one row per line the run pays, with an idempotency "
+    "key, for the crediting system; its control totals and SHA-256 go in FILE.csv.control.json.",
+)
+def export(
+    warehouse: Path | None,
+    out_file: Path | None,
+    payout_run: int | None,
+    payment_file: Path | None,
+) -> None:
     """Write the published rewards with what the approved payout runs paid (CSV, Parquet, or an
     Excel workbook), from the serving copy: works while a run is writing. With --payout-run N,
-    what run N paid, as of that run."""
+    what run N paid, as of that run; with --payment-file, its lines for crediting."""
     from .finance.export import export_payout_run, export_rewards, run_description_file
 
+    if out_file is None and payment_file is None:
+        raise UserError("export needs --out FILE (or --payout-run N --payment-file FILE.csv)")
+    if payment_file is not None and payout_run is None:
+        raise UserError("--payment-file needs --payout-run N: the approved run whose lines to pay")
     settings = Settings.from_env(warehouse=warehouse)
     with _user_errors():
+        if payment_file is not None:
+            from .finance.payment_file import write_payment_file
+            from .formatting import count
+
+            paid = write_payment_file(settings.ledger, payout_run, payment_file)
+            click.echo(
+                f"wrote {count(paid.rows, 'line')} of payout run {payout_run} to {payment_file}: "
+                f"{paid.points:+,} points ({paid.credited:+,} credited, {paid.debited:+,} "
+                f"debited); control totals and SHA-256 in {paid.control}"
+            )
+            if out_file is None:
+                return
         if payout_run is not None:
             count, state, note = export_payout_run(settings.ledger, payout_run, out_file)
             click.echo(f"wrote {count:,} accounts to {out_file} (payout run {payout_run}, {state})")

@@ -21,6 +21,7 @@ day 2 fin_a 9, fin_b 39; fin_c and the odd id 0):
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import shutil
 import socket
@@ -37,6 +38,7 @@ from support.pipeline import query
 from orchestration.cli import main
 from orchestration.finance.ledger import LedgerError, publish, verify
 from orchestration.finance.ledger.schema import Actor
+from orchestration.finance.payment_file import idempotency_key
 
 
 def rewards(*args: str) -> tuple[int, str]:
@@ -82,6 +84,9 @@ def cycle(finance_runs, tmp_path_factory):
     seen["approve_by_publisher"] = desk.run("approve", "1", "--by", "Alice ")
     seen["approve_by_requester"] = desk.run("approve", "1", "--by", "carol")
     seen["export_pending"] = _export(desk, "pending.csv")
+    seen["payment_file_pending"] = desk.run(
+        "export", "--payout-run", "1", "--payment-file", str(desk.warehouse.parent / "p.csv")
+    )
     seen["approve1"] = desk.ok("approve", "1", "--by", "bob")
     seen["export_after_1"] = _export(desk, "after1.csv")
 
@@ -383,3 +388,57 @@ def test_a_first_version_ledger_keeps_verifying_and_the_next_publish_extends_it(
     ) == [("fin_a", "increase", 6), ("fin_b", "clawback", -15)]
     with duckdb.connect(str(desk.ledger), read_only=True) as con:
         assert verify(con) is not None
+
+
+def test_the_payment_file_of_an_approved_run(cycle, tmp_path):
+    """D49: one row per line of the run with a stable idempotency key; control totals and the
+    file's SHA-256 beside it; byte-identical when written again; refused for a pending or a
+    rejected run. Run 1: fin_a initial +15 and adjustment 1 +5, fin_b initial +24 (+44); run 2:
+    fin_a clawback -6, fin_b increase +15 (+9: 15 credited, 6 debited)."""
+    desk = cycle["desk"]
+    first, again = tmp_path / "run2.csv", tmp_path / "again" / "run2.csv"
+    out = desk.ok("export", "--payout-run", "2", "--payment-file", str(first))
+    assert f"wrote 2 lines of payout run 2 to {first}: +9 points (+15 credited, -6 debited)" in out
+    desk.ok("export", "--payout-run", "2", "--payment-file", str(again))
+    assert first.read_bytes() == again.read_bytes()
+    control = json.loads((tmp_path / "run2.csv.control.json").read_text())
+    assert (tmp_path / "again" / "run2.csv.control.json").read_text() == json.dumps(
+        control, indent=2, ensure_ascii=False
+    ) + "\n"
+    assert control["sha256"] == hashlib.sha256(first.read_bytes()).hexdigest()
+    assert (control["rows"], control["points_total"], control["approved_by"]) == (2, 9, "bob")
+    ((ledger_id,),) = query(desk.ledger, "select sha256 from ledger.ledger_starts")
+    assert control["ledger_id"] == ledger_id
+    rows = duckdb.sql(
+        "select idempotency_key, payout_run_id, account_id, account_type, line_type, "
+        f"adjustment_id, points from read_csv('{first}', all_varchar = true)"
+    ).fetchall()
+    assert [r[1:] for r in rows] == [
+        ("2", "fin_a", "merchant", "clawback", None, "-6"),
+        ("2", "fin_b", "promoter", "increase", None, "15"),
+    ]
+    assert [r[0] for r in rows] == [
+        idempotency_key(ledger_id, 2, "fin_a", "clawback", None),
+        idempotency_key(ledger_id, 2, "fin_b", "increase", None),
+    ]
+    run1 = tmp_path / "run1.csv"
+    desk.ok("export", "--payout-run", "1", "--payment-file", str(run1))
+    lines = duckdb.sql(
+        "select idempotency_key, account_id, line_type, adjustment_id, points "
+        f"from read_csv('{run1}')"
+    ).fetchall()
+    assert [r[1:] for r in lines] == [
+        ("fin_a", "initial", None, 15),
+        ("fin_a", "adjustment", 1, 5),
+        ("fin_b", "initial", None, 24),
+    ]
+    assert len({r[0] for r in lines + rows}) == 5  # every line its own key
+    code, out = cycle["payment_file_pending"]
+    assert code == 2 and "payout run 1 is pending: only an approved run is paid" in out
+    for run in ("3", "4"):
+        code, out = desk.run(
+            "export", "--payout-run", run, "--payment-file", str(tmp_path / "x.csv")
+        )
+        assert code == 2 and len(out.strip().splitlines()) == 1
+        assert f"payout run {run} is rejected" in out and "rejected by bob: it pays nothing" in out
+    assert not (tmp_path / "x.csv").exists()

@@ -99,7 +99,7 @@ def _check_format(out_file: Path) -> str:
     return suffix
 
 
-def _write_atomically(out_file: Path, write: Callable[[Path], Any]) -> Any:
+def write_atomically(out_file: Path, write: Callable[[Path], Any]) -> Any:
     out_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_file.with_name(f".{out_file.name}.tmp-{os.getpid()}")
     try:
@@ -150,7 +150,7 @@ def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[in
                 )
         return count, run_id
 
-    return _write_atomically(out_file, write)
+    return write_atomically(out_file, write)
 
 
 def _now_workbook(
@@ -272,9 +272,9 @@ def export_payout_run(ledger: Path, run_id: int, out_file: Path) -> tuple[int, s
                 )
         return count, described, header["is_first_version"]
 
-    count, described, first_version = _write_atomically(out_file, write)
+    count, described, first_version = write_atomically(out_file, write)
     if suffix == ".csv":  # CSV has no metadata: the run's description goes beside it
-        _write_atomically(
+        write_atomically(
             run_description_file(out_file),
             lambda tmp: tmp.write_text(json.dumps(described, indent=2, ensure_ascii=False) + "\n"),
         )

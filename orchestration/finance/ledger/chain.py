@@ -416,3 +416,18 @@ def _check_totals(
             )
         if decided.get(run_id) != ["rejected"]:
             paid += net
+
+
+def ledger_identity(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> str | None:
+    """The digest of a verified ledger's first record -- the one that follows none -- which is
+    the ledger's identity (its start record since `rewards ledger init`; None: no record)."""
+    tables = existing_tables(con, prefix)
+    parts = [
+        f"select {digest} from {prefix}.{table} where {previous} is null"
+        for table, (digest, previous) in CHAIN_COLUMNS.items()
+        if table in tables
+    ]
+    if not parts:
+        return None
+    rows = con.execute(" union all ".join(parts)).fetchall()
+    return rows[0][0] if rows else None
