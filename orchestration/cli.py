@@ -474,6 +474,33 @@ def ledger_init(group_warehouse: Path | None, warehouse: Path | None, by: str) -
 
 
 @main.command()
+@click.argument("month", metavar="YYYY-MM")
+@warehouse_option(WAREHOUSE_HELP)
+@by_option(True, "Who closes the month (recorded with the OS user and host).")
+def close(month: str, warehouse: Path | None, by: str) -> None:
+    """Book the month-end close: append to the ledger the accrual's figures for the month's last
+    day (points to date, the projection) from the serving copy, once per month; later readers
+    show today's figure for the same day and the difference as the next month's true-up."""
+    from .finance.ledger import Actor
+    from .finance.ledger.close import close_month
+
+    settings = Settings.from_env(warehouse=warehouse)
+    with _user_errors():
+        actor = Actor.declared(by)
+        closed = close_month(settings.serving_copy, settings.ledger, month, actor)
+    as_of = (
+        f"the accrual of {closed.accrual_date} (its latest day on or before {closed.month_end})"
+        if closed.accrual_date
+        else f"no counted order by {closed.month_end}"
+    )
+    click.echo(
+        f"{closed.month} closed by {actor.name}: {closed.points_to_date:,} points to date, "
+        f"{closed.projected_points:,} projected for the window, from {as_of}; booked in the "
+        f"ledger ({settings.ledger})"
+    )
+
+
+@main.command()
 @warehouse_option(WAREHOUSE_HELP)
 @click.option(
     "--out",

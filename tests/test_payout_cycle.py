@@ -36,9 +36,12 @@ from support.finance_cases import WEIRD_ACCOUNT
 from support.pipeline import query
 
 from orchestration.cli import main
+from orchestration.finance.closes import month_closes
 from orchestration.finance.ledger import LedgerError, publish, verify
+from orchestration.finance.ledger.history import read_ledger
 from orchestration.finance.ledger.schema import Actor
 from orchestration.finance.payment_file import idempotency_key
+from orchestration.finance.serving import open_serving_copy
 
 
 def rewards(*args: str) -> tuple[int, str]:
@@ -89,6 +92,9 @@ def cycle(finance_runs, tmp_path_factory):
     )
     seen["approve1"] = desk.ok("approve", "1", "--by", "bob")
     seen["export_after_1"] = _export(desk, "after1.csv")
+    seen["close_nov"] = desk.ok("close", "2025-11", "--by", "carol")
+    seen["close_dec"] = desk.ok("close", "2025-12", "--by", "carol")
+    seen["close_dec_again"] = desk.run("close", "2025-12", "--by", "carol")
 
     desk.serve(2)
     seen["explain_a_unpublished"] = desk.ok("explain", "fin_a")
@@ -442,3 +448,53 @@ def test_the_payment_file_of_an_approved_run(cycle, tmp_path):
         assert code == 2 and len(out.strip().splitlines()) == 1
         assert f"payout run {run} is rejected" in out and "rejected by bob: it pays nothing" in out
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_month_close_stays_booked_and_a_later_run_shows_its_true_up(cycle):
+    """D50. Closed on day 1 (finance_cases: day 1's accrual ends on 2025-12-06, the last day
+    with a counted order): November has nothing counted (0 points); December books the
+    accrual of 2025-12-06: fin_a floor(1,000.00 x 0.015) = 15 + fin_b floor((2,000.00 - 400.00)
+    x 0.015) = 24 = 39 points; projected (day 15 of 40) fin_a 1,000.00 x 40 / 15 = 2,666.67 ->
+    40, fin_b 5,333.33 - 400.00 -> floor(73.99995) = 73: 113; window GMV 1,000 + 2,000 + 500
+    (fin_c, ineligible) = 3,500.00. On day 2 the accrual for 2025-12-31 is that of 2025-12-20:
+    48 points, 4,100.00: December's true-up is +9 points (the -6 refund and the +15 late sale),
+    +600.00 GMV; November's stays 0."""
+    desk = cycle["desk"]
+    assert cycle["close_nov"].startswith("2025-11 closed by carol: 0 points to date")
+    assert cycle["close_dec"].startswith(
+        "2025-12 closed by carol: 39 points to date, 113 projected for the window, from the "
+        "accrual of 2025-12-06 (its latest day on or before 2025-12-31)"
+    )
+    code, out = cycle["close_dec_again"]
+    assert code == 2 and "2025-12 was closed by carol at " in out and "(39 points to date)" in out
+    for month, says in (
+        ("2025-10", "2025-10 ends before the window starts (2025-11-22)"),
+        ("2099-01", "2099-01 has not ended yet"),
+        ("2025-13", "the month to close must be YYYY-MM"),
+    ):
+        code, out = desk.run("close", month, "--by", "carol")
+        assert code == 2 and says in out and len(out.strip().splitlines()) == 1, out
+    rows = query(
+        desk.ledger,
+        "select month, accrual_date::varchar, points_to_date, projected_points, "
+        "window_gmv_to_date::varchar, accounts_earning, closed_by from ledger.month_closes "
+        "order by close_id",
+    )
+    assert rows == [
+        ("2025-11", "2025-11-30", 0, 0, "0.00", 0, "carol"),
+        ("2025-12", "2025-12-06", 39, 113, "3500.00", 2, "carol"),
+    ]
+    with open_serving_copy(desk.serving, desk.ledger) as con:  # day 2 is served by now
+        read_ledger(con)
+        closes = {c["month"]: c for c in month_closes(con)}
+    december = closes["2025-12"]
+    assert (december["booked_points"], december["today_points"], december["true_up_points"]) == (
+        39,
+        48,
+        9,
+    )
+    assert december["true_up_window_gmv"] == Decimal("600.00")
+    assert str(december["today_accrual_date"]) == "2025-12-20"
+    assert closes["2025-11"]["true_up_points"] == 0
+    assert "2025-12 closed by carol at " in cycle["ledger"]
+    assert ": 39 points to date booked (the accrual of 2025-12-06)" in cycle["ledger"]

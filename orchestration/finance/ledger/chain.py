@@ -12,6 +12,8 @@ says and of the record before it:
   when and why. The `published` event also digests the run's header (rule vars, inputs, code
   version, totals), its input files and the rewards it was computed from;
 * an adjustment: the account, the points, the reason, the reference and who asked;
+* a month-end close (`rewards close`, D50): the accrual's figures booked for the month, from
+  which build, by whom and when;
 * the ledger's start (`rewards ledger init`, D45): who started it, when, and a random nonce, so
   that every ledger's first digest -- its identity -- is its own. A ledger started before
   `ledger init` existed has no start record: its first payout run is its first record.
@@ -29,6 +31,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import duckdb
@@ -132,6 +135,37 @@ def event_record(
 
 def adjustment_record(adjustment: Mapping[str, Any]) -> dict[str, Any]:
     return {name: adjustment[name] for name in ADJUSTMENT_FIELDS}
+
+
+CLOSE_FIELDS = (
+    "close_id",
+    "month",
+    "month_end",
+    "accrual_date",
+    "days_elapsed",
+    "window_gmv_to_date",
+    "points_to_date",
+    "projected_points",
+    "accounts_earning",
+    "dagster_run_id",
+    "marts_built_at",
+    "code_version",
+    "rule_vars",
+    "closed_by",
+    "os_user",
+    "host",
+    "closed_at",
+)
+
+
+def close_record(close: Mapping[str, Any]) -> dict[str, Any]:
+    """What a month-end close's digest covers: every field, dates as YYYY-MM-DD and the GMV
+    as exact text with its two places, as written and as read back alike."""
+    record = {"record": "month closed", **{name: close[name] for name in CLOSE_FIELDS}}
+    for name in ("month_end", "accrual_date"):
+        record[name] = None if record[name] is None else str(record[name])[:10]
+    record["window_gmv_to_date"] = f"{Decimal(record['window_gmv_to_date']):.2f}"
+    return record
 
 
 def start_record(start: Mapping[str, Any]) -> dict[str, Any]:
@@ -278,6 +312,17 @@ def verify_chain(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> list
                 lambda p, r=record: record_digest(p, r),
             )
         )
+    if "month_closes" in tables:
+        for close in rows_as_dicts(con, f"select * from {prefix}.month_closes"):
+            closed = close_record(close)
+            links.append(
+                _Link(
+                    f"the close of {close['month']}",
+                    close["previous_sha256"],
+                    close["sha256"],
+                    lambda p, r=closed: record_digest(p, r),
+                )
+            )
     for adjustment in adjustments:
         record = adjustment_record(adjustment)
         links.append(
@@ -375,6 +420,7 @@ CHAIN_COLUMNS = {
     "payout_runs": ("entries_sha256", "previous_run_sha256"),
     "run_events": ("sha256", "previous_sha256"),
     "adjustments": ("sha256", "previous_sha256"),
+    "month_closes": ("sha256", "previous_sha256"),
 }
 
 

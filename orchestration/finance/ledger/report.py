@@ -24,6 +24,14 @@ def ledger_lines(ledger: Path) -> list[str]:
             "select count(*), coalesce(sum(points), 0) from ledger_adjustments "
             "where state = 'recorded'"
         ).fetchall()[0]
+        closes = (
+            con.execute(
+                "select month, closed_by, closed_at, points_to_date, accrual_date "
+                "from payouts.ledger.month_closes order by month"
+            ).fetchall()
+            if "month_closes" in existing_tables(con, "payouts.ledger")
+            else []
+        )
         started = (
             con.execute(
                 "select started_by, started_at from payouts.ledger.ledger_starts"
@@ -57,6 +65,11 @@ def ledger_lines(ledger: Path) -> list[str]:
     if waiting:
         lines.append(
             f"adjustments waiting for the next publish: {waiting:,} ({waiting_points:+,} points)"
+        )
+    for month, by, at, points, accrual_date in closes:
+        lines.append(
+            f"{month} closed by {by} at {at}: {points:,} points to date booked (the accrual of "
+            f"{accrual_date or 'no counted order yet'})"
         )
     lines.append(
         f"ledger started by {started[0]} at {started[1]}"
