@@ -329,3 +329,37 @@ def test_an_unanchored_ledger_gets_its_anchor_with_nothing_else_changed(paid_onc
         assert line["records"] == 7 and _sha(desk.ledger) == before
     finally:
         desk.anchor.write_bytes(anchor)
+
+
+def test_an_older_ledgers_narrow_amounts_refuse_a_sum_they_cannot_keep(finance_runs, tmp_path):
+    """A ledger started by the payout cycle's version keeps run_rewards' amounts in
+    DECIMAL(18,2) (below 10^16 CNY); since sums were widened, an account's window GMV can be
+    12,000,000,000,010,000.00 (two orders of 6e15 and one of 10,000.00). Publishing it there is
+    refused in one line, and nothing is written."""
+    desk = Desk(tmp_path, finance_runs)
+    desk.serve(1)
+    with duckdb.connect(str(desk.serving)) as con:
+        con.execute("alter table marts.account_rewards alter window_gmv type decimal(38, 2)")
+        con.execute(
+            "update marts.account_rewards set window_gmv = 12000000000010000.00 "
+            "where account_id = 'fin_b'"
+        )
+    with duckdb.connect(str(desk.ledger)) as con:  # the cycle version's run_rewards, as it was
+        con.execute("create schema ledger")
+        con.execute(
+            "create table ledger.run_rewards (payout_run_id integer not null, account_id "
+            "varchar not null, account_type varchar, enrolled_at timestamp with time zone, "
+            "is_eligible boolean not null, ineligible_reason varchar, is_new_entrant boolean "
+            "not null, baseline_period_gmv decimal(18, 2) not null, baseline_gmv decimal(18, 2) "
+            "not null, window_gmv decimal(18, 2) not null, over_quota_gmv decimal(18, 2) not "
+            "null, reward_base decimal(18, 2) not null, reward_points_uncapped bigint not null, "
+            "reward_points bigint not null, is_capped boolean not null, "
+            "primary key (payout_run_id, account_id))"
+        )
+    desk.ok("ledger", "init", "--by", "alice")
+    before = _sha(desk.ledger)
+    out = desk.refused("publish", "--by", "alice")
+    assert (
+        "fin_b's amounts (window GMV 12,000,000,000,010,000.00 CNY) do not fit this ledger" in out
+    )
+    assert _sha(desk.ledger) == before

@@ -73,6 +73,38 @@ def _nothing_to_publish(last_approved: int | None, paid: int) -> PublishResult:
     )
 
 
+# the amounts a ledger started before sums were widened keeps in DECIMAL(18,2) (schema.py)
+NARROW_LIMIT = 10**16
+MONEY_COLUMNS = (
+    "baseline_period_gmv",
+    "baseline_gmv",
+    "window_gmv",
+    "over_quota_gmv",
+    "reward_base",
+)
+
+
+def _refuse_amounts_too_wide(con: duckdb.DuckDBPyConnection) -> None:
+    """A ledger whose `run_rewards` was created with DECIMAL(18,2) amounts cannot keep a sum of
+    10^16 CNY or more: refused in one line naming the account, before anything is written."""
+    (kind,) = one(
+        con,
+        "select any_value(data_type) from duckdb_columns() where database_name = "
+        "current_database() and schema_name = 'ledger' and table_name = 'run_rewards' "
+        "and column_name = 'window_gmv'",
+    )
+    if kind != "DECIMAL(18,2)":
+        return
+    widest = " or ".join(f"abs({c}) >= {NARROW_LIMIT}" for c in MONEY_COLUMNS)
+    row = one(con, f"select account_id, window_gmv from rewards_now where {widest} limit 1")
+    if row is not None:
+        raise LedgerError(
+            f"{row[0]}'s amounts (window GMV {row[1]:,.2f} CNY) do not fit this ledger, "
+            "started before sums were widened: its run_rewards keeps amounts below 10^16 CNY; "
+            "nothing was published (start a new ledger for a new programme, or check the data)"
+        )
+
+
 def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> PublishResult:
     """Append a pending payout run for the serving copy's rewards and the adjustments waiting,
     or nothing when the approved runs already pay exactly them."""
@@ -102,6 +134,7 @@ def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> Pub
             if refusal:
                 raise LedgerError(refusal)
             con.register("rewards_now", rewards)
+            _refuse_amounts_too_wide(con)
             # rule-based lines against what the approved runs paid by the rules (adjustments apart)
             con.execute("""
                 create or replace temp table rule_lines as
