@@ -94,7 +94,7 @@ def second_delivery(serving: Path, out: Path) -> tuple[str, str]:
     settled = con.execute("""
         select lines.account_id from marts.reward_order_lines as lines
         join marts.account_rewards using (account_id)
-        where is_eligible and not is_capped and excluded_reason = 'not_settled'
+        where is_eligible and not is_capped and excluded_reason = 'not_yet_settled'
             and period = 'window'
         group by 1 order by count(*) desc, 1 limit 1""").fetchone()[0]
     ts = "strftime({}, '%Y-%m-%dT%H:%M:%S+08:00')"
@@ -115,7 +115,7 @@ def second_delivery(serving: Path, out: Path) -> tuple[str, str]:
                 select order_id, {later}, {ts.format("created_at")}, account_id, 'short_video',
                     video_id, amount, refunded_amount, 'settled', '2026-01-24T12:00:00+08:00'
                 from marts.reward_order_lines
-                where account_id = ? and excluded_reason = 'not_settled' and period = 'window'
+                where account_id = ? and excluded_reason = 'not_yet_settled' and period = 'window'
                 order by order_id limit 200)
         ) to '{out}' (header)""",
         [refunded, settled],

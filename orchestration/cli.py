@@ -216,15 +216,19 @@ WAREHOUSE_HELP = (
 @contextlib.contextmanager
 def _user_errors():
     """Finance commands: a missing serving copy, a locked or refused ledger, bad input -> one
-    line on stderr and exit 2."""
+    line on stderr and exit 2; an output that cannot be written -> one line, exit 2 when another
+    --out is the fix, else 1 (D64)."""
     import duckdb
 
     from .finance.explain import UnknownAccount
     from .finance.ledger import LedgerError
     from .finance.serving import NoServingCopy
+    from .finance.writing import CannotWrite
 
     try:
         yield
+    except CannotWrite as exc:
+        raise (UserError if exc.users_input else click.ClickException)(str(exc)) from exc
     except (
         NoServingCopy,
         LedgerError,

@@ -33,6 +33,7 @@ import pytest
 from click.testing import CliRunner
 from support import ledger_v1
 from support.finance_cases import WEIRD_ACCOUNT
+from support.html_page import Page
 from support.pipeline import query
 
 from orchestration.cli import main
@@ -266,6 +267,63 @@ def test_explain_says_which_orders_changed_behind_a_clawback_and_an_increase(cyc
         "      since payout run 1: window GMV -400.00 in 1 order",
         refund,
     ]
+
+
+def test_a_statement_shows_the_payees_money_and_nothing_internal(cycle, tmp_path):
+    """D66, on a copy of the cycle's ledger (runs 3 and 4 rejected) to which carol adds fin_a
+    +2 (T-200), carried by alice's run 5, pending, and fin_b +7, which no run carries yet.
+    fin_a's statement, by hand: run 1 initial +15 and its adjustment +5 (T-100), run 2
+    clawback -6, all paid; run 5's +2 pending; paid 15 + 5 - 6 = 14 of 9 + 5 = 14. fin_b's:
+    run 1 +24 and run 2 +15, paid 39 of 39. Not there: run 3's lines (fin_a increase +6, fin_b
+    clawback -15), run 4's rejected -10 and its reason, the +7 still waiting, any rejection's
+    reason, and anyone's name."""
+    desk = Desk(tmp_path, cycle["desk"].runs)
+    shutil.copyfile(cycle["desk"].serving, desk.serving)
+    shutil.copyfile(cycle["desk"].ledger, desk.ledger)
+    desk.ok("adjust", "fin_a", "--points", "2", "--reason", "goodwill: late delivery",
+        "--ref", "T-200", "--by", "carol")  # fmt: skip
+    assert "payout run 5 published by alice, pending approval" in desk.ok(
+        "publish", "--by", "alice"
+    )
+    desk.ok("adjust", "fin_b", "--points", "7", "--reason", "not carried yet", "--by", "carol")
+    desk.ok("statements", "--out", str(tmp_path / "statements"))
+    fin_a, fin_b = (
+        Page((tmp_path / "statements" / f"{a}.html").read_text(encoding="utf-8")).words
+        for a in ("fin_a", "fin_b")
+    )
+    for expected in [
+        "首次发放 initial +15 已发放 paid 应得 reward 15",
+        "人工调整 adjustment +5 已发放 paid “goodwill: settlement delayed by us” · 工单 ref T-100",
+        "追回 clawback -6 已发放 paid 应得 reward 9",
+        "人工调整 adjustment +2 待审批，尚未发放 pending approval, not paid yet "
+        "“goodwill: late delivery” · 工单 ref T-200",
+        "累计已发放 Paid to date 14 / 14 积分 points",
+        "待审批 Pending approval +2 积分 points",
+    ]:
+        assert expected in fin_a, f"{expected!r} not in:\n{fin_a}"
+    assert fin_a.count("已发放 paid") == 3 and "补发 increase +6" not in fin_a
+    # behind run 2's clawback, the order that changed since run 1 (D48): 400.00 of its
+    # 1,000.00 refunded on day 2
+    assert (
+        "追回 clawback -6 已发放 paid 应得 reward 9 自第 1 批发放以来 since payout run 1: "
+        "活动期 GMV window GMV -400.00； 1 笔订单变化 1 order changed"
+    ) in fin_a
+    assert (
+        "o-fin_a-1 活动期 window 2025-12-01 1,000.00 600.00 settled，退款 refunded "
+        "400.00 / 1,000.00"
+    ) in fin_a
+    for expected in [
+        "首次发放 initial +24 已发放 paid 应得 reward 24",
+        "补发 increase +15 已发放 paid 应得 reward 39",
+        "累计已发放 Paid to date 39 / 39 积分 points",
+    ]:
+        assert expected in fin_b, f"{expected!r} not in:\n{fin_b}"
+    assert fin_b.count("已发放 paid") == 2 and "pending" not in fin_b
+    internal = ["alice", "bob", "carol", "dave", "rejected", "已驳回", "stale copy"]
+    internal += ["no refund receipt", "dispute D-7", "not carried yet", "追回 clawback -15"]
+    for words in (fin_a, fin_b):
+        for text in internal:
+            assert text not in words, f"{text!r} in:\n{words}"
 
 
 def test_adjustments_are_refused_with_one_line(cycle):

@@ -25,8 +25,6 @@ file is written beside its target and renamed into place, so a reader never sees
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ from ..formatting import lit
 from .ledger.history import no_such_run, open_ledger, read_ledger, require_ledger
 from .serving import BuildInfo, open_serving_copy, read_build_info, require_marts
 from .workbook import key_value_sheet, sheet_from_query, summary_table
+from .writing import copy_query, write_file
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 
@@ -99,26 +98,15 @@ def _check_format(out_file: Path) -> str:
     return suffix
 
 
-def write_atomically(out_file: Path, write: Callable[[Path], Any]) -> Any:
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_file.with_name(f".{out_file.name}.tmp-{os.getpid()}")
-    try:
-        result = write(tmp)
-        os.replace(tmp, out_file)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return result
-
-
 def _copy(
     con: duckdb.DuckDBPyConnection, query: str, path: Path, suffix: str, metadata: dict[str, str]
 ) -> None:
     """`query` to `path` as CSV, or as Parquet with `metadata` (CSV has no place for it)."""
-    if suffix == ".csv":
-        con.execute(f"copy ({query}) to {lit(str(path))} (format csv, header true)")
-    else:
+    options = "format csv, header true"
+    if suffix != ".csv":
         kv = ", ".join(f"{k}: {lit(v)}" for k, v in metadata.items())
-        con.execute(f"copy ({query}) to {lit(str(path))} (format parquet, kv_metadata {{{kv}}})")
+        options = f"format parquet, kv_metadata {{{kv}}}"
+    copy_query(con, query, path, options)
 
 
 def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[int, int | None]:
@@ -150,7 +138,7 @@ def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[in
                 )
         return count, run_id
 
-    return write_atomically(out_file, write)
+    return write_file(out_file, write)
 
 
 def _now_workbook(
@@ -272,9 +260,9 @@ def export_payout_run(ledger: Path, run_id: int, out_file: Path) -> tuple[int, s
                 )
         return count, described, header["is_first_version"]
 
-    count, described, first_version = write_atomically(out_file, write)
+    count, described, first_version = write_file(out_file, write)
     if suffix == ".csv":  # CSV has no metadata: the run's description goes beside it
-        write_atomically(
+        write_file(
             run_description_file(out_file),
             lambda tmp: tmp.write_text(json.dumps(described, indent=2, ensure_ascii=False) + "\n"),
         )

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..formatting import lit
-from .export import write_atomically
 from .ledger import LedgerError
 from .ledger.chain import ledger_identity
 from .ledger.history import no_such_run, open_ledger, require_ledger
 from .ledger.schema import existing_tables
+from .writing import copy_query, write_file
 
 KEY_PREFIX = "svr1-"
 COLUMNS = (
@@ -138,11 +138,11 @@ def write_payment_file(ledger: Path, run_id: int, out_file: Path) -> PaymentFile
         ).fetchone()
 
         def write(tmp: Path) -> str:
-            con.execute(f"copy ({query}) to {lit(str(tmp))} (format csv, header true)")
+            copy_query(con, query, tmp, "format csv, header true")
             with open(tmp, "rb") as f:
                 return hashlib.file_digest(f, "sha256").hexdigest()
 
-        digest = write_atomically(out_file, write)
+        digest = write_file(out_file, write)
     control = {
         "file": out_file.name,
         "sha256": digest,
@@ -161,7 +161,7 @@ def write_payment_file(ledger: Path, run_id: int, out_file: Path) -> PaymentFile
         "joined by tabs",
     }
     control_path = control_file(out_file)
-    write_atomically(
+    write_file(
         control_path,
         lambda tmp: tmp.write_text(json.dumps(control, indent=2, ensure_ascii=False) + "\n"),
     )

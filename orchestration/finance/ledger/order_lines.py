@@ -102,13 +102,64 @@ class OrderChange:
     excluded_reason: str | None
 
 
-def has_lines(con: duckdb.DuckDBPyConnection, prefix: str, run_id: int) -> bool:
+def kept_runs(con: duckdb.DuckDBPyConnection, prefix: str) -> list[int]:
+    """The payout runs that kept their order lines (none before issue 30)."""
     if "run_order_lines" not in existing_tables(con, prefix):
-        return False
-    (found,) = con.execute(
-        f"select count(*) > 0 from {prefix}.run_order_lines where payout_run_id = ?", [run_id]
-    ).fetchone()
-    return bool(found)
+        return []
+    return [
+        run_id
+        for (run_id,) in con.execute(
+            f"select distinct payout_run_id from {prefix}.run_order_lines"
+        ).fetchall()
+    ]
+
+
+def changes_between(
+    con: duckdb.DuckDBPyConnection, prefix: str, compared: list[tuple[str, int, int]]
+) -> list[tuple[str, int, OrderChange]]:
+    """For each (account, run, earlier run), the account's orders whose counted GMV differs
+    between the two runs' kept lines, largest change first: (account, run, change)."""
+    if not compared:
+        return []
+    con.execute(
+        "create or replace temp table compared_runs as select * from (select "
+        "unnest(cast(? as varchar[])) as account_id, unnest(cast(? as integer[])) as run_id, "
+        "unnest(cast(? as integer[])) as since_run)",
+        [[c[0] for c in compared], [c[1] for c in compared], [c[2] for c in compared]],
+    )
+    rows = con.execute(f"""
+        with before as (
+            select c.account_id, c.run_id, l.order_id, l.period, l.created_day, l.counted_gmv
+            from compared_runs as c
+            inner join {prefix}.run_order_lines as l
+                on l.payout_run_id = c.since_run and l.account_id = c.account_id
+        ),
+        now as (
+            select c.account_id, c.run_id, l.*
+            from compared_runs as c
+            inner join {prefix}.run_order_lines as l
+                on l.payout_run_id = c.run_id and l.account_id = c.account_id
+        )
+        select
+            coalesce(now.account_id, before.account_id),
+            coalesce(now.run_id, before.run_id),
+            coalesce(now.order_id, before.order_id),
+            coalesce(now.period, before.period),
+            coalesce(now.created_day, before.created_day),
+            coalesce(before.counted_gmv, 0),
+            coalesce(now.counted_gmv, 0),
+            now.status,
+            now.amount,
+            now.refunded_amount,
+            now.excluded_reason
+        from before
+        full outer join now
+            on before.account_id = now.account_id and before.run_id = now.run_id
+            and before.order_id = now.order_id
+        where coalesce(before.counted_gmv, 0) <> coalesce(now.counted_gmv, 0)
+        order by 1, 2, abs(coalesce(now.counted_gmv, 0) - coalesce(before.counted_gmv, 0)) desc, 3
+    """).fetchall()
+    return [(row[0], row[1], OrderChange(*row[2:])) for row in rows]
 
 
 def changes(
@@ -150,11 +201,3 @@ def changes(
         [before_run, account_id, *after_params, account_id],
     ).fetchall()
     return [OrderChange(*row) for row in rows]
-
-
-def run_lines(prefix: str, run_id: int) -> tuple[str, list]:
-    """Payout run `run_id`'s order lines, as a relation for `changes`."""
-    return (
-        f"select * from {prefix}.run_order_lines where payout_run_id = ?",
-        [run_id],
-    )
