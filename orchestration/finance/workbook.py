@@ -153,7 +153,7 @@ def key_value_sheet(
     date-time or a date with its format (a row's third item, else by its type: whole numbers
     as counts, or ids for a label ending in "run"), text as text."""
     sheet = book.create_sheet(name)
-    sheet.column_dimensions["A"].width = max(30, *(len(row[0]) + 2 for row in rows))
+    sheet.column_dimensions["A"].width = max([30, *(len(row[0]) + 2 for row in rows)])
     sheet.column_dimensions["B"].width = 48
     sheet.column_dimensions["C"].width = 18
     sheet.column_dimensions["D"].width = 10
