@@ -94,11 +94,26 @@ def generate(out_dir: Path, n_orders: int, seed: int, dirty: bool) -> None:
         stats = generate_landing(
             out_dir, n_orders=n_orders, seed=seed, dirty=dirty, progress=progress
         )
-    rows = stats.get("rows", {})
     click.echo(
         f"wrote {out_dir} in {time.monotonic() - started:.1f}s: "
-        + ", ".join(f"{k} {v:,}" for k, v in rows.items())
+        + ", ".join(_generated_counts(stats))
+        + (f"; --dirty's rows included ({out_dir / '_manifest.json'})" if dirty else "")
     )
+
+
+def _generated_counts(manifest: dict) -> list[str]:
+    """Rows per dataset, and orders as orders: `--orders N` orders, written as more change-log
+    rows (R2)."""
+    from .contract import DATASETS
+
+    counts = []
+    for dataset, rows in manifest["rows"].items():
+        noun = DATASETS[dataset].row_noun
+        if dataset == "orders":
+            counts.append(f"orders {manifest['n_orders']:,} ({rows:,} {noun})")
+        else:
+            counts.append(f"{dataset} {rows:,} {noun}")
+    return counts
 
 
 @main.command()

@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 from click.testing import CliRunner
 from support import ledger_v1
@@ -508,7 +509,7 @@ def test_the_payment_file_of_an_approved_run(cycle, tmp_path):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_a_month_close_stays_booked_and_a_later_run_shows_its_true_up(cycle):
+def test_a_month_close_stays_booked_and_a_later_run_shows_its_true_up(cycle, tmp_path):
     """D50. Closed on day 1 (finance_cases: day 1's accrual ends on 2025-12-06, the last day
     with a counted order): November has nothing counted (0 points); December books the
     accrual of 2025-12-06: fin_a floor(1,000.00 x 0.015) = 15 + fin_b floor((2,000.00 - 400.00)
@@ -556,3 +557,21 @@ def test_a_month_close_stays_booked_and_a_later_run_shows_its_true_up(cycle):
     assert closes["2025-11"]["true_up_points"] == 0
     assert "2025-12 closed by carol at " in cycle["ledger"]
     assert ": 39 points to date booked (the accrual of 2025-12-06)" in cycle["ledger"]
+    # the workbook's accrual sheet and the statements index show both closes with their true-up
+    desk.ok("export", "--out", str(tmp_path / "book.xlsx"))
+    sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["accrual"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    at = next(i for i, row in enumerate(rows) if row[0] and str(row[0]).startswith("month-end"))
+    header = rows[at + 1]
+    booked = {row[0]: dict(zip(header, row, strict=False)) for row in rows[at + 2 :]}
+    dec = booked["2025-12"]
+    assert (dec["booked_points"], dec["today_points"], dec["true_up_points"]) == (39, 48, 9)
+    assert dec["true_up_window_gmv"] == 600 and dec["closed_by"] == "carol"
+    assert dec["booked_accrual_date"].date().isoformat() == "2025-12-06"
+    cell = sheet.cell(row=at + 4, column=header.index("true_up_points") + 1)
+    assert cell.number_format == "#,##0"
+    desk.ok("statements", "--out", str(tmp_path / "statements"))
+    index = Page((tmp_path / "statements" / "index.html").read_text(encoding="utf-8")).words
+    assert (
+        "2025-12 39 积分 points （2025-12-06） 48 积分 points （2025-12-20） +9 +600.00" in index
+    ), index

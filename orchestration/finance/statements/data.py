@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from ..changes import behind_lines
+from ..closes import month_closes
 from ..serving import rows_as_dicts
 
 # the order lines listed per account and reason (the rest are counted, and named in the
@@ -268,4 +269,5 @@ def read_programme(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "pending": [r for r in runs if r["state"] == "pending"],
         "waiting_adjustments": waiting,
         "accrual": accrual,
+        "closes": month_closes(con),
     }
