@@ -3,15 +3,19 @@ reads while a run writes. Prints every `rewards` command it runs and what it pri
 
     python3 -m uv run python bench/finance_demo.py [--dir /tmp/finance-demo] [--orders 1000000]
 
-1. `rewards generate --dirty`, `rewards run`, `rewards publish --by alice` (payout run 1,
-   pending); a second publish and alice's own approval are refused; `rewards approve 1 --by bob`.
+1. `rewards generate --dirty`, `rewards run`, `rewards ledger init --by alice`, `rewards
+   publish --by alice` (payout run 1, pending); a second publish and alice's own approval are
+   refused; `rewards approve 1 --by bob`; run 1's payment file (twice: byte-identical); the
+   November close (and a refused second one); then the ledger moved away (publish and `ledger
+   init` refused) and a zero-byte file in its place (explain refused), and put back.
 2. carol records an adjustment (a dispute's outcome). A second delivery, one new orders file:
    full refunds of the ten largest counted window orders of the top uncapped new entrant, and
    late settlements of 200 paid window orders of the eligible account with most of them;
    `rewards run` (incremental), `rewards publish` (payout run 2: a clawback, an increase and the
-   adjustment), `rewards approve 2 --by bob`, `rewards publish` again (nothing), `rewards
-   ledger`, `rewards explain`, and a check that every account is paid exactly its reward plus
-   its approved adjustments.
+   adjustment), `rewards approve 2 --by bob`, `rewards publish` again (nothing), the December
+   close, `rewards ledger` (with November's true-up), `rewards explain` (the orders behind the
+   clawback), and a check that every account is paid exactly its reward plus its approved
+   adjustments.
 3. Another adjustment, published as run 3 and rejected; the accrual (`marts.reward_accrual`),
    the statements, and `rewards export --payout-run 1` after runs 2 and 3.
 4. `rewards run` again; while it holds the warehouse, `rewards export` (xlsx), `rewards
@@ -153,6 +157,27 @@ def main() -> None:
     rewards("publish", "--by", "alice")  # refused: run 1 is pending
     rewards("approve", "1", "--by", "alice")  # refused: four eyes
     rewards("approve", "1", "--by", "bob")
+    payment = root / "run1-payment.csv"
+    rewards("export", "--payout-run", "1", "--payment-file", str(payment))
+    say("$ head -3 " + payment.name)
+    print("\n".join("    " + line for line in payment.read_text().splitlines()[:3]), flush=True)
+    control = payment.with_name(payment.name + ".control.json")
+    say("$ cat " + control.name)
+    print("\n".join("    " + line for line in control.read_text().splitlines()), flush=True)
+    again = root / "again" / payment.name
+    rewards("export", "--payout-run", "1", "--payment-file", str(again))
+    say(f"written twice, byte-identical: {again.read_bytes() == payment.read_bytes()}")
+    rewards("close", "2025-11", "--by", "carol")
+    rewards("close", "2025-11", "--by", "carol")  # refused: closed once
+
+    say("1b. the ledger moved away: every finance command refuses, nothing is paid twice")
+    ledger = root / "warehouse.ledger.duckdb"
+    ledger.rename(root / "moved-away.duckdb")
+    rewards("publish", "--by", "alice")
+    rewards("ledger", "init", "--by", "mallory")
+    ledger.write_bytes(b"")  # a zero-byte file in its place
+    rewards("explain", "acct-000001", head=1)
+    (root / "moved-away.duckdb").rename(ledger)
 
     say("2. an adjustment, then a second delivery: late refunds and late settlements")
     delivery = landing / "orders" / "orders_2026-03-01.csv"
@@ -168,8 +193,9 @@ def main() -> None:
     rewards("publish", "--by", "alice")
     rewards("approve", "2", "--by", "bob")
     rewards("publish", "--by", "alice")
+    rewards("close", "2025-12", "--by", "carol")
     rewards("ledger")
-    rewards("explain", refunded, tail=8)
+    rewards("explain", refunded, tail=18)
     out = root / "after-run-2.csv"
     rewards("export", "--out", str(out))
     con = duckdb.connect()

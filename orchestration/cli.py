@@ -467,7 +467,7 @@ def ledger(ctx: click.Context, warehouse: Path | None) -> None:
 
     settings = Settings.from_env(warehouse=warehouse)
     with _user_errors():
-        lines = ledger_lines(settings.ledger)
+        lines = ledger_lines(settings.ledger, settings.serving_copy)
     click.echo("\n".join(lines))
 
 

@@ -556,7 +556,10 @@ def test_a_month_close_stays_booked_and_a_later_run_shows_its_true_up(cycle, tmp
     assert str(december["today_accrual_date"]) == "2025-12-20"
     assert closes["2025-11"]["true_up_points"] == 0
     assert "2025-12 closed by carol at " in cycle["ledger"]
-    assert ": 39 points to date booked (the accrual of 2025-12-06)" in cycle["ledger"]
+    assert (
+        ": 39 points to date booked (the accrual of 2025-12-06); today 48 (the accrual of "
+        "2025-12-20): true-up +9"
+    ) in cycle["ledger"]
     # the workbook's accrual sheet and the statements index show both closes with their true-up
     desk.ok("export", "--out", str(tmp_path / "book.xlsx"))
     sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["accrual"]
