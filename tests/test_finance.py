@@ -95,6 +95,39 @@ def test_serving_copy_holds_each_good_run(payouts):
     assert all(digest == _sha(Path(f)) for f, digest in files)
 
 
+def test_a_serving_copy_with_other_column_types_is_written_whole(finance_runs, tmp_path):
+    """D60: the generation a run brings up to date keeps no table narrower than the warehouse's.
+    Here it was written before sums were decimal(38,2) (D59) and its order lines, the one mart
+    updated in place, have another type too: it is written whole, and every served mart then
+    has exactly the warehouse's columns and types."""
+    from orchestration.defs.serving.copy import build_serving_copy, generation_files
+    from orchestration.serving_layout import SERVED_MARTS
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(finance_runs["day2_warehouse"], warehouse)
+    target = tmp_path / "warehouse.serving.duckdb"
+    older, current = generation_files(target)
+    for generation in (older, current):
+        shutil.copyfile(finance_runs["day2_serving"], generation)
+    target.symlink_to(current.name)  # the run brings `older` up to date
+    with duckdb.connect(str(older)) as con:
+        con.execute("alter table marts.account_rewards alter window_gmv type decimal(18, 2)")
+        con.execute("alter table marts.reward_order_lines alter settled_gmv type decimal(17, 2)")
+
+    said: list[str] = []
+    build_serving_copy(
+        warehouse, target, dagster_run_id="d60", rule_vars=rule_var_defaults(), log=said.append
+    )
+    assert target.resolve() == older.resolve()
+    assert any("reward_order_lines with other columns or types" in line for line in said), said
+    types = "select table_name, column_name, data_type from duckdb_columns() where "
+    types += "schema_name = 'marts' and table_name in ({}) order by all".format(
+        ", ".join(f"'{m}'" for m in SERVED_MARTS)
+    )
+    served, built = query(older, types), query(warehouse, types)
+    assert served == built and ("account_rewards", "window_gmv", "DECIMAL(38,2)") in served
+
+
 def test_first_publish_pays_every_rewarded_account(payouts):
     first = payouts["publish1"]
     assert (

@@ -56,12 +56,13 @@ def test_account_rewards_schema_is_the_rulebooks(rulebook_run):
         ("is_eligible", "BOOLEAN"),
         ("ineligible_reason", "VARCHAR"),
         ("is_new_entrant", "BOOLEAN"),
-        ("baseline_period_gmv", "DECIMAL(18,2)"),
-        ("baseline_gmv", "DECIMAL(18,2)"),
-        ("window_gmv", "DECIMAL(18,2)"),
-        ("over_quota_gmv", "DECIMAL(18,2)"),
-        ("reward_base", "DECIMAL(18,2)"),
-        ("reward_points_uncapped", "BIGINT"),
+        # sums of decimal(18,2) orders, and the points they earn, are wider (D59)
+        ("baseline_period_gmv", "DECIMAL(38,2)"),
+        ("baseline_gmv", "DECIMAL(38,2)"),
+        ("window_gmv", "DECIMAL(38,2)"),
+        ("over_quota_gmv", "DECIMAL(38,2)"),
+        ("reward_base", "DECIMAL(38,2)"),
+        ("reward_points_uncapped", "DECIMAL(38,0)"),
         ("reward_points", "BIGINT"),
         ("is_capped", "BOOLEAN"),
     ]
@@ -115,5 +116,6 @@ def test_summary_reports_points_and_caps(rulebook_run):
     summary = rulebook_run["summary"]
     assert summary.accounts == len(EXPECTED)
     assert summary.reward_points == sum(e["reward_points"] for e in EXPECTED.values())
-    assert summary.capped == 1
+    # r11_cap_above and r11_sums_past_decimal_18_2
+    assert summary.capped == 2
     assert summary.unbalanced_identities == []

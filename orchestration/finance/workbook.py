@@ -35,7 +35,8 @@ class TooManyRows(ValueError):
 
 def _number_format(name: str, kind: str) -> str | None:
     if kind.startswith("DECIMAL"):
-        return MONEY_FORMAT
+        # whole points wider than a bigint are DECIMAL(38,0) (D59)
+        return POINTS_FORMAT if kind.endswith(",0)") else MONEY_FORMAT
     if kind in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "UBIGINT", "UINTEGER"):
         return ID_FORMAT if name.endswith("_id") else POINTS_FORMAT
     if kind == "TIMESTAMP":

@@ -1,7 +1,7 @@
 {#- R7-R12 for finance: the programme on one page, as (metric, breakdown, value, unit) rows in a
     fixed order (`position`): accounts by status, points, capped accounts, reward base, GMV, new
     entrants, and quarantined rows by dataset and reason. Counts and money share one exact
-    decimal(18,2) `value` column; `unit` says which it is. -#}
+    decimal(38,2) `value` column (D59); `unit` says which it is. -#}
 with
 
 rewards as (
@@ -61,67 +61,67 @@ metrics as (
 
     select
         10 as position, 'enrolled_accounts' as metric, 'all' as breakdown,
-        cast(count(*) as decimal(18, 2)) as value, 'accounts' as unit
+        cast(count(*) as decimal(38, 2)) as value, 'accounts' as unit
     from rewards
     union all
     select
         20 as position, 'accounts_by_status' as metric, breakdown,
-        cast(value as decimal(18, 2)) as value, 'accounts' as unit
+        cast(value as decimal(38, 2)) as value, 'accounts' as unit
     from by_status
     union all
     select
         30 as position, 'rewarded_accounts' as metric, 'eligible, points > 0' as breakdown,
-        cast(rewarded_accounts as decimal(18, 2)) as value, 'accounts' as unit
+        cast(rewarded_accounts as decimal(38, 2)) as value, 'accounts' as unit
     from eligible
     union all
     select
         40 as position, 'capped_accounts' as metric, 'eligible' as breakdown,
-        cast(capped_accounts as decimal(18, 2)) as value, 'accounts' as unit
+        cast(capped_accounts as decimal(38, 2)) as value, 'accounts' as unit
     from eligible
     union all
     select
         50 as position, 'new_entrants' as metric, 'eligible' as breakdown,
-        cast(new_entrants as decimal(18, 2)) as value, 'accounts' as unit
+        cast(new_entrants as decimal(38, 2)) as value, 'accounts' as unit
     from eligible
     union all
     select
         60 as position, 'reward_points' as metric, 'eligible' as breakdown,
-        cast(reward_points as decimal(18, 2)) as value, 'points' as unit
+        cast(reward_points as decimal(38, 2)) as value, 'points' as unit
     from eligible
     union all
     select
         70 as position, 'reward_points_uncapped' as metric, 'eligible' as breakdown,
-        cast(reward_points_uncapped as decimal(18, 2)) as value, 'points' as unit
+        cast(reward_points_uncapped as decimal(38, 2)) as value, 'points' as unit
     from eligible
     union all
     select
         80 as position, 'new_entrant_points' as metric, 'eligible' as breakdown,
-        cast(new_entrant_points as decimal(18, 2)) as value, 'points' as unit
+        cast(new_entrant_points as decimal(38, 2)) as value, 'points' as unit
     from eligible
     union all
     select
         90 as position, 'reward_base' as metric, 'eligible' as breakdown,
-        cast(reward_base as decimal(18, 2)) as value, 'CNY' as unit
+        cast(reward_base as decimal(38, 2)) as value, 'CNY' as unit
     from eligible
     union all
     select
         100 as position, 'window_gmv' as metric, 'eligible' as breakdown,
-        cast(window_gmv as decimal(18, 2)) as value, 'CNY' as unit
+        cast(window_gmv as decimal(38, 2)) as value, 'CNY' as unit
     from eligible
     union all
     select
         110 as position, 'baseline_gmv' as metric, 'eligible' as breakdown,
-        cast(baseline_gmv as decimal(18, 2)) as value, 'CNY' as unit
+        cast(baseline_gmv as decimal(38, 2)) as value, 'CNY' as unit
     from eligible
     union all
     select
         120 as position, 'over_quota_gmv' as metric, 'eligible' as breakdown,
-        cast(over_quota_gmv as decimal(18, 2)) as value, 'CNY' as unit
+        cast(over_quota_gmv as decimal(38, 2)) as value, 'CNY' as unit
     from eligible
     union all
     select
         130 as position, 'quarantined_rows' as metric, breakdown,
-        cast(value as decimal(18, 2)) as value, 'rows' as unit
+        cast(value as decimal(38, 2)) as value, 'rows' as unit
     from quarantined
 
 )
