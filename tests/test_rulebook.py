@@ -73,7 +73,15 @@ def test_r12_quarantine_counts_by_reason(rulebook_run):
         rulebook_run["warehouse"], "select reason, count(*) from marts.quarantine group by 1"
     )
     assert dict(rows) == QUARANTINE
-    assert rulebook_run["summary"].quarantined_by_reason == QUARANTINE
+    # the summary's figures (program_summary): rows per "dataset: reason (rule)", added up here
+    # by reason, and in all
+    summary, by_reason = rulebook_run["summary"], {}
+    for figure in summary.figures:
+        if figure.metric == "quarantined_rows" and figure.breakdown != "all datasets":
+            reason = figure.breakdown.split(": ")[1].split(" (")[0]
+            by_reason[reason] = by_reason.get(reason, 0) + int(figure.value)
+    assert by_reason == QUARANTINE
+    assert summary.value("quarantined_rows", "all datasets") == sum(QUARANTINE.values())
 
 
 def test_r12_quarantined_rows_keep_their_values_file_and_row(rulebook_run):
@@ -114,8 +122,14 @@ def test_r12_reconciliation_closes_to_the_cent(rulebook_run):
 
 def test_summary_reports_points_and_caps(rulebook_run):
     summary = rulebook_run["summary"]
-    assert summary.accounts == len(EXPECTED)
-    assert summary.reward_points == sum(e["reward_points"] for e in EXPECTED.values())
+    assert summary.value("enrolled_accounts", "all enrolled accounts") == len(EXPECTED)
+    assert summary.value("reward_points", "eligible accounts") == sum(
+        e["reward_points"] for e in EXPECTED.values()
+    )
     # r11_cap_above and r11_sums_past_decimal_18_2
-    assert summary.capped == 2
+    assert summary.value("capped_accounts", "eligible accounts") == 2
+    # every enrolled account's window GMV, the sum past decimal(18,2) included (D59)
+    assert summary.value("window_gmv", "all enrolled accounts") == sum(
+        e["window_gmv"] for e in EXPECTED.values()
+    )
     assert summary.unbalanced_identities == []

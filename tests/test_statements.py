@@ -102,7 +102,7 @@ def _page(written, name: str) -> Page:
 
 def test_one_statement_per_enrolled_account_plus_the_index(written):
     files = sorted(p.name for p in written["out"].iterdir())
-    assert "wrote 4 statement(s)" in written["output"]
+    assert "wrote 4 statements" in written["output"]
     assert files[:3] == ["fin_a.html", "fin_b.html", "fin_c.html"]
     assert files[-1] == "index.html" and len(files) == 5
     assert "statements" in written["output"]  # click's progress bar: its label, off a terminal
@@ -213,8 +213,14 @@ def test_the_index_links_every_statement_and_shows_the_programme(written):
     assert sorted(page.links) == statements
     words = page.words
     assert "累计已发放 Paid (approved payout runs) 56 积分 points" in words
-    assert "奖励积分 reward_points · eligible 48 points" in words
-    assert "奖励基数 reward_base · eligible 3,200.00 CNY" in words
+    # program_summary's figures, each named with its population (D61)
+    assert "奖励积分（符合资格的账号） reward points (eligible accounts) 48 points" in words
+    assert "奖励基数（符合资格的账号） reward base (eligible accounts) 3,200.00 CNY" in words
+    assert "活动期 GMV（符合资格的账号） window GMV (eligible accounts) 3,600.00 CNY" in words
+    # fin_c's 500.00 (ineligible) is in the window GMV of all enrolled accounts only: the
+    # accrual's, which says so, and closes on the programme's
+    assert "活动期 GMV（全部报名账号） window GMV (all enrolled accounts) 4,100.00 CNY" in words
+    assert "window GMV to date (all enrolled accounts) 4,100.00 CNY" in words
     # the accrual: the latest day's figures, and the chart's two lines over its 29 days
     assert "As of 2025-12-20" in words and "points to date 48" in words
     assert "projected for the window 68" in words

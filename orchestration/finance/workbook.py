@@ -19,6 +19,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from ..formatting import MONEY_UNIT
+from ..serving_layout import read_program_summary
+
 MONEY_FORMAT = "#,##0.00"
 POINTS_FORMAT = "#,##0"
 ID_FORMAT = "0"
@@ -111,7 +114,7 @@ def key_value_sheet(book: Workbook, name: str, title: str, rows: Sequence[tuple[
     tables can follow on it."""
     sheet = book.create_sheet(name)
     sheet.column_dimensions["A"].width = 30
-    sheet.column_dimensions["B"].width = 48
+    sheet.column_dimensions["B"].width = 64  # program_summary's labels (summary_table)
     sheet.column_dimensions["C"].width = 18
     sheet.column_dimensions["D"].width = 10
     _header(sheet, [title, ""])
@@ -124,13 +127,12 @@ def key_value_sheet(book: Workbook, name: str, title: str, rows: Sequence[tuple[
 
 
 def summary_table(sheet, con: duckdb.DuckDBPyConnection) -> None:
-    """marts.program_summary below the labelled values: CNY as money, the rest as counts."""
+    """marts.program_summary below the labelled values, each figure by its label, which names
+    the population it counts (D61): CNY as money, the rest as counts."""
     sheet.append([])
-    _header(sheet, ["metric", "breakdown", "value", "unit"])
-    for metric, breakdown, value, unit in con.execute(
-        "select metric, breakdown, value, unit from marts.program_summary "
-        "order by position, breakdown"
-    ).fetchall():
-        cell = WriteOnlyCell(sheet, value=value if unit == "CNY" else int(value))
-        cell.number_format = MONEY_FORMAT if unit == "CNY" else POINTS_FORMAT
-        sheet.append([metric, breakdown, cell, unit])
+    _header(sheet, ["metric", "figure", "value", "unit"])
+    for figure in read_program_summary(con):
+        money = figure.unit == MONEY_UNIT
+        cell = WriteOnlyCell(sheet, value=figure.value if money else int(figure.value))
+        cell.number_format = MONEY_FORMAT if money else POINTS_FORMAT
+        sheet.append([figure.metric, figure.label, cell, figure.unit])
