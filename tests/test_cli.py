@@ -57,8 +57,25 @@ def test_run_with_var_overrides_then_export(two_runs, tmp_path):
     warehouse = two_runs["warehouse"]
     done = two_runs["runs"][1]
     assert "✓ marts/account_rewards" in done.stdout  # progress per asset
-    assert "reward points                   18" in done.stdout
-    assert "capped at the cap                1" in done.stdout
+    # program_summary's figures, each labelled with its population, numbers one way (D61, D62):
+    # acct-a is eligible (1,000.00 base -> 18 points, capped); acct-b is not (commerce off), so
+    # only the window GMV of all enrolled accounts holds its 50.00
+    summary = done.stdout[done.stdout.index("all enrolled accounts") :].splitlines()
+    for label, shown in [
+        ("all enrolled accounts", "2 accounts"),
+        ("eligible accounts", "1 account"),
+        ("ineligible accounts: commerce_not_enabled (R10)", "1 account"),
+        ("capped accounts (eligible accounts)", "1 account"),
+        ("new entrants (eligible accounts)", "0 accounts"),
+        ("reward points (eligible accounts)", "18 points"),
+        ("reward points before the cap (eligible accounts)", "20 points"),
+        ("reward base (eligible accounts)", "1,000.00 CNY"),
+        ("window GMV (eligible accounts)", "1,026.10 CNY"),
+        ("window GMV (all enrolled accounts)", "1,076.10 CNY"),
+        ("quarantined rows (all datasets)", "0 rows"),
+    ]:
+        (line,) = [x for x in summary if x.startswith(label + "  ")]
+        assert line.endswith(" " + shown) and line[len(label) :].strip() == shown, line
 
     for suffix in ("csv", "parquet"):
         out = tmp_path / f"rewards.{suffix}"
@@ -113,9 +130,16 @@ def test_each_cli_run_is_a_run_in_the_projects_instance_with_its_metadata(two_ru
         by_run = {m.run_id: m.asset_materialization.metadata for m in materializations}
         for run_id in printed:
             assert by_run[run_id]["dagster/row_count"].value == 2
-        # R11 by hand: defaults 1000.00 * 0.015 = 15 points; then 0.02 -> 20, capped at 18
-        assert by_run[printed[0]]["total_reward_points"].value == 15
-        assert by_run[printed[1]]["total_reward_points"].value == 18
+        # R11 by hand: defaults 1000.00 * 0.015 = 15 points; then 0.02 -> 20, capped at 18; the
+        # programme's figures are program_summary's, on its materialization (D61)
+        summaries = instance.fetch_materializations(
+            AssetKey(["marts", "program_summary"]), limit=10
+        ).records
+        points = {
+            m.run_id: m.asset_materialization.metadata["reward points (eligible accounts)"].value
+            for m in summaries
+        }
+        assert (points[printed[0]], points[printed[1]]) == (15, 18)
         # every check's result, per run: all the suites' checks, every one passed
         expected = {
             AssetCheckKey(AssetKey(list(suite.asset_key)), c.name)
