@@ -363,3 +363,29 @@ def test_an_older_ledgers_narrow_amounts_refuse_a_sum_they_cannot_keep(finance_r
         "fin_b's amounts (window GMV 12,000,000,000,010,000.00 CNY) do not fit this ledger" in out
     )
     assert _sha(desk.ledger) == before
+
+
+def test_an_edited_order_line_is_found_where_it_is_read(paid_once, tmp_path):
+    """D48: the order lines behind a run are on the chain in two levels. A changed line is
+    refused by explain for its account and by `rewards ledger` (which checks them all); a
+    deleted account digest breaks the run's publish record, which every command checks."""
+    desk = paid_once["desk"]
+    latest = desk.ledger.read_bytes()
+    try:
+        with duckdb.connect(str(desk.ledger)) as con:
+            con.execute(
+                "update ledger.run_order_lines set counted_gmv = 1.00 "
+                "where payout_run_id = 2 and account_id = 'fin_b' and order_id = 'fin_b-late'"
+            )
+        says = "the order lines payout run 2 kept for fin_b no longer match their digest"
+        assert says in desk.refused("explain", "fin_b")
+        assert says in desk.refused("ledger")
+        desk.ok("explain", "fin_c")  # another account's lines are not read, nor refused
+        desk.ledger.write_bytes(latest)
+        with duckdb.connect(str(desk.ledger)) as con:
+            con.execute("delete from ledger.run_order_digests where account_id = 'fin_a'")
+        assert "the publish record of payout run 1 no longer matches" in desk.refused(
+            "explain", "fin_c"
+        )
+    finally:
+        desk.ledger.write_bytes(latest)

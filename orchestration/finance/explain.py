@@ -17,6 +17,7 @@ from ..formatting import MONEY_UNIT, money, number, quantity
 from ..rule_vars import period_days
 from .changes import Behind, behind_line, behind_now
 from .ledger.history import read_ledger
+from .ledger.order_lines import verify_lines
 from .ledger.schema import MAX_ADJUSTMENT_POINTS
 from .serving import read_build_info, rows_as_dicts
 
@@ -34,6 +35,8 @@ def explain(con: duckdb.DuckDBPyConnection, account_id: str) -> list[str]:
     build = read_build_info(con)
     v = build.rule_vars
     read_ledger(con)
+    # the order lines the ledger kept for this account, checked against their digests (D48)
+    verify_lines(con, "payouts.ledger", [account_id])
     reward = _row(con, "select * from marts.account_rewards where account_id = ?", [account_id])
     if reward is None:
         raise UnknownAccount(
@@ -350,7 +353,11 @@ def _behind(behind: Behind | None) -> list[str]:
                 if o.refunded_amount
                 else ""
             )
-            + (f"; not counted: {o.excluded_reason}" if o.excluded_reason else "")
+            + (
+                f"; not counted: {o.excluded_reason}"
+                if o.excluded_reason and o.excluded_reason != o.status
+                else ""
+            )
         )
         out.append(
             f"        {o.order_id} ({o.period}, created {o.created_day}): counted "

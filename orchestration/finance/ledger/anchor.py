@@ -30,9 +30,10 @@ import json
 import os
 import socket
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+from ...rule_vars import rule_var_defaults
+from ...serving_layout import local_now
 from .files import LedgerDamaged, LedgerMissing, LedgerUnavailable, anchor_path
 from .schema import LedgerError
 
@@ -71,7 +72,7 @@ def new_line(ledger: Path, ledger_id: str, head: str, records: int, action: str)
         head=head,
         records=records,
         action=action,
-        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        at=local_now(rule_var_defaults()["timezone"]),
         os_user=_os_user(),
         host=socket.gethostname(),
         ledger=str(ledger),

@@ -9,9 +9,13 @@ between the account's lines in that run and in the last approved run that paid i
 orders, and how much GMV. Against the serving copy's lines, the same difference says what the
 next publish would pay or claw back.
 
-The lines are on the digest chain: the run's `published` event digests them (in 256 buckets by
-the first two hex digits of each order's SHA-256, so that no single string holds every line).
-Runs written before this kept no lines: their changes cannot be itemised, and the readers say so.
+The lines are on the digest chain in two levels, so that checking them costs what is read:
+each account's lines of a run have a SHA-256 (`ledger.run_order_digests`), and the run's
+`published` event digests the list of those (one short line per account, checked with the whole
+chain by every command). The lines themselves are checked against their account's digest by the
+readers that show them -- explain for its account, the statements for each batch -- and all of
+them by `rewards ledger`, the audit listing. Runs written before this kept no lines: their
+changes cannot be itemised, and the readers say so.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from decimal import Decimal
 
 import duckdb
 
-from .schema import existing_tables
+from .schema import LedgerError, existing_tables
 
 SNAPSHOT_COLUMNS = (
     "account_id",
@@ -40,7 +44,8 @@ PERIODS = "('baseline', 'window')"
 
 def keep_lines(con: duckdb.DuckDBPyConnection, run_id: int, served: str, accounts: str) -> int:
     """Insert, for payout run `run_id`, the order lines (in `served`, a reward_order_lines
-    relation) of the accounts in `accounts` (a relation with `account_id`); returns how many."""
+    relation) of the accounts in `accounts` (a relation with `account_id`), and each account's
+    digest of them; returns how many lines."""
     columns = ", ".join(SNAPSHOT_COLUMNS)
     con.execute(
         f"""
@@ -51,42 +56,86 @@ def keep_lines(con: duckdb.DuckDBPyConnection, run_id: int, served: str, account
         """,
         [run_id],
     )
+    con.execute(
+        f"insert into ledger.run_order_digests {_account_digests('ledger', f'= {int(run_id)}')}"
+    )
     (count,) = con.execute(
         "select count(*) from ledger.run_order_lines where payout_run_id = ?", [run_id]
     ).fetchone()
     return count
 
 
+def _account_digests(prefix: str, runs: str, accounts: str = "") -> str:
+    """Per run and account: the number of its lines and their SHA-256 (a canonical text of
+    every column, by order id), for the runs `runs` (a SQL condition on payout_run_id) and, with
+    `accounts`, only the accounts of that relation."""
+    text = ", ".join(f"coalesce(cast({c} as varchar), '\\N')" for c in SNAPSHOT_COLUMNS)
+    only = f"and account_id in (select account_id from {accounts})" if accounts else ""
+    return f"""
+        select payout_run_id, account_id, count(*) as order_lines,
+            sha256(string_agg(concat_ws(chr(9), {text}), chr(10) order by order_id)) as sha256
+        from {prefix}.run_order_lines
+        where payout_run_id {runs} {only}
+        group by payout_run_id, account_id
+    """
+
+
 def lines_digest(
     con: duckdb.DuckDBPyConnection, prefix: str, run_id: int | None = None
 ) -> dict[int, str]:
-    """The SHA-256 of each payout run's order lines (one run's with `run_id`); runs without
-    lines are absent."""
-    if "run_order_lines" not in existing_tables(con, prefix):
+    """Each payout run's digest of its accounts' order-line digests (one run's with `run_id`):
+    what its `published` event covers. Runs that kept no lines are absent."""
+    if "run_order_digests" not in existing_tables(con, prefix):
         return {}
-    text = ", ".join(
-        f"coalesce(cast({c} as varchar), '\\N')" for c in SNAPSHOT_COLUMNS if c != "order_id"
-    )
     only = "" if run_id is None else f"where payout_run_id = {int(run_id)}"
     return dict(
         con.execute(f"""
-        with lines as (
-            select
-                payout_run_id,
-                substr(sha256(order_id), 1, 2) as bucket,
-                order_id,
-                concat_ws(chr(9), order_id, {text}) as line
-            from {prefix}.run_order_lines {only}
-        ),
-        buckets as (
-            select payout_run_id, bucket,
-                sha256(string_agg(line, chr(10) order by order_id, line)) as digest
-            from lines group by payout_run_id, bucket
-        )
-        select payout_run_id, sha256(string_agg(bucket || digest, '' order by bucket))
-        from buckets group by payout_run_id
+        select payout_run_id,
+            sha256(string_agg(concat_ws(chr(9), account_id, order_lines, sha256), chr(10)
+                order by account_id))
+        from {prefix}.run_order_digests {only}
+        group by payout_run_id
     """).fetchall()
     )
+
+
+def verify_lines(
+    con: duckdb.DuckDBPyConnection, prefix: str, accounts: list[str] | None = None
+) -> None:
+    """Check the kept order lines (of `accounts` only, or all) against their account's digest;
+    LedgerError naming the first run and account whose lines no longer match."""
+    if "run_order_digests" not in existing_tables(con, prefix):
+        return
+    relation = ""
+    if accounts is not None:
+        con.execute(
+            "create or replace temp table verified_accounts as "
+            "select unnest(cast(? as varchar[])) as account_id",
+            [accounts],
+        )
+        relation = "verified_accounts"
+    recorded = f"select * from {prefix}.run_order_digests" + (
+        f" where account_id in (select account_id from {relation})" if relation else ""
+    )
+    wrong = con.execute(f"""
+        with recorded as ({recorded}),
+        now as ({_account_digests(prefix, "is not null", relation)})
+        select coalesce(recorded.payout_run_id, now.payout_run_id),
+            coalesce(recorded.account_id, now.account_id)
+        from recorded
+        full outer join now
+            on recorded.payout_run_id = now.payout_run_id
+            and recorded.account_id = now.account_id
+        where recorded.sha256 is distinct from now.sha256
+            or recorded.order_lines is distinct from now.order_lines
+        order by 1, 2
+        limit 1
+    """).fetchone()
+    if wrong is not None:
+        raise LedgerError(
+            f"the order lines payout run {wrong[0]} kept for {wrong[1]} no longer match their "
+            "digest: ledger rows were changed or deleted"
+        )
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,16 @@ from pathlib import Path
 
 from .anchor import Anchor
 from .history import open_ledger
+from .order_lines import verify_lines
 from .schema import existing_tables
 
 
 def ledger_lines(ledger: Path, serving_copy: Path | None = None) -> list[str]:
-    """The listing, after verifying the whole digest chain (an edited ledger is refused); with
+    """The listing, after verifying the whole digest chain and every order line the runs kept
+    (an edited ledger is refused); with
     a serving copy, each closed month's true-up against today's accrual (D50)."""
     with open_ledger(ledger) as (con, head):
+        verify_lines(con, "payouts.ledger")  # every order line the runs kept (D48)
         runs = con.execute(
             """
             select payout_run_id, state, published_at, published_by, decided_by,

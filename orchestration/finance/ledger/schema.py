@@ -139,6 +139,12 @@ create table if not exists ledger.run_order_lines (
     excluded_reason varchar,
     counted_gmv decimal(18, 2) not null
 );
+create table if not exists ledger.run_order_digests (
+    payout_run_id integer not null,
+    account_id varchar not null,
+    order_lines bigint not null,
+    sha256 varchar not null
+);
 create table if not exists ledger.month_closes (
     close_id integer primary key,
     month varchar not null,

@@ -18,6 +18,7 @@ import duckdb
 from ...serving_layout import read_program_summary
 from ..changes import behind_lines
 from ..closes import month_closes
+from ..ledger.order_lines import verify_lines
 from ..serving import rows_as_dicts
 
 # the order lines listed per account and reason (the rest are counted, and named in the
@@ -216,7 +217,8 @@ def read_statements(
     ):
         by_account[row["account_id"]].append(row)
     # behind an increase or a clawback: which orders changed since the last approved run that
-    # paid the account, and how much GMV (D48)
+    # paid the account, and how much GMV (D48), from order lines checked against their digests
+    verify_lines(con, "payouts.ledger", account_ids)
     behind = behind_lines(
         con,
         [
