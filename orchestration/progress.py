@@ -7,7 +7,12 @@ import re
 import sys
 import time
 
-from dagster import AssetCheckSeverity, InitLoggerContext, logger
+from dagster import (
+    AssetCheckSeverity,
+    DagsterExecutionInterruptedError,
+    InitLoggerContext,
+    logger,
+)
 
 # Dagster's error line for each step left out after a failure
 _SKIPPED_STEP = re.compile(r"Dependencies for step \S+ (failed|were not executed).*Not executing")
@@ -46,6 +51,18 @@ def step_failure_message(failure) -> str:
     if user is not None and user.description:
         return user.description.strip().splitlines()[0]
     return root_message(failure.error)
+
+
+def interrupted(failure) -> bool:
+    """Whether a step or a run (its failure data) stopped on Ctrl-C: Dagster raises
+    DagsterExecutionInterruptedError, or KeyboardInterrupt where it could not wait."""
+    names = {DagsterExecutionInterruptedError.__name__, KeyboardInterrupt.__name__}
+    error = getattr(failure, "error", None)
+    while error is not None:
+        if error.cls_name in names:
+            return True
+        error = error.cause
+    return False
 
 
 def check_failure(evaluation) -> str:
@@ -96,6 +113,9 @@ class ProgressHandler(logging.Handler):
             if not evaluation.passed:
                 self.line(f"  {check_failure(evaluation)}")
         elif kind == "STEP_FAILURE":
+            if interrupted(event.event_specific_data):
+                self.line(f"✗ {event.step_key} interrupted")
+                return
             message = step_failure_message(event.event_specific_data)
             self.line(f"✗ {event.step_key} failed: {message}")
         elif kind == "RUN_FAILURE":

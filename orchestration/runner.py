@@ -8,8 +8,10 @@ import contextlib
 import os
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from dagster import (
     AssetCheckSeverity,
@@ -24,12 +26,22 @@ from .defs.landing.loader import check_landing
 from .defs.quality.validation import build_run_data_docs, preload
 from .instance import cli_run_tags, fail_abandoned_cli_runs, open_instance
 from .rule_vars import RuleVars
+from .run_folders import check_writable
 from .settings import Settings
 from .summary import RunSummary, read_summary
+from .warehouse_lock import RUN_WAIT_SECONDS, holding_for_run
 
 
 class RunFailed(Exception):
     pass
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C (SIGINT, or SIGTERM, which Dagster treats alike) stopped the run's steps."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} interrupted")
+        self.run_id = run_id
 
 
 @dataclass(frozen=True)
@@ -49,9 +61,26 @@ def execute(
 ) -> Execution:
     """Materialize the assets of `selection` (all: the `rewards` job) as one run in the
     project's Dagster instance (instance.py), so the UI shows it; raise
-    ValueError/FileNotFoundError for bad input. dbt's own log goes to `<warehouse>.dbt/dbt.log`
-    instead of the terminal; progress goes to stdout unless `quiet`."""
+    ValueError/FileNotFoundError for bad input, FolderNotWritable for a folder it cannot write.
+    dbt's own log goes to `<warehouse>.dbt/dbt.log` instead of the terminal; progress goes to
+    stdout unless `quiet`."""
+    with executing(settings, rule_vars, selection, quiet, command) as run:
+        return run
+
+
+@contextlib.contextmanager
+def executing(
+    settings: Settings,
+    rule_vars: RuleVars | None = None,
+    selection: AssetSelection | None = None,
+    quiet: bool = False,
+    command: str = "run",
+) -> Iterator[Execution]:
+    """`execute`, with the warehouse still held for the run until the block ends: what the
+    block reads of the warehouse is this run's, and a run waiting for the warehouse starts
+    only after it (D56)."""
     check_landing(settings.landing_dir)
+    check_writable(settings)
 
     from .definitions import build_defs
     from .progress import HANDLER, progress_logger
@@ -82,6 +111,16 @@ def execute(
         HANDLER.reset(terminal)
         stack.callback(HANDLER.reset, sys.stdout)  # before a quiet run's devnull is closed
         HANDLER.line(f"Dagster run {run_id} (instance {settings.dagster_home})")
+        # the warehouse, for the whole run and what the caller reads after it; the run's
+        # `warehouse` resource finds it held (D26, D56)
+        stack.enter_context(
+            holding_for_run(
+                settings.warehouse,
+                f"Dagster run {run_id}",
+                RUN_WAIT_SECONDS,
+                lambda message: HANDLER.line(f"warning: {message}"),
+            )
+        )
         log = stack.enter_context(open(printed, "w"))
         # after the instance is open: its storage imports SQLAlchemy in this thread, and two
         # threads importing SQLAlchemy at once can see it half-initialized
@@ -92,8 +131,14 @@ def execute(
                 "process; marked failed"
             )
         # what the libraries print or log while the run goes (GX's warnings on stderr among
-        # them) goes to the log too; the progress handler keeps the terminal it was given
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        # them) goes to the log too, and so does what the processes Dagster starts print (its
+        # log tailers' tracebacks on Ctrl-C); the progress handler keeps the terminal it was
+        # given
+        with (
+            contextlib.redirect_stdout(log),
+            contextlib.redirect_stderr(log),
+            _stderr_descriptor_to(log),
+        ):
             result = job.execute_in_process(
                 run_config=run_config,
                 instance=instance,
@@ -105,7 +150,33 @@ def execute(
             # pages; the results it stored stay, and nothing renders them unless
             # build_run_data_docs is called with its run id
             docs = build_run_data_docs(settings.quality_dir, run_id)
-    return Execution(run_id, result, docs, dbt_log)
+        yield Execution(run_id, result, docs, dbt_log)
+
+
+@contextlib.contextmanager
+def _stderr_descriptor_to(log: TextIO) -> Iterator[None]:
+    """Point this process's file descriptor 2 at `log` for the block, so the processes started
+    meanwhile inherit it as their stderr; restored after."""
+    if sys.__stderr__ is not None:
+        sys.__stderr__.flush()
+    saved = os.dup(2)
+    os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _interrupted(result: ExecuteInProcessResult) -> bool:
+    """Whether Ctrl-C stopped the run: in a step, or between two."""
+    from .progress import interrupted
+
+    return any(
+        interrupted(event.event_specific_data)
+        for event in result.all_events
+        if event.event_type_value in ("STEP_FAILURE", "RUN_FAILURE")
+    )
 
 
 def run_pipeline(
@@ -115,14 +186,19 @@ def run_pipeline(
     fails, naming the checks that stopped it or the failed steps."""
     from .progress import check_failure, step_failure_message
 
-    run = execute(settings, rule_vars, quiet=quiet, command=command)
+    # the summary is read while the run still holds the warehouse: a run waiting for it would
+    # otherwise open it first (D56)
+    with executing(settings, rule_vars, quiet=quiet, command=command) as run:
+        summary = read_summary(settings.warehouse) if run.result.success else None
     run_id, result, docs, dbt_log = run.run_id, run.result, run.data_docs, run.dbt_log
     evaluations = [
         e.event_specific_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    if not result.success:
+    if _interrupted(result):
+        raise RunInterrupted(run_id)
+    if summary is None:
         blocked = [
             check_failure(ev)
             for ev in evaluations
@@ -148,7 +224,6 @@ def run_pipeline(
             + ("; ".join(failures) or "see " + str(dbt_log))
             + (f" (dbt log: {dbt_log})" if dbt_failed else "")
         )
-    summary = read_summary(settings.warehouse)
     summary.checks_passed = sum(ev.passed for ev in evaluations)
     summary.check_warnings = [check_failure(ev) for ev in evaluations if not ev.passed]
     summary.data_docs = str(docs)
