@@ -131,15 +131,14 @@ def _run_and_report(
         check_writable(settings)
     except (ValueError, FileNotFoundError, FolderNotWritable) as exc:
         raise UserError(str(exc)) from exc
-    served_before = _served(settings.serving_copy)
     try:
-        summary = _run(settings, rule_vars, command, served_before)
-    except KeyboardInterrupt as exc:
-        raise Interrupted(_interrupted_message(settings, served_before, None)) from exc
+        summary = _run(settings, rule_vars, command)
+    except KeyboardInterrupt as exc:  # before the run held the warehouse: it published nothing
+        raise Interrupted(_interrupted_message(settings, None, published=False)) from exc
     click.echo("\n".join(summary.lines()))
 
 
-def _run(settings: Settings, rule_vars, command: str, served_before: str | None):
+def _run(settings: Settings, rule_vars, command: str):
     """run_pipeline, its failures as one line: the run's own (exit 1), the user's (exit 2),
     Ctrl-C (exit 130)."""
     from .disk_space import disk_full_message, fullest_folder, says_disk_full
@@ -152,7 +151,7 @@ def _run(settings: Settings, rule_vars, command: str, served_before: str | None)
     try:
         return run_pipeline(settings, rule_vars, command=command)
     except RunInterrupted as exc:
-        raise Interrupted(_interrupted_message(settings, served_before, exc.run_id)) from exc
+        raise Interrupted(_interrupted_message(settings, exc.run_id, exc.published)) from exc
     except RunFailed as exc:
         if disk_full(str(exc)):
             raise click.ClickException(f"{disk_full_message(settings)} ({exc})") from exc
@@ -174,17 +173,9 @@ class Interrupted(click.ClickException):
     exit_code = 130
 
 
-def _served(serving_copy: Path) -> str | None:
-    """Which file finance's serving copy is now (its link's target), None when there is none:
-    a run that publishes switches the link (D23)."""
-    if serving_copy.is_symlink():
-        return os.readlink(serving_copy)
-    return str(serving_copy.stat().st_mtime_ns) if serving_copy.exists() else None
-
-
-def _interrupted_message(settings: Settings, served_before: str | None, run_id: str | None) -> str:
+def _interrupted_message(settings: Settings, run_id: str | None, published: bool) -> str:
     run = f"run {run_id}" if run_id else "run"
-    if _served(settings.serving_copy) == served_before:
+    if not published:
         return f"{run} interrupted; nothing was published (finance's serving copy is as it was)"
     return (
         f"{run} interrupted after it published finance's serving copy "

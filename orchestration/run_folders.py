@@ -19,9 +19,9 @@ def run_folders(settings: Settings) -> dict[Path, str]:
     folders: dict[Path, list[str]] = {}
     for folder, what in [
         (settings.warehouse.parent, "the warehouse"),
+        (settings.serving_copy.parent, "finance's serving copy"),
         (settings.dagster_home, "its Dagster instance"),
         (settings.quality_dir, "its quality results"),
-        (settings.serving_copy.parent, "finance's serving copy"),
         (settings.temp_directory, "DuckDB's spill files"),
     ]:
         folders.setdefault(Path(os.path.abspath(folder)), []).append(what)

@@ -27,6 +27,7 @@ from .defs.quality.validation import build_run_data_docs, preload
 from .instance import cli_run_tags, fail_abandoned_cli_runs, open_instance
 from .rule_vars import RuleVars
 from .run_folders import check_writable
+from .serving_layout import served_generation
 from .settings import Settings
 from .summary import RunSummary, read_summary
 from .warehouse_lock import RUN_WAIT_SECONDS, holding_for_run
@@ -37,11 +38,13 @@ class RunFailed(Exception):
 
 
 class RunInterrupted(Exception):
-    """Ctrl-C (SIGINT, or SIGTERM, which Dagster treats alike) stopped the run's steps."""
+    """Ctrl-C (SIGINT, or SIGTERM, which Dagster treats alike) once the run held the warehouse;
+    `published`: whether it had switched finance's serving copy by then."""
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, published: bool) -> None:
         super().__init__(f"run {run_id} interrupted")
         self.run_id = run_id
+        self.published = published
 
 
 @dataclass(frozen=True)
@@ -121,36 +124,50 @@ def executing(
                 lambda message: HANDLER.line(f"warning: {message}"),
             )
         )
-        log = stack.enter_context(open(printed, "w"))
-        # after the instance is open: its storage imports SQLAlchemy in this thread, and two
-        # threads importing SQLAlchemy at once can see it half-initialized
-        preload()
-        for abandoned in fail_abandoned_cli_runs(instance):
-            HANDLER.line(
-                f"warning: run {abandoned} had been left unfinished by a killed "
-                "process; marked failed"
-            )
-        # what the libraries print or log while the run goes (GX's warnings on stderr among
-        # them) goes to the log too, and so does what the processes Dagster starts print (its
-        # log tailers' tracebacks on Ctrl-C); the progress handler keeps the terminal it was
-        # given
-        with (
-            contextlib.redirect_stdout(log),
-            contextlib.redirect_stderr(log),
-            _stderr_descriptor_to(log),
-        ):
-            result = job.execute_in_process(
-                run_config=run_config,
-                instance=instance,
-                run_id=run_id,
-                raise_on_error=False,
-                tags=cli_run_tags(command),
-            )
-            # a run that raised (its instance could not record it: a full disk) renders no
-            # pages; the results it stored stay, and nothing renders them unless
-            # build_run_data_docs is called with its run id
-            docs = build_run_data_docs(settings.quality_dir, run_id)
-        yield Execution(run_id, result, docs, dbt_log)
+        # only this run publishes now: what finance reads changes only if it does
+        served = served_generation(settings.serving_copy)
+
+        def interrupted() -> RunInterrupted:
+            return RunInterrupted(run_id, served_generation(settings.serving_copy) != served)
+
+        try:
+            log = stack.enter_context(open(printed, "w"))
+            # after the instance is open: its storage imports SQLAlchemy in this thread, and
+            # two threads importing SQLAlchemy at once can see it half-initialized
+            preload()
+            for abandoned in fail_abandoned_cli_runs(instance):
+                HANDLER.line(
+                    f"warning: run {abandoned} had been left unfinished by a killed "
+                    "process; marked failed"
+                )
+            # what the libraries print or log while the run goes (GX's warnings on stderr
+            # among them) goes to the log too, and so does what the processes Dagster starts
+            # print (its log tailers' tracebacks on Ctrl-C); the progress handler keeps the
+            # terminal it was given
+            with (
+                contextlib.redirect_stdout(log),
+                contextlib.redirect_stderr(log),
+                _stderr_descriptor_to(log),
+            ):
+                result = job.execute_in_process(
+                    run_config=run_config,
+                    instance=instance,
+                    run_id=run_id,
+                    raise_on_error=False,
+                    tags=cli_run_tags(command),
+                )
+                # a run that raised (its instance could not record it: a full disk) renders no
+                # pages; the results it stored stay, and nothing renders them unless
+                # build_run_data_docs is called with its run id
+                docs = build_run_data_docs(settings.quality_dir, run_id)
+        except KeyboardInterrupt as exc:
+            raise interrupted() from exc
+        if _interrupted(result):  # Ctrl-C in a step or between two, as Dagster recorded it
+            raise interrupted()
+        try:
+            yield Execution(run_id, result, docs, dbt_log)
+        except KeyboardInterrupt as exc:  # in what the caller reads while the run holds on
+            raise interrupted() from exc
 
 
 @contextlib.contextmanager
@@ -182,23 +199,24 @@ def _interrupted(result: ExecuteInProcessResult) -> bool:
 def run_pipeline(
     settings: Settings, rule_vars: RuleVars | None = None, quiet: bool = False, command: str = "run"
 ) -> RunSummary:
-    """`execute` every asset and summarize the run (summary.py); raise RunFailed when an asset
-    fails, naming the checks that stopped it or the failed steps."""
+    """`execute` every asset and summarize the run (summary.py), while the run still holds the
+    warehouse: a run waiting for it would otherwise open it first (D56). RunFailed when an
+    asset fails, naming the checks that stopped it or the failed steps; RunInterrupted on
+    Ctrl-C once the run holds the warehouse."""
+    with executing(settings, rule_vars, quiet=quiet, command=command) as run:
+        return _summary(settings, run)
+
+
+def _summary(settings: Settings, run: Execution) -> RunSummary:
     from .progress import check_failure, step_failure_message
 
-    # the summary is read while the run still holds the warehouse: a run waiting for it would
-    # otherwise open it first (D56)
-    with executing(settings, rule_vars, quiet=quiet, command=command) as run:
-        summary = read_summary(settings.warehouse) if run.result.success else None
     run_id, result, docs, dbt_log = run.run_id, run.result, run.data_docs, run.dbt_log
     evaluations = [
         e.event_specific_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    if _interrupted(result):
-        raise RunInterrupted(run_id)
-    if summary is None:
+    if not result.success:
         blocked = [
             check_failure(ev)
             for ev in evaluations
@@ -224,6 +242,7 @@ def run_pipeline(
             + ("; ".join(failures) or "see " + str(dbt_log))
             + (f" (dbt log: {dbt_log})" if dbt_failed else "")
         )
+    summary = read_summary(settings.warehouse)
     summary.checks_passed = sum(ev.passed for ev in evaluations)
     summary.check_warnings = [check_failure(ev) for ev in evaluations if not ev.passed]
     summary.data_docs = str(docs)
