@@ -5,11 +5,12 @@ step by step (dbt has to take the file between the loader and the checks). In su
 another process -- `rewards simulate` or `rewards spark` reading the raw tables, or a second
 run -- could open the file, and the run's next step would then fail to get its write lock.
 So a run holds an advisory lock on `<warehouse>.lock` from its first step to its end
-(`WarehouseResource.setup_for_execution`), and the commands that read the warehouse itself
-take the same lock: they refuse while a run holds it, and a run that starts while one of them
-reads waits for it to finish. The operating system drops the lock when its process dies, so a
-killed run leaves nothing to clean up. Finance's reads (explain, export, publish) use the
-serving copy and never take this lock.
+(`WarehouseResource.setup_for_execution`; `rewards run` takes it before the run starts and
+keeps it until it has read the run's summary, `holding_for_run`), and the commands that read
+the warehouse itself take the same lock: they refuse while a run holds it, and a run that
+starts while one of them reads, or while another run holds it, waits for it to finish. The
+operating system drops the lock when its process dies, so a killed run leaves nothing to clean
+up. Finance's reads (explain, export, publish) use the serving copy and never take this lock.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import re
@@ -17,7 +19,7 @@ from dagster import AssetCheckKey
 from support.landing_builder import Landing
 from support.pipeline import REWARDS, printed_run_id, query, rewards_cli, user_shell_env
 
-from orchestration.warehouse_lock import WarehouseLock
+from orchestration.warehouse_lock import WarehouseLock, lock_path
 
 ODD_FOLDER = 'a$b c\'d;e "奖励"'
 
@@ -80,6 +82,29 @@ class StartedRun:
         )
 
 
+@contextlib.contextmanager
+def _writing_the_moment_it_is_free(warehouse: Path, seconds: float = 600.0):
+    """The warehouse's lock, taken within 10 ms of its release, and the warehouse open for
+    writing (DuckDB's own lock) for the block."""
+    with open(lock_path(warehouse), "a+") as lock:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "the warehouse was never free"
+                time.sleep(0.01)
+        try:
+            con = duckdb.connect(str(warehouse))
+            try:
+                yield
+            finally:
+                con.close()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _served(serving: Path) -> tuple[str, str]:
     """Which generation finance's serving copy links to, and that file's SHA-256."""
     return os.readlink(serving), hashlib.sha256(serving.read_bytes()).hexdigest()
@@ -93,10 +118,11 @@ def cli_runs(small_landing, tmp_path_factory) -> dict:
       B  reward_rate 0.02, cap 18: 20 points, capped at 18;
       C  reward_rate 0.02, cap 19: 20 points, capped at 19.
     A and B start together on a new warehouse, so both create its Dagster instance at once
-    (the test holds the warehouse meanwhile, then lets A take it first); C starts while B holds
-    the warehouse A built; each waits for the one before. Then D, with the defaults, starts
-    while C holds the warehouse and gets Ctrl-C (SIGINT to its process group, as a terminal
-    sends it) once its first step has started."""
+    (the test holds the warehouse meanwhile, then lets A take it first and takes it itself, as
+    an eager next run, the moment A lets it go); C starts while B holds the warehouse A built;
+    each waits for the one before. Then D, with the defaults, starts while C holds the warehouse
+    and gets Ctrl-C (SIGINT to its process group, as a terminal sends it) once its first step
+    has started."""
     root = tmp_path_factory.mktemp("cli_runs")
     warehouse = root / ODD_FOLDER / "w.duckdb"
     serving = warehouse.with_suffix(".serving.duckdb")
@@ -111,10 +137,15 @@ def cli_runs(small_landing, tmp_path_factory) -> dict:
         started += [a, b]
         for run in (a, b):
             run.wait_for(lambda run=run: "waiting for the test" in run.printed(), "it waiting")
-        os.kill(b.pid, signal.SIGSTOP)  # A takes the warehouse first
+        os.kill(b.pid, signal.SIGSTOP)  # A takes the warehouse first; B waits, stopped, while
         try:
             test.release()
             a.wait_for(lambda: a.holds(warehouse), "A holding the warehouse")
+            # the test takes the warehouse the moment A lets it go and opens it for writing,
+            # as an eager next run would, until A has ended: A must have read its summary by
+            # then (D56), or it fails on DuckDB's lock
+            with _writing_the_moment_it_is_free(warehouse):
+                a.process.wait(timeout=600)
         finally:
             os.kill(b.pid, signal.SIGCONT)
         b.wait_for(lambda: b.holds(warehouse), "B holding the warehouse", seconds=600)
