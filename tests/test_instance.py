@@ -105,9 +105,9 @@ for home in map(Path, sys.argv[1:]):
 def test_processes_opening_a_new_instance_at_once_all_open_it(tmp_path):
     """D56: three processes creating a new instance's SQLite storage at the same moment collide
     without a lock (`table runs already exists`, `UNIQUE constraint failed:
-    alembic_version.version_num`: each of 3 runs of this test without the lock, on a 2-core
-    machine); open_instance creates
-    it under one, so each opens the same, empty history. Three new instances in a row."""
+    alembic_version.version_num`: each of 3 runs of this test without it, on a 2-core
+    machine); open_instance creates it under one, so each opens the same, empty history.
+    Three new instances in a row."""
     import subprocess
     import sys
 
