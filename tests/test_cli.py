@@ -127,13 +127,13 @@ def cli_runs(small_landing, tmp_path_factory) -> dict:
     warehouse = root / ODD_FOLDER / "w.duckdb"
     serving = warehouse.with_suffix(".serving.duckdb")
     land = ["--landing", str(small_landing), "--warehouse", str(warehouse)]
-    cap = ["--var", "reward_rate=0.02", "--var"]
+    rate = ["--var", "reward_rate=0.02"]
     started: list[StartedRun] = []
     test = WarehouseLock(warehouse)
     test.acquire("the test, while both runs start")
     try:
         a = StartedRun(root / "a", *land)
-        b = StartedRun(root / "b", *land, *cap, "reward_cap_points=18")
+        b = StartedRun(root / "b", *land, *rate, "--var", "reward_cap_points=18")
         started += [a, b]
         for run in (a, b):
             run.wait_for(lambda run=run: "waiting for the test" in run.printed(), "it waiting")
@@ -149,7 +149,7 @@ def cli_runs(small_landing, tmp_path_factory) -> dict:
         finally:
             os.kill(b.pid, signal.SIGCONT)
         b.wait_for(lambda: b.holds(warehouse), "B holding the warehouse", seconds=600)
-        c = StartedRun(root / "c", *land, *cap, "reward_cap_points=19")
+        c = StartedRun(root / "c", *land, *rate, "--var", "reward_cap_points=19")
         started.append(c)
         c.wait_for(lambda: c.holds(warehouse), "C holding the warehouse", seconds=600)
         d = StartedRun(root / "d", *land)
