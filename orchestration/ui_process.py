@@ -22,9 +22,10 @@ from pathlib import Path
 
 import psutil
 
-# dg dev's own shutdown (webserver, daemon, code server) takes 5-7 s on a 2-core machine with no
-# browser connected; then SIGTERM, then SIGKILL, the whole within STOP_SECONDS
-GRACE_SECONDS = 7.0
+# dg dev's own shutdown (webserver, daemon, code server) takes 2-6 s on a quiet 2-core machine;
+# what is left then gets SIGTERM, then SIGKILL: the whole stays within STOP_SECONDS with a
+# margin for a machine so busy that this process itself waits for a core
+GRACE_SECONDS = 5.0
 TERM_SECONDS = 1.5
 STOP_SECONDS = 10.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
