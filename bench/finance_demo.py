@@ -3,15 +3,19 @@ reads while a run writes. Prints every `rewards` command it runs and what it pri
 
     python3 -m uv run python bench/finance_demo.py [--dir /tmp/finance-demo] [--orders 1000000]
 
-1. `rewards generate --dirty`, `rewards run`, `rewards publish --by alice` (payout run 1,
-   pending); a second publish and alice's own approval are refused; `rewards approve 1 --by bob`.
+1. `rewards generate --dirty`, `rewards run`, `rewards ledger init --by alice`, `rewards
+   publish --by alice` (payout run 1, pending); a second publish and alice's own approval are
+   refused; `rewards approve 1 --by bob`; run 1's payment file (twice: byte-identical); the
+   November close (and a refused second one); then the ledger moved away (publish and `ledger
+   init` refused) and a zero-byte file in its place (explain refused), and put back.
 2. carol records an adjustment (a dispute's outcome). A second delivery, one new orders file:
    full refunds of the ten largest counted window orders of the top uncapped new entrant, and
    late settlements of 200 paid window orders of the eligible account with most of them;
    `rewards run` (incremental), `rewards publish` (payout run 2: a clawback, an increase and the
-   adjustment), `rewards approve 2 --by bob`, `rewards publish` again (nothing), `rewards
-   ledger`, `rewards explain`, and a check that every account is paid exactly its reward plus
-   its approved adjustments.
+   adjustment), `rewards approve 2 --by bob`, `rewards publish` again (nothing), the December
+   close, `rewards ledger` (with November's true-up), `rewards explain` (the orders behind the
+   clawback), and a check that every account is paid exactly its reward plus its approved
+   adjustments.
 3. Another adjustment, published as run 3 and rejected; the accrual (`marts.reward_accrual`),
    the statements, and `rewards export --payout-run 1` after runs 2 and 3.
 4. `rewards run` again; while it holds the warehouse, `rewards export` (xlsx), `rewards
@@ -94,7 +98,7 @@ def second_delivery(serving: Path, out: Path) -> tuple[str, str]:
     settled = con.execute("""
         select lines.account_id from marts.reward_order_lines as lines
         join marts.account_rewards using (account_id)
-        where is_eligible and not is_capped and excluded_reason = 'not_settled'
+        where is_eligible and not is_capped and excluded_reason = 'not_yet_settled'
             and period = 'window'
         group by 1 order by count(*) desc, 1 limit 1""").fetchone()[0]
     ts = "strftime({}, '%Y-%m-%dT%H:%M:%S+08:00')"
@@ -115,7 +119,7 @@ def second_delivery(serving: Path, out: Path) -> tuple[str, str]:
                 select order_id, {later}, {ts.format("created_at")}, account_id, 'short_video',
                     video_id, amount, refunded_amount, 'settled', '2026-01-24T12:00:00+08:00'
                 from marts.reward_order_lines
-                where account_id = ? and excluded_reason = 'not_settled' and period = 'window'
+                where account_id = ? and excluded_reason = 'not_yet_settled' and period = 'window'
                 order by order_id limit 200)
         ) to '{out}' (header)""",
         [refunded, settled],
@@ -148,10 +152,32 @@ def main() -> None:
     say("1. first delivery, first payout run: published by alice, approved by bob")
     rewards("generate", "--out", str(landing), "--orders", str(args.orders), "--dirty", tail=1)
     rewards("run", tail=3)
+    rewards("ledger", "init", "--by", "alice")
     rewards("publish", "--by", "alice")
     rewards("publish", "--by", "alice")  # refused: run 1 is pending
     rewards("approve", "1", "--by", "alice")  # refused: four eyes
     rewards("approve", "1", "--by", "bob")
+    payment = root / "run1-payment.csv"
+    rewards("export", "--payout-run", "1", "--payment-file", str(payment))
+    say("$ head -3 " + payment.name)
+    print("\n".join("    " + line for line in payment.read_text().splitlines()[:3]), flush=True)
+    control = payment.with_name(payment.name + ".control.json")
+    say("$ cat " + control.name)
+    print("\n".join("    " + line for line in control.read_text().splitlines()), flush=True)
+    again = root / "again" / payment.name
+    rewards("export", "--payout-run", "1", "--payment-file", str(again))
+    say(f"written twice, byte-identical: {again.read_bytes() == payment.read_bytes()}")
+    rewards("close", "2025-11", "--by", "carol")
+    rewards("close", "2025-11", "--by", "carol")  # refused: closed once
+
+    say("1b. the ledger moved away: every finance command refuses, nothing is paid twice")
+    ledger = root / "warehouse.ledger.duckdb"
+    ledger.rename(root / "moved-away.duckdb")
+    rewards("publish", "--by", "alice")
+    rewards("ledger", "init", "--by", "mallory")
+    ledger.write_bytes(b"")  # a zero-byte file in its place
+    rewards("explain", "acct-000001", head=1)
+    (root / "moved-away.duckdb").rename(ledger)
 
     say("2. an adjustment, then a second delivery: late refunds and late settlements")
     delivery = landing / "orders" / "orders_2026-03-01.csv"
@@ -167,8 +193,9 @@ def main() -> None:
     rewards("publish", "--by", "alice")
     rewards("approve", "2", "--by", "bob")
     rewards("publish", "--by", "alice")
+    rewards("close", "2025-12", "--by", "carol")
     rewards("ledger")
-    rewards("explain", refunded, tail=8)
+    rewards("explain", refunded, tail=18)
     out = root / "after-run-2.csv"
     rewards("export", "--out", str(out))
     con = duckdb.connect()

@@ -94,11 +94,26 @@ def generate(out_dir: Path, n_orders: int, seed: int, dirty: bool) -> None:
         stats = generate_landing(
             out_dir, n_orders=n_orders, seed=seed, dirty=dirty, progress=progress
         )
-    rows = stats.get("rows", {})
     click.echo(
         f"wrote {out_dir} in {time.monotonic() - started:.1f}s: "
-        + ", ".join(f"{k} {v:,}" for k, v in rows.items())
+        + ", ".join(_generated_counts(stats))
+        + (f"; --dirty's rows included ({out_dir / '_manifest.json'})" if dirty else "")
     )
+
+
+def _generated_counts(manifest: dict) -> list[str]:
+    """Rows per dataset, and orders as orders: `--orders N` orders, written as more change-log
+    rows (R2)."""
+    from .contract import DATASETS
+
+    counts = []
+    for dataset, rows in manifest["rows"].items():
+        noun = DATASETS[dataset].row_noun
+        if dataset == "orders":
+            counts.append(f"orders {manifest['n_orders']:,} ({rows:,} {noun})")
+        else:
+            counts.append(f"{dataset} {rows:,} {noun}")
+    return counts
 
 
 @main.command()
@@ -257,15 +272,19 @@ WAREHOUSE_HELP = (
 @contextlib.contextmanager
 def _user_errors():
     """Finance commands: a missing serving copy, a locked or refused ledger, bad input -> one
-    line on stderr and exit 2."""
+    line on stderr and exit 2; an output that cannot be written -> one line, exit 2 when another
+    --out is the fix, else 1 (D64)."""
     import duckdb
 
     from .finance.explain import UnknownAccount
     from .finance.ledger import LedgerError
     from .finance.serving import NoServingCopy
+    from .finance.writing import CannotWrite
 
     try:
         yield
+    except CannotWrite as exc:
+        raise (UserError if exc.users_input else click.ClickException)(str(exc)) from exc
     except (
         NoServingCopy,
         LedgerError,
@@ -289,7 +308,6 @@ def by_option(required: bool, help: str):
 @click.option(
     "--out",
     "out_file",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Output file: .csv, .parquet or .xlsx.",
 )
@@ -301,14 +319,43 @@ def by_option(required: bool, help: str):
     help="Write exactly what payout run N paid and the rewards it was computed from (from the "
     "ledger alone), instead of the rewards now.",
 )
-def export(warehouse: Path | None, out_file: Path, payout_run: int | None) -> None:
+@click.option(
+    "--payment-file",
+    "payment_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.csv",
+    help="With --payout-run N (approved): one row per line the run pays, with an idempotency "
+    "key, for the crediting system; its control totals and SHA-256 go in FILE.csv.control.json.",
+)
+def export(
+    warehouse: Path | None,
+    out_file: Path | None,
+    payout_run: int | None,
+    payment_file: Path | None,
+) -> None:
     """Write the published rewards with what the approved payout runs paid (CSV, Parquet, or an
     Excel workbook), from the serving copy: works while a run is writing. With --payout-run N,
-    what run N paid, as of that run."""
+    what run N paid, as of that run; with --payment-file, its lines for crediting."""
     from .finance.export import export_payout_run, export_rewards, run_description_file
 
+    if out_file is None and payment_file is None:
+        raise UserError("export needs --out FILE (or --payout-run N --payment-file FILE.csv)")
+    if payment_file is not None and payout_run is None:
+        raise UserError("--payment-file needs --payout-run N: the approved run whose lines to pay")
     settings = Settings.from_env(warehouse=warehouse)
     with _user_errors():
+        if payment_file is not None:
+            from .finance.payment_file import write_payment_file
+            from .formatting import count
+
+            paid = write_payment_file(settings.ledger, payout_run, payment_file)
+            click.echo(
+                f"wrote {count(paid.rows, 'line')} of payout run {payout_run} to {payment_file}: "
+                f"{paid.points:+,} points ({paid.credited:+,} credited, {paid.debited:+,} "
+                f"debited); control totals and SHA-256 in {paid.control}"
+            )
+            if out_file is None:
+                return
         if payout_run is not None:
             count, state, note = export_payout_run(settings.ledger, payout_run, out_file)
             click.echo(f"wrote {count:,} accounts to {out_file} (payout run {payout_run}, {state})")
@@ -448,18 +495,69 @@ def adjust(
         click.echo(f"note: {done.waits_for}")
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @warehouse_option(WAREHOUSE_HELP)
-def ledger(warehouse: Path | None) -> None:
-    """List the payout runs: state, who published and who decided, points and paid total."""
+@click.pass_context
+def ledger(ctx: click.Context, warehouse: Path | None) -> None:
+    """List the payout runs: state, who published and who decided, points and paid total, the
+    ledger's identity and its anchor. `rewards ledger init --by NAME` starts the ledger."""
+    ctx.obj = warehouse
+    if ctx.invoked_subcommand is not None:
+        return
     from .finance.ledger.report import ledger_lines
 
     settings = Settings.from_env(warehouse=warehouse)
-    if not settings.ledger.exists():
-        raise UserError(f"no ledger at {settings.ledger} (`rewards publish` writes it)")
     with _user_errors():
-        lines = ledger_lines(settings.ledger)
+        lines = ledger_lines(settings.ledger, settings.serving_copy)
     click.echo("\n".join(lines))
+
+
+@ledger.command("init")
+@warehouse_option(WAREHOUSE_HELP)
+@by_option(True, "Who starts the ledger (recorded with the OS user and host).")
+@click.pass_obj
+def ledger_init(group_warehouse: Path | None, warehouse: Path | None, by: str) -> None:
+    """Start this warehouse's payout ledger, once: refused where the warehouse already has one
+    (its anchor records it, even if the file is gone). The first publish is payout run 1."""
+    from .finance.ledger import Actor
+    from .finance.ledger.start import start_ledger
+
+    settings = Settings.from_env(warehouse=warehouse or group_warehouse)
+    with _user_errors():
+        actor = Actor.declared(by)
+        started = start_ledger(settings.ledger, actor)
+    click.echo(
+        f"ledger {settings.ledger} started by {actor.name} at {started.started_at} (identity "
+        f"{started.ledger_id[:16]}…; its anchor: {started.anchor}); the first publish will be "
+        "payout run 1"
+    )
+
+
+@main.command()
+@click.argument("month", metavar="YYYY-MM")
+@warehouse_option(WAREHOUSE_HELP)
+@by_option(True, "Who closes the month (recorded with the OS user and host).")
+def close(month: str, warehouse: Path | None, by: str) -> None:
+    """Book the month-end close: append to the ledger the accrual's figures for the month's last
+    day (points to date, the projection) from the serving copy, once per month; later readers
+    show today's figure for the same day and the difference as the next month's true-up."""
+    from .finance.ledger import Actor
+    from .finance.ledger.close import close_month
+
+    settings = Settings.from_env(warehouse=warehouse)
+    with _user_errors():
+        actor = Actor.declared(by)
+        closed = close_month(settings.serving_copy, settings.ledger, month, actor)
+    as_of = (
+        f"the accrual of {closed.accrual_date} (its latest day on or before {closed.month_end})"
+        if closed.accrual_date
+        else f"no counted order by {closed.month_end}"
+    )
+    click.echo(
+        f"{closed.month} closed by {actor.name}: {closed.points_to_date:,} points to date, "
+        f"{closed.projected_points:,} projected for the window, from {as_of}; booked in the "
+        f"ledger ({settings.ledger})"
+    )
 
 
 @main.command()

@@ -66,6 +66,9 @@ class Dataset:
     # sharing it are all quarantined as `duplicate_key` -- the loader never picks one.
     unique_key: tuple[str, ...] = ()
     description: str = ""
+    # what one row is, where counts are printed: an orders row is a version of an order (R2), so
+    # 407,165 rows are not 407,165 orders
+    row_noun: str = "rows"
 
     @property
     def column_names(self) -> list[str]:
@@ -114,6 +117,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset(
             name="orders",
             description="The orders change log: one row per order version (R2).",
+            row_noun="change-log rows",
             columns=(
                 Column("order_id", STRING),
                 Column("updated_at", TIMESTAMP),

@@ -18,9 +18,15 @@ def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def money(value: Any) -> str:
-    """An amount as people read it: thousands separated, two decimals, exact (1,024.10)."""
-    return f"{Decimal(value):,.2f}"
+def money(value: Any, signed: bool = False) -> str:
+    """An amount as people read it: thousands separated, two decimals, exact (1,024.10;
+    `signed`: +1,024.10 / -400.00)."""
+    return f"{Decimal(value):+,.2f}" if signed else f"{Decimal(value):,.2f}"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """A count with its noun agreeing: 1 order, 2 orders, 1,024 accounts."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def md_cell(value: Any) -> str:

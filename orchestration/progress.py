@@ -14,6 +14,8 @@ from dagster import (
     logger,
 )
 
+from .contract import DATASETS
+
 # Dagster's error line for each step left out after a failure
 _SKIPPED_STEP = re.compile(r"Dependencies for step \S+ (failed|were not executed).*Not executing")
 _SHOWN = {
@@ -23,6 +25,19 @@ _SHOWN = {
     "ASSET_CHECK_EVALUATION",
     "RUN_FAILURE",
 }
+
+
+def _row_noun(key_path: list[str]) -> str:
+    """What an asset's rows are where it matters: the orders feed and its staging model hold
+    change-log rows, `int_orders_current` one row per order (R2); "rows" elsewhere."""
+    layer, name = (key_path[0], key_path[-1]) if len(key_path) == 2 else ("", "")
+    if layer == "raw" and name in DATASETS:
+        return DATASETS[name].row_noun
+    if layer == "staging" and name.removeprefix("stg_") in DATASETS:
+        return DATASETS[name.removeprefix("stg_")].row_noun
+    if (layer, name) == ("intermediate", "int_orders_current"):
+        return "orders"
+    return "rows"
 
 
 def root_message(error) -> str:
@@ -104,7 +119,7 @@ class ProgressHandler(logging.Handler):
             mat = event.event_specific_data.materialization
             rows = mat.metadata.get("row_count") or mat.metadata.get("dagster/row_count")
             quarantined = mat.metadata.get("rows_quarantined")
-            extra = f"  {rows.value:,} rows" if rows is not None else ""
+            extra = f"  {rows.value:,} {_row_noun(mat.asset_key.path)}" if rows is not None else ""
             if quarantined is not None and quarantined.value:
                 extra += f", {quarantined.value:,} quarantined"
             self.line(f"  ✓ {mat.asset_key.to_user_string()}{extra}")

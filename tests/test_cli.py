@@ -237,6 +237,17 @@ def printed_run_id_of_started(stdout: str) -> str:
     return run_id
 
 
+def test_the_run_counts_change_log_rows_and_orders_apart(cli_runs):
+    """The landing's three sales are three orders of two change-log rows each (paid, then
+    settled: R2): the orders feed and its staging model print 6 change-log rows, the current
+    state 3 orders."""
+    printed = cli_runs["runs"][0].stdout
+    assert re.search(r"✓ raw/orders  6 change-log rows$", printed, re.M), printed
+    assert re.search(r"✓ staging/stg_orders  6 change-log rows$", printed, re.M), printed
+    assert re.search(r"✓ intermediate/int_orders_current  3 orders$", printed, re.M), printed
+    assert re.search(r"✓ raw/videos  \d+ rows", printed), printed
+
+
 def test_each_cli_run_is_a_run_in_the_projects_instance_with_its_metadata(cli_runs):
     """The runs are in the instance beside the warehouse (D27), under the ids they printed,
     tagged as the CLI's, each with its own materialization of the marts and their metadata:

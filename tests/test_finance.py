@@ -7,6 +7,7 @@ clawback), explain, export, simulate, and reads while a run writes.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -34,6 +35,7 @@ from support.pipeline import cli_ok, execute_selection, pipeline_env, query, run
 from expectations import all_suites
 from orchestration.cli import main
 from orchestration.finance.ledger import Actor, LedgerError, approve, publish
+from orchestration.finance.ledger.start import start_ledger
 from orchestration.instance import fail_abandoned_cli_runs, open_instance
 from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import REPO_ROOT
@@ -66,6 +68,7 @@ def payouts(finance_runs):
     serving, ledger = seen["serving"], seen["ledger"]
     seen["day1_points"] = _served_points(seen["day1_serving"])
     seen["day2_points"] = _served_points(serving)
+    start_ledger(ledger, PUBLISHER)
     seen["publish1"] = publish(seen["day1_serving"], ledger, PUBLISHER)
     approve(ledger, 1, APPROVER)
     seen["ledger_after_1"] = _ledger_rows(ledger)
@@ -191,6 +194,42 @@ def test_order_lines_quota_and_summary_explain_the_rewards(payouts):
     assert summary[("new_entrants", "eligible")] == 1
     assert summary[("reward_base", "eligible")] == Decimal("3200.00")
     assert summary[("quarantined_rows", "orders: video_not_found (R4)")] == 1
+
+
+def test_a_serving_copy_of_an_older_lines_format_is_written_whole_once(payouts, tmp_path):
+    """D65: the order lines changed meaning (R3's reasons); a serving copy written before keeps
+    the old reasons in lines no run changes, so each generation of it is written whole once,
+    then updated in place again. The old generation here: day 2's copy with its recorded
+    format removed and one line given the old reason `not_settled`."""
+    from orchestration.defs.serving.copy import ORDER_LINES_FORMAT, build_serving_copy
+
+    warehouse, target = tmp_path / "warehouse.duckdb", tmp_path / "warehouse.serving.duckdb"
+    shutil.copyfile(payouts["day2_warehouse"], warehouse)
+    shutil.copyfile(payouts["day2_serving"], target.with_name(target.name + ".a"))
+    with duckdb.connect(str(target.with_name(target.name + ".a"))) as con:
+        (state,) = con.execute("select source_state from serving.build").fetchone()
+        state = {k: v for k, v in json.loads(state).items() if k != "order_lines_format"}
+        con.execute("update serving.build set source_state = ?", [json.dumps(state)])
+        con.execute(
+            "update marts.reward_order_lines set excluded_reason = 'not_settled' "
+            "where excluded_reason = 'over_quota'"
+        )
+    os.symlink(target.name + ".a", target)
+    expected = query(warehouse, "select * from marts.reward_order_lines order by order_id")
+
+    logs = []
+    for _ in range(3):  # .b from a copy of .a, then .a itself, then .b again
+        log: list[str] = []
+        build_serving_copy(
+            warehouse, target, dagster_run_id="d65", rule_vars=rule_var_defaults(), log=log.append
+        )
+        logs.append("\n".join(log))
+        assert query(target, "select * from marts.reward_order_lines order by order_id") == expected
+        ((state,),) = query(target, "select source_state from serving.build")
+        assert json.loads(state)["order_lines_format"] == ORDER_LINES_FORMAT
+    whole = f"holds order lines of format 1, not {ORDER_LINES_FORMAT} (D65); writing it whole"
+    assert whole in logs[0] and whole in logs[1], logs
+    assert "writing it whole" not in logs[2] and "0 changed orders' lines replaced" in logs[2]
 
 
 def test_explain_prints_the_whole_trail(payouts):

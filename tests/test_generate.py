@@ -633,4 +633,12 @@ def test_the_cli_writes_one_line_per_stage_into_a_log_not_redrawn_frames(tmp_pat
     assert "\r" not in done.stderr
     stages = [line.strip() for line in done.stderr.splitlines()]
     assert stages == ["accounts", "videos", "orders", "dirty"]
-    assert "wrote " in done.stdout
+    # orders as orders, the change-log rows they were written as apart (R2)
+    manifest = json.loads((tmp_path / "landing" / "_manifest.json").read_text())
+    rows = manifest["rows"]
+    assert rows["orders"] > 3_000
+    assert (
+        f"account_snapshots {rows['account_snapshots']:,} rows, "
+        f"enrollments {rows['enrollments']:,} rows, videos {rows['videos']:,} rows, "
+        f"orders 3,000 ({rows['orders']:,} change-log rows); --dirty's rows included"
+    ) in done.stdout

@@ -21,6 +21,7 @@ day 2 fin_a 9, fin_b 39; fin_c and the odd id 0):
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import shutil
 import socket
@@ -28,15 +29,21 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 from click.testing import CliRunner
 from support import ledger_v1
 from support.finance_cases import WEIRD_ACCOUNT
+from support.html_page import Page
 from support.pipeline import query
 
 from orchestration.cli import main
+from orchestration.finance.closes import month_closes
 from orchestration.finance.ledger import LedgerError, publish, verify
+from orchestration.finance.ledger.history import read_ledger
 from orchestration.finance.ledger.schema import Actor
+from orchestration.finance.payment_file import idempotency_key
+from orchestration.finance.serving import open_serving_copy
 
 
 def rewards(*args: str) -> tuple[int, str]:
@@ -72,6 +79,7 @@ def cycle(finance_runs, tmp_path_factory):
     desk = Desk(tmp_path_factory.mktemp("cycle"), finance_runs)
     seen: dict[str, object] = {"desk": desk}
     desk.serve(1)
+    seen["init"] = desk.ok("ledger", "init", "--by", "alice")
     seen["adjust1"] = desk.ok(
         "adjust", "fin_a", "--points", "5", "--reason", "goodwill: settlement delayed by us",
         "--by", "carol", "--ref", "T-100",
@@ -81,10 +89,17 @@ def cycle(finance_runs, tmp_path_factory):
     seen["approve_by_publisher"] = desk.run("approve", "1", "--by", "Alice ")
     seen["approve_by_requester"] = desk.run("approve", "1", "--by", "carol")
     seen["export_pending"] = _export(desk, "pending.csv")
+    seen["payment_file_pending"] = desk.run(
+        "export", "--payout-run", "1", "--payment-file", str(desk.warehouse.parent / "p.csv")
+    )
     seen["approve1"] = desk.ok("approve", "1", "--by", "bob")
     seen["export_after_1"] = _export(desk, "after1.csv")
+    seen["close_nov"] = desk.ok("close", "2025-11", "--by", "carol")
+    seen["close_dec"] = desk.ok("close", "2025-12", "--by", "carol")
+    seen["close_dec_again"] = desk.run("close", "2025-12", "--by", "carol")
 
     desk.serve(2)
+    seen["explain_a_unpublished"] = desk.ok("explain", "fin_a")
     seen["publish2"] = desk.ok("publish", "--by", "alice")
     seen["approve2"] = desk.ok("approve", "2", "--by", "bob")
     seen["export_after_2"] = _export(desk, "after2.csv")
@@ -223,6 +238,95 @@ def test_explain_shows_states_and_each_adjustment_with_reason_reference_and_appr
     assert "paid to date 39 of 39" in cycle["explain_b"]
 
 
+def test_explain_says_which_orders_changed_behind_a_clawback_and_an_increase(cycle):
+    """D48: day 2 refunds 400.00 of fin_a's 1,000.00 window order (15 -> 9 points: clawback -6)
+    and brings fin_b a new 1,000.00 window sale (24 -> 39: increase +15). Each run-2 line says
+    which orders changed since run 1 and by how much; before run 2 was published, the next
+    publish's -6 said the same against the serving copy (paid 15 + 5, owed 9 + 5)."""
+    refund = (
+        "        o-fin_a-1 (window, created 2025-12-01): counted 1,000.00 -> 600.00 "
+        "(settled, 400.00 of 1,000.00 refunded)"
+    )
+    clawback = cycle["explain_a"].splitlines()
+    at = next(i for i, line in enumerate(clawback) if line.endswith("clawback   -6"))
+    assert clawback[at + 1 : at + 3] == [
+        "      since payout run 1: window GMV -400.00 in 1 order",
+        refund,
+    ]
+    # the rejected run 3 (a stale day 1) would have put it back: against run 2, approved
+    at = next(i for i, line in enumerate(clawback) if line.endswith("increase   +6"))
+    assert clawback[at + 1] == "      since payout run 2: window GMV +400.00 in 1 order"
+    increase = cycle["explain_b"].splitlines()
+    at = next(i for i, line in enumerate(increase) if line.endswith("increase   +15"))
+    assert increase[at + 1 : at + 3] == [
+        "      since payout run 1: window GMV +1,000.00 in 1 order",
+        "        fin_b-late (window, created 2025-12-20): counted 0.00 -> 1,000.00 (settled)",
+    ]
+    unpublished = cycle["explain_a_unpublished"].splitlines()
+    assert unpublished[-3:] == [
+        "  paid to date 20 of 14 (rule-based 15, adjustments +5); the next publish adjusts by -6",
+        "      since payout run 1: window GMV -400.00 in 1 order",
+        refund,
+    ]
+
+
+def test_a_statement_shows_the_payees_money_and_nothing_internal(cycle, tmp_path):
+    """D66, on a copy of the cycle's ledger (runs 3 and 4 rejected) to which carol adds fin_a
+    +2 (T-200), carried by alice's run 5, pending, and fin_b +7, which no run carries yet.
+    fin_a's statement, by hand: run 1 initial +15 and its adjustment +5 (T-100), run 2
+    clawback -6, all paid; run 5's +2 pending; paid 15 + 5 - 6 = 14 of 9 + 5 = 14. fin_b's:
+    run 1 +24 and run 2 +15, paid 39 of 39. Not there: run 3's lines (fin_a increase +6, fin_b
+    clawback -15), run 4's rejected -10 and its reason, the +7 still waiting, any rejection's
+    reason, and anyone's name."""
+    desk = Desk(tmp_path, cycle["desk"].runs)
+    shutil.copyfile(cycle["desk"].serving, desk.serving)
+    shutil.copyfile(cycle["desk"].ledger, desk.ledger)
+    desk.ok("adjust", "fin_a", "--points", "2", "--reason", "goodwill: late delivery",
+        "--ref", "T-200", "--by", "carol")  # fmt: skip
+    assert "payout run 5 published by alice, pending approval" in desk.ok(
+        "publish", "--by", "alice"
+    )
+    desk.ok("adjust", "fin_b", "--points", "7", "--reason", "not carried yet", "--by", "carol")
+    desk.ok("statements", "--out", str(tmp_path / "statements"))
+    fin_a, fin_b = (
+        Page((tmp_path / "statements" / f"{a}.html").read_text(encoding="utf-8")).words
+        for a in ("fin_a", "fin_b")
+    )
+    for expected in [
+        "首次发放 initial +15 已发放 paid 应得 reward 15",
+        "人工调整 adjustment +5 已发放 paid “goodwill: settlement delayed by us” · 工单 ref T-100",
+        "追回 clawback -6 已发放 paid 应得 reward 9",
+        "人工调整 adjustment +2 待审批，尚未发放 pending approval, not paid yet "
+        "“goodwill: late delivery” · 工单 ref T-200",
+        "累计已发放 Paid to date 14 / 14 积分 points",
+        "待审批 Pending approval +2 积分 points",
+    ]:
+        assert expected in fin_a, f"{expected!r} not in:\n{fin_a}"
+    assert fin_a.count("已发放 paid") == 3 and "补发 increase +6" not in fin_a
+    # behind run 2's clawback, the order that changed since run 1 (D48): 400.00 of its
+    # 1,000.00 refunded on day 2
+    assert (
+        "追回 clawback -6 已发放 paid 应得 reward 9 自第 1 批发放以来 since payout run 1: "
+        "活动期 GMV window GMV -400.00； 1 笔订单变化 1 order changed"
+    ) in fin_a
+    assert (
+        "o-fin_a-1 活动期 window 2025-12-01 1,000.00 600.00 settled，退款 refunded "
+        "400.00 / 1,000.00"
+    ) in fin_a
+    for expected in [
+        "首次发放 initial +24 已发放 paid 应得 reward 24",
+        "补发 increase +15 已发放 paid 应得 reward 39",
+        "累计已发放 Paid to date 39 / 39 积分 points",
+    ]:
+        assert expected in fin_b, f"{expected!r} not in:\n{fin_b}"
+    assert fin_b.count("已发放 paid") == 2 and "pending" not in fin_b
+    internal = ["alice", "bob", "carol", "dave", "rejected", "已驳回", "stale copy"]
+    internal += ["no refund receipt", "dispute D-7", "not carried yet", "追回 clawback -15"]
+    for words in (fin_a, fin_b):
+        for text in internal:
+            assert text not in words, f"{text!r} in:\n{words}"
+
+
 def test_adjustments_are_refused_with_one_line(cycle):
     desk = cycle["desk"]
     for args, says in [
@@ -349,3 +453,128 @@ def test_a_first_version_ledger_keeps_verifying_and_the_next_publish_extends_it(
     ) == [("fin_a", "increase", 6), ("fin_b", "clawback", -15)]
     with duckdb.connect(str(desk.ledger), read_only=True) as con:
         assert verify(con) is not None
+
+
+def test_the_payment_file_of_an_approved_run(cycle, tmp_path):
+    """D49: one row per line of the run with a stable idempotency key; control totals and the
+    file's SHA-256 beside it; byte-identical when written again; refused for a pending or a
+    rejected run. Run 1: fin_a initial +15 and adjustment 1 +5, fin_b initial +24 (+44); run 2:
+    fin_a clawback -6, fin_b increase +15 (+9: 15 credited, 6 debited)."""
+    desk = cycle["desk"]
+    first, again = tmp_path / "run2.csv", tmp_path / "again" / "run2.csv"
+    out = desk.ok("export", "--payout-run", "2", "--payment-file", str(first))
+    assert f"wrote 2 lines of payout run 2 to {first}: +9 points (+15 credited, -6 debited)" in out
+    desk.ok("export", "--payout-run", "2", "--payment-file", str(again))
+    assert first.read_bytes() == again.read_bytes()
+    control = json.loads((tmp_path / "run2.csv.control.json").read_text())
+    assert (tmp_path / "again" / "run2.csv.control.json").read_text() == json.dumps(
+        control, indent=2, ensure_ascii=False
+    ) + "\n"
+    assert control["sha256"] == hashlib.sha256(first.read_bytes()).hexdigest()
+    assert (control["rows"], control["points_total"], control["approved_by"]) == (2, 9, "bob")
+    ((ledger_id,),) = query(desk.ledger, "select sha256 from ledger.ledger_starts")
+    assert control["ledger_id"] == ledger_id
+    rows = duckdb.sql(
+        "select idempotency_key, payout_run_id, account_id, account_type, line_type, "
+        f"adjustment_id, points from read_csv('{first}', all_varchar = true)"
+    ).fetchall()
+    assert [r[1:] for r in rows] == [
+        ("2", "fin_a", "merchant", "clawback", None, "-6"),
+        ("2", "fin_b", "promoter", "increase", None, "15"),
+    ]
+    assert [r[0] for r in rows] == [
+        idempotency_key(ledger_id, 2, "fin_a", "clawback", None),
+        idempotency_key(ledger_id, 2, "fin_b", "increase", None),
+    ]
+    run1 = tmp_path / "run1.csv"
+    desk.ok("export", "--payout-run", "1", "--payment-file", str(run1))
+    lines = duckdb.sql(
+        "select idempotency_key, account_id, line_type, adjustment_id, points "
+        f"from read_csv('{run1}')"
+    ).fetchall()
+    assert [r[1:] for r in lines] == [
+        ("fin_a", "initial", None, 15),
+        ("fin_a", "adjustment", 1, 5),
+        ("fin_b", "initial", None, 24),
+    ]
+    assert len({r[0] for r in lines + rows}) == 5  # every line its own key
+    code, out = cycle["payment_file_pending"]
+    assert code == 2 and "payout run 1 is pending: only an approved run is paid" in out
+    for run in ("3", "4"):
+        code, out = desk.run(
+            "export", "--payout-run", run, "--payment-file", str(tmp_path / "x.csv")
+        )
+        assert code == 2 and len(out.strip().splitlines()) == 1
+        assert f"payout run {run} is rejected" in out and "rejected by bob: it pays nothing" in out
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_month_close_stays_booked_and_a_later_run_shows_its_true_up(cycle, tmp_path):
+    """D50. Closed on day 1 (finance_cases: day 1's accrual ends on 2025-12-06, the last day
+    with a counted order): November has nothing counted (0 points); December books the
+    accrual of 2025-12-06: fin_a floor(1,000.00 x 0.015) = 15 + fin_b floor((2,000.00 - 400.00)
+    x 0.015) = 24 = 39 points; projected (day 15 of 40) fin_a 1,000.00 x 40 / 15 = 2,666.67 ->
+    40, fin_b 5,333.33 - 400.00 -> floor(73.99995) = 73: 113; window GMV 1,000 + 2,000 + 500
+    (fin_c, ineligible) = 3,500.00. On day 2 the accrual for 2025-12-31 is that of 2025-12-20:
+    48 points, 4,100.00: December's true-up is +9 points (the -6 refund and the +15 late sale),
+    +600.00 GMV; November's stays 0."""
+    desk = cycle["desk"]
+    assert cycle["close_nov"].startswith("2025-11 closed by carol: 0 points to date")
+    assert cycle["close_dec"].startswith(
+        "2025-12 closed by carol: 39 points to date, 113 projected for the window, from the "
+        "accrual of 2025-12-06 (its latest day on or before 2025-12-31)"
+    )
+    code, out = cycle["close_dec_again"]
+    assert code == 2 and "2025-12 was closed by carol at " in out and "(39 points to date)" in out
+    for month, says in (
+        ("2025-10", "2025-10 ends before the window starts (2025-11-22)"),
+        ("2099-01", "2099-01 has not ended yet"),
+        ("2025-13", "the month to close must be YYYY-MM"),
+    ):
+        code, out = desk.run("close", month, "--by", "carol")
+        assert code == 2 and says in out and len(out.strip().splitlines()) == 1, out
+    rows = query(
+        desk.ledger,
+        "select month, accrual_date::varchar, points_to_date, projected_points, "
+        "window_gmv_to_date::varchar, accounts_earning, closed_by from ledger.month_closes "
+        "order by close_id",
+    )
+    assert rows == [
+        ("2025-11", "2025-11-30", 0, 0, "0.00", 0, "carol"),
+        ("2025-12", "2025-12-06", 39, 113, "3500.00", 2, "carol"),
+    ]
+    with open_serving_copy(desk.serving, desk.ledger) as con:  # day 2 is served by now
+        read_ledger(con)
+        closes = {c["month"]: c for c in month_closes(con)}
+    december = closes["2025-12"]
+    assert (december["booked_points"], december["today_points"], december["true_up_points"]) == (
+        39,
+        48,
+        9,
+    )
+    assert december["true_up_window_gmv"] == Decimal("600.00")
+    assert str(december["today_accrual_date"]) == "2025-12-20"
+    assert closes["2025-11"]["true_up_points"] == 0
+    assert "2025-12 closed by carol at " in cycle["ledger"]
+    assert (
+        ": 39 points to date booked (the accrual of 2025-12-06); today 48 (the accrual of "
+        "2025-12-20): true-up +9"
+    ) in cycle["ledger"]
+    # the workbook's accrual sheet and the statements index show both closes with their true-up
+    desk.ok("export", "--out", str(tmp_path / "book.xlsx"))
+    sheet = openpyxl.load_workbook(tmp_path / "book.xlsx")["accrual"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    at = next(i for i, row in enumerate(rows) if row[0] and str(row[0]).startswith("month-end"))
+    header = rows[at + 1]
+    booked = {row[0]: dict(zip(header, row, strict=False)) for row in rows[at + 2 :]}
+    dec = booked["2025-12"]
+    assert (dec["booked_points"], dec["today_points"], dec["true_up_points"]) == (39, 48, 9)
+    assert dec["true_up_window_gmv"] == 600 and dec["closed_by"] == "carol"
+    assert dec["booked_accrual_date"].date().isoformat() == "2025-12-06"
+    cell = sheet.cell(row=at + 4, column=header.index("true_up_points") + 1)
+    assert cell.number_format == "#,##0"
+    desk.ok("statements", "--out", str(tmp_path / "statements"))
+    index = Page((tmp_path / "statements" / "index.html").read_text(encoding="utf-8")).words
+    assert (
+        "2025-12 39 积分 points （2025-12-06） 48 积分 points （2025-12-20） +9 +600.00" in index
+    ), index

@@ -9,8 +9,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from click.testing import CliRunner
 from support import rulebook_cases
-from support.pipeline import assert_matches_hand_computation, query
+from support.html_page import Page
+from support.pipeline import assert_matches_hand_computation, cli_ok, query
+
+from orchestration.cli import main
 
 _, EXPECTED, QUARANTINE = rulebook_cases.build()
 
@@ -117,3 +121,79 @@ def test_summary_reports_points_and_caps(rulebook_run):
     assert summary.reward_points == sum(e["reward_points"] for e in EXPECTED.values())
     assert summary.capped == 1
     assert summary.unbalanced_identities == []
+
+
+def test_r3_an_excluded_order_says_which_case_of_r3_applies(rulebook_run):
+    """D65: R3's zero has four causes, and an order line names its own: the order's state
+    (refunded, cancelled, paid but not yet settled) or a settlement after the cutoff. Every R3
+    exclusion of the rulebook, by hand: r3_unsettled_states' paid, refunded and cancelled
+    orders; r3_settlement_cutoff's order settled Beijing 2026-02-01 (cutoff 2026-01-31);
+    r2_out_of_order_files' order, refunded in its latest version; r8's refunded baseline
+    order. Each contributes 0.00 settled GMV."""
+    zero = Decimal("0.00")
+    assert query(
+        rulebook_run["warehouse"],
+        """
+        select account_id, period, status, settled_day::varchar, excluded_reason, settled_gmv
+        from marts.reward_order_lines where rule_id = 'R3' order by all""",
+    ) == [
+        ("r2_out_of_order_files", "window", "refunded", "2025-12-01", "refunded", zero),
+        ("r3_settlement_cutoff", "window", "settled", "2026-02-01", "settled_after_cutoff", zero),
+        ("r3_unsettled_states", "window", "cancelled", None, "cancelled", zero),
+        ("r3_unsettled_states", "window", "paid", None, "not_yet_settled", zero),
+        ("r3_unsettled_states", "window", "refunded", None, "refunded", zero),
+        ("r8_refunded_baseline_is_new_entrant", "baseline", "refunded", None, "refunded", zero),
+    ]
+    flag = ("--warehouse", str(rulebook_run["warehouse"]))
+    explained = [
+        " ".join(line.split())
+        for line in cli_ok("explain", "r3_unsettled_states", *flag).splitlines()
+    ]
+    for reason in ("cancelled", "not_yet_settled", "refunded"):
+        assert f"{reason} R3 window 1 orders 0.00" in explained
+
+
+@pytest.fixture(scope="module")
+def statements(rulebook_run, tmp_path_factory):
+    """Every enrolled account's statement, from the rulebook run's serving copy."""
+    out = tmp_path_factory.mktemp("rulebook-statements") / "statements"
+    flag = ("--warehouse", str(rulebook_run["warehouse"]))
+    done = CliRunner().invoke(main, ["statements", "--out", str(out), *flag])
+    assert done.exit_code == 0, done.output
+    return out
+
+
+def _words(statements, account: str) -> str:
+    return Page((statements / f"{account}.html").read_text(encoding="utf-8")).words
+
+
+def test_every_enrolled_account_gets_its_statement(statements):
+    """D63: one page per enrolled account, however little it did: here accounts with no
+    snapshot, no video (r10_snapshot_as_of_enrollment, judged on a snapshot, never posted), no
+    order (r10_below_threshold: its one video of 2025-07-15, no sale)."""
+    assert sorted(p.name for p in statements.iterdir()) == sorted(
+        [f"{account}.html" for account in EXPECTED] + ["index.html"]
+    )
+    no_video = _words(statements, "r10_snapshot_as_of_enrollment")
+    for expected in [
+        "0 commerce videos on 0 days; 0 day(s) over quota",
+        "活动期 window 2025-11-22 – 2025-12-31 0 0.00",
+        "排除的订单 Orders excluded (R3–R6) 无 none",
+        "未开通短视频带货 commerce_not_enabled",
+    ]:
+        assert expected in no_video, f"{expected!r} not in:\n{no_video}"
+    no_order = _words(statements, "r10_below_threshold")
+    assert "1 commerce videos on 1 days; 0 day(s) over quota" in no_order
+    assert "排除的订单 Orders excluded (R3–R6) 无 none" in no_order
+
+
+def test_r3_a_statement_names_each_case_in_chinese_and_english(statements):
+    unsettled = _words(statements, "r3_unsettled_states")
+    for expected in [
+        "已取消 cancelled R3 1 0.00",
+        "已付款，尚未结算 not_yet_settled R3 1 0.00",
+        "已退款 refunded R3 1 0.00",
+    ]:
+        assert expected in unsettled, f"{expected!r} not in:\n{unsettled}"
+    late = _words(statements, "r3_settlement_cutoff")
+    assert "结算晚于截止日 settled_after_cutoff R3 1 0.00" in late

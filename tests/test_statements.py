@@ -13,17 +13,20 @@ fin_a clawback -6, fin_b increase +15, the two adjustments. Paid: fin_a 15 - 6 +
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
-from html.parser import HTMLParser
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from support.dagster_ui import CHROMIUM_ARGS, require_chromium
 from support.finance_cases import WEIRD_ACCOUNT
-from support.pipeline import cli_ok
+from support.html_page import Page
+from support.pipeline import cli_ok, user_shell_env
 
 from orchestration.cli import main
 from orchestration.settings import REPO_ROOT
@@ -35,40 +38,6 @@ SCREENSHOTS = {
 }
 
 
-class Page(HTMLParser):
-    """A page's tags, its h2 headings, its links and its text."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.headings: list[str] = []
-        self.links: list[str] = []
-        self.text: list[str] = []
-        self._in_h2 = self._in_style = False
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        self._in_h2 = self._in_h2 or tag == "h2"
-        self._in_style = tag == "style"
-        self.links += [value for name, value in attrs if tag == "a" and name == "href"]
-
-    def handle_endtag(self, tag):
-        self._in_h2 = self._in_h2 and tag != "h2"
-        self._in_style = False
-
-    def handle_data(self, data):
-        if self._in_h2 and data.strip():
-            self.headings.append(data.strip())
-        if not getattr(self, "_in_style", False):
-            self.text.append(data)
-
-    @property
-    def words(self) -> str:
-        """The visible text, one space between words (none before a closing mark)."""
-        return re.sub(r" ([),，）:：])", r"\1", " ".join(" ".join(self.text).split()))
-
-
 @pytest.fixture(scope="module")
 def written(finance_runs, tmp_path_factory):
     root = tmp_path_factory.mktemp("statements")
@@ -76,6 +45,7 @@ def written(finance_runs, tmp_path_factory):
     serving = root / "warehouse.serving.duckdb"
     flag = ("--warehouse", str(warehouse))
     shutil.copyfile(finance_runs["day1_serving"], serving)
+    cli_ok("ledger", "init", "--by", "alice", *flag)
     cli_ok("publish", "--by", "alice", *flag)
     cli_ok("approve", "1", "--by", "bob", *flag)
     shutil.copyfile(finance_runs["day2_serving"], serving)
@@ -162,16 +132,17 @@ def test_fin_a_statement_by_hand(written):
         "max(0, 600.00 − 0.00) = 600.00",
         "floor(600.00 × 0.015) = 9",
         "未达封顶 not reached",
-        # the payout history, each line with its run and state
-        "首次发放 initial +15 已审批 approved · bob 应得 reward 15",
-        "追回 clawback -6 已审批 approved · bob 应得 reward 9",
-        f"人工调整 adjustment +5 已审批 approved · bob “{HOSTILE_REASON}” · 工单 ref T-<1> · "
-        "申请人 asked by carol · 审批人 approver bob",
+        # the payout history, each line with its run and state: paid, no staff names (D66)
+        "首次发放 initial +15 已发放 paid 应得 reward 15",
+        "追回 clawback -6 已发放 paid 应得 reward 9",
+        f"人工调整 adjustment +5 已发放 paid “{HOSTILE_REASON}” · 工单 ref T-<1>",
         # paid to date: approved runs, rules and adjustments
         "累计已发放 Paid to date 14 / 14 积分 points",
         "规则积分 rule-based 9，人工调整 adjustments +5",
     ]:
         assert expected in words, f"{expected!r} not in:\n{words}"
+    for staff in ("alice", "bob", "carol"):  # who published, approved, asked: the ledger's
+        assert staff not in words
 
 
 def test_fin_b_statement_by_hand(written):
@@ -183,8 +154,8 @@ def test_fin_b_statement_by_hand(written):
         "920.00 × 40 / 92 = 400.00",
         "max(0, 3,000.00 − 400.00) = 2,600.00",
         "floor(2,600.00 × 0.015) = 39",
-        "首次发放 initial +24 已审批 approved · bob",
-        "补发 increase +15 已审批 approved · bob",
+        "首次发放 initial +24 已发放 paid",
+        "补发 increase +15 已发放 paid",
         "累计已发放 Paid to date 39 / 39 积分 points",
     ]:
         assert expected in words, f"{expected!r} not in:\n{words}"
@@ -205,6 +176,25 @@ def test_a_hostile_id_and_reason_are_text_under_a_safe_file_name(written):
     assert (
         "<img" not in fin_a and "&lt;img src=x onerror=alert(1)&gt; &amp; &#34;thanks&#34;" in fin_a
     )
+
+
+def test_an_enrolled_account_with_no_video_and_no_order_gets_its_statement(written):
+    """The odd id enrolled and never posted (tests/support/finance_cases.py): its statement
+    says so in zeros, and the set around it is whole."""
+    (odd,) = [p for p in written["out"].iterdir() if p.name.startswith("fin_d")]
+    words = Page(odd.read_text(encoding="utf-8")).words
+    for expected in [
+        "基准期 baseline 2025-08-01 – 2025-10-31 0 0.00",
+        "活动期 window 2025-11-22 – 2025-12-31 0 0.00",
+        "排除的订单 Orders excluded (R3–R6) 无 none",
+        "0 个发布日共 0 条带货视频，其中 0 天超出配额 0 commerce videos on 0 days; 0 day(s) "
+        "over quota",
+        "max(0, 0.00 − 0.00) = 0.00",
+        # its adjustment, paid by run 2
+        "人工调整 adjustment +3 已发放 paid “welcome”",
+        "累计已发放 Paid to date 3 / 3 积分 points",
+    ]:
+        assert expected in words, f"{expected!r} not in:\n{words}"
 
 
 def test_the_index_links_every_statement_and_shows_the_programme(written):
@@ -232,6 +222,163 @@ def test_one_account_alone_and_an_unknown_one(written):
     ]
     assert written["nobody"].exit_code == 2
     assert "nobody is not an enrolled account" in written["nobody"].output
+    assert not (written["root"] / "none").exists()  # a failed run leaves no folder (D63)
+
+
+def _statements(out: Path, written, *more: str):
+    flag = ("--warehouse", str(written["root"] / "warehouse.duckdb"))
+    return CliRunner().invoke(main, ["statements", "--out", str(out), *more, *flag])
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_new_set_replaces_the_old_whole_and_never_someone_elses_folder(written, tmp_path):
+    """D63: a statements folder is replaced as a whole by the next set, with nothing left
+    beside it; a folder holding anything else, or a whole set that one account's statement
+    would replace, is refused in one line and left as it was."""
+    old = tmp_path / "statements"
+    shutil.copytree(written["out"], old)
+    (old / "fin_a.html").write_text("an old statement")
+    (old / "gone.html").write_text("an account no longer enrolled")
+    assert _statements(old, written).exit_code == 0
+    assert list(_contents(old)) == list(_contents(written["out"]))  # gone.html is gone
+    assert "an old statement" not in (old / "fin_a.html").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["statements"]  # no temporary beside
+
+    before = _contents(old)
+    one = _statements(old, written, "--account", "fin_b")
+    assert one.exit_code == 2 and one.output.strip().splitlines() == [
+        f"Error: cannot write {old}: it holds the statements of 3 other account(s), which one "
+        "account's statement would replace; choose another --out"
+    ]
+    someones = tmp_path / "someones"
+    someones.mkdir()
+    (someones / "notes.txt").write_text("mine")
+    refused = _statements(someones, written)
+    assert refused.exit_code == 2 and refused.output.strip().splitlines() == [
+        f"Error: cannot write {someones}: it holds notes.txt, not statements, and a new set of "
+        "statements replaces the whole folder; choose another --out"
+    ]
+    assert _contents(old) == before and _contents(someones) == {"notes.txt": b"mine"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["someones", "statements"]
+
+
+def test_an_out_path_under_a_file_is_one_line_naming_it(written, tmp_path):
+    """D64: every finance writer says `cannot write PATH: why` in one line, exit 2; simulate
+    before it builds anything (its warehouse here does not even exist)."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    flag = ("--warehouse", str(written["root"] / "warehouse.duckdb"))
+    for args in (
+        ["statements", "--out", str(a_file / "statements")],
+        ["export", "--out", str(a_file / "rewards.csv")],
+        ["export", "--payout-run", "1", "--out", str(a_file / "deeper" / "run1.csv")],
+        ["simulate", "--var", "reward_rate=0.02", "--out", str(a_file / "changes.csv")],
+    ):
+        done = CliRunner().invoke(main, [*args, *flag])
+        assert done.exit_code == 2, done.output
+        assert done.output.strip().splitlines() == [
+            f"Error: cannot write {args[-1]}: {a_file} is a file, not a folder; "
+            "choose another --out"
+        ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def _namespaces_work() -> bool:
+    try:
+        done = subprocess.run(
+            ["unshare", "--user", "--map-root-user", "--mount", "true"],
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+# Run by the tests' Python in a user and mount namespace of its own (unshare), where an
+# unprivileged user may mount: RO, a read-only bind mount of a folder holding a set of
+# statements, and FULL, a 1 MB tmpfs holding the same set with room for about half of another.
+# It prints, as JSON, each command's exit code and output, and what FULL held (gone once the
+# namespace ends).
+READ_ONLY_AND_FULL = r"""
+import hashlib, json, os, shutil, subprocess, sys
+from pathlib import Path
+from click.testing import CliRunner
+from orchestration.cli import main
+
+warehouse, ro, full, old_set = map(Path, sys.argv[1:5])
+subprocess.run(["mount", "--bind", ro, ro], check=True)
+subprocess.run(["mount", "-o", "remount,bind,ro", ro], check=True)
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", full], check=True)
+seen = {}
+
+def run(name, *args):
+    done = CliRunner().invoke(main, [*args, "--warehouse", str(warehouse)])
+    seen[name] = [done.exit_code, done.output.strip().splitlines()]
+
+def digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+run("ro-export", "export", "--out", str(ro / "rewards.csv"))
+run("ro-statements", "statements", "--out", str(ro / "statements"))
+shutil.copytree(old_set, full / "statements")
+seen["before"] = digests(full / "statements")
+set_bytes = sum(p.stat().st_size for p in (full / "statements").iterdir())
+room = os.statvfs(full).f_bavail * os.statvfs(full).f_frsize
+(full / "filler").write_bytes(bytes(room - set_bytes // 2))
+run("full-statements", "statements", "--out", str(full / "statements"))
+run("full-new", "statements", "--out", str(full / "new"))
+seen["after"] = digests(full / "statements")
+try:
+    with open(full / "filler-rest", "wb") as rest:
+        while True:
+            rest.write(bytes(65536))
+except OSError:
+    pass
+run("full-export", "export", "--out", str(full / "rewards.csv"))
+seen["full"] = sorted(os.listdir(full))
+print(json.dumps(seen))
+"""
+
+
+def test_a_read_only_or_full_file_system_is_one_line_and_leaves_the_old_set(written, tmp_path):
+    """D63, D64, on real file systems: a read-only one (EROFS: chmod stops no one when the
+    tests run as root) and a full one, where a statements run fails half-way through its set.
+    Each failure is one line naming the path the user gave; the old set stays whole and
+    nothing is left beside it, and a first run into a new folder leaves no folder at all."""
+    if not _namespaces_work():
+        pytest.skip("needs user and mount namespaces (`unshare --user --map-root-user --mount`)")
+    ro, full = tmp_path / "ro", tmp_path / "full"
+    full.mkdir()
+    shutil.copytree(written["out"], ro / "statements")
+    done = subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--mount", sys.executable, "-c",
+         READ_ONLY_AND_FULL, str(written["root"] / "warehouse.duckdb"), str(ro), str(full),
+         str(written["out"])],
+        capture_output=True, text=True, timeout=300, env=user_shell_env(),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+
+    read_only = "the file system is read-only; choose another --out"
+    assert seen["ro-export"] == [2, [f"Error: cannot write {ro}/rewards.csv: {read_only}"]]
+    assert seen["ro-statements"] == [2, [f"Error: cannot write {ro}/statements: {read_only}"]]
+    assert _contents(ro / "statements") == _contents(written["out"])
+    assert sorted(p.name for p in ro.iterdir()) == ["statements"]
+
+    no_space = "no space left on the device; free some space, then run it again"
+    # the progress bar's label (the output is not a terminal), then the one line of the failure
+    for name in ("statements", "new"):
+        assert seen[f"full-{name}"] == [
+            1,
+            ["statements", f"Error: cannot write {full}/{name}: {no_space}"],
+        ]
+    assert seen["full-export"] == [1, [f"Error: cannot write {full}/rewards.csv: {no_space}"]]
+    assert len(seen["before"]) == 5 and seen["after"] == seen["before"]
+    assert seen["full"] == ["filler", "filler-rest", "statements"]
 
 
 @pytest.mark.browser

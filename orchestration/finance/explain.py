@@ -13,9 +13,11 @@ from decimal import Decimal
 
 import duckdb
 
-from ..formatting import money
+from ..formatting import count, money
 from ..rule_vars import period_days
+from .changes import Behind, behind_line, behind_now
 from .ledger.history import read_ledger
+from .ledger.schema import MAX_ADJUSTMENT_POINTS
 from .serving import read_build_info, rows_as_dicts
 
 
@@ -260,7 +262,15 @@ def _ledger(con, account_id: str, reward_points: int) -> list[str]:
     """,
         [account_id],
     ).fetchall()
-    if not runs and not waiting:
+    void = con.execute(
+        """
+        select adjustment_id, requested_at, points, reason, reference, requested_by
+        from ledger_adjustments where account_id = ? and state = 'void'
+        order by adjustment_id
+    """,
+        [account_id],
+    ).fetchall()
+    if not runs and not waiting and not void:
         return lines + ["  nothing published yet (`rewards publish`)"]
     for run_id, at, state, decided_by, entry_type, points, adj_id, reason, ref, by in rows:
         status = (
@@ -272,10 +282,18 @@ def _ledger(con, account_id: str, reward_points: int) -> list[str]:
         if entry_type == "adjustment":
             line += _adjustment_text(adj_id, reason, ref, by)
         lines.append(line)
+        if entry_type in ("increase", "clawback"):
+            lines += _behind(behind_line(con, account_id, run_id))
     for adj_id, at, points, reason, ref, by in waiting:
         lines.append(
             f"  recorded {at}, waits for the next publish: adjustment {points:+,}"
             + _adjustment_text(adj_id, reason, ref, by)
+        )
+    for adj_id, at, points, reason, ref, by in void:
+        lines.append(
+            f"  recorded {at}: adjustment {adj_id} {points:+,} is void -- beyond "
+            f"±{MAX_ADJUSTMENT_POINTS:,} points, recorded by an earlier version; never carried, "
+            "never paid (D47)" + _adjustment_text(adj_id, reason, ref, by)
         )
     paid = sum(r[5] for r in rows if r[2] == "approved")
     adjusted = sum(r[5] for r in rows if r[2] == "approved" and r[4] == "adjustment")
@@ -286,7 +304,50 @@ def _ledger(con, account_id: str, reward_points: int) -> list[str]:
         + (f" (rule-based {paid - adjusted:,}, adjustments {adjusted:+,})" if adjusted else "")
         + ("" if unpaid == 0 else f"; the next publish adjusts by {unpaid:+,}")
     )
+    if unpaid:
+        lines += _behind(behind_now(con, account_id))
     return lines
+
+
+ORDERS_SHOWN = 10
+
+
+def _behind(behind: Behind | None) -> list[str]:
+    """What changed behind a line (D48): the GMV by period, then the orders, largest first."""
+    if behind is None:
+        return []
+    since = f"since payout run {behind.since_run}"
+    if not behind.recorded:
+        return [f"      {since}: order lines not itemised (a run written before they were kept)"]
+    moved = [
+        f"{period} GMV {money(behind.change(period), signed=True)}"
+        for period in ("baseline", "window")
+        if behind.change(period)
+    ]
+    out = [
+        f"      {since}: "
+        + (", ".join(moved) or "no counted GMV moved")
+        + f" in {count(len(behind.orders), 'order')}"
+    ]
+    for o in behind.orders[:ORDERS_SHOWN]:
+        now = (
+            "no longer a line (another account, or outside both periods)"
+            if o.status is None
+            else o.status
+            + (
+                f", {money(o.refunded_amount)} of {money(o.amount)} refunded"
+                if o.refunded_amount
+                else ""
+            )
+            + (f"; not counted: {o.excluded_reason}" if o.excluded_reason else "")
+        )
+        out.append(
+            f"        {o.order_id} ({o.period}, created {o.created_day}): counted "
+            f"{money(o.before)} -> {money(o.after)} ({now})"
+        )
+    if len(behind.orders) > ORDERS_SHOWN:
+        out.append(f"        ... and {count(len(behind.orders) - ORDERS_SHOWN, 'more order')}")
+    return out
 
 
 def _adjustment_text(adjustment_id: int, reason: str, reference: str | None, by: str) -> str:

@@ -7,8 +7,8 @@ copy (the last good run), plus what the approved payout runs have paid (D35):
 approved runs: rule-based and adjustments), `adjustment_points` (the approved adjustments among
 them) and `unpaid_points` (`reward_points` minus the rule-based part of `paid_points`: what the
 next publish would pay, positive, or claw back, negative). The workbook opens on a summary sheet
-(the build, the rule vars, `program_summary`), then the rewards, the payout history, the
-adjustments and the daily accrual.
+(the build, the control totals, the rule vars, `program_summary`), then the rewards with a
+totals row, the payout history, the adjustments and the daily accrual.
 
 **As of a payout run** (`--payout-run N --out FILE`): exactly what run N paid and the rewards it
 was computed from, read from the ledger alone (D38), so it reads the same after any later run,
@@ -25,18 +25,26 @@ file is written beside its target and renamed into place, so a reader never sees
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from ..formatting import lit
-from .ledger import LedgerError
-from .ledger.history import no_such_run, open_ledger, read_ledger
+from .closes import month_closes
+from .ledger.history import no_such_run, open_ledger, read_ledger, require_ledger
 from .serving import BuildInfo, open_serving_copy, read_build_info, require_marts
-from .workbook import key_value_sheet, sheet_from_query, summary_table
+from .workbook import (
+    ID_FORMAT,
+    POINTS_FORMAT,
+    closes_table,
+    key_value_sheet,
+    local_datetime,
+    rule_var_rows,
+    sheet_from_query,
+    summary_table,
+)
+from .writing import copy_query, write_file
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 
@@ -75,6 +83,52 @@ HISTORY_QUERY = """
     order by payout_run_id, account_id, entry_type, adjustment_id
 """
 
+# The workbook's control totals (D67), in points: the rewards and what the ledger paid, has
+# pending and holds waiting, over every account. Accounts the approved runs paid that are no
+# longer in account_rewards (every enrollment withdrawn or quarantined) are not on the rewards
+# sheet; their part is given apart, so the sheet's totals row plus it is the whole.
+CONTROL_TOTALS_QUERY = f"""
+    with sheet as ({NOW_QUERY}),
+    outside as (
+        select paid.*
+        from ledger_paid as paid
+        anti join marts.account_rewards as rewards on paid.account_id = rewards.account_id
+        where paid.paid_points <> 0 or paid.adjustment_points <> 0
+    ),
+    outside_totals as (
+        select
+            count(*) as accounts,
+            coalesce(sum(paid_points), 0) as paid_points,
+            coalesce(sum(adjustment_points), 0) as adjustment_points,
+            -- the next publish claws their rule-based points back to 0 (D24)
+            -coalesce(sum(paid_points - adjustment_points), 0) as unpaid_points
+        from outside
+    ),
+    sheet_totals as (
+        select
+            coalesce(sum(reward_points), 0) as reward_points,
+            coalesce(sum(paid_points), 0) as paid_points,
+            coalesce(sum(adjustment_points), 0) as adjustment_points,
+            coalesce(sum(unpaid_points), 0) as unpaid_points
+        from sheet
+    )
+    select
+        cast(sheet_totals.reward_points as bigint),
+        cast(sheet_totals.paid_points + outside_totals.paid_points as bigint),
+        cast(sheet_totals.adjustment_points + outside_totals.adjustment_points as bigint),
+        cast(sheet_totals.unpaid_points + outside_totals.unpaid_points as bigint),
+        (select max(payout_run_id) from ledger_runs where state = 'pending'),
+        (select cast(coalesce(sum(points), 0) as bigint) from ledger_runs
+            where state = 'pending'),
+        (select cast(coalesce(sum(points), 0) as bigint) from ledger_adjustments
+            where state = 'recorded'),
+        cast(outside_totals.accounts as bigint),
+        cast(outside_totals.paid_points as bigint),
+        cast(outside_totals.adjustment_points as bigint),
+        cast(outside_totals.unpaid_points as bigint)
+    from sheet_totals, outside_totals
+"""
+
 ADJUSTMENTS_QUERY = """
     select
         adjustment_id,
@@ -100,26 +154,15 @@ def _check_format(out_file: Path) -> str:
     return suffix
 
 
-def _write_atomically(out_file: Path, write: Callable[[Path], Any]) -> Any:
-    out_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_file.with_name(f".{out_file.name}.tmp-{os.getpid()}")
-    try:
-        result = write(tmp)
-        os.replace(tmp, out_file)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return result
-
-
 def _copy(
     con: duckdb.DuckDBPyConnection, query: str, path: Path, suffix: str, metadata: dict[str, str]
 ) -> None:
     """`query` to `path` as CSV, or as Parquet with `metadata` (CSV has no place for it)."""
-    if suffix == ".csv":
-        con.execute(f"copy ({query}) to {lit(str(path))} (format csv, header true)")
-    else:
+    options = "format csv, header true"
+    if suffix != ".csv":
         kv = ", ".join(f"{k}: {lit(v)}" for k, v in metadata.items())
-        con.execute(f"copy ({query}) to {lit(str(path))} (format parquet, kv_metadata {{{kv}}})")
+        options = f"format parquet, kv_metadata {{{kv}}}"
+    copy_query(con, query, path, options)
 
 
 def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[int, int | None]:
@@ -151,7 +194,7 @@ def export_rewards(serving_copy: Path, ledger: Path, out_file: Path) -> tuple[in
                 )
         return count, run_id
 
-    return _write_atomically(out_file, write)
+    return write_file(out_file, write)
 
 
 def _now_workbook(
@@ -159,6 +202,7 @@ def _now_workbook(
 ) -> None:
     from openpyxl import Workbook
 
+    timezone = build.rule_vars["timezone"]
     book = Workbook(write_only=True)
     summary = key_value_sheet(
         book,
@@ -167,18 +211,64 @@ def _now_workbook(
         [
             ("latest approved payout run", "none yet" if run_id is None else run_id),
             ("marts built by Dagster run", build.dagster_run_id),
-            ("marts built at", build.built_at),
+            ("marts built at", local_datetime(build.built_at, timezone)),
             ("code version", build.code_version),
-            ("times are local to", build.rule_vars["timezone"]),
-            *((f"rule var {k}", str(v)) for k, v in sorted(build.rule_vars.items())),
+            ("times are local to", timezone),
+            *_control_totals(con),
+            *rule_var_rows(build.rule_vars),
         ],
     )
     summary_table(summary, con)
-    sheet_from_query(book, con, "account_rewards", NOW_QUERY)
+    sheet_from_query(book, con, "account_rewards", NOW_QUERY, totals_of="accounts")
     sheet_from_query(book, con, "payout_history", HISTORY_QUERY)
     sheet_from_query(book, con, "adjustments", ADJUSTMENTS_QUERY)
-    sheet_from_query(book, con, "accrual", "select * from marts.reward_accrual order by 1")
+    closes = month_closes(con)
+    sheet_from_query(
+        book,
+        con,
+        "accrual",
+        "select * from marts.reward_accrual order by 1",
+        below=lambda sheet: closes_table(sheet, closes, timezone),
+    )
     book.save(path)
+
+
+def _control_totals(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """The summary's control totals (D67): labelled points, equal to the rewards sheet's totals
+    row, plus what lies outside it (the pending run, adjustments waiting, accounts no longer in
+    account_rewards, when there are any)."""
+    (
+        reward,
+        paid,
+        adjusted,
+        unpaid,
+        pending_run,
+        pending,
+        waiting,
+        outside,
+        outside_paid,
+        outside_adjusted,
+        outside_unpaid,
+    ) = con.execute(CONTROL_TOTALS_QUERY).fetchall()[0]
+    rows = [
+        ("reward points (account_rewards)", reward, POINTS_FORMAT),
+        ("points paid (approved payout runs)", paid, POINTS_FORMAT),
+        ("adjustments paid (approved payout runs)", adjusted, POINTS_FORMAT),
+        ("points unpaid (next publish, by the rules)", unpaid, POINTS_FORMAT),
+        ("payout run pending approval", "none")
+        if pending_run is None
+        else ("payout run pending approval", pending_run, ID_FORMAT),
+        ("points pending approval", pending, POINTS_FORMAT),
+        ("adjustments waiting for a publish", waiting, POINTS_FORMAT),
+        ("accounts paid, not in account_rewards", outside, POINTS_FORMAT),
+    ]
+    if outside:
+        rows += [
+            ("points paid, not in account_rewards", outside_paid, POINTS_FORMAT),
+            ("adjustments paid, not in account_rewards", outside_adjusted, POINTS_FORMAT),
+            ("points unpaid, not in account_rewards", outside_unpaid, POINTS_FORMAT),
+        ]
+    return rows
 
 
 def _as_of_query(run_id: int, first_version: bool) -> str:
@@ -237,8 +327,7 @@ def export_payout_run(ledger: Path, run_id: int, out_file: Path) -> tuple[int, s
     """Write what payout run `run_id` paid and the rewards it was computed from, from the ledger
     alone; returns (accounts written, the run's state, a note for a first-version run)."""
     suffix = _check_format(out_file)
-    if not ledger.exists():
-        raise LedgerError(f"no ledger at {ledger} (`rewards publish` writes it)")
+    require_ledger(ledger)
 
     def write(tmp: Path) -> tuple[int, dict[str, Any], bool]:
         with open_ledger(ledger) as (con, _):
@@ -274,9 +363,9 @@ def export_payout_run(ledger: Path, run_id: int, out_file: Path) -> tuple[int, s
                 )
         return count, described, header["is_first_version"]
 
-    count, described, first_version = _write_atomically(out_file, write)
+    count, described, first_version = write_file(out_file, write)
     if suffix == ".csv":  # CSV has no metadata: the run's description goes beside it
-        _write_atomically(
+        write_file(
             run_description_file(out_file),
             lambda tmp: tmp.write_text(json.dumps(described, indent=2, ensure_ascii=False) + "\n"),
         )
@@ -313,6 +402,10 @@ RUN_DESCRIPTION = (
 )
 
 
+# the run description's instants (ISO-8601 text in the ledger), date-times in the workbook
+INSTANTS = ("published_at", "decided_at", "marts_built_at")
+
+
 def _run_description(header: dict, rule_vars: dict, inputs: list[tuple]) -> dict[str, Any]:
     described: dict[str, Any] = {key: header[key] for key in RUN_DESCRIPTION}
     described["rule_vars"] = rule_vars
@@ -328,6 +421,7 @@ def _as_of_workbook(
 ) -> None:
     from openpyxl import Workbook
 
+    timezone = described["rule_vars"]["timezone"]
     book = Workbook(write_only=True)
     key_value_sheet(
         book,
@@ -335,12 +429,12 @@ def _as_of_workbook(
         f"payout run {run_id}",
         [
             *(
-                (k.replace("_", " "), v)
+                (k.replace("_", " "), local_datetime(v, timezone) if k in INSTANTS else v)
                 for k, v in described.items()
                 if k not in ("rule_vars", "input_files") and v is not None
             ),
-            ("times are local to", described["rule_vars"]["timezone"]),
-            *((f"rule var {k}", str(v)) for k, v in sorted(described["rule_vars"].items())),
+            ("times are local to", timezone),
+            *rule_var_rows(described["rule_vars"]),
         ],
     )
     sheet_from_query(book, con, f"payout_run_{run_id}", query)

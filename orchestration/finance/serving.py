@@ -58,7 +58,9 @@ def open_serving_copy(
     serving_copy: Path, ledger: Path | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """The last good marts, read-only, with the ledger attached as `payouts` when it exists
-    (`payouts.ledger.entries`, `payouts.ledger.payout_runs`)."""
+    (`payouts.ledger.entries`, `payouts.ledger.payout_runs`). A ledger whose anchor says it
+    exists, but which does not, is refused (LedgerMissing): read as empty, it would show every
+    account unpaid."""
     if not serving_copy.exists():
         raise NoServingCopy(
             f"no serving copy at {serving_copy}: it is written after a successful run "
@@ -69,11 +71,13 @@ def open_serving_copy(
         con.execute("set enable_progress_bar = false")
         # instants read and written in the programme's timezone (Beijing, R1)
         con.execute(f"set TimeZone = '{read_build_info(con).rule_vars['timezone']}'")
-        if ledger is not None and ledger.exists():
-            retry_while_locked(
-                lambda: con.execute("attach ? as payouts (read_only)", [str(ledger)]),
-                f"the ledger {ledger}",
-            )
+        if ledger is not None:
+            # imported here: the ledger's modules read the serving copy through this one
+            from .ledger.anchor import refuse_if_missing
+            from .ledger.files import attach_read_only
+
+            if refuse_if_missing(ledger):  # a missing ledger is refused, not read as empty
+                attach_read_only(con, ledger)
         yield con
     finally:
         con.close()

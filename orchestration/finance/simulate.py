@@ -29,6 +29,7 @@ from ..rule_vars import RuleVars, parse_var_overrides, resolve_rule_vars
 from ..settings import TEMP_DIR_ENV, Settings
 from ..warehouse_lock import WarehouseBusy, holding_warehouse
 from .serving import open_serving_copy, read_build_info
+from .writing import check_writable, copy_query, write_file
 
 COST_SQL = """
     select count(*) filter (where reward_points > 0), coalesce(sum(reward_points), 0),
@@ -90,8 +91,11 @@ class SimulationResult:
 def simulate(
     settings: Settings, overrides: dict[str, str], out_csv: Path | None = None, top: int = 20
 ) -> SimulationResult:
-    # a mistyped name or a bad value is answered before any file is opened
+    # a mistyped name or a bad value is answered before any file is opened, and a place
+    # --out cannot be written before the build (D64)
     parse_var_overrides(overrides, together=False)
+    if out_csv is not None:
+        check_writable(out_csv)
     with open_serving_copy(settings.serving_copy) as served:
         build = read_build_info(served)
         published_inputs = set(
@@ -130,11 +134,11 @@ def simulate(
                 f"({CHANGES_SQL}) order by abs(change) desc, account_id limit {int(top)}"
             ).fetchall()
             if out_csv is not None:
-                out_csv.parent.mkdir(parents=True, exist_ok=True)
-                target = str(out_csv).replace("'", "''")
-                con.execute(
-                    f"copy ({CHANGES_SQL} order by account_id) to '{target}' "
-                    "(format csv, header true)"
+                write_file(
+                    out_csv,
+                    lambda tmp: copy_query(
+                        con, f"{CHANGES_SQL} order by account_id", tmp, "format csv, header true"
+                    ),
                 )
         finally:
             con.close()

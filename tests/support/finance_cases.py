@@ -14,8 +14,9 @@ Hand computation (default vars: window 40 days, baseline 92, rate 0.015, cap 150
 - fin_c, merchant, 500 followers, not self-operated: ineligible (below_follower_threshold);
   window 500.00 (2025-12-06), uncapped 7, paid 0.
 - WEIRD_ACCOUNT, an account id holding a path separator, `<script>` and both quotes:
-  enrolled, short-video commerce off (commerce_not_enabled), no orders: 0 points. It is there
-  so statements and exports meet such an id through the real pipeline.
+  enrolled, short-video commerce off (commerce_not_enabled), no video and no order: 0 points.
+  It is there so statements and exports meet such an id, and an enrolled account that never
+  posted, through the real pipeline.
 
 The accrual (marts.reward_accrual) after day 2, by hand (days elapsed from 2025-11-22):
 - 2025-11-22 .. 2025-11-30: nothing counted yet: 0.00, 0 points, 0 projected, 0 earning.
@@ -56,7 +57,8 @@ def day1() -> tuple[Landing, str]:
     land.sale("fin_b", "2025-12-05", "2000.00")
     land.account("fin_c", followers=500)
     land.sale("fin_c", "2025-12-06", "500.00")
-    land.account(WEIRD_ACCOUNT, enabled=False)
+    land.snapshot(WEIRD_ACCOUNT, enabled=False)  # enrolled, never posted a video
+    land.enroll(WEIRD_ACCOUNT)
     return land, refunded_later
 
 

@@ -16,12 +16,16 @@ explained as (
 
     select
         *,
-        -- the first reason, in the order the rules apply; null: counted
+        -- the first reason, in the order the rules apply; null: counted. R3 names which of
+        -- its cases applies: the order's state (refunded, cancelled, paid but not yet settled),
+        -- or a settlement after the cutoff (D65)
         case
             when treatment = 'quarantined' then quarantine_reason
             when treatment = 'over_quota' then 'over_quota'
             when period = 'outside' then 'outside_periods'
-            when status <> 'settled' then 'not_settled'
+            when status = 'refunded' then 'refunded'
+            when status = 'cancelled' then 'cancelled'
+            when status <> 'settled' then 'not_yet_settled'
             when settled_day > {{ date_var('settlement_cutoff') }} then 'settled_after_cutoff'
         end as excluded_reason
     from orders

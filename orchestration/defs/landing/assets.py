@@ -78,7 +78,8 @@ def build_landing_asset(dataset: Dataset) -> AssetsDefinition:
         else:
             context.log.info(
                 f"{dataset.name}: {result.mode} load of {len(result.files)} file(s), "
-                f"{result.rows_read:,} rows read; the table holds {result.rows_loaded:,} rows, "
+                f"{result.rows_read:,} rows read; the table holds {result.rows_loaded:,} "
+                f"{dataset.row_noun}, "
                 f"{result.rows_quarantined:,} quarantined"
             )
         return MaterializeResult(metadata=_metadata(result))

@@ -111,6 +111,11 @@ def _input_files(
 
 # The order lines are the one big mart: a run rewrites the lines of the orders it changed.
 ORDER_LINES = "reward_order_lines"
+# What a line means, as `serving.build.source_state` records it: a generation whose lines were
+# written in another format is written whole once, since updating in place would keep its old
+# lines as they were. 2: R3's excluded reasons name the order's state (D65; 1, unrecorded:
+# `not_settled`).
+ORDER_LINES_FORMAT = 2
 GENERATIONS = (".a", ".b")
 
 
@@ -132,8 +137,9 @@ def build_serving_copy(
     then point `target` at it; returns rows per mart. The small marts are written whole; the
     order lines of the orders changed since that generation was written are replaced, in one
     transaction (D23, D29). A generation that cannot be updated in place -- none yet, written
-    before the order models' last full build, or held open by a reader -- is written whole into
-    a new file first. Nothing is swapped unless the generation was committed and checkpointed."""
+    before the order models' last full build, holding order lines of an older format (D65), or
+    held open by a reader -- is written whole into a new file first. Nothing is swapped unless
+    the generation was committed and checkpointed."""
     target.parent.mkdir(parents=True, exist_ok=True)
     for stale in target.parent.glob(target.name + ".tmp-*"):  # from a killed run
         stale.unlink()
@@ -203,7 +209,13 @@ def _warehouse_state(warehouse: Path) -> dict[str, Any]:
             ).fetchone()[0]
             else None
         )
-    return {"built_through": row[0], "full_build_at": str(row[1])} if row else {}
+    if not row:
+        return {}
+    return {
+        "built_through": row[0],
+        "full_build_at": str(row[1]),
+        "order_lines_format": ORDER_LINES_FORMAT,
+    }
 
 
 def _update_in_place(
@@ -228,6 +240,13 @@ def _update_in_place(
             log(
                 f"serving copy: {generation.name} predates the order models' last full build; "
                 "writing it whole"
+            )
+            raise _NotInPlace
+        if previous.get("order_lines_format", 1) != source["order_lines_format"]:
+            log(
+                f"serving copy: {generation.name} holds order lines of format "
+                f"{previous.get('order_lines_format', 1)}, not {source['order_lines_format']} "
+                "(D65); writing it whole"
             )
             raise _NotInPlace
         return _write_into(

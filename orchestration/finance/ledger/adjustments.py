@@ -7,8 +7,9 @@ points plus its approved adjustments; later publishes compute rule-based differe
 a clawback never takes an adjustment back.
 
 Refused, each with one line: an account that is not enrolled in the published marts, zero
-points, an empty reason, and an adjustment that would take the account's total below zero
-(its reward now plus every adjustment not rejected).
+points, more points either way than the programme's cap per account (R11, D47), an empty
+reason, and an adjustment that would take the account's total below zero (its reward now plus
+every adjustment not rejected).
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from ..serving import open_serving_copy, read_build_info
 from .appending import appending
 from .chain import adjustment_record, record_digest
 from .publish import pending_run_refusal
-from .schema import Actor, LedgerError, one
+from .schema import MAX_ADJUSTMENT_POINTS, Actor, LedgerError, one
+
+
+def _out_of_range(points: int, bound: int, what: str) -> str:
+    return (
+        f"--points {points:+,} is out of range: an adjustment is at most {bound:,} points either "
+        f"way, what {what}; nothing was recorded"
+    )
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,8 @@ def adjust(
 ) -> Adjustment:
     if points == 0:
         raise LedgerError("--points must not be 0: an adjustment of nothing is not recorded")
+    if not -MAX_ADJUSTMENT_POINTS <= points <= MAX_ADJUSTMENT_POINTS:
+        raise LedgerError(_out_of_range(points, MAX_ADJUSTMENT_POINTS, "any adjustment may have"))
     reason = " ".join(reason.split())
     if not reason:
         raise LedgerError("--reason must say why (the payee reads it on the statement)")
@@ -62,11 +72,17 @@ def adjust(
             f"(run {build.dagster_run_id}): only enrolled accounts are paid (R10)"
         )
     (reward_points,) = row
-    with appending(ledger) as (con, head):
+    cap = int(build.rule_vars["reward_cap_points"])
+    if abs(points) > cap:
+        raise LedgerError(
+            _out_of_range(points, cap, "the programme's cap per account (R11) allows")
+        )
+    with appending(ledger) as step:
+        con, head = step.con, step.head
         (adjusted,) = one(
             con,
             "select coalesce(sum(points), 0) from ledger_adjustments "
-            "where account_id = ? and state <> 'rejected'",
+            "where account_id = ? and state not in ('rejected', 'void')",
             [account_id],
         )
         total = reward_points + adjusted + points
@@ -96,4 +112,5 @@ def adjust(
             [*record.values(), head, digest],
         )
         waits_for = pending_run_refusal(con, "publishing again")
+        step.action = f"adjustment {adjustment_id} recorded by {actor.name}"
     return Adjustment(adjustment_id, account_id, points, reward_points, total, waits_for)

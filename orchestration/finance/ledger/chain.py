@@ -11,13 +11,17 @@ says and of the record before it:
 * a run event (published, approved, rejected): who declared it, from which OS user and host,
   when and why. The `published` event also digests the run's header (rule vars, inputs, code
   version, totals), its input files and the rewards it was computed from;
-* an adjustment: the account, the points, the reason, the reference and who asked.
+* an adjustment: the account, the points, the reason, the reference and who asked;
+* a month-end close (`rewards close`, D50): the accrual's figures booked for the month, from
+  which build, by whom and when;
+* the ledger's start (`rewards ledger init`, D45): who started it, when, and a random nonce, so
+  that every ledger's first digest -- its identity -- is its own. A ledger started before
+  `ledger init` existed has no start record: its first payout run is its first record.
 
 `verify` re-reads every record, recomputes its digest and follows the chain from its first
 record to its last (the head), then checks the totals and the cycle's rules (one publish event
 per run, at most one decision). It cannot tell that the last records were removed: the chain
-ends earlier, that is all. `rewards ledger` prints the head digest so it can be written down
-elsewhere (the approval ticket, the close checklist) and compared later.
+ends earlier, that is all. That is what the anchor beside the ledger is for (anchor.py, D45).
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import duckdb
 
 from ..serving import rows_as_dicts
+from .order_lines import lines_digest
 from .schema import CYCLE_TABLE_NAMES, REWARD_COLUMNS, LedgerError, existing_tables
 
 RUN_HEADER = (
@@ -57,6 +63,7 @@ EVENT_FIELDS = (
     "event_at",
     "reason",
 )
+START_FIELDS = ("ledger_nonce", "started_by", "os_user", "host", "started_at")
 ADJUSTMENT_FIELDS = (
     "adjustment_id",
     "account_id",
@@ -109,20 +116,60 @@ def event_record(
     run: Mapping[str, Any] | None = None,
     inputs_sha256: str | None = None,
     rewards_sha256: str | None = None,
+    order_lines_sha256: str | None = None,
 ) -> dict[str, Any]:
     """What an event's digest covers; a `published` event also covers its run's header, the
-    run's input files and the rewards it was computed from."""
+    run's input files, the rewards it was computed from and, since issue 30, the order lines
+    behind its rule-based lines (a run that kept none, like every earlier run, has no such
+    key: deleting a run's lines changes what its event digests)."""
     record = {name: event[name] for name in EVENT_FIELDS}
     if event["event"] == "published":
         assert run is not None
         record["run"] = {name: run[name] for name in RUN_HEADER}
         record["run_inputs_sha256"] = inputs_sha256
         record["run_rewards_sha256"] = rewards_sha256
+        if order_lines_sha256 is not None:
+            record["run_order_lines_sha256"] = order_lines_sha256
     return record
 
 
 def adjustment_record(adjustment: Mapping[str, Any]) -> dict[str, Any]:
     return {name: adjustment[name] for name in ADJUSTMENT_FIELDS}
+
+
+CLOSE_FIELDS = (
+    "close_id",
+    "month",
+    "month_end",
+    "accrual_date",
+    "days_elapsed",
+    "window_gmv_to_date",
+    "points_to_date",
+    "projected_points",
+    "accounts_earning",
+    "dagster_run_id",
+    "marts_built_at",
+    "code_version",
+    "rule_vars",
+    "closed_by",
+    "os_user",
+    "host",
+    "closed_at",
+)
+
+
+def close_record(close: Mapping[str, Any]) -> dict[str, Any]:
+    """What a month-end close's digest covers: every field, dates as YYYY-MM-DD and the GMV
+    as exact text with its two places, as written and as read back alike."""
+    record = {"record": "month closed", **{name: close[name] for name in CLOSE_FIELDS}}
+    for name in ("month_end", "accrual_date"):
+        record[name] = None if record[name] is None else str(record[name])[:10]
+    record["window_gmv_to_date"] = f"{Decimal(record['window_gmv_to_date']):.2f}"
+    return record
+
+
+def start_record(start: Mapping[str, Any]) -> dict[str, Any]:
+    return {"record": "ledger started", **{name: start[name] for name in START_FIELDS}}
 
 
 def _text(column: str) -> str:
@@ -168,9 +215,16 @@ def verify(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> str | None
     """Re-check the whole ledger in `prefix` (`ledger`, or `payouts.ledger` when attached);
     returns the head digest (None: an empty ledger), raises LedgerError naming the first record
     that no longer matches."""
+    chain = verify_chain(con, prefix)
+    return chain[-1] if chain else None
+
+
+def verify_chain(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> list[str]:
+    """`verify`, returning every record's digest in chain order: the first is the ledger's
+    identity, the last its head (an empty list: no record)."""
     tables = existing_tables(con, prefix)
     if "payout_runs" not in tables:
-        return None
+        return []
     cycle = set(CYCLE_TABLE_NAMES) <= tables
     runs = rows_as_dicts(con, f"select * from {prefix}.payout_runs order by payout_run_id")
     entries = _by_run(
@@ -187,6 +241,7 @@ def verify(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> str | None
     events: list[dict[str, Any]] = []
     adjustments: list[dict[str, Any]] = []
     rewards: dict[int, str] = {}
+    order_lines: dict[int, str] = {}
     if cycle:
         carried = _by_run(
             con,
@@ -198,9 +253,26 @@ def verify(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> str | None
             con, f"select * from {prefix}.adjustments order by adjustment_id"
         )
         rewards = rewards_digests(con, prefix)
+        order_lines = lines_digest(con, prefix)
     runs_by_id = {run["payout_run_id"]: run for run in runs}
 
     links: list[_Link] = []
+    if "ledger_starts" in tables:
+        starts = rows_as_dicts(con, f"select * from {prefix}.ledger_starts")
+        if len(starts) > 1:
+            raise LedgerError(f"the ledger holds {len(starts)} start records, not 1")
+        for start in starts:
+            if start["previous_sha256"] is not None:
+                raise LedgerError("the ledger's start record is not its first record")
+            started = start_record(start)
+            links.append(
+                _Link(
+                    "the ledger's start record",
+                    None,
+                    start["sha256"],
+                    lambda p, r=started: record_digest(p, r),
+                )
+            )
     for run in runs:
         run_id = run["payout_run_id"]
         links.append(
@@ -225,7 +297,13 @@ def verify(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> str | None
         if run is None:
             raise LedgerError(f"{label} names a payout run the ledger does not hold")
         run_id = run["payout_run_id"]
-        record = event_record(event, run, inputs_digest(inputs[run_id]), rewards.get(run_id))
+        record = event_record(
+            event,
+            run,
+            inputs_digest(inputs[run_id]),
+            rewards.get(run_id),
+            order_lines.get(run_id),
+        )
         links.append(
             _Link(
                 label,
@@ -234,6 +312,17 @@ def verify(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> str | None
                 lambda p, r=record: record_digest(p, r),
             )
         )
+    if "month_closes" in tables:
+        for close in rows_as_dicts(con, f"select * from {prefix}.month_closes"):
+            closed = close_record(close)
+            links.append(
+                _Link(
+                    f"the close of {close['month']}",
+                    close["previous_sha256"],
+                    close["sha256"],
+                    lambda p, r=closed: record_digest(p, r),
+                )
+            )
     for adjustment in adjustments:
         record = adjustment_record(adjustment)
         links.append(
@@ -244,7 +333,7 @@ def verify(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> str | None
                 lambda p, r=record: record_digest(p, r),
             )
         )
-    cycle_runs = _walk(links)
+    cycle_runs, chain = _walk(links)
 
     published: dict[int, int] = defaultdict(int)
     decided: dict[int, list[str]] = defaultdict(list)
@@ -284,19 +373,19 @@ def verify(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> str | None
                     f"{account_id} {points:+,}, which is not what was recorded"
                 )
     _check_totals(runs, entries, carried, decided)
-    return links_head(links)
+    return chain
 
 
-def _walk(links: list[_Link]) -> set[str]:
+def _walk(links: list[_Link]) -> tuple[set[str], list[str]]:
     """Follow the chain from its first record; returns the labels of the payout runs whose
-    digest is the cycle's form. Raises on a record that no longer matches, a fork, or a record
-    left off the chain."""
+    digest is the cycle's form, and every digest in chain order. Raises on a record that no
+    longer matches, a fork, or a record left off the chain."""
     following: dict[str | None, list[_Link]] = defaultdict(list)
     for link in links:
         following[link.previous].append(link)
     head: str | None = None
     cycle_runs: set[str] = set()
-    walked = 0
+    chain: list[str] = []
     while following.get(head):
         nexts = following.pop(head)
         if len(nexts) > 1:
@@ -315,21 +404,42 @@ def _walk(links: list[_Link]) -> set[str]:
         if len(digests) > 1 and digests[0] == link.recorded:
             cycle_runs.add(link.label)
         head = link.recorded
-        walked += 1
-    if walked != len(links):
+        chain.append(head)
+    if len(chain) != len(links):
         stray = next(link for rest in following.values() for link in rest)
         raise LedgerError(
             f"{stray.label} no longer matches its recorded digest: it follows a record that is "
             "not in the ledger (ledger rows were changed or deleted)"
         )
-    return cycle_runs
+    return cycle_runs, chain
 
 
-def links_head(links: list[_Link]) -> str | None:
-    """The last record's digest (the chain was walked: it is the one nothing follows)."""
-    previous = {link.previous for link in links}
-    heads = [link.recorded for link in links if link.recorded not in previous]
-    return heads[0] if heads else None
+# Each table of chain records: its digest column and the column of the digest it follows
+CHAIN_COLUMNS = {
+    "ledger_starts": ("sha256", "previous_sha256"),
+    "payout_runs": ("entries_sha256", "previous_run_sha256"),
+    "run_events": ("sha256", "previous_sha256"),
+    "adjustments": ("sha256", "previous_sha256"),
+    "month_closes": ("sha256", "previous_sha256"),
+}
+
+
+def chain_tail(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> tuple[str, int]:
+    """The head digest and the number of records of a ledger whose chain was verified before
+    records were appended to it in this transaction: the one digest no record follows. Reads
+    only the digest columns (a command's records are chained as they are written)."""
+    tables = existing_tables(con, prefix)
+    parts = [
+        f"select {digest} as digest, {previous} as previous from {prefix}.{table}"
+        for table, (digest, previous) in CHAIN_COLUMNS.items()
+        if table in tables
+    ]
+    links = con.execute(" union all ".join(parts)).fetchall()
+    followed = {previous for _, previous in links}
+    heads = [digest for digest, _ in links if digest not in followed]
+    if len(heads) != 1:
+        raise LedgerError(f"the ledger's chain has {len(heads)} ends after this write, not 1")
+    return heads[0], len(links)
 
 
 def _check_totals(
@@ -352,3 +462,18 @@ def _check_totals(
             )
         if decided.get(run_id) != ["rejected"]:
             paid += net
+
+
+def ledger_identity(con: duckdb.DuckDBPyConnection, prefix: str = "ledger") -> str | None:
+    """The digest of a verified ledger's first record -- the one that follows none -- which is
+    the ledger's identity (its start record since `rewards ledger init`; None: no record)."""
+    tables = existing_tables(con, prefix)
+    parts = [
+        f"select {digest} from {prefix}.{table} where {previous} is null"
+        for table, (digest, previous) in CHAIN_COLUMNS.items()
+        if table in tables
+    ]
+    if not parts:
+        return None
+    rows = con.execute(" union all ".join(parts)).fetchall()
+    return rows[0][0] if rows else None

@@ -41,9 +41,8 @@ def reject(ledger: Path, run_id: int, actor: Actor, reason: str) -> Decision:
 
 
 def _decide(ledger: Path, run_id: int, actor: Actor, event: str, reason: str | None) -> Decision:
-    if not ledger.exists():
-        raise LedgerError(f"no ledger at {ledger} (`rewards publish` writes it)")
-    with appending(ledger) as (con, head):
+    with appending(ledger) as step:
+        con, head = step.con, step.head
         run = one(
             con,
             "select state, published_by, decided_by, is_first_version, points, rule_vars "
@@ -91,4 +90,5 @@ def _decide(ledger: Path, run_id: int, actor: Actor, event: str, reason: str | N
             con,
             "select coalesce(sum(points) filter (where state = 'approved'), 0) from ledger_runs",
         )
+        step.action = f"payout run {run_id} {event} by {actor.name}"
     return Decision(run_id, event, points, paid, published_by)

@@ -22,6 +22,7 @@ def append_event(
     run: dict[str, Any] | None = None,
     inputs_sha256: str | None = None,
     rewards_sha256: str | None = None,
+    order_lines_sha256: str | None = None,
 ) -> str:
     """Append one event of payout run `run_id`, chained after the record whose digest is
     `previous`; returns its own digest. A `published` event also digests the run's header
@@ -37,7 +38,9 @@ def append_event(
         "event_at": at,
         "reason": reason,
     }
-    digest = record_digest(previous, event_record(row, run, inputs_sha256, rewards_sha256))
+    digest = record_digest(
+        previous, event_record(row, run, inputs_sha256, rewards_sha256, order_lines_sha256)
+    )
     con.execute(
         "insert into ledger.run_events values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [*row.values(), previous, digest],

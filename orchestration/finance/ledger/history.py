@@ -11,7 +11,8 @@ the same everywhere: the lines of approved runs (D35).
   `clawback`) and the adjustments it carried (`adjustment`, with reason, reference, who asked),
   each with the run's state.
 * `ledger_adjustments`: one row per adjustment recorded: `recorded` until a publish carries it,
-  then the state of the run that carried it.
+  then the state of the run that carried it; `void` if an earlier version recorded it beyond
+  ±MAX_ADJUSTMENT_POINTS (D47): never carried, never paid.
 
 * `ledger_paid`: per account, what the approved runs paid (`paid_points`) and the approved
   adjustments among it (`adjustment_points`).
@@ -28,9 +29,11 @@ from pathlib import Path
 
 import duckdb
 
-from ..serving import has_ledger, retry_while_locked
-from .chain import verify
-from .schema import LedgerError, existing_tables
+from ..serving import has_ledger
+from .anchor import Anchor, catch_up, check, refuse_if_missing
+from .chain import verify_chain
+from .files import LedgerDamaged, attach_read_only, is_damage
+from .schema import MAX_ADJUSTMENT_POINTS, LedgerError, existing_tables
 
 # the columns of each table as an empty relation, for a ledger without it
 _EMPTY = {
@@ -142,7 +145,16 @@ def define_views(con: duckdb.DuckDBPyConnection, prefix: str | None) -> None:
             adjustments.host,
             adjustments.requested_at,
             carried.payout_run_id,
-            coalesce(runs.state, 'recorded') as state,
+            -- an adjustment beyond the bound, recorded by an earlier version, is void: never
+            -- carried, never waiting (D47)
+            coalesce(
+                runs.state,
+                case
+                    when adjustments.points between -{MAX_ADJUSTMENT_POINTS}
+                        and {MAX_ADJUSTMENT_POINTS} then 'recorded'
+                    else 'void'
+                end
+            ) as state,
             runs.decided_by,
             runs.decided_at
         from {adjustments} as adjustments
@@ -198,27 +210,51 @@ def define_views(con: duckdb.DuckDBPyConnection, prefix: str | None) -> None:
 
 def read_ledger(con: duckdb.DuckDBPyConnection) -> str | None:
     """The ledger attached as `payouts` to a reader's connection (open_serving_copy), verified
-    against its digest chain, with the views over it (empty when there is no ledger); returns
-    the head digest. An edited ledger is refused (LedgerError) rather than shown."""
+    against its digest chain and held against its anchor (D45), with the views over it (empty
+    when there is no ledger); returns the head digest. An edited ledger, or one older than its
+    anchor, is refused (LedgerError) rather than shown."""
     if not has_ledger(con):
         define_views(con, None)
         return None
-    head = verify(con, "payouts.ledger")
+    (path,) = con.execute(
+        "select path from duckdb_databases() where database_name = 'payouts'"
+    ).fetchone()
+    ledger = Path(path)
+    try:
+        chain = verify_chain(con, "payouts.ledger")
+    except duckdb.Error as exc:
+        if not is_damage(exc):
+            raise
+        raise LedgerDamaged(
+            f"the ledger {ledger} is damaged ({str(exc).splitlines()[0]}): nothing was read; "
+            f"restore the file from a backup (its anchor {Anchor(ledger).path} names the head "
+            "digest the copy must have)"
+        ) from exc
+    state = check(ledger, chain, Anchor(ledger).lines())
+    catch_up(ledger, chain, state, reader=True)
     define_views(con, "payouts.ledger")
-    return head
+    return chain[-1] if chain else None
+
+
+def require_ledger(ledger: Path) -> None:
+    """Refuse, in one line, a command that needs a ledger where there is none: missing (its
+    anchor records one) or never started."""
+    if not refuse_if_missing(ledger):
+        raise LedgerError(
+            f"no ledger at {ledger}: nothing has been published (`rewards ledger init --by "
+            "NAME` starts it, then `rewards publish`)"
+        )
 
 
 @contextlib.contextmanager
 def open_ledger(ledger: Path) -> Iterator[tuple[duckdb.DuckDBPyConnection, str | None]]:
     """The ledger alone, read-only (attached as `payouts` to an in-memory connection), verified,
     with the views; and its head digest. For the readers that need no serving copy."""
+    require_ledger(ledger)
     con = duckdb.connect()
     try:
         con.execute("set enable_progress_bar = false")
-        retry_while_locked(
-            lambda: con.execute("attach ? as payouts (read_only)", [str(ledger)]),
-            f"the ledger {ledger}",
-        )
+        attach_read_only(con, ledger)
         yield con, read_ledger(con)
     finally:
         con.close()

@@ -30,6 +30,7 @@ from ..serving import open_serving_copy, read_build_info
 from .appending import NothingToAppend, appending
 from .chain import inputs_digest, rewards_digests, run_digest
 from .events import append_event
+from .order_lines import keep_lines, lines_digest
 from .schema import REWARD_COLUMNS, Actor, LedgerError, one
 
 
@@ -72,11 +73,46 @@ def _nothing_to_publish(last_approved: int | None, paid: int) -> PublishResult:
     )
 
 
+# the amounts a ledger started before sums were widened keeps in DECIMAL(18,2) (schema.py)
+NARROW_LIMIT = 10**16
+MONEY_COLUMNS = (
+    "baseline_period_gmv",
+    "baseline_gmv",
+    "window_gmv",
+    "over_quota_gmv",
+    "reward_base",
+)
+
+
+def _refuse_amounts_too_wide(con: duckdb.DuckDBPyConnection) -> None:
+    """A ledger whose `run_rewards` was created with DECIMAL(18,2) amounts cannot keep a sum of
+    10^16 CNY or more: refused in one line naming the account, before anything is written."""
+    (kind,) = one(
+        con,
+        "select any_value(data_type) from duckdb_columns() where database_name = "
+        "current_database() and schema_name = 'ledger' and table_name = 'run_rewards' "
+        "and column_name = 'window_gmv'",
+    )
+    if kind != "DECIMAL(18,2)":
+        return
+    widest = " or ".join(f"abs({c}) >= {NARROW_LIMIT}" for c in MONEY_COLUMNS)
+    row = one(con, f"select account_id, window_gmv from rewards_now where {widest} limit 1")
+    if row is not None:
+        raise LedgerError(
+            f"{row[0]}'s amounts (window GMV {row[1]:,.2f} CNY) do not fit this ledger, "
+            "started before sums were widened: its run_rewards keeps amounts below 10^16 CNY; "
+            "nothing was published (start a new ledger for a new programme, or check the data)"
+        )
+
+
 def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> PublishResult:
     """Append a pending payout run for the serving copy's rewards and the adjustments waiting,
     or nothing when the approved runs already pay exactly them."""
     actor = actor or Actor.declared()
-    with open_serving_copy(serving_copy) as served:
+    # the generation the serving copy links to now: the rewards and their order lines are read
+    # from this one file, whatever a run swaps in meanwhile (D23)
+    served_file = serving_copy.resolve()
+    with open_serving_copy(served_file) as served:
         build = read_build_info(served)
         (unbalanced,) = one(
             served, "select count(*) from marts.reconciliation where not is_balanced"
@@ -92,11 +128,13 @@ def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> Pub
         ).fetchall()
 
     try:
-        with appending(ledger) as (con, previous):
+        with appending(ledger) as step:
+            con, previous = step.con, step.head
             refusal = pending_run_refusal(con, "publishing another")
             if refusal:
                 raise LedgerError(refusal)
             con.register("rewards_now", rewards)
+            _refuse_amounts_too_wide(con)
             # rule-based lines against what the approved runs paid by the rules (adjustments apart)
             con.execute("""
                 create or replace temp table rule_lines as
@@ -174,6 +212,10 @@ def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> Pub
                 "from rewards_now",
                 [run_id],
             )
+            # the order lines behind the rule-based lines, for what changed behind them (D48)
+            con.execute("attach ? as served (read_only)", [str(served_file)])
+            keep_lines(con, run_id, "served.marts.reward_order_lines", "rule_lines")
+            con.execute("detach served")
             append_event(
                 con,
                 run_id,
@@ -183,8 +225,10 @@ def publish(serving_copy: Path, ledger: Path, actor: Actor | None = None) -> Pub
                 run=run,
                 inputs_sha256=run["inputs_sha256"],
                 rewards_sha256=rewards_digests(con, "ledger", run_id).get(run_id),
+                order_lines_sha256=lines_digest(con, "ledger", run_id).get(run_id),
                 at=run["published_at"],
             )
+            step.action = f"payout run {run_id} published by {actor.name}"
     except NothingToAppend as nothing:
         return nothing.args[0]
     by_type: dict[str, tuple[int, int]] = {}

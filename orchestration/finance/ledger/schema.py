@@ -9,7 +9,12 @@ new fact gets a new table rather than a new column in an old one.
 * The payout cycle (D35-D38) added `CYCLE_TABLES`: the events of each run's life (published,
   approved, rejected) with who declared them, from which OS user and host; manual adjustments;
   the adjustments each run carried; and the rewards each run was computed from, so that any past
-  payout can be re-read exactly (`rewards export --payout-run N`).
+  payout can be re-read exactly (`rewards export --payout-run N`). A ledger started since sums
+  of money were widened (D59) creates `run_rewards` with DECIMAL(38,2) amounts; an older one
+  keeps its DECIMAL(18,2) columns (publish refuses, in one line, an amount they cannot hold).
+* Issue 30 added `CLOSE_TABLES`: the ledger's start record (`rewards ledger init`, D45), the
+  order lines behind each run's rule-based lines (what changed behind a clawback, D48) and the
+  month-end closes (`rewards close`, D50).
 
 A payout run written before the cycle has no events: it was paid, so it counts as approved.
 """
@@ -19,11 +24,8 @@ from __future__ import annotations
 import getpass
 import socket
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
-
-from ..serving import retry_while_locked
 
 FIRST_TABLES = """
 create schema if not exists ledger;
@@ -101,17 +103,68 @@ create table if not exists ledger.run_rewards (
     is_eligible boolean not null,
     ineligible_reason varchar,
     is_new_entrant boolean not null,
-    baseline_period_gmv decimal(18, 2) not null,
-    baseline_gmv decimal(18, 2) not null,
-    window_gmv decimal(18, 2) not null,
-    over_quota_gmv decimal(18, 2) not null,
-    reward_base decimal(18, 2) not null,
+    baseline_period_gmv decimal(38, 2) not null,
+    baseline_gmv decimal(38, 2) not null,
+    window_gmv decimal(38, 2) not null,
+    over_quota_gmv decimal(38, 2) not null,
+    reward_base decimal(38, 2) not null,
     reward_points_uncapped bigint not null,
     reward_points bigint not null,
     is_capped boolean not null,
     primary key (payout_run_id, account_id)
 );
 """
+
+CLOSE_TABLES = """
+create table if not exists ledger.ledger_starts (
+    ledger_nonce varchar primary key,
+    started_by varchar not null,
+    os_user varchar not null,
+    host varchar not null,
+    started_at varchar not null,
+    previous_sha256 varchar,
+    sha256 varchar not null
+);
+create table if not exists ledger.run_order_lines (
+    payout_run_id integer not null,
+    account_id varchar not null,
+    order_id varchar not null,
+    period varchar not null,
+    created_day date,
+    status varchar,
+    amount decimal(18, 2),
+    refunded_amount decimal(18, 2),
+    line_status varchar not null,
+    excluded_reason varchar,
+    counted_gmv decimal(18, 2) not null
+);
+create table if not exists ledger.month_closes (
+    close_id integer primary key,
+    month varchar not null,
+    month_end date not null,
+    accrual_date date,
+    days_elapsed integer,
+    window_gmv_to_date decimal(38, 2) not null,
+    points_to_date bigint not null,
+    projected_points bigint not null,
+    accounts_earning bigint not null,
+    dagster_run_id varchar not null,
+    marts_built_at varchar not null,
+    code_version varchar not null,
+    rule_vars varchar not null,
+    closed_by varchar not null,
+    os_user varchar not null,
+    host varchar not null,
+    closed_at varchar not null,
+    previous_sha256 varchar not null,
+    sha256 varchar not null
+);
+"""
+
+# An adjustment's points lie within ±MAX_ADJUSTMENT_POINTS (D47): `rewards adjust` refuses
+# more, and one recorded by an earlier version beyond it is void -- never carried, so no sum of
+# a ledger's BIGINT points can overflow (nine million such adjustments would be needed)
+MAX_ADJUSTMENT_POINTS = 10**12
 
 # marts.account_rewards' columns (the rulebook's table), as run_rewards keeps them
 REWARD_COLUMNS = (
@@ -166,15 +219,10 @@ def same_person(a: str, b: str) -> bool:
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Every table, created where missing (a first-version ledger gains the cycle's tables)."""
+    """Every table, created where missing (an older ledger gains the newer tables, empty)."""
     con.execute(FIRST_TABLES)
     con.execute(CYCLE_TABLES)
-
-
-def connect_ledger(ledger: Path) -> duckdb.DuckDBPyConnection:
-    """The ledger file for writing, waiting up to half a minute for another writer's lock."""
-    ledger.parent.mkdir(parents=True, exist_ok=True)
-    return retry_while_locked(lambda: duckdb.connect(str(ledger)), f"the ledger {ledger}")
+    con.execute(CLOSE_TABLES)
 
 
 def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:

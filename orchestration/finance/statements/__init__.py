@@ -5,11 +5,12 @@ programme's totals and the accrual chart (D39).
 A statement shows, in order: the programme terms from the published run's rule vars, the
 eligibility and the snapshot it was judged on, baseline and window GMV with order counts (and
 the counted orders), the orders excluded with their reasons, the over-quota days and the GMV
-they cost, the formula with its numbers and the cap, the payout history (every line of every
-run with its state, adjustments with reason, reference, who asked and who approved), and paid
-to date (approved runs only). Everything is read from the serving copy and the ledger, so the
-statements can be written while a run is going; nothing is computed here that the marts or the
-ledger did not write.
+they cost, the formula with its numbers and the cap, the payout history (the lines of approved
+runs, paid, and of a pending run, marked pending; an adjustment with its reason and reference:
+the payee's money and nothing internal, D66), and paid to date (approved runs only). Everything
+is read from the serving copy and the ledger, so the statements can be written while a run is
+going; nothing is computed here that the marts or the ledger did not write. The set is written
+aside and moved into place as a whole (D63).
 
 Pages are rendered by Jinja2 with autoescape on, from files in templates/; they load nothing
 (styles inline, the chart is inline SVG), so they open from a copied folder or an email.
@@ -18,7 +19,6 @@ Pages are rendered by Jinja2 with autoescape on, from files in templates/; they 
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -32,6 +32,7 @@ from ...serving_layout import local_now
 from ..explain import UnknownAccount, eligibility_tests
 from ..ledger.history import read_ledger
 from ..serving import open_serving_copy, read_build_info, require_marts
+from ..writing import foreign_entries, write_folder
 from .data import account_batches, read_index, read_programme, read_statements
 from .render import accrual_chart, environment, statement_file_name
 
@@ -75,20 +76,46 @@ def programme_terms(rule_vars: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_statements(
     serving_copy: Path, ledger: Path, out_dir: Path, *, account_id: str | None = None
 ) -> Written:
+    """Every enrolled account's statement (or `account_id`'s alone) and the index, written into
+    a new folder beside `out_dir` that then replaces it as a whole (D63): a failed run leaves
+    `out_dir` as it was, never part of a set or a new set mixed with an old one."""
     started = time.monotonic()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    written = write_folder(
+        out_dir,
+        lambda folder: _write_set(serving_copy, ledger, folder, account_id),
+        may_replace=lambda folder: _not_a_set_to_replace(folder, account_id),
+    )
+    return Written(written, out_dir / "index.html", time.monotonic() - started)
+
+
+def _not_a_set_to_replace(folder: Path, account_id: str | None) -> str | None:
+    """Why an existing `folder` must not be replaced by a new set, or None (D63): it holds other
+    files than statements (someone's folder), or, for one account's statement, the statements
+    of other accounts (a whole set, which one statement must not replace)."""
+    foreign = foreign_entries(folder, ".html")
+    if foreign:
+        return (
+            f"it holds {foreign[0]}"
+            + (f" and {len(foreign) - 1:,} more" if len(foreign) > 1 else "")
+            + ", not statements, and a new set of statements replaces the whole folder"
+        )
+    if account_id is not None:
+        keep = {"index.html", statement_file_name(account_id)}
+        others = [p.name for p in folder.iterdir() if p.name.endswith(".html")]
+        others = [name for name in others if name not in keep]
+        if others:
+            return (
+                f"it holds the statements of {len(others):,} other account(s), which one "
+                "account's statement would replace"
+            )
+    return None
+
+
+def _write_set(serving_copy: Path, ledger: Path, out_dir: Path, account_id: str | None) -> int:
+    """Write the statements and the index into the new folder `out_dir`; returns how many."""
     env = environment()
     statement_page = env.get_template("statement.html.j2")
     index_page = env.get_template("index.html.j2")
@@ -123,13 +150,11 @@ def write_statements(
                     page = statement_page.render(
                         s=s, build=build, terms=terms, tests=tests, issued_at=issued_at
                     )
-                    _write(out_dir / statement_file_name(s.account_id), page)
+                    (out_dir / statement_file_name(s.account_id)).write_text(page, "utf-8")
                     written += 1
                 progress.update(len(batch))
     chart = accrual_chart(programme["accrual"], terms["window_days"])
-    index = out_dir / "index.html"
-    _write(
-        index,
+    (out_dir / "index.html").write_text(
         index_page.render(
             rows=rows,
             programme=programme,
@@ -138,5 +163,6 @@ def write_statements(
             terms=terms,
             issued_at=issued_at,
         ),
+        "utf-8",
     )
-    return Written(written, index, time.monotonic() - started)
+    return written

@@ -15,6 +15,8 @@ from typing import Any
 
 import duckdb
 
+from ..changes import behind_lines
+from ..closes import month_closes
 from ..serving import rows_as_dicts
 
 # the order lines listed per account and reason (the rest are counted, and named in the
@@ -34,12 +36,17 @@ class AccountStatement:
     counted_orders: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     over_quota_days: list[dict[str, Any]] = field(default_factory=list)
     quota_totals: dict[str, Any] = field(default_factory=dict)
-    history: list[dict[str, Any]] = field(default_factory=list)  # ledger lines
-    waiting: list[dict[str, Any]] = field(default_factory=list)  # adjustments not yet carried
+    # the payee's lines (D66): approved and pending runs' only, with no names of staff
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def paid(self) -> int:
         return sum(line["points"] for line in self.history if line["state"] == "approved")
+
+    @property
+    def pending(self) -> int:
+        """The lines of a run waiting for approval: not paid yet."""
+        return sum(line["points"] for line in self.history if line["state"] == "pending")
 
     @property
     def adjusted(self) -> int:
@@ -53,6 +60,17 @@ class AccountStatement:
     def owed(self) -> int:
         """Rule-based reward plus approved adjustments: what paid to date should reach."""
         return self.reward["reward_points"] + self.adjusted
+
+    @property
+    def unpublished(self) -> int:
+        """The reward no run has paid or proposed yet: what the next publish would add (or
+        claw back, negative) by the rules."""
+        by_rules = sum(
+            line["points"]
+            for line in self.history
+            if line["entry_type"] != "adjustment"  # approved or pending
+        )
+        return self.reward["reward_points"] - by_rules
 
 
 def account_batches(con: duckdb.DuckDBPyConnection, account_id: str | None) -> list[list[str]]:
@@ -91,9 +109,10 @@ def read_statements(
         r["account_id"]: AccountStatement(r["account_id"], r, eligibility[r["account_id"]])
         for r in rewards
     }
-    for s in statements.values():
+    for s in statements.values():  # an account with no order, no video: zeros, not nothing
         for period in ("baseline", "window"):
             s.periods[period] = {"orders": 0, "gmv": Decimal("0.00")}
+        s.quota_totals = {"days": 0, "videos": 0}
 
     excluded: dict[tuple[str, str], dict[str, Any]] = {}
     for row in rows_as_dicts(
@@ -178,28 +197,37 @@ def read_statements(
         if row["account_id"] in statements:
             statements[row["account_id"]].over_quota_days.append(row)
 
+    # The payee's money only (D66): what approved runs paid and what a pending run proposes;
+    # rejected lines, adjustments no run carries yet, who asked, decided or why a run was
+    # rejected stay in the ledger (`rewards explain`, the workbook). Selected column by column,
+    # so the page cannot show what it is not given.
     by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows_as_dicts(
         con,
         f"""
-        select * from ledger_lines {where}
+        select account_id, payout_run_id, published_at, state, entry_type, points,
+            reward_points, reason, reference
+        from ledger_lines
+        {where} and state in ('approved', 'pending')
         order by payout_run_id, entry_type = 'adjustment', adjustment_id
     """,
         params,
     ):
         by_account[row["account_id"]].append(row)
-    for row in rows_as_dicts(
+    # behind an increase or a clawback: which orders changed since the last approved run that
+    # paid the account, and how much GMV (D48)
+    behind = behind_lines(
         con,
-        f"""
-        select * from ledger_adjustments
-        {where} and state = 'recorded'
-        order by adjustment_id
-    """,
-        params,
-    ):
-        if row["account_id"] in statements:
-            statements[row["account_id"]].waiting.append(row)
+        [
+            (account, line["payout_run_id"])
+            for account, lines in by_account.items()
+            for line in lines
+            if line["entry_type"] in ("increase", "clawback")
+        ],
+    )
     for account, lines in by_account.items():
+        for line in lines:
+            line["behind"] = behind.get((account, line["payout_run_id"]))
         if account in statements:
             statements[account].history = lines
     return list(statements.values())
@@ -241,4 +269,5 @@ def read_programme(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "pending": [r for r in runs if r["state"] == "pending"],
         "waiting_adjustments": waiting,
         "accrual": accrual,
+        "closes": month_closes(con),
     }

@@ -31,7 +31,9 @@ ZH = {
     "video_of_other_account": "视频属于其他账号",
     "over_quota": "超出当日发布配额",
     "outside_periods": "不在基准期或活动期内",
-    "not_settled": "尚未结算",
+    "refunded": "已退款",
+    "cancelled": "已取消",
+    "not_yet_settled": "已付款，尚未结算",
     "settled_after_cutoff": "结算晚于截止日",
     # periods, account types
     "baseline": "基准期",
@@ -101,7 +103,12 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(money=_money, points=_points, signed=_signed)
+    env.filters.update(
+        money=_money,
+        points=_points,
+        signed=_signed,
+        signed_money=lambda value: money(value, signed=True),
+    )
     env.globals["zh"] = lambda code: ZH.get(code, "") if code else ""
     return env
 
