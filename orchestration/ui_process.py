@@ -72,8 +72,9 @@ def _say(say, line: str) -> None:
 
 def stop_process_tree(child: subprocess.Popen) -> int:
     """Stop `child` (the leader of its own process group) and every process it started: SIGINT
-    to `child`; after GRACE_SECONDS, SIGTERM to whatever is left of its descendants and its
-    process group; TERM_SECONDS later, SIGKILL. Returns how many had to be killed."""
+    to `child`; once it has exited (at most GRACE_SECONDS), SIGTERM to whatever is left of its
+    descendants and its process group, which nothing else will stop now; TERM_SECONDS later,
+    SIGKILL. Returns how many had to be killed."""
     started = time.monotonic()
     known: dict[int, psutil.Process] = {}
 
@@ -94,18 +95,19 @@ def stop_process_tree(child: subprocess.Popen) -> int:
                 continue
         return [process for process in known.values() if _running(process)]
 
-    def left_at(deadline: float) -> list[psutil.Process]:
+    def left_at(deadline: float, or_when_child_exits: bool = False) -> list[psutil.Process]:
         while True:
-            child.poll()  # reaps dg dev as soon as it exits
+            exited = child.poll() is not None  # reaps dg dev as soon as it exits
             left = alive()
-            if not left or time.monotonic() >= deadline:
+            if not left or time.monotonic() >= deadline or (or_when_child_exits and exited):
                 return left
-            time.sleep(0.2)
+            time.sleep(0.1)
 
     alive()
     child.send_signal(signal.SIGINT)  # dg dev's own shutdown, as on Ctrl-C
-    _send(left_at(started + GRACE_SECONDS), signal.SIGTERM)  # Dagster takes it as Ctrl-C too
-    killed = left_at(started + GRACE_SECONDS + TERM_SECONDS)
+    left = left_at(started + GRACE_SECONDS, or_when_child_exits=True)
+    _send(left, signal.SIGTERM)  # Dagster's processes take it as Ctrl-C too
+    killed = left_at(time.monotonic() + TERM_SECONDS)
     _send(killed, signal.SIGKILL)
     psutil.wait_procs(killed, timeout=max(0.1, STOP_SECONDS - (time.monotonic() - started)))
     child.wait(timeout=max(0.1, STOP_SECONDS - (time.monotonic() - started)))
