@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .formatting import number, quantity
 from .settings import LANDING_ENV, WAREHOUSE_ENV, Settings
 
 
@@ -110,9 +111,9 @@ def _generated_counts(manifest: dict) -> list[str]:
     for dataset, rows in manifest["rows"].items():
         noun = DATASETS[dataset].row_noun
         if dataset == "orders":
-            counts.append(f"orders {manifest['n_orders']:,} ({rows:,} {noun})")
+            counts.append(f"orders {number(manifest['n_orders'])} ({quantity(rows, noun)})")
         else:
-            counts.append(f"{dataset} {rows:,} {noun}")
+            counts.append(f"{dataset} {quantity(rows, noun)}")
     return counts
 
 
@@ -346,11 +347,11 @@ def export(
     with _user_errors():
         if payment_file is not None:
             from .finance.payment_file import write_payment_file
-            from .formatting import count
 
             paid = write_payment_file(settings.ledger, payout_run, payment_file)
             click.echo(
-                f"wrote {count(paid.rows, 'line')} of payout run {payout_run} to {payment_file}: "
+                f"wrote {quantity(paid.rows, 'lines')} of payout run {payout_run} to "
+                f"{payment_file}: "
                 f"{paid.points:+,} points ({paid.credited:+,} credited, {paid.debited:+,} "
                 f"debited); control totals and SHA-256 in {paid.control}"
             )
@@ -358,7 +359,10 @@ def export(
                 return
         if payout_run is not None:
             count, state, note = export_payout_run(settings.ledger, payout_run, out_file)
-            click.echo(f"wrote {count:,} accounts to {out_file} (payout run {payout_run}, {state})")
+            click.echo(
+                f"wrote {quantity(count, 'accounts')} to {out_file} (payout run {payout_run}, "
+                f"{state})"
+            )
             if out_file.suffix.lower() == ".csv":
                 click.echo(
                     f"  its state, rule vars and input files: {run_description_file(out_file)}"
@@ -368,7 +372,7 @@ def export(
             return
         count, run_id = export_rewards(settings.serving_copy, settings.ledger, out_file)
     paid = "nothing approved yet" if run_id is None else f"paid through payout run {run_id}"
-    click.echo(f"wrote {count:,} accounts to {out_file} ({paid})")
+    click.echo(f"wrote {quantity(count, 'accounts')} to {out_file} ({paid})")
 
 
 @main.command()
@@ -409,11 +413,15 @@ def publish(warehouse: Path | None, by: str | None) -> None:
         return
     click.echo(
         f"payout run {result.payout_run_id} published by {actor.name}, pending approval: "
-        f"{result.accounts_adjusted:,} accounts, {result.points_adjusted:+,} points; paid in "
-        f"total once approved {result.points_paid_total:,} ({settings.ledger})"
+        f"{quantity(result.accounts_adjusted, 'accounts')}, "
+        f"{quantity(result.points_adjusted, 'points', signed=True)}; paid in total once "
+        f"approved {number(result.points_paid_total)} ({settings.ledger})"
     )
     for entry_type, (lines, points) in sorted(result.by_type.items()):
-        click.echo(f"  {entry_type:<10} {lines:>7,} lines {points:>+13,} points")
+        click.echo(
+            f"  {entry_type:<10} {quantity(lines, 'lines'):>13} "
+            f"{quantity(points, 'points', signed=True):>20}"
+        )
     click.echo(
         f"  next: `rewards approve {result.payout_run_id} --by NAME` (someone else), or "
         f"`rewards reject {result.payout_run_id} --by NAME --reason TEXT`"
@@ -435,7 +443,8 @@ def approve(run_id: int, warehouse: Path | None, by: str) -> None:
         decision = approve_run(settings.ledger, run_id, actor)
     click.echo(
         f"payout run {run_id} approved by {actor.name} (published by {decision.published_by}): "
-        f"{decision.points:+,} points; paid in total {decision.paid_total:,}"
+        f"{quantity(decision.points, 'points', signed=True)}; paid in total "
+        f"{number(decision.paid_total)}"
     )
 
 
@@ -455,8 +464,9 @@ def reject(run_id: int, warehouse: Path | None, by: str, reason: str) -> None:
         actor = Actor.declared(by)
         decision = reject_run(settings.ledger, run_id, actor, reason)
     click.echo(
-        f"payout run {run_id} rejected by {actor.name}: its {decision.points:+,} points are not "
-        f"paid; paid in total {decision.paid_total:,}"
+        f"payout run {run_id} rejected by {actor.name}: its "
+        f"{quantity(decision.points, 'points', signed=True)} are not paid; paid in total "
+        f"{number(decision.paid_total)}"
     )
 
 
@@ -487,9 +497,10 @@ def adjust(
             settings.serving_copy, settings.ledger, account_id, points, reason, actor, reference
         )
     click.echo(
-        f"adjustment {done.adjustment_id}: {account_id} {points:+,} points, recorded by "
-        f"{actor.name}; the next payout run carries it (reward {done.reward_points:,}; with "
-        f"its adjustments {done.adjusted_total:,})"
+        f"adjustment {done.adjustment_id}: {account_id} "
+        f"{quantity(points, 'points', signed=True)}, recorded by {actor.name}; the next payout "
+        f"run carries it (reward {number(done.reward_points)}; with its adjustments "
+        f"{number(done.adjusted_total)})"
     )
     if done.waits_for:
         click.echo(f"note: {done.waits_for}")
@@ -582,7 +593,8 @@ def statements(warehouse: Path | None, out_dir: Path, account_id: str | None) ->
             settings.serving_copy, settings.ledger, out_dir, account_id=account_id
         )
     click.echo(
-        f"wrote {written.statements:,} statement(s) to {out_dir} in {written.seconds:.1f}s; "
+        f"wrote {quantity(written.statements, 'statements')} to {out_dir} in "
+        f"{written.seconds:.1f}s; "
         f"index: {written.index}"
     )
 
@@ -622,22 +634,25 @@ def simulate(warehouse: Path | None, var_pairs: tuple[str, ...], out_csv: Path |
         shown = ", ".join(files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
         click.echo(
             f"note: the warehouse's raw tables differ from the published run's inputs in "
-            f"{len(files)} landing file(s) ({shown}; a later run failed or was stopped "
+            f"{quantity(len(files), 'landing files')} ({shown}; a later run failed or was stopped "
             "after loading them): the changes below are the new rules on the newer "
             "data, not the new rules alone"
         )
-    click.echo("                      published     simulated        change")
-    for label, field in [
-        ("rewarded accounts", "rewarded_accounts"),
-        ("points", "points"),
-        ("capped accounts", "capped_accounts"),
-        ("reward base (CNY)", "reward_base"),
-    ]:
-        now, sim = getattr(result.now, field), getattr(result.simulated, field)
-        click.echo(f"{label:<18} {now:>13,} {sim:>13,} {sim - now:>+13,}")
-    click.echo(f"accounts whose reward changes: {result.changed_accounts:,}")
+    # program_summary's figures, as published and as simulated (D61)
+    width = max(len(now.label) for now, _ in result.figures)
+    click.echo(f"{'':<{width}} {'published':>18} {'simulated':>18} {'change':>18}")
+    for now, sim in result.figures:
+        change = quantity(sim.value - now.value, now.unit, signed=True)
+        click.echo(
+            f"{now.label:<{width}} {quantity(now.value, now.unit):>18} "
+            f"{quantity(sim.value, sim.unit):>18} {change:>18}"
+        )
+    click.echo(f"accounts whose reward changes: {number(result.changed_accounts)}")
     for account_id, now, sim, change in result.top_changes:
-        click.echo(f"  {account_id:<20} {now:>10,} -> {sim:>10,} ({change:+,})")
+        click.echo(
+            f"  {account_id:<20} {number(now):>10} -> {number(sim):>10} "
+            f"({quantity(change, 'points', signed=True)})"
+        )
     if out_csv:
         click.echo(f"every changed account: {out_csv}")
 
@@ -695,8 +710,8 @@ def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, 
         raise UserError(str(exc)) from exc
     exported, rewards = built["exported"], built["tables"]["marts.account_rewards"]
     click.echo(
-        f"raw rows exported to Parquet: {sum(exported.values()):,}; "
-        f"on Spark: {len(rewards):,} accounts, "
-        f"{sum(r['reward_points'] for r in rewards):,} reward points "
+        f"raw rows exported to Parquet: {number(sum(exported.values()))}; "
+        f"on Spark: {quantity(len(rewards), 'accounts')}, "
+        f"{quantity(sum(r['reward_points'] for r in rewards), 'reward points')} "
         "(marts.account_rewards)"
     )

@@ -1,5 +1,5 @@
-"""The bottom floor: quoting SQL, writing markdown tables and money for people. Every layer imports
-it; it imports nothing of the project."""
+"""The bottom floor: quoting SQL, writing markdown tables, numbers and money for people. Every layer
+imports it; it imports nothing of the project."""
 
 from __future__ import annotations
 
@@ -18,15 +18,33 @@ def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def money(value: Any, signed: bool = False) -> str:
-    """An amount as people read it: thousands separated, two decimals, exact (1,024.10;
-    `signed`: +1,024.10 / -400.00)."""
-    return f"{Decimal(value):+,.2f}" if signed else f"{Decimal(value):,.2f}"
+def money(value: Any) -> str:
+    """An amount as people read it: thousands separated, two decimals, exact (1,024.10)."""
+    return f"{Decimal(value):,.2f}"
 
 
-def count(n: int, noun: str, plural: str | None = None) -> str:
-    """A count with its noun agreeing: 1 order, 2 orders, 1,024 accounts."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+MONEY_UNIT = "CNY"
+
+
+def number(value: Any, unit: str = "", *, signed: bool = False) -> str:
+    """A number as the CLI prints it (D62): thousands separated; money (`unit` CNY) exact with
+    two decimals, anything else whole: 1,024 / 1,008,835.69 / +5."""
+    if unit == MONEY_UNIT:
+        return f"{Decimal(value):+,.2f}" if signed else money(value)
+    return f"{int(value):+,}" if signed else f"{int(value):,}"
+
+
+def unit_of(value: Any, unit: str) -> str:
+    """`unit`, a plural noun, agreeing with `value`: account for 1, accounts for 0 or 2."""
+    if unit == MONEY_UNIT or abs(Decimal(value)) != 1:
+        return unit
+    return unit[:-3] + "y" if unit.endswith("ies") else unit.removesuffix("s")
+
+
+def quantity(value: Any, unit: str, *, signed: bool = False) -> str:
+    """`number` with its unit agreeing: 1 account, 2 accounts, 1,024 rows, 1 entry, +1 point,
+    1,008,835.69 CNY."""
+    return f"{number(value, unit, signed=signed)} {unit_of(value, unit)}"
 
 
 def md_cell(value: Any) -> str:

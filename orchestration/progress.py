@@ -15,6 +15,7 @@ from dagster import (
 )
 
 from .contract import DATASETS
+from .formatting import number, quantity
 
 # Dagster's error line for each step left out after a failure
 _SKIPPED_STEP = re.compile(r"Dependencies for step \S+ (failed|were not executed).*Not executing")
@@ -84,7 +85,7 @@ def check_failure(evaluation) -> str:
     """`✗ blocking check failed: raw/orders:unique_key (3 rows)` or `! warning: …`."""
     name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
     unexpected = evaluation.metadata.get("unexpected")
-    rows = f" ({unexpected.value:,} rows)" if unexpected is not None else ""
+    rows = f" ({quantity(unexpected.value, 'rows')})" if unexpected is not None else ""
     if evaluation.severity == AssetCheckSeverity.ERROR:
         return f"✗ blocking check failed: {name}{rows}"
     return f"! warning: {name}{rows}"
@@ -119,9 +120,13 @@ class ProgressHandler(logging.Handler):
             mat = event.event_specific_data.materialization
             rows = mat.metadata.get("row_count") or mat.metadata.get("dagster/row_count")
             quarantined = mat.metadata.get("rows_quarantined")
-            extra = f"  {rows.value:,} {_row_noun(mat.asset_key.path)}" if rows is not None else ""
+            extra = (
+                f"  {quantity(rows.value, _row_noun(mat.asset_key.path))}"
+                if rows is not None
+                else ""
+            )
             if quarantined is not None and quarantined.value:
-                extra += f", {quarantined.value:,} quarantined"
+                extra += f", {number(quarantined.value)} quarantined"
             self.line(f"  ✓ {mat.asset_key.to_user_string()}{extra}")
         elif kind == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data

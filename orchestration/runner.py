@@ -21,6 +21,7 @@ from dagster import (
     define_asset_job,
 )
 
+from .contract import DATASETS, all_reasons
 from .dbt_runner import dbt_target_dir
 from .defs.landing.loader import check_landing
 from .defs.quality.validation import build_run_data_docs, preload
@@ -196,6 +197,18 @@ def _interrupted(result: ExecuteInProcessResult) -> bool:
     )
 
 
+def _counts_quarantine(evaluation) -> bool:
+    """A raw dataset's WARN check `quarantined_<reason>` (expectations/raw.py): the rows the
+    contract quarantined for that reason, which the summary's figures list."""
+    dataset = evaluation.asset_key.path
+    return (
+        len(dataset) == 2
+        and dataset[0] == "raw"
+        and dataset[1] in DATASETS
+        and evaluation.check_name in {f"quarantined_{reason}" for reason in all_reasons()}
+    )
+
+
 def run_pipeline(
     settings: Settings, rule_vars: RuleVars | None = None, quiet: bool = False, command: str = "run"
 ) -> RunSummary:
@@ -244,7 +257,9 @@ def _summary(settings: Settings, run: Execution) -> RunSummary:
         )
     summary = read_summary(settings.warehouse)
     summary.checks_passed = sum(ev.passed for ev in evaluations)
-    summary.check_warnings = [check_failure(ev) for ev in evaluations if not ev.passed]
+    warned = [ev for ev in evaluations if not ev.passed]
+    summary.check_warnings = [check_failure(ev) for ev in warned]
+    summary.quarantine_warnings = [check_failure(ev) for ev in warned if _counts_quarantine(ev)]
     summary.data_docs = str(docs)
     summary.serving_copy = str(settings.serving_copy)
     summary.dagster_run_id = run_id

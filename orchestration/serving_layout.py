@@ -1,12 +1,18 @@
 """What the serving copy holds: shared by the run that writes it (defs/serving/copy.py) and by
-finance, which reads it (finance/serving.py), so neither imports the other."""
+finance, which reads it (finance/serving.py), so neither imports the other; and the programme's
+figures (marts.program_summary), which the run's summary and metadata read from the warehouse
+and finance from the copy (D61)."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import duckdb
 
 # The marts copied, in the order written; reward_order_lines is a view in the warehouse and
 # becomes a table here.
@@ -25,6 +31,35 @@ SERVED_MARTS = (
 def local_now(timezone: str) -> str:
     """Now, ISO-8601 with the offset of the programme's timezone (Beijing, R1)."""
     return datetime.now(ZoneInfo(timezone)).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the programme, a row of marts.program_summary: computed there once, named
+    with the population it counts, and shown as it is by every surface (D61)."""
+
+    metric: str
+    breakdown: str
+    label: str
+    value: Decimal
+    unit: str
+
+
+def read_program_summary(
+    con: duckdb.DuckDBPyConnection, table: str = "marts.program_summary"
+) -> list[Figure]:
+    """The programme's figures in their order, from the warehouse or a serving copy; a
+    ValueError, one line, for a copy written before the figures had labels."""
+    columns = {row[0] for row in con.execute(f"describe {table}").fetchall()}
+    if "label" not in columns:
+        raise ValueError(
+            f"{table} was built before its figures were labelled with their population: run "
+            "`rewards run` to publish it again"
+        )
+    rows = con.execute(
+        f"select metric, breakdown, label, value, unit from {table} order by position, breakdown"
+    ).fetchall()
+    return [Figure(*row) for row in rows]
 
 
 def served_generation(serving_copy: Path) -> str | None:

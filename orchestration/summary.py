@@ -1,53 +1,67 @@
-"""The short end-of-run summary finance and engineers read (small results only)."""
+"""The short end-of-run summary finance and engineers read (small results only): the programme's
+figures as marts.program_summary computed and labelled them (D61), the reconciliation, and the
+quality checks, every number formatted one way (D62)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
+from .formatting import number, quantity, unit_of
+from .serving_layout import Figure, read_program_summary
+
 
 @dataclass
 class RunSummary:
-    accounts: int
-    eligible: int
-    reward_points: int
-    capped: int
-    new_entrants: int
-    window_gmv: str
-    reward_base: str
-    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    figures: list[Figure] = field(default_factory=list)
     unbalanced_identities: list[str] = field(default_factory=list)
     checks_passed: int = 0
+    # every check that failed with WARN severity, as progress.check_failure words it
     check_warnings: list[str] = field(default_factory=list)
+    # those of them that count rows the contract quarantined: the figures show those rows
+    quarantine_warnings: list[str] = field(default_factory=list)
     data_docs: str = ""
     serving_copy: str = ""
     dagster_run_id: str = ""
     dagster_home: str = ""
 
+    def value(self, metric: str, breakdown: str) -> Decimal:
+        """A figure's value, by its metric and breakdown (0 when program_summary has no row)."""
+        found = [f.value for f in self.figures if (f.metric, f.breakdown) == (metric, breakdown)]
+        return found[0] if found else Decimal(0)
+
     def lines(self) -> list[str]:
+        width = max((len(f.label) for f in self.figures), default=0)
+        numbers = [number(f.value, f.unit) for f in self.figures]
+        digits = max((len(n) for n in numbers), default=0)
         out = [
-            f"accounts enrolled   {self.accounts:>14,}",
-            f"eligible            {self.eligible:>14,}",
-            f"new entrants        {self.new_entrants:>14,}",
-            f"capped at the cap   {self.capped:>14,}",
-            f"window GMV (CNY)    {self.window_gmv:>14}",
-            f"reward base (CNY)   {self.reward_base:>14}",
-            f"reward points       {self.reward_points:>14,}",
-            f"quarantined rows    {sum(self.quarantined_by_reason.values()):>14,}",
+            f"{f.label:<{width}}  {n:>{digits}} {unit_of(f.value, f.unit)}"
+            for f, n in zip(self.figures, numbers, strict=True)
         ]
-        out += [f"  {reason:<28}{n:>8,}" for reason, n in self.quarantined_by_reason.items()]
         if self.unbalanced_identities:
             out.append("RECONCILIATION DOES NOT CLOSE: " + "; ".join(self.unbalanced_identities))
         else:
             out.append("reconciliation      closes (R12)")
         if self.checks_passed or self.check_warnings:
-            out.append(
-                f"quality checks      {self.checks_passed:,} passed, "
-                f"{len(self.check_warnings):,} warnings"
+            line = (
+                f"quality checks      {number(self.checks_passed)} passed, "
+                f"{quantity(len(self.check_warnings), 'warnings')}"
             )
-            out += [f"  {warning}" for warning in self.check_warnings]
+            if self.quarantine_warnings:
+                # printed once: the quarantined rows are among the figures above
+                line += (
+                    f" ({number(len(self.quarantine_warnings))} of them the contract's "
+                    "quarantined rows above)"
+                )
+            out.append(line)
+            out += [
+                f"  {warning}"
+                for warning in self.check_warnings
+                if warning not in self.quarantine_warnings
+            ]
         if self.data_docs:
             out.append(f"data docs           {self.data_docs}")
         if self.dagster_run_id:
@@ -65,21 +79,7 @@ class RunSummary:
 def read_summary(warehouse: Path) -> RunSummary:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        row = con.execute(
-            """
-            select count(*), count(*) filter (where is_eligible),
-                coalesce(sum(reward_points), 0), count(*) filter (where is_capped),
-                count(*) filter (where is_new_entrant),
-                cast(coalesce(sum(window_gmv), 0) as varchar),
-                cast(coalesce(sum(reward_base), 0) as varchar)
-            from marts.account_rewards
-            """
-        ).fetchone()
-        reasons = dict(
-            con.execute(
-                "select reason, count(*) from marts.quarantine group by 1 order by 2 desc, 1"
-            ).fetchall()
-        )
+        figures = read_program_summary(con)
         unbalanced = [
             r[0]
             for r in con.execute(
@@ -88,4 +88,4 @@ def read_summary(warehouse: Path) -> RunSummary:
         ]
     finally:
         con.close()
-    return RunSummary(*row, quarantined_by_reason=reasons, unbalanced_identities=unbalanced)
+    return RunSummary(figures, unbalanced_identities=unbalanced)

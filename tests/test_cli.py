@@ -174,6 +174,16 @@ def cli_runs(small_landing, tmp_path_factory) -> dict:
     }
 
 
+def figures(stdout: str) -> dict[str, str]:
+    """The summary's figures (program_summary's, each labelled with its population, numbers one
+    way: D61, D62), label -> what is shown."""
+    summary = stdout[stdout.index("all enrolled accounts") :].splitlines()
+    return {
+        label.strip(): shown.strip()
+        for label, shown in (re.split(r"  +", line, maxsplit=1) for line in summary if "  " in line)
+    }
+
+
 def test_runs_started_while_another_holds_the_warehouse_each_print_their_own_summary(cli_runs):
     """Issue 30: A and B at once on a new warehouse (both create its Dagster instance), C while
     B holds the warehouse A built: each waits for the one before, exits 0 and prints its own
@@ -185,11 +195,31 @@ def test_runs_started_while_another_holds_the_warehouse_each_print_their_own_sum
     assert "waiting for the test" in a.stdout and "waiting for the test" in b.stdout
     assert f"waiting for Dagster run {printed_run_id(b.stdout)} " in c.stdout
     # R11 on acct-a's reward base of 1000.00 (R7: baseline 60.03 * 40 / 92 = 26.10; window
-    # 1026.10 - 26.10); acct-b is ineligible (0 points, never capped)
-    for done, points, capped in [(a, 15, 0), (b, 18, 1), (c, 19, 1)]:
-        assert f"reward points {points:>20}" in done.stdout, done.stdout
-        assert f"capped at the cap {capped:>16}" in done.stdout, done.stdout
-        assert "reward base (CNY)          1050.00" in done.stdout  # 1000.00 + acct-b's 50.00
+    # 1026.10 - 26.10): A 1000.00 * 0.015 = 15 points; B and C 1000.00 * 0.02 = 20, capped at
+    # 18 and 19. acct-b is not eligible (commerce off): only the window GMV of all enrolled
+    # accounts holds its 50.00
+    for done, points, capped in [
+        (a, "15 points", "0 accounts"),
+        (b, "18 points", "1 account"),
+        (c, "19 points", "1 account"),
+    ]:
+        shown = figures(done.stdout)
+        expected = {
+            "all enrolled accounts": "2 accounts",
+            "eligible accounts": "1 account",
+            "ineligible accounts: commerce_not_enabled (R10)": "1 account",
+            "capped accounts (eligible accounts)": capped,
+            "new entrants (eligible accounts)": "0 accounts",
+            "reward points (eligible accounts)": points,
+            "reward points before the cap (eligible accounts)": (
+                "15 points" if done is a else "20 points"
+            ),
+            "reward base (eligible accounts)": "1,000.00 CNY",
+            "window GMV (eligible accounts)": "1,026.10 CNY",
+            "window GMV (all enrolled accounts)": "1,076.10 CNY",
+            "quarantined rows (all datasets)": "0 rows",
+        }
+        assert {label: shown.get(label) for label in expected} == expected, done.stdout
 
 
 def test_the_last_run_is_served_and_exported(cli_runs, tmp_path):
@@ -276,8 +306,16 @@ def test_each_cli_run_is_a_run_in_the_projects_instance_with_its_metadata(cli_ru
         by_run = {m.run_id: m.asset_materialization.metadata for m in materializations}
         for run_id in printed:
             assert by_run[run_id]["dagster/row_count"].value == 2
-        # R11 by hand: defaults 1000.00 * 0.015 = 15 points; then 0.02 -> 20, capped at 18, 19
-        assert [by_run[run_id]["total_reward_points"].value for run_id in printed] == [15, 18, 19]
+        # R11 by hand: defaults 1000.00 * 0.015 = 15 points; then 0.02 -> 20, capped at 18 and
+        # 19; the programme's figures are program_summary's, on its materialization (D61)
+        summaries = instance.fetch_materializations(
+            AssetKey(["marts", "program_summary"]), limit=10
+        ).records
+        points = {
+            m.run_id: m.asset_materialization.metadata["reward points (eligible accounts)"].value
+            for m in summaries
+        }
+        assert [points[run_id] for run_id in printed] == [15, 18, 19]
         # every check's result, per run: all the suites' checks, every one passed
         expected = {
             AssetCheckKey(AssetKey(list(suite.asset_key)), c.name)

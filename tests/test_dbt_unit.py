@@ -1,7 +1,7 @@
-"""dbt's own unit tests (R2, R6, R7, R11 and the accrual's R11 in the models' YAML), run by dbt
-without the pipeline: the models are built once, empty, from a landing of header-only files (the
-loader and dbt, no Dagster), so dbt can read the upstream relations' columns; then `dbt test`
-runs the unit tests.
+"""dbt's own unit tests (R2, R6, R7, R11 -- exact up to decimal(38,2), D59 -- and the accrual's
+R11 in the models' YAML), run by dbt without the pipeline: the models are built once, empty, from
+a landing of header-only files (the loader and dbt, no Dagster), so dbt can read the upstream
+relations' columns; then `dbt test` runs the unit tests.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ def test_dbt_unit_tests_pass(tmp_path):
         "r2_latest_version_wins_duplicates_collapse_and_ties_conflict",
         "r6_tier_boundaries_ranking_and_deleted_videos",
         "r7_r11_exact_decimals_floor_and_cap",
+        "r7_r11_exact_up_to_the_top_of_decimal_38_2",
         "r11_floor_is_exact_when_the_product_has_eight_decimal_places",
         "r11_accrual_caps_each_account_and_projects_half_up",
     }, passed

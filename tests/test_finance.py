@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -98,6 +99,39 @@ def test_serving_copy_holds_each_good_run(payouts):
     assert all(digest == _sha(Path(f)) for f, digest in files)
 
 
+def test_a_serving_copy_with_other_column_types_is_written_whole(finance_runs, tmp_path):
+    """D60: the generation a run brings up to date keeps no table narrower than the warehouse's.
+    Here it was written before sums were decimal(38,2) (D59) and its order lines, the one mart
+    updated in place, have another type too: it is written whole, and every served mart then
+    has exactly the warehouse's columns and types."""
+    from orchestration.defs.serving.copy import build_serving_copy, generation_files
+    from orchestration.serving_layout import SERVED_MARTS
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(finance_runs["day2_warehouse"], warehouse)
+    target = tmp_path / "warehouse.serving.duckdb"
+    older, current = generation_files(target)
+    for generation in (older, current):
+        shutil.copyfile(finance_runs["day2_serving"], generation)
+    target.symlink_to(current.name)  # the run brings `older` up to date
+    with duckdb.connect(str(older)) as con:
+        con.execute("alter table marts.account_rewards alter window_gmv type decimal(18, 2)")
+        con.execute("alter table marts.reward_order_lines alter settled_gmv type decimal(17, 2)")
+
+    said: list[str] = []
+    build_serving_copy(
+        warehouse, target, dagster_run_id="d60", rule_vars=rule_var_defaults(), log=said.append
+    )
+    assert target.resolve() == older.resolve()
+    assert any("reward_order_lines with other columns or types" in line for line in said), said
+    types = "select table_name, column_name, data_type from duckdb_columns() where "
+    types += "schema_name = 'marts' and table_name in ({}) order by all".format(
+        ", ".join(f"'{m}'" for m in SERVED_MARTS)
+    )
+    served, built = query(older, types), query(warehouse, types)
+    assert served == built and ("account_rewards", "window_gmv", "DECIMAL(38,2)") in served
+
+
 def test_first_publish_pays_every_rewarded_account(payouts):
     first = payouts["publish1"]
     assert (
@@ -180,20 +214,108 @@ def test_order_lines_quota_and_summary_explain_the_rewards(payouts):
         from marts.video_quota where account_id = 'fin_a' and over_quota_videos > 0""",
     ) == [("2025-12-01", 5000, 1000, 2, 3, 1, 1, Decimal("300.00"))]
     summary = {
-        (m, b): v
-        for m, b, v in query(
-            payouts["serving"], "select metric, breakdown, value from marts.program_summary"
+        (m, b): (label, v)
+        for m, b, label, v in query(
+            payouts["serving"], "select metric, breakdown, label, value from marts.program_summary"
         )
     }
-    assert summary[("enrolled_accounts", "all")] == 4
-    assert summary[("accounts_by_status", "eligible")] == 2
-    assert summary[("accounts_by_status", "ineligible: below_follower_threshold")] == 1
-    assert summary[("accounts_by_status", "ineligible: commerce_not_enabled")] == 1
-    assert summary[("reward_points", "eligible")] == 48
-    assert summary[("capped_accounts", "eligible")] == 0
-    assert summary[("new_entrants", "eligible")] == 1
-    assert summary[("reward_base", "eligible")] == Decimal("3200.00")
-    assert summary[("quarantined_rows", "orders: video_not_found (R4)")] == 1
+    # each figure once, labelled with the population it counts (D61)
+    assert summary[("enrolled_accounts", "all enrolled accounts")] == ("all enrolled accounts", 4)
+    assert summary[("accounts_by_status", "eligible accounts")] == ("eligible accounts", 2)
+    assert summary[("accounts_by_status", "ineligible: below_follower_threshold")] == (
+        "ineligible accounts: below_follower_threshold (R10)",
+        1,
+    )
+    assert summary[("accounts_by_status", "ineligible: commerce_not_enabled")][1] == 1
+    assert summary[("reward_points", "eligible accounts")] == (
+        "reward points (eligible accounts)",
+        48,
+    )
+    assert summary[("capped_accounts", "eligible accounts")][1] == 0
+    assert summary[("new_entrants", "eligible accounts")][1] == 1  # fin_a; fin_d is ineligible
+    assert summary[("reward_base", "eligible accounts")][1] == Decimal("3200.00")
+    # fin_a 600.00 + fin_b 3,000.00; with fin_c's 500.00 (below the follower threshold): 4,100.00
+    assert summary[("window_gmv", "eligible accounts")] == (
+        "window GMV (eligible accounts)",
+        Decimal("3600.00"),
+    )
+    assert summary[("window_gmv", "all enrolled accounts")] == (
+        "window GMV (all enrolled accounts)",
+        Decimal("4100.00"),
+    )
+    assert summary[("quarantined_rows", "orders: video_not_found (R4)")] == (
+        "quarantined rows: orders: video_not_found (R4)",
+        1,
+    )
+
+
+def _figures(serving: Path) -> dict[str, tuple[Decimal, str]]:
+    """program_summary's figures, by label: (value, as the CLI and the index print it)."""
+    from orchestration.formatting import quantity
+
+    return {
+        label: (value, quantity(value, unit))
+        for label, value, unit in query(
+            serving, "select label, value, unit from marts.program_summary order by position"
+        )
+    }
+
+
+def _words(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_every_surface_shows_program_summarys_figures(payouts, tmp_path):
+    """D61: the run's summary, the Dagster metadata, the workbook's summary sheet and the
+    statements index show every figure of marts.program_summary, under its label, with its
+    value (simulate's published column: test_simulate_reports_cost_...). After day 2, by hand
+    (tests/support/finance_cases.py): eligible fin_a 600.00 + fin_b 3,000.00 = 3,600.00 window
+    GMV, bases 600.00 + 2,600.00 = 3,200.00, one new entrant (fin_a); all enrolled accounts
+    also hold fin_c's 500.00 (below the follower threshold): 4,100.00."""
+    from openpyxl import load_workbook
+
+    from orchestration.finance.export import export_rewards
+    from orchestration.finance.statements import write_statements
+    from orchestration.summary import read_summary
+
+    serving = payouts["day2_serving"]
+    figures = _figures(serving)
+    assert figures["reward base (eligible accounts)"][1] == "3,200.00 CNY"
+    assert figures["window GMV (eligible accounts)"][1] == "3,600.00 CNY"
+    assert figures["window GMV (all enrolled accounts)"][1] == "4,100.00 CNY"
+    assert figures["new entrants (eligible accounts)"][1] == "1 account"
+    assert figures["all enrolled accounts"][1] == "4 accounts"
+
+    # the run's summary, read from the warehouse the day-2 run built
+    printed = read_summary(payouts["day2_warehouse"]).lines()
+    for label, (_, shown) in figures.items():
+        (line,) = [x for x in printed if x.startswith(label + "  ")]
+        assert " ".join(line[len(label) :].split()) == shown, line
+    # the Dagster metadata of that run's program_summary
+    ((run_id,),) = query(serving, "select dagster_run_id from serving.build")
+    with open_instance(payouts["warehouse"].with_suffix(".dagster")) as instance:
+        records = instance.fetch_materializations(
+            AssetKey(["marts", "program_summary"]), limit=10
+        ).records
+    (metadata,) = [r.asset_materialization.metadata for r in records if r.run_id == run_id]
+    assert {label: Decimal(str(metadata[label].value)) for label in figures} == {
+        label: value for label, (value, _) in figures.items()
+    }
+    # the workbook's summary sheet
+    export_rewards(serving, tmp_path / "no.ledger.duckdb", tmp_path / "r.xlsx")
+    sheet = load_workbook(tmp_path / "r.xlsx", read_only=True)["summary"]
+    rows = list(sheet.iter_rows(values_only=True))
+    start = rows.index(("metric", "figure", "value", "unit"))
+    assert {row[1]: Decimal(str(row[2])) for row in rows[start + 1 :]} == {
+        label: value for label, (value, _) in figures.items()
+    }
+    # the statements index
+    written = write_statements(
+        serving, tmp_path / "no.ledger.duckdb", tmp_path / "s", account_id="fin_a"
+    )
+    words = _words(written.index.read_text(encoding="utf-8"))
+    for label, (_, shown) in figures.items():
+        assert f"{label} {shown}" in words, label
 
 
 def test_a_serving_copy_of_an_older_lines_format_is_written_whole_once(payouts, tmp_path):
@@ -241,9 +363,11 @@ def test_explain_prints_the_whole_trail(payouts):
         "Account fin_a: 9 points",
         "judged on the snapshot of 2025-07-01: merchant, 5,000 followers",
         "[pass] at least 1,000 followers, or a self-operated shop",
-        "window   2025-11-22 .. 2025-12-31: 1 counted orders, settled GMV 600.00",
-        "over_quota               R6   window         1 orders          300.00",
-        "video_not_found          R4   window         1 orders           50.00",
+        # nouns agree with their counts (D62)
+        "window   2025-11-22 .. 2025-12-31: 1 counted order, settled GMV 600.00",
+        "over_quota               R6   window          1 order          300.00",
+        "video_not_found          R4   window          1 order           50.00",
+        "4 commerce videos on 2 days; 1 day over quota",
         "over-quota videos: 1, their orders: 1, window GMV not counted: 300.00",
         "orders             video_not_found",
         "baseline GMV = 0.00 x 40 / 92 = 0.00 (half-up to 0.01); new entrant (R8)",
@@ -299,7 +423,7 @@ def test_export_carries_the_payout_run_in_every_format(payouts, tmp_path):
     ]
     summary = [tuple(r) for r in book["summary"].iter_rows(values_only=True)]
     assert ("latest approved payout run", 2) in [r[:2] for r in summary]
-    assert ("reward_points", "eligible", 48, "points") in summary
+    assert ("reward_points", "reward points (eligible accounts)", 48, "points") in summary
     sheet = list(book["account_rewards"].iter_rows(values_only=True))
     header = sheet[0]
     fin_b = dict(zip(header, sheet[2], strict=True))
@@ -318,10 +442,25 @@ def test_simulate_reports_cost_and_changes_without_touching_marts_or_ledger(payo
             "--out",
             str(tmp_path / "changes.csv"),
         )
-    # fin_a floor(600 x 0.02) = 12; fin_b floor(2,600 x 0.02) = 52, capped at 40
-    assert "points                        48            52            +4" in text
-    assert "capped accounts                0             1            +1" in text
+    # fin_a floor(600 x 0.02) = 12; fin_b floor(2,600 x 0.02) = 52, capped at 40: program_summary's
+    # figures, published and simulated (D61)
+    assert _table(text) == [
+        ["", "published", "simulated", "change"],
+        [
+            "rewarded accounts (eligible accounts with points)",
+            "2 accounts",
+            "2 accounts",
+            "+0 accounts",
+        ],
+        ["reward points (eligible accounts)", "48 points", "52 points", "+4 points"],
+        ["capped accounts (eligible accounts)", "0 accounts", "1 account", "+1 account"],
+        ["reward base (eligible accounts)", "3,200.00 CNY", "3,200.00 CNY", "+0.00 CNY"],
+    ]
+    # the published column is the serving copy's program_summary, as every surface shows it
+    published = _figures(payouts["serving"])
+    assert all(published[label][1] == now for label, now, _, _ in _table(text)[1:])
     assert "accounts whose reward changes: 2" in text
+    assert "  fin_b                        39 ->         40 (+1 point)" in text
     changes = duckdb.sql(
         f"select account_id, reward_points, simulated_points, "
         f"simulated_is_capped from read_csv('{tmp_path / 'changes.csv'}') "
@@ -342,10 +481,24 @@ def test_simulate_says_when_the_raw_tables_are_newer_than_the_published_marts(pa
     with pipeline_env(payouts["landing"], warehouse):
         text = cli_ok("simulate", "--var", "reward_rate=0.02")
     assert (
-        "differ from the published run's inputs in 1 landing file(s) (orders/orders-day2.csv;"
+        "differ from the published run's inputs in 1 landing file (orders/orders-day2.csv;"
     ) in text
     # published day 1: 15 + 24 = 39; day 2's data at 2 %: floor(600 x 0.02) + floor(2,600 x 0.02)
-    assert "points                        39            64           +25" in text
+    assert ["reward points (eligible accounts)", "39 points", "64 points", "+25 points"] in (
+        _table(text)
+    )
+
+
+def _table(text: str) -> list[list[str]]:
+    """`rewards simulate`'s table: its header and figure rows, as cells (2+ spaces apart)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("published"))
+    rows = [[""] + re.split(r" {2,}", lines[start].strip())]
+    for line in lines[start + 1 :]:
+        if line.startswith("accounts whose reward changes"):
+            break
+        rows.append(re.split(r" {2,}", line.strip()))
+    return rows
 
 
 def _wait_for(condition, what: str, run: subprocess.Popen, seconds: float = 120.0) -> None:
@@ -415,7 +568,7 @@ def test_reads_while_a_run_writes_and_a_killed_run_changes_nothing(payouts, tmp_
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
     assert "wrote 4 accounts" in out and "Account fin_b: 39 points" in explained
-    assert "wrote 4 statement(s)" in statements
+    assert "wrote 4 statements" in statements
     assert "39 / 39" in (tmp_path / "statements" / "fin_b.html").read_text(encoding="utf-8")
     assert duckdb.sql(
         f"select sum(reward_points) from read_csv('{tmp_path / 'during.csv'}')"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 
+import duckdb
 from support.dbt_build import build
 from support.landing_builder import Landing, noon
 from support.pipeline import query, run_pipeline_on
@@ -116,6 +117,17 @@ def test_a_new_day_is_appended_and_only_its_orders_are_recomputed(tmp_path):
     assert "this run's timezone var is UTC" in utc
     assert full_refresh_reason(warehouse, defaults) is None
 
+    # Tables built before sums of money were decimal(38,2) (D59) rebuild in full (D60): an
+    # incremental build would insert into their decimal(18,2) columns
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "alter table intermediate.int_account_daily_gmv alter window_gmv type decimal(18, 2)"
+        )
+    assert full_refresh_reason(warehouse, defaults) == (
+        "intermediate.int_account_daily_gmv.window_gmv is DECIMAL(18,2), built before sums of "
+        "money were DECIMAL(38,2)"
+    )
+
     # A landed file changes (C's amount corrected): the orders reload in full, and the order
     # models rebuild in full. Baseline 920.00 × 40/92 = 400.00; base 8,900.00 → 133 points.
     shutil.rmtree(landing)
@@ -125,3 +137,8 @@ def test_a_new_day_is_appended_and_only_its_orders_are_recomputed(tmp_path):
     assert query(warehouse, "select mode from raw.load_log where dataset = 'orders'") == [("full",)]
     third = _loaded_through(warehouse)
     assert len(set(third.values())) == 1 and third["C"] > second["C"]
+    assert query(
+        warehouse,
+        "select data_type from duckdb_columns() where schema_name = 'intermediate' "
+        "and table_name = 'int_account_daily_gmv' and column_name = 'window_gmv'",
+    ) == [("DECIMAL(38,2)",)]

@@ -263,6 +263,16 @@ def test_rulebook_quarantine_warns_per_reason_and_never_blocks(rulebook_run):
     raw_reasons = set(all_reasons())
     assert warned == {r: n for r, n in rulebook_run["quarantine"].items() if r in raw_reasons}
     assert summary.checks_passed > 0
+    # the summary prints them once (D62): they are the quarantined rows among its figures, and
+    # the quality line says so instead of listing each warning again
+    assert summary.quarantine_warnings == summary.check_warnings
+    n = len(summary.check_warnings)
+    printed = summary.lines()
+    assert not [line for line in printed if "warning:" in line], printed
+    assert (
+        f"quality checks      {summary.checks_passed:,} passed, {n} warnings "
+        f"({n} of them the contract's quarantined rows above)"
+    ) in printed
 
 
 def test_every_contract_reason_has_a_warn_check():

@@ -60,12 +60,13 @@ def test_account_rewards_schema_is_the_rulebooks(rulebook_run):
         ("is_eligible", "BOOLEAN"),
         ("ineligible_reason", "VARCHAR"),
         ("is_new_entrant", "BOOLEAN"),
-        ("baseline_period_gmv", "DECIMAL(18,2)"),
-        ("baseline_gmv", "DECIMAL(18,2)"),
-        ("window_gmv", "DECIMAL(18,2)"),
-        ("over_quota_gmv", "DECIMAL(18,2)"),
-        ("reward_base", "DECIMAL(18,2)"),
-        ("reward_points_uncapped", "BIGINT"),
+        # sums of decimal(18,2) orders, and the points they earn, are wider (D59)
+        ("baseline_period_gmv", "DECIMAL(38,2)"),
+        ("baseline_gmv", "DECIMAL(38,2)"),
+        ("window_gmv", "DECIMAL(38,2)"),
+        ("over_quota_gmv", "DECIMAL(38,2)"),
+        ("reward_base", "DECIMAL(38,2)"),
+        ("reward_points_uncapped", "DECIMAL(38,0)"),
         ("reward_points", "BIGINT"),
         ("is_capped", "BOOLEAN"),
     ]
@@ -76,7 +77,15 @@ def test_r12_quarantine_counts_by_reason(rulebook_run):
         rulebook_run["warehouse"], "select reason, count(*) from marts.quarantine group by 1"
     )
     assert dict(rows) == QUARANTINE
-    assert rulebook_run["summary"].quarantined_by_reason == QUARANTINE
+    # the summary's figures (program_summary): rows per "dataset: reason (rule)", added up here
+    # by reason, and in all
+    summary, by_reason = rulebook_run["summary"], {}
+    for figure in summary.figures:
+        if figure.metric == "quarantined_rows" and figure.breakdown != "all datasets":
+            reason = figure.breakdown.split(": ")[1].split(" (")[0]
+            by_reason[reason] = by_reason.get(reason, 0) + int(figure.value)
+    assert by_reason == QUARANTINE
+    assert summary.value("quarantined_rows", "all datasets") == sum(QUARANTINE.values())
 
 
 def test_r12_quarantined_rows_keep_their_values_file_and_row(rulebook_run):
@@ -117,9 +126,16 @@ def test_r12_reconciliation_closes_to_the_cent(rulebook_run):
 
 def test_summary_reports_points_and_caps(rulebook_run):
     summary = rulebook_run["summary"]
-    assert summary.accounts == len(EXPECTED)
-    assert summary.reward_points == sum(e["reward_points"] for e in EXPECTED.values())
-    assert summary.capped == 1
+    assert summary.value("enrolled_accounts", "all enrolled accounts") == len(EXPECTED)
+    assert summary.value("reward_points", "eligible accounts") == sum(
+        e["reward_points"] for e in EXPECTED.values()
+    )
+    # r11_cap_above and r11_sums_past_decimal_18_2
+    assert summary.value("capped_accounts", "eligible accounts") == 2
+    # every enrolled account's window GMV, the sum past decimal(18,2) included (D59)
+    assert summary.value("window_gmv", "all enrolled accounts") == sum(
+        e["window_gmv"] for e in EXPECTED.values()
+    )
     assert summary.unbalanced_identities == []
 
 
@@ -150,7 +166,7 @@ def test_r3_an_excluded_order_says_which_case_of_r3_applies(rulebook_run):
         for line in cli_ok("explain", "r3_unsettled_states", *flag).splitlines()
     ]
     for reason in ("cancelled", "not_yet_settled", "refunded"):
-        assert f"{reason} R3 window 1 orders 0.00" in explained
+        assert f"{reason} R3 window 1 order 0.00" in explained
 
 
 @pytest.fixture(scope="module")
@@ -176,14 +192,14 @@ def test_every_enrolled_account_gets_its_statement(statements):
     )
     no_video = _words(statements, "r10_snapshot_as_of_enrollment")
     for expected in [
-        "0 commerce videos on 0 days; 0 day(s) over quota",
+        "0 commerce videos on 0 days; 0 days over quota",
         "活动期 window 2025-11-22 – 2025-12-31 0 0.00",
         "排除的订单 Orders excluded (R3–R6) 无 none",
         "未开通短视频带货 commerce_not_enabled",
     ]:
         assert expected in no_video, f"{expected!r} not in:\n{no_video}"
     no_order = _words(statements, "r10_below_threshold")
-    assert "1 commerce videos on 1 days; 0 day(s) over quota" in no_order
+    assert "1 commerce video on 1 day; 0 days over quota" in no_order
     assert "排除的订单 Orders excluded (R3–R6) 无 none" in no_order
 
 

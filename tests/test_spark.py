@@ -34,7 +34,8 @@ _, EXPECTED, QUARANTINE = rulebook_cases.build()
 
 COLUMNS = rulebook_cases.REWARD_COLUMNS
 MONEY = {"baseline_period_gmv", "baseline_gmv", "window_gmv", "over_quota_gmv", "reward_base"}
-POINTS = {"reward_points_uncapped", "reward_points"}
+POINTS = {"reward_points"}
+WHOLE_POINTS = {"reward_points_uncapped"}  # decimal(38,0): more points than a bigint holds (D59)
 FLAGS = {"is_eligible", "is_new_entrant", "is_capped"}
 
 
@@ -81,6 +82,9 @@ def _normalized(row: dict) -> dict:
             assert value.as_tuple().exponent == -2, (row["account_id"], column, value)
         elif column in POINTS:
             assert type(value) is int, (row["account_id"], column, value)
+        elif column in WHOLE_POINTS:
+            assert type(value) is Decimal, (row["account_id"], column, value)
+            assert value.as_tuple().exponent == 0, (row["account_id"], column, value)
         elif column in FLAGS:
             assert type(value) is bool, (row["account_id"], column, value)
         elif column == "enrolled_at":
@@ -126,12 +130,12 @@ def test_account_rewards_types_on_spark(spark):
         ("is_eligible", "boolean"),
         ("ineligible_reason", "string"),
         ("is_new_entrant", "boolean"),
-        ("baseline_period_gmv", "decimal(18,2)"),
-        ("baseline_gmv", "decimal(18,2)"),
-        ("window_gmv", "decimal(18,2)"),
-        ("over_quota_gmv", "decimal(18,2)"),
-        ("reward_base", "decimal(18,2)"),
-        ("reward_points_uncapped", "bigint"),
+        ("baseline_period_gmv", "decimal(38,2)"),
+        ("baseline_gmv", "decimal(38,2)"),
+        ("window_gmv", "decimal(38,2)"),
+        ("over_quota_gmv", "decimal(38,2)"),
+        ("reward_base", "decimal(38,2)"),
+        ("reward_points_uncapped", "decimal(38,0)"),
         ("reward_points", "bigint"),
         ("is_capped", "boolean"),
     ]
@@ -179,8 +183,8 @@ def test_every_dbt_test_ran_and_passed_on_spark(spark):
     status = {r["unique_id"]: r["status"] for r in results["results"]}
     for singular in ("reconciliation_closes", "order_lines_add_up", "accrual_closes"):
         assert status[f"test.short_video_rewards.assert_{singular}"] == "pass"
-    # R2, R6, R7/R11, R11, and R11 day by day (the accrual)
-    assert sum(uid.startswith("unit_test.") for uid in status) == 5
+    # R2, R6, R7/R11, R7/R11 up to decimal(38,2) (D59), R11, and R11 day by day (the accrual)
+    assert sum(uid.startswith("unit_test.") for uid in status) == 6
     assert sum(uid.startswith("test.") for uid in status) > 50
     checks = ("test.", "unit_test.")
     assert {s for uid, s in status.items() if uid.startswith(checks)} == {"pass"}

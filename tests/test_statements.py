@@ -72,7 +72,7 @@ def _page(written, name: str) -> Page:
 
 def test_one_statement_per_enrolled_account_plus_the_index(written):
     files = sorted(p.name for p in written["out"].iterdir())
-    assert "wrote 4 statement(s)" in written["output"]
+    assert "wrote 4 statements" in written["output"]
     assert files[:3] == ["fin_a.html", "fin_b.html", "fin_c.html"]
     assert files[-1] == "index.html" and len(files) == 5
     assert "statements" in written["output"]  # click's progress bar: its label, off a terminal
@@ -187,7 +187,7 @@ def test_an_enrolled_account_with_no_video_and_no_order_gets_its_statement(writt
         "基准期 baseline 2025-08-01 – 2025-10-31 0 0.00",
         "活动期 window 2025-11-22 – 2025-12-31 0 0.00",
         "排除的订单 Orders excluded (R3–R6) 无 none",
-        "0 个发布日共 0 条带货视频，其中 0 天超出配额 0 commerce videos on 0 days; 0 day(s) "
+        "0 个发布日共 0 条带货视频，其中 0 天超出配额 0 commerce videos on 0 days; 0 days "
         "over quota",
         "max(0, 0.00 − 0.00) = 0.00",
         # its adjustment, paid by run 2
@@ -203,8 +203,14 @@ def test_the_index_links_every_statement_and_shows_the_programme(written):
     assert sorted(page.links) == statements
     words = page.words
     assert "累计已发放 Paid (approved payout runs) 56 积分 points" in words
-    assert "奖励积分 reward_points · eligible 48 points" in words
-    assert "奖励基数 reward_base · eligible 3,200.00 CNY" in words
+    # program_summary's figures, each named with its population (D61)
+    assert "奖励积分（符合资格的账号） reward points (eligible accounts) 48 points" in words
+    assert "奖励基数（符合资格的账号） reward base (eligible accounts) 3,200.00 CNY" in words
+    assert "活动期 GMV（符合资格的账号） window GMV (eligible accounts) 3,600.00 CNY" in words
+    # fin_c's 500.00 (ineligible) is in the window GMV of all enrolled accounts only: the
+    # accrual's, which says so, and closes on the programme's
+    assert "活动期 GMV（全部报名账号） window GMV (all enrolled accounts) 4,100.00 CNY" in words
+    assert "window GMV to date (all enrolled accounts) 4,100.00 CNY" in words
     # the accrual: the latest day's figures, and the chart's two lines over its 29 days
     assert "As of 2025-12-20" in words and "points to date 48" in words
     assert "projected for the window 68" in words

@@ -74,17 +74,46 @@ def md_rows(markdown: str) -> list[list[str]]:
     return [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
 
 
-def test_account_rewards_carries_the_hand_computed_totals(run):
-    meta = run["metadata"]["marts/account_rewards"]
-    assert meta["dagster/row_count"] == 3
-    assert meta["accounts"] == 3
-    assert meta["eligible_accounts"] == 2
-    assert meta["capped_accounts"] == 1
-    assert meta["total_reward_points"] == 150_000 + 52
-    assert isinstance(meta["total_reward_points"], int)
-    # money: exact text, never a float
-    assert meta["total_reward_base"] == "20004500.00"
-    assert meta["total_window_gmv"] == "20008500.00"
+def _figures(metadata: dict) -> dict:
+    """The figures among program_summary's metadata: keyed by label, not by `dagster/...`,
+    `dbt/...` or the table."""
+    return {k: v for k, v in metadata.items() if "/" not in k and k != "program_summary"}
+
+
+def test_program_summary_carries_the_hand_computed_figures(run):
+    """The programme's figures are program_summary's (D61), keyed by their labels, which name
+    the population: the money totals are eligible accounts' (p-low's 1,000.00 is only in the
+    window GMV of all enrolled accounts)."""
+    meta = run["metadata"]["marts/program_summary"]
+    figures = _figures(meta)
+    assert figures == {
+        "all enrolled accounts": 3,
+        "eligible accounts": 2,
+        "ineligible accounts: below_follower_threshold (R10)": 1,
+        "rewarded accounts (eligible accounts with points)": 2,
+        "capped accounts (eligible accounts)": 1,
+        "new entrants (eligible accounts)": 1,  # m-big
+        "reward points (eligible accounts)": 150_000 + 52,
+        "reward points before the cap (eligible accounts)": 300_000 + 52,
+        "reward points of new entrants (eligible accounts)": 150_000,
+        # money: exact text, never a float
+        "reward base (eligible accounts)": "20003500.00",
+        "window GMV (eligible accounts)": "20007500.00",
+        "window GMV (all enrolled accounts)": "20008500.00",
+        "baseline GMV (eligible accounts)": "4000.00",
+        "over-quota GMV (eligible accounts)": "0.00",
+        "quarantined rows (all datasets)": 3,
+        "quarantined rows: orders: refund_out_of_range (R12)": 1,
+        "quarantined rows: orders: video_not_found (R4)": 1,
+        "quarantined rows: videos: deleted_before_published (R12)": 1,
+    }
+    assert isinstance(figures["reward points (eligible accounts)"], int)
+    assert ["reward base (eligible accounts)", "20,003,500.00", "CNY"] in md_rows(
+        meta["program_summary"]
+    )
+    assert ["capped accounts (eligible accounts)", "1", "account"] in md_rows(
+        meta["program_summary"]
+    )
 
 
 def test_account_rewards_top_accounts_table(run):
@@ -96,17 +125,21 @@ def test_account_rewards_top_accounts_table(run):
     ]
 
 
-def test_the_totals_equal_the_built_table(run):
-    meta = run["metadata"]["marts/account_rewards"]
+def test_the_figures_equal_the_built_tables(run):
+    meta = run["metadata"]["marts/program_summary"]
+    built = dict(query(run["warehouse"], "select label, value from marts.program_summary"))
+    shown = {k: D(v) for k, v in _figures(meta).items()}
+    assert shown == built  # Decimals, compared by value
     points, base, accounts = query(
         run["warehouse"],
-        "select sum(reward_points), sum(reward_base), count(*) from marts.account_rewards",
+        "select sum(reward_points), sum(reward_base) filter (where is_eligible), count(*) "
+        "from marts.account_rewards",
     )[0]
-    assert (meta["total_reward_points"], D(meta["total_reward_base"]), meta["accounts"]) == (
-        points,
-        base,
-        accounts,
-    )
+    assert (
+        meta["reward points (eligible accounts)"],
+        D(meta["reward base (eligible accounts)"]),
+        meta["all enrolled accounts"],
+    ) == (points, base, accounts)
 
 
 def test_daily_window_gmv(run):
@@ -200,5 +233,5 @@ def test_a_failed_dbt_build_still_reports_what_it_built_then_fails(run):
         "marts/account_rewards",
         "marts/not_a_table",
     ]
-    assert seen[0].metadata["total_reward_points"].value == 150_052
+    assert "| m-big | merchant |" in seen[0].metadata["top_accounts_by_points"].value
     assert seen[1].metadata == {}  # its query failed: no metadata, the build is not failed

@@ -195,6 +195,7 @@ def test_summary_history_adjustments_and_accrual_sheets(exported):
     assert labels["times are local to"] == "Asia/Shanghai"
     (reward_base,) = [row for row in book["summary"].iter_rows() if row[0].value == "reward_base"]
     assert reward_base[2].value == 3200 and reward_base[2].number_format == "#,##0.00"
+    assert reward_base[1].value == "reward base (eligible accounts)"  # its population (D61)
 
     _, header, rows = _sheet(book, "payout_history")
     history = [dict(zip(header, [c.value for c in r], strict=True)) for r in rows]

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import duckdb
 
-from ..formatting import count, money
+from ..formatting import MONEY_UNIT, money, number, quantity
 from ..rule_vars import period_days
 from .changes import Behind, behind_line, behind_now
 from .ledger.history import read_ledger
@@ -42,7 +42,7 @@ def explain(con: duckdb.DuckDBPyConnection, account_id: str) -> list[str]:
             "(R10)"
         )
     lines = [
-        f"Account {account_id}: {reward['reward_points']:,} points",
+        f"Account {account_id}: {quantity(reward['reward_points'], 'points')}",
         f"  published marts: Dagster run {build.dagster_run_id}, built {build.built_at}, "
         f"code {build.code_version}",
         "",
@@ -71,7 +71,7 @@ def eligibility_tests(e: dict, v: dict) -> list[tuple[str, str, bool | None]]:
         ("passes_commerce_enabled", "short-video commerce enabled"),
         (
             "passes_follower_threshold",
-            f"at least {int(v['min_followers']):,} followers, or a self-operated shop",
+            f"at least {quantity(v['min_followers'], 'followers')}, or a self-operated shop",
         ),
     ]
     judged: list[tuple[str, str, bool | None]] = []
@@ -94,8 +94,8 @@ def _eligibility(con, account_id: str, v: dict) -> list[str]:
     else:
         lines.append(
             f"  judged on the snapshot of {e['eligibility_snapshot_date']}: "
-            f"{e['account_type']}, {e['follower_count']:,} followers, short-video commerce "
-            f"{'on' if e['short_video_commerce_enabled'] else 'off'}, "
+            f"{e['account_type']}, {quantity(e['follower_count'], 'followers')}, "
+            f"short-video commerce {'on' if e['short_video_commerce_enabled'] else 'off'}, "
             f"{'self-operated shop' if e['is_shop_self_operated'] else 'not a self-operated shop'}"
         )
     if "passes_enrolled_in_time" not in e:
@@ -138,14 +138,16 @@ def _orders(con, account_id: str, v: dict) -> list[str]:
         orders = sum(r[4] for r in counted)
         gmv = sum((r[6] for r in counted), Decimal(0))
         lines.append(
-            f"  {period:<8} {periods[period]}: {orders:,} counted orders, settled GMV {money(gmv)}"
+            f"  {period:<8} {periods[period]}: {quantity(orders, 'counted orders')}, "
+            f"settled GMV {money(gmv)}"
         )
     excluded = [r for r in rows if r[1] == "excluded"]
     if excluded:
         lines.append("  excluded (first reason; settled GMV per R3):")
         for period, _, reason, rule, n, settled, _ in excluded:
             lines.append(
-                f"    {reason:<24} {rule:<4} {period:<8} {n:>7,} orders  {money(settled):>14}"
+                f"    {reason:<24} {rule:<4} {period:<8} {quantity(n, 'orders'):>14}  "
+                f"{money(settled):>14}"
             )
     return lines + [""]
 
@@ -168,13 +170,14 @@ def _quota(con, account_id: str) -> list[str]:
     ).fetchone()
     lines = [
         "Posting quota (R6; marts.video_quota)",
-        f"  {totals[1]:,} commerce videos on {totals[0]:,} days; {len(days)} day(s) over quota",
+        f"  {quantity(totals[1], 'commerce videos')} on {quantity(totals[0], 'days')}; "
+        f"{quantity(len(days), 'days')} over quota",
     ]
     if days:
         lost = sum((d[7] for d in days), Decimal(0))
         lines.append(
-            f"  over-quota videos: {sum(d[5] for d in days):,}, their orders: "
-            f"{sum(d[6] for d in days):,}, window GMV not counted: {money(lost)}"
+            f"  over-quota videos: {number(sum(d[5] for d in days))}, their orders: "
+            f"{number(sum(d[6] for d in days))}, window GMV not counted: {money(lost)}"
         )
         lines.append("    day         followers  tier     quota  posted  over  window GMV lost")
         for day, followers, tier, quota, posted, over, _, gmv in days[:20]:
@@ -184,7 +187,7 @@ def _quota(con, account_id: str) -> list[str]:
                 f"{over:>4}  {money(gmv):>15}"
             )
         if len(days) > 20:
-            lines.append(f"    ... {len(days) - 20} more day(s) in marts.video_quota")
+            lines.append(f"    ... {quantity(len(days) - 20, 'more days')} in marts.video_quota")
     return lines + [""]
 
 
@@ -201,7 +204,7 @@ def _quarantine(con, account_id: str) -> list[str]:
     if not rows:
         return lines + ["  none", ""]
     for dataset, reason, rule, n in rows:
-        lines.append(f"  {dataset:<18} {reason:<28} {rule:<4} {n:>6,} rows")
+        lines.append(f"  {dataset:<18} {reason:<28} {rule:<4} {quantity(n, 'rows'):>11}")
     return lines + [""]
 
 
@@ -219,16 +222,17 @@ def _formula(r: dict, v: dict) -> list[str]:
         + ("; new entrant (R8)" if r["is_new_entrant"] else ""),
         f"  reward base  = max(0, {money(r['window_gmv'])} - {money(r['baseline_gmv'])}) = "
         f"{money(r['reward_base'])}",
-        f"  points       = floor({money(r['reward_base'])} x {v['reward_rate']}) = {uncapped:,}",
-        f"  cap          = {cap:,} points: "
+        f"  points       = floor({money(r['reward_base'])} x {v['reward_rate']}) = "
+        f"{number(uncapped)}",
+        f"  cap          = {quantity(cap, 'points')}: "
         + (
             "not eligible, 0 points"
             if not r["is_eligible"]
-            else f"capped at {cap:,}"
+            else f"capped at {number(cap)}"
             if r["is_capped"]
             else "not reached"
         ),
-        f"  => {points:,} points",
+        f"  => {quantity(points, 'points')}",
     ]
     return lines + [""]
 
@@ -278,7 +282,10 @@ def _ledger(con, account_id: str, reward_points: int) -> list[str]:
             if decided_by or state == "pending"
             else "paid before approvals were recorded"
         )
-        line = f"  payout run {run_id} ({at}, {status}): {entry_type:<10} {points:+,}"
+        line = (
+            f"  payout run {run_id} ({at}, {status}): {entry_type:<10} "
+            f"{number(points, signed=True)}"
+        )
         if entry_type == "adjustment":
             line += _adjustment_text(adj_id, reason, ref, by)
         lines.append(line)
@@ -286,8 +293,8 @@ def _ledger(con, account_id: str, reward_points: int) -> list[str]:
             lines += _behind(behind_line(con, account_id, run_id))
     for adj_id, at, points, reason, ref, by in waiting:
         lines.append(
-            f"  recorded {at}, waits for the next publish: adjustment {points:+,}"
-            + _adjustment_text(adj_id, reason, ref, by)
+            f"  recorded {at}, waits for the next publish: adjustment "
+            f"{number(points, signed=True)}" + _adjustment_text(adj_id, reason, ref, by)
         )
     for adj_id, at, points, reason, ref, by in void:
         lines.append(
@@ -300,9 +307,13 @@ def _ledger(con, account_id: str, reward_points: int) -> list[str]:
     owed = reward_points + adjusted
     unpaid = reward_points - (paid - adjusted)
     lines.append(
-        f"  paid to date {paid:,} of {owed:,}"
-        + (f" (rule-based {paid - adjusted:,}, adjustments {adjusted:+,})" if adjusted else "")
-        + ("" if unpaid == 0 else f"; the next publish adjusts by {unpaid:+,}")
+        f"  paid to date {number(paid)} of {number(owed)}"
+        + (
+            f" (rule-based {number(paid - adjusted)}, adjustments {number(adjusted, signed=True)})"
+            if adjusted
+            else ""
+        )
+        + ("" if unpaid == 0 else f"; the next publish adjusts by {number(unpaid, signed=True)}")
     )
     if unpaid:
         lines += _behind(behind_now(con, account_id))
@@ -320,14 +331,14 @@ def _behind(behind: Behind | None) -> list[str]:
     if not behind.recorded:
         return [f"      {since}: order lines not itemised (a run written before they were kept)"]
     moved = [
-        f"{period} GMV {money(behind.change(period), signed=True)}"
+        f"{period} GMV {number(behind.change(period), MONEY_UNIT, signed=True)}"
         for period in ("baseline", "window")
         if behind.change(period)
     ]
     out = [
         f"      {since}: "
         + (", ".join(moved) or "no counted GMV moved")
-        + f" in {count(len(behind.orders), 'order')}"
+        + f" in {quantity(len(behind.orders), 'orders')}"
     ]
     for o in behind.orders[:ORDERS_SHOWN]:
         now = (
@@ -346,7 +357,7 @@ def _behind(behind: Behind | None) -> list[str]:
             f"{money(o.before)} -> {money(o.after)} ({now})"
         )
     if len(behind.orders) > ORDERS_SHOWN:
-        out.append(f"        ... and {count(len(behind.orders) - ORDERS_SHOWN, 'more order')}")
+        out.append(f"        ... and {quantity(len(behind.orders) - ORDERS_SHOWN, 'more orders')}")
     return out
 
 

@@ -26,17 +26,14 @@ import duckdb
 
 from ..dbt_runner import invoke_on_warehouse, settings_env
 from ..rule_vars import RuleVars, parse_var_overrides, resolve_rule_vars
+from ..serving_layout import Figure, read_program_summary
 from ..settings import TEMP_DIR_ENV, Settings
 from ..warehouse_lock import WarehouseBusy, holding_warehouse
 from .serving import open_serving_copy, read_build_info
 from .writing import check_writable, copy_query, write_file
 
-COST_SQL = """
-    select count(*) filter (where reward_points > 0), coalesce(sum(reward_points), 0),
-        count(*) filter (where is_capped),
-        cast(coalesce(sum(reward_base) filter (where is_eligible), 0) as decimal(18, 2))
-    from {table}
-"""
+# the programme's cost, as program_summary computes and labels it (D61)
+COST_METRICS = ("rewarded_accounts", "reward_points", "capped_accounts", "reward_base")
 CHANGES_SQL = """
     select coalesce(now.account_id, sim.account_id) as account_id,
         coalesce(now.reward_points, 0) as reward_points,
@@ -65,12 +62,13 @@ class SimulationFailed(RuntimeError):
     pass
 
 
-@dataclass
-class Cost:
-    rewarded_accounts: int
-    points: int
-    capped_accounts: int
-    reward_base: Any
+def _cost(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Figure]:
+    """COST_METRICS' figures (eligible accounts) of a program_summary, by metric."""
+    return {
+        f.metric: f
+        for f in read_program_summary(con, table)
+        if f.metric in COST_METRICS and f.breakdown == "eligible accounts"
+    }
 
 
 @dataclass
@@ -78,8 +76,8 @@ class SimulationResult:
     rule_vars: dict[str, Any]
     overrides: dict[str, Any]
     published_run: str
-    now: Cost
-    simulated: Cost
+    # (published, simulated) for each of COST_METRICS
+    figures: list[tuple[Figure, Figure]]
     changed_accounts: int
     top_changes: list[tuple]
     # landing files in the warehouse's raw tables but not among the published run's inputs, or
@@ -122,12 +120,9 @@ def simulate(
         con = duckdb.connect(str(database))
         try:
             con.execute("attach ? as published (read_only)", [str(settings.serving_copy)])
-            now = Cost(
-                *con.execute(COST_SQL.format(table="published.marts.account_rewards")).fetchone()
-            )
-            simulated = Cost(
-                *con.execute(COST_SQL.format(table="simulate.marts.account_rewards")).fetchone()
-            )
+            now = _cost(con, "published.marts.program_summary")
+            simulated = _cost(con, "simulate.marts.program_summary")
+            figures = [(now[m], simulated[m]) for m in COST_METRICS]
             changed = con.execute(f"select count(*) from ({CHANGES_SQL})").fetchone()[0]
             top_changes = con.execute(
                 f"select account_id, reward_points, simulated_points, change from "
@@ -145,7 +140,7 @@ def simulate(
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return SimulationResult(
-        rule_vars, parsed, build.dagster_run_id, now, simulated, changed, top_changes, inputs_differ
+        rule_vars, parsed, build.dagster_run_id, figures, changed, top_changes, inputs_differ
     )
 
 

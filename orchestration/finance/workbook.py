@@ -24,7 +24,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from ..formatting import MONEY_UNIT
 from ..rule_vars import DATE_VARS, INTEGER_VARS
+from ..serving_layout import read_program_summary
 
 MONEY_FORMAT = "#,##0.00"
 POINTS_FORMAT = "#,##0"
@@ -43,7 +45,8 @@ class TooManyRows(ValueError):
 
 def _number_format(name: str, kind: str) -> str | None:
     if kind.startswith("DECIMAL"):
-        return MONEY_FORMAT
+        # whole points wider than a bigint are DECIMAL(38,0) (D59)
+        return POINTS_FORMAT if kind.endswith(",0)") else MONEY_FORMAT
     if kind in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "UBIGINT", "UINTEGER"):
         return ID_FORMAT if name.endswith("_id") else POINTS_FORMAT
     if kind == "TIMESTAMP":
@@ -186,7 +189,7 @@ def key_value_sheet(
     as counts, or ids for a label ending in "run"), text as text."""
     sheet = book.create_sheet(name)
     sheet.column_dimensions["A"].width = max([30, *(len(row[0]) + 2 for row in rows)])
-    sheet.column_dimensions["B"].width = 48
+    sheet.column_dimensions["B"].width = 64  # program_summary's labels (summary_table)
     sheet.column_dimensions["C"].width = 18
     sheet.column_dimensions["D"].width = 10
     _header(sheet, [title, ""])
@@ -231,13 +234,12 @@ def rule_var_rows(rule_vars: Mapping[str, Any]) -> list[tuple[str, Any, str] | t
 
 
 def summary_table(sheet, con: duckdb.DuckDBPyConnection) -> None:
-    """marts.program_summary below the labelled values: CNY as money, the rest as counts."""
+    """marts.program_summary below the labelled values, each figure by its label, which names
+    the population it counts (D61): CNY as money, the rest as counts."""
     sheet.append([])
-    _header(sheet, ["metric", "breakdown", "value", "unit"])
-    for metric, breakdown, value, unit in con.execute(
-        "select metric, breakdown, value, unit from marts.program_summary "
-        "order by position, breakdown"
-    ).fetchall():
-        cell = WriteOnlyCell(sheet, value=value if unit == "CNY" else int(value))
-        cell.number_format = MONEY_FORMAT if unit == "CNY" else POINTS_FORMAT
-        sheet.append([metric, breakdown, cell, unit])
+    _header(sheet, ["metric", "figure", "value", "unit"])
+    for figure in read_program_summary(con):
+        money = figure.unit == MONEY_UNIT
+        cell = WriteOnlyCell(sheet, value=figure.value if money else int(figure.value))
+        cell.number_format = MONEY_FORMAT if money else POINTS_FORMAT
+        sheet.append([figure.metric, figure.label, cell, figure.unit])

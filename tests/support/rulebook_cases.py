@@ -505,6 +505,30 @@ def build() -> tuple[Landing, dict[str, dict], dict[str, int]]:
     land.sale(a, "2025-12-01", "10000066.67")  # 150,001.00005 -> 150,001 -> capped
     expect(a, "10000066.67", 150000, reward_points_uncapped=150001, is_capped=True)
 
+    # Sums past decimal(18,2) (D59): each order fits decimal(18,2) (16 whole digits), the
+    # account's window GMV and its one day's GMV do not. Window 6,000,000,000,000,000.00 × 2 on
+    # one day + 10,000.00 = 12,000,000,000,010,000.00 (17 whole digits); baseline 9,200.00 ×
+    # 40 / 92 = 4,000.00; base 12,000,000,000,006,000.00; × 0.015 = 180,000,000,000,090.00 ->
+    # 180,000,000,000,090 points uncapped, capped at 150,000. The accrual projects the GMV of day
+    # 10 (2025-12-01) × 40 / 10 = 48,000,000,000,000,000.00 (R7's half-up arithmetic at that size).
+    a = "r11_sums_past_decimal_18_2"
+    land.account(a)
+    land.sale(a, "2025-09-10", "9200.00")
+    land.sale(a, "2025-12-01", "6000000000000000.00")
+    land.sale(a, "2025-12-01", "6000000000000000.00")
+    land.sale(a, "2025-12-02", "10000.00")
+    expect(
+        a,
+        "12000000000010000.00",
+        150000,
+        baseline_period_gmv=D("9200.00"),
+        baseline_gmv=D("4000.00"),
+        reward_base=D("12000000000006000.00"),
+        reward_points_uncapped=180_000_000_000_090,
+        is_capped=True,
+        is_new_entrant=False,
+    )
+
     # ---- R12 contract violations: quarantined, not dropped, not crashing --------------------
     a = "r12_dirty_neighbours"
     land.account(a)

@@ -39,7 +39,7 @@ daily as (
     select
         account_id,
         created_day,
-        cast(sum(settled_gmv) as decimal(18, 2)) as window_gmv,
+        {{ sum_money('settled_gmv') }} as window_gmv,
         count(*) as counted_orders,
         {{ load_watermark() }} as changed_through
     from orders

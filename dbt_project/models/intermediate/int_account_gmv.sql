@@ -34,20 +34,16 @@ aggregated as (
 
     select
         account_id,
-        cast(
-            sum(case when treatment = 'counted' and period = 'baseline' then settled_gmv else 0 end)
-            as decimal(18, 2)
-        ) as baseline_period_gmv,
-        cast(
-            sum(case when treatment = 'counted' and period = 'window' then settled_gmv else 0 end)
-            as decimal(18, 2)
-        ) as window_gmv,
-        cast(
-            sum(
-                case when treatment = 'over_quota' and period = 'window' then settled_gmv else 0 end
-            )
-            as decimal(18, 2)
-        ) as over_quota_gmv,
+        -- sums of decimal(18,2) amounts, as decimal(38,2): never overflowing (D59)
+        {{ sum_money(
+            "case when treatment = 'counted' and period = 'baseline' then settled_gmv else 0 end"
+        ) }} as baseline_period_gmv,
+        {{ sum_money(
+            "case when treatment = 'counted' and period = 'window' then settled_gmv else 0 end"
+        ) }} as window_gmv,
+        {{ sum_money(
+            "case when treatment = 'over_quota' and period = 'window' then settled_gmv else 0 end"
+        ) }} as over_quota_gmv,
         count(case when treatment = 'counted' and period = 'baseline' then 1 end)
             as baseline_orders,
         count(case when treatment = 'counted' and period = 'window' then 1 end) as window_orders,

@@ -40,25 +40,33 @@ videos as (
 
 ),
 
-per_account as (
+settled as (
 
     select
         current_orders.account_id,
-        cast(coalesce(sum(
-            case
-                when current_orders.status = 'settled'
-                    and current_orders.settled_day <= {{ date_var('settlement_cutoff') }}
-                    then current_orders.amount - current_orders.refunded_amount
-                else 0
-            end
-        ), 0) as decimal(18, 2)) as window_settled_gmv,
-        {{ load_watermark() }} as changed_through
+        case
+            when current_orders.status = 'settled'
+                and current_orders.settled_day <= {{ date_var('settlement_cutoff') }}
+                then current_orders.amount - current_orders.refunded_amount
+            else 0
+        end as settled_gmv
     from current_orders
     inner join videos
         on current_orders.video_id = videos.video_id
         and current_orders.account_id = videos.account_id
         and videos.is_commerce
-    group by current_orders.account_id
+
+),
+
+per_account as (
+
+    select
+        account_id,
+        -- a sum of decimal(18,2) amounts, as decimal(38,2) (D59)
+        {{ sum_money('settled_gmv') }} as window_settled_gmv,
+        {{ load_watermark() }} as changed_through
+    from settled
+    group by account_id
 
 )
 

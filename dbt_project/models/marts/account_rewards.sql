@@ -1,5 +1,7 @@
 {#- R7-R11: one row per enrolled account with its GMV, reward base and points. Money columns are
-    computed for ineligible accounts too; only their points are 0. -#}
+    computed for ineligible accounts too; only their points are 0. The GMV and the amounts
+    computed from it are sums of orders: decimal(38,2), and the uncapped points decimal(38,0)
+    (D59). -#}
 with
 
 eligibility as (
@@ -76,10 +78,10 @@ final as (
         is_eligible,
         cast(ineligible_reason as {{ dbt.type_string() }}) as ineligible_reason,
         is_new_entrant,
-        cast(baseline_period_gmv as decimal(18, 2)) as baseline_period_gmv,
+        cast(baseline_period_gmv as decimal(38, 2)) as baseline_period_gmv,
         baseline_gmv,
-        cast(window_gmv as decimal(18, 2)) as window_gmv,
-        cast(over_quota_gmv as decimal(18, 2)) as over_quota_gmv,
+        cast(window_gmv as decimal(38, 2)) as window_gmv,
+        cast(over_quota_gmv as decimal(38, 2)) as over_quota_gmv,
         reward_base,
         reward_points_uncapped,
         case

@@ -56,7 +56,7 @@ programme_gmv as (
             sum(coalesce(programme_days.window_gmv, 0)) over (
                 order by calendar.accrual_date
                 rows between unbounded preceding and current row
-            ) as decimal(18, 2)
+            ) as decimal(38, 2)
         ) as window_gmv_to_date
     from calendar
     left join programme_days
@@ -80,7 +80,7 @@ account_days as (
         eligible.baseline_gmv,
         calendar.accrual_date,
         calendar.days_elapsed,
-        coalesce(daily.window_gmv, cast(0 as decimal(18, 2))) as day_gmv
+        coalesce(daily.window_gmv, cast(0 as decimal(38, 2))) as day_gmv
     from eligible
     cross join calendar
     left join daily
@@ -101,7 +101,7 @@ to_date as (
             sum(day_gmv) over (
                 partition by account_id order by accrual_date
                 rows between unbounded preceding and current row
-            ) as decimal(18, 2)
+            ) as decimal(38, 2)
         ) as gmv_to_date
     from account_days
 

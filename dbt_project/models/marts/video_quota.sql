@@ -14,7 +14,7 @@ over_quota_orders as (
     select
         video_id,
         count(*) as orders,
-        sum(case when period = 'window' then settled_gmv else 0 end) as window_gmv
+        {{ sum_money("case when period = 'window' then settled_gmv else 0 end") }} as window_gmv
     from {{ ref('int_short_video_orders') }}
     where treatment = 'over_quota'
     group by video_id
@@ -34,7 +34,7 @@ days as (
         count(videos.deleted_at) as deleted_videos,
         count(case when videos.is_over_quota then 1 end) as over_quota_videos,
         cast(coalesce(sum(over_quota_orders.orders), 0) as bigint) as over_quota_orders,
-        cast(coalesce(sum(over_quota_orders.window_gmv), 0) as decimal(18, 2))
+        cast(coalesce(sum(over_quota_orders.window_gmv), 0) as decimal(38, 2))
             as over_quota_window_gmv
     from videos
     left join over_quota_orders

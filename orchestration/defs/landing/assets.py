@@ -12,7 +12,7 @@ from dagster import (
 )
 
 from ...contract import DATASETS, Dataset
-from ...formatting import markdown_table
+from ...formatting import markdown_table, number, quantity
 from ..resources import LandingResource, WarehouseResource
 from .loader import LandingError, LoadResult, load_dataset
 
@@ -77,10 +77,10 @@ def build_landing_asset(dataset: Dataset) -> AssetsDefinition:
             context.log.info(f"{dataset.name}: no new or changed files, nothing loaded")
         else:
             context.log.info(
-                f"{dataset.name}: {result.mode} load of {len(result.files)} file(s), "
-                f"{result.rows_read:,} rows read; the table holds {result.rows_loaded:,} "
-                f"{dataset.row_noun}, "
-                f"{result.rows_quarantined:,} quarantined"
+                f"{dataset.name}: {result.mode} load of {quantity(len(result.files), 'files')}, "
+                f"{quantity(result.rows_read, 'rows')} read; the table holds "
+                f"{quantity(result.rows_loaded, dataset.row_noun)}, "
+                f"{number(result.rows_quarantined)} quarantined"
             )
         return MaterializeResult(metadata=_metadata(result))
 

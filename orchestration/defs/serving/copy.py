@@ -17,7 +17,9 @@ between two files, `<copy>.a` and `<copy>.b`, and `<copy>` is a symbolic link to
 a run brings the other one up to date -- the small marts whole, the order lines of the orders it
 changed -- in one DuckDB transaction, then swaps the link (`os.replace`, atomic). That file is
 two runs behind, so it takes both runs' changes (the second run starts it as a file copy of the
-first). A killed run leaves the link, and the file it points to, as they were.
+first). A killed run leaves the link, and the file it points to, as they were. Every other mart
+is rewritten whole by every run, so it always has the warehouse's column types; the order lines
+are updated in place only while their columns and types are the warehouse's (D60).
 """
 
 from __future__ import annotations
@@ -249,11 +251,32 @@ def _update_in_place(
                 "(D65); writing it whole"
             )
             raise _NotInPlace
+        if _columns(con, ORDER_LINES) != _columns_of(warehouse, ORDER_LINES):
+            log(
+                f"serving copy: {generation.name} has marts.{ORDER_LINES} with other columns "
+                "or types than the warehouse's; writing it whole"
+            )
+            raise _NotInPlace
         return _write_into(
             con, warehouse, target, source, dagster_run_id, rule_vars, log, previous=previous
         )
     finally:
         con.close()
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
+    """A mart's columns and their types, in order, in the file `con` opened."""
+    return con.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = current_database() and schema_name = 'marts' "
+        "and table_name = ? order by column_index",
+        [table],
+    ).fetchall()
+
+
+def _columns_of(warehouse: Path, table: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return _columns(con, table)
 
 
 def _write(

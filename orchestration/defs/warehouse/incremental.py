@@ -13,7 +13,9 @@ data they were built from, with the same rules. These break it:
   for every file and orders that vanished from the landing would linger;
 * the run's rule vars differ from the ones the tables were built with: the Beijing days
   (`timezone`, R1), the periods (R5), the settlement cutoff (R3) or the quota tiers (R6);
-* a table was built by a version of the project without incremental builds.
+* a table was built by a version of the project without incremental builds, or before its sums
+  of money were decimal(38,2) (D59, D60): the rows an incremental build inserts would be cast
+  to the table's narrower columns, and a sum past decimal(18,2) would fail every run.
 """
 
 from __future__ import annotations
@@ -37,6 +39,14 @@ STATE_MODELS = (
     "int_account_window_check",
     "int_order_count",
 )
+# the sums of money those models keep, and their type since D59: tables built before it have
+# DECIMAL(18,2) columns there
+MONEY_SUMS = {
+    "int_account_gmv": ("baseline_period_gmv", "window_gmv", "over_quota_gmv"),
+    "int_account_daily_gmv": ("window_gmv",),
+    "int_account_window_check": ("window_settled_gmv",),
+}
+MONEY_SUM_TYPE = "DECIMAL(38,2)"
 # the vars those models' rows depend on, as macro incremental_build_vars renders them
 BUILD_VARS = (
     "timezone",
@@ -83,6 +93,9 @@ def full_refresh_reason(warehouse: Path, rule_vars: Mapping[str, Any]) -> str | 
         }
         if not {"loaded_through", "day_timezone"} <= columns:
             return f"{INCREMENTAL_TABLE} was built before incremental builds"
+        narrow = _narrow_money_sum(con)
+        if narrow:
+            return narrow
         state_columns = {
             name
             for (name,) in con.execute(
@@ -127,6 +140,27 @@ def full_refresh_reason(warehouse: Path, rule_vars: Mapping[str, Any]) -> str | 
                 f"intermediate.{model} was built with other rule vars "
                 f"({', '.join(f'{k}={built.get(k)}' for k in changed)}; this run: "
                 f"{', '.join(f'{k}={wanted[k]}' for k in changed)})"
+            )
+    return None
+
+
+def _narrow_money_sum(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The first sum of money an incremental model keeps in a type other than MONEY_SUM_TYPE."""
+    wanted = [(table, column) for table, columns in MONEY_SUMS.items() for column in columns]
+    types = dict(
+        ((table, column), kind)
+        for table, column, kind in con.execute(
+            "select table_name, column_name, data_type from duckdb_columns() "
+            "where schema_name = 'intermediate'"
+        ).fetchall()
+        if (table, column) in wanted
+    )
+    for table, column in wanted:
+        kind = types.get((table, column))
+        if kind is not None and kind != MONEY_SUM_TYPE:
+            return (
+                f"intermediate.{table}.{column} is {kind}, built before sums of money were "
+                f"{MONEY_SUM_TYPE}"
             )
     return None
 

@@ -2,8 +2,10 @@
 
 Every model gets its row count (`dagster/row_count`, views included); a few get more:
 
-* `marts/account_rewards`: accounts, eligible and capped accounts, total points, the total reward
-  base (money: text of the exact decimal, never a float) and the top 10 accounts by points;
+* `marts/account_rewards`: the top 10 accounts by points;
+* `marts/program_summary`: every figure of the programme, keyed by its label, which names the
+  population it counts (D61): counts and points as numbers (plotted run after run), money as the
+  text of the exact decimal (never a float), and the whole summary as a table;
 * `intermediate/int_short_video_orders`: the window's counted orders and settled GMV per Beijing
   day (R5, R3), as a table;
 * `marts/quarantine`: quarantined rows by reason (R12, R2, R4);
@@ -33,7 +35,8 @@ from dagster import (
     Output,
 )
 
-from ...formatting import markdown_table
+from ...formatting import MONEY_UNIT, markdown_table, number, unit_of
+from ...serving_layout import read_program_summary
 from ..resources import WarehouseResource
 
 TOP_ACCOUNTS = 10
@@ -49,11 +52,7 @@ def _relation(key: AssetKey) -> str:
 
 
 def account_rewards_metadata(con: Con, relation: str) -> dict[str, Any]:
-    accounts, eligible, capped, points, base, window = con.execute(
-        f"select count(*), count(*) filter (where is_eligible), count(*) filter (where is_capped), "
-        f"coalesce(sum(reward_points), 0), coalesce(sum(reward_base), 0), "
-        f"coalesce(sum(window_gmv), 0) from {relation}"
-    ).fetchone()
+    # the programme's totals are program_summary's figures (D61), on its own materialization
     columns = [
         "account_id",
         "account_type",
@@ -67,15 +66,24 @@ def account_rewards_metadata(con: Con, relation: str) -> dict[str, Any]:
         f"select {', '.join(columns)} from {relation} "
         f"order by reward_points desc, reward_base desc, account_id limit {TOP_ACCOUNTS}"
     ).fetchall()
+    return {"top_accounts_by_points": MetadataValue.md(markdown_table(columns, top))}
+
+
+def program_summary_metadata(con: Con, relation: str) -> dict[str, Any]:
+    figures = read_program_summary(con, relation)
+    table = markdown_table(
+        ["figure", "value", "unit"],
+        [(f.label, number(f.value, f.unit), unit_of(f.value, f.unit)) for f in figures],
+    )
     return {
-        "accounts": int(accounts),
-        "eligible_accounts": int(eligible),
-        "capped_accounts": int(capped),
-        "total_reward_points": int(points),
-        # money stays exact: the decimal's own digits, as text
-        "total_reward_base": MetadataValue.text(str(base)),
-        "total_window_gmv": MetadataValue.text(str(window)),
-        "top_accounts_by_points": MetadataValue.md(markdown_table(columns, top)),
+        # money stays exact: the decimal's own digits, as text; counts and points plot
+        **{
+            f.label: MetadataValue.text(str(f.value))
+            if f.unit == MONEY_UNIT
+            else MetadataValue.int(int(f.value))
+            for f in figures
+        },
+        "program_summary": MetadataValue.md(table),
     }
 
 
@@ -144,6 +152,7 @@ def reward_accrual_metadata(con: Con, relation: str) -> dict[str, Any]:
 
 EXTRA: dict[AssetKey, Callable[[Con, str], dict[str, Any]]] = {
     AssetKey(["marts", "account_rewards"]): account_rewards_metadata,
+    AssetKey(["marts", "program_summary"]): program_summary_metadata,
     AssetKey(["intermediate", "int_short_video_orders"]): short_video_orders_metadata,
     AssetKey(["marts", "quarantine"]): quarantine_metadata,
     AssetKey(["marts", "reward_accrual"]): reward_accrual_metadata,

@@ -73,8 +73,10 @@ def _nothing_to_publish(last_approved: int | None, paid: int) -> PublishResult:
     )
 
 
-# the amounts a ledger started before sums were widened keeps in DECIMAL(18,2) (schema.py)
+# what a ledger started before sums were widened (D59) keeps: amounts in DECIMAL(18,2), uncapped
+# points in BIGINT (schema.py)
 NARROW_LIMIT = 10**16
+BIGINT_MAX = 2**63 - 1
 MONEY_COLUMNS = (
     "baseline_period_gmv",
     "baseline_gmv",
@@ -85,8 +87,9 @@ MONEY_COLUMNS = (
 
 
 def _refuse_amounts_too_wide(con: duckdb.DuckDBPyConnection) -> None:
-    """A ledger whose `run_rewards` was created with DECIMAL(18,2) amounts cannot keep a sum of
-    10^16 CNY or more: refused in one line naming the account, before anything is written."""
+    """A ledger whose `run_rewards` was created with DECIMAL(18,2) amounts (and BIGINT uncapped
+    points) cannot keep a sum of 10^16 CNY or more: refused in one line naming the account,
+    before anything is written."""
     (kind,) = one(
         con,
         "select any_value(data_type) from duckdb_columns() where database_name = "
@@ -96,7 +99,11 @@ def _refuse_amounts_too_wide(con: duckdb.DuckDBPyConnection) -> None:
     if kind != "DECIMAL(18,2)":
         return
     widest = " or ".join(f"abs({c}) >= {NARROW_LIMIT}" for c in MONEY_COLUMNS)
-    row = one(con, f"select account_id, window_gmv from rewards_now where {widest} limit 1")
+    row = one(
+        con,
+        f"select account_id, window_gmv from rewards_now where {widest} "
+        f"or reward_points_uncapped > {BIGINT_MAX} limit 1",
+    )
     if row is not None:
         raise LedgerError(
             f"{row[0]}'s amounts (window GMV {row[1]:,.2f} CNY) do not fit this ledger, "

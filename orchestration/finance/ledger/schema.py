@@ -10,8 +10,9 @@ new fact gets a new table rather than a new column in an old one.
   approved, rejected) with who declared them, from which OS user and host; manual adjustments;
   the adjustments each run carried; and the rewards each run was computed from, so that any past
   payout can be re-read exactly (`rewards export --payout-run N`). A ledger started since sums
-  of money were widened (D59) creates `run_rewards` with DECIMAL(38,2) amounts; an older one
-  keeps its DECIMAL(18,2) columns (publish refuses, in one line, an amount they cannot hold).
+  of money were widened (D59) creates `run_rewards` with DECIMAL(38,2) amounts and
+  DECIMAL(38,0) uncapped points; an older one keeps its DECIMAL(18,2) and BIGINT columns
+  (publish refuses, in one line, a value they cannot hold).
 * Issue 30 added `CLOSE_TABLES`: the ledger's start record (`rewards ledger init`, D45), the
   order lines behind each run's rule-based lines (what changed behind a clawback, D48) and the
   month-end closes (`rewards close`, D50).
@@ -108,7 +109,7 @@ create table if not exists ledger.run_rewards (
     window_gmv decimal(38, 2) not null,
     over_quota_gmv decimal(38, 2) not null,
     reward_base decimal(38, 2) not null,
-    reward_points_uncapped bigint not null,
+    reward_points_uncapped decimal(38, 0) not null,
     reward_points bigint not null,
     is_capped boolean not null,
     primary key (payout_run_id, account_id)

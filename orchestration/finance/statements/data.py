@@ -15,6 +15,7 @@ from typing import Any
 
 import duckdb
 
+from ...serving_layout import read_program_summary
 from ..changes import behind_lines
 from ..closes import month_closes
 from ..serving import rows_as_dicts
@@ -251,12 +252,7 @@ def read_index(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def read_programme(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """The index's totals: the programme summary, what the ledger pays, and the accrual."""
-    summary = rows_as_dicts(
-        con,
-        "select metric, breakdown, value, unit from marts.program_summary "
-        "order by position, breakdown",
-        [],
-    )
+    summary = read_program_summary(con)  # every figure computed and labelled there (D61)
     runs = rows_as_dicts(con, "select * from ledger_runs order by payout_run_id", [])
     accrual = rows_as_dicts(con, "select * from marts.reward_accrual order by accrual_date", [])
     (waiting,) = con.execute(

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from ...formatting import money
+from ...formatting import MONEY_UNIT, money, number, quantity
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -64,6 +64,10 @@ ZH = {
     "baseline_gmv": "基准 GMV",
     "over_quota_gmv": "超配额 GMV",
     "quarantined_rows": "隔离的数据行",
+    # the populations program_summary's figures count (D61)
+    "eligible accounts": "符合资格的账号",
+    "all enrolled accounts": "全部报名账号",
+    "all datasets": "全部数据集",
 }
 
 _SAFE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
@@ -107,7 +111,8 @@ def environment() -> Environment:
         money=_money,
         points=_points,
         signed=_signed,
-        signed_money=lambda value: money(value, signed=True),
+        quantity=quantity,
+        signed_money=lambda value: number(value, MONEY_UNIT, signed=True),
     )
     env.globals["zh"] = lambda code: ZH.get(code, "") if code else ""
     return env
