@@ -137,25 +137,42 @@ def _run_and_report(
 ) -> None:
     from .defs.landing.loader import check_landing
     from .rule_vars import resolve_rule_vars
+    from .run_folders import FolderNotWritable, check_writable
 
     settings = Settings.from_env(landing_dir=landing, warehouse=warehouse)
     overrides = _parse_vars(var_pairs)
     try:  # the user's mistakes first, before Dagster and dbt are imported (seconds)
         rule_vars = resolve_rule_vars(overrides)
         check_landing(settings.landing_dir)
-    except (ValueError, FileNotFoundError) as exc:
+        check_writable(settings)
+    except (ValueError, FileNotFoundError, FolderNotWritable) as exc:
         raise UserError(str(exc)) from exc
+    try:
+        summary = _run(settings, rule_vars, command)
+    except KeyboardInterrupt as exc:  # before the run held the warehouse: it published nothing
+        raise Interrupted(_interrupted_message(settings, None, published=False)) from exc
+    click.echo("\n".join(summary.lines()))
+
+
+def _run(settings: Settings, rule_vars, command: str):
+    """run_pipeline, its failures as one line: the run's own (exit 1), the user's (exit 2),
+    Ctrl-C (exit 130)."""
     from .disk_space import disk_full_message, fullest_folder, says_disk_full
-    from .runner import RunFailed, run_pipeline
+    from .runner import RunFailed, RunInterrupted, run_pipeline
+    from .warehouse_lock import WarehouseBusy
 
     def disk_full(exc: BaseException | str) -> bool:
         return says_disk_full(exc, fullest_folder(settings)[1])
 
     try:
-        summary = run_pipeline(settings, rule_vars, command=command)
+        return run_pipeline(settings, rule_vars, command=command)
+    except RunInterrupted as exc:
+        raise Interrupted(_interrupted_message(settings, exc.run_id, exc.published)) from exc
     except RunFailed as exc:
         if disk_full(str(exc)):
             raise click.ClickException(f"{disk_full_message(settings)} ({exc})") from exc
+        raise click.ClickException(str(exc)) from exc
+    except WarehouseBusy as exc:  # waited RUN_WAIT_SECONDS for another process
         raise click.ClickException(str(exc)) from exc
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from exc
@@ -163,7 +180,23 @@ def _run_and_report(
         if disk_full(exc):
             raise click.ClickException(disk_full_message(settings)) from exc
         raise
-    click.echo("\n".join(summary.lines()))
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C during a run: one line saying what became of finance's serving copy, exit 130
+    (128 + SIGINT, as a shell reports it)."""
+
+    exit_code = 130
+
+
+def _interrupted_message(settings: Settings, run_id: str | None, published: bool) -> str:
+    run = f"run {run_id}" if run_id else "run"
+    if not published:
+        return f"{run} interrupted; nothing was published (finance's serving copy is as it was)"
+    return (
+        f"{run} interrupted after it published finance's serving copy "
+        f"{settings.serving_copy}: finance reads this run's rewards; its summary was not printed"
+    )
 
 
 @main.command()
@@ -193,34 +226,42 @@ def demo(ctx: click.Context, n_orders: int) -> None:
 def ui(landing: Path | None, warehouse: Path | None, dg_dev_args: tuple[str, ...]) -> None:
     """Start the Dagster UI (`dg dev`) on the project's instance: the same run history,
     check results and schedule and sensor state as `rewards run`. Other options (e.g. -p PORT,
-    -h HOST) go to `dg dev`."""
+    -h HOST) go to `dg dev`. SIGTERM or Ctrl-C stops it and every process it started within
+    10 s."""
     from .instance import prepare_dagster_home
+    from .run_folders import FolderNotWritable, check_writable
     from .settings import DAGSTER_HOME_ENV, REPO_ROOT
+    from .ui_process import run_dg_dev
 
     settings = Settings.from_env(landing_dir=landing, warehouse=warehouse)
+    try:  # the UI's runs write where `rewards run` writes
+        check_writable(settings)
+        home = prepare_dagster_home(settings.dagster_home)
+    except (ValueError, FolderNotWritable) as exc:
+        raise UserError(str(exc)) from exc
     # the child's environment (this process's own is left as it is): the code location it loads
     # reads the settings from there
     env = {
         **os.environ,
         LANDING_ENV: str(settings.landing_dir),
         WAREHOUSE_ENV: str(settings.warehouse),
+        DAGSTER_HOME_ENV: str(home),
+        # the virtual environment is this one (as `uv run` or an activated venv would say), so
+        # dg loads the code with this interpreter
+        "VIRTUAL_ENV": sys.prefix,
     }
-    env[DAGSTER_HOME_ENV] = str(prepare_dagster_home(settings.dagster_home))
     click.echo(
         f"Dagster UI on the instance {settings.dagster_home} (warehouse "
         f"{settings.warehouse}, landing {settings.landing_dir})",
         err=True,
     )
-    sys.stderr.flush()
-    sys.stdout.flush()
-    # Replace this process with `dg dev`, run from the repository root, where pyproject.toml's
-    # [tool.dg.project] names the code location: Ctrl-C then reaches dg dev itself, which stops
-    # its webserver, daemon and code server cleanly. The virtual environment is this one (as
-    # `uv run` or an activated venv would say), so dg loads the code with this interpreter.
-    env["VIRTUAL_ENV"] = sys.prefix
+    # `dg dev` runs from the repository root, where pyproject.toml's [tool.dg.project] names the
+    # code location; this process stays, to stop it and all its processes (ui_process.py, D58)
     dg = str(Path(sys.executable).parent / "dg")
-    os.chdir(REPO_ROOT)
-    os.execve(dg, [dg, "dev", *dg_dev_args], env)
+    code = run_dg_dev(
+        [dg, "dev", *dg_dev_args], env, REPO_ROOT, lambda line: click.echo(line, err=True)
+    )
+    sys.exit(code)
 
 
 WAREHOUSE_HELP = (

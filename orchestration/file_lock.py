@@ -1,7 +1,8 @@
 """The one advisory file lock of the project: an exclusive `flock` on a file, released when the
 process holding it dies (nothing to clean up after a kill). Used by the warehouse lock (a run
-holds `<warehouse>.lock`, warehouse_lock.py) and by dbt's parse (one process rewrites a target
-folder's partial-parse state at a time, dbt_runner.parse)."""
+holds `<warehouse>.lock`, warehouse_lock.py), by dbt's parse (one process rewrites a target
+folder's partial-parse state at a time, dbt_runner.parse) and by the opening of the Dagster
+instance (one process creates its storage, instance.open_instance)."""
 
 from __future__ import annotations
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+from .file_lock import FileLock
 
 INSTANCE_YAML = Path(__file__).with_name("dagster.yaml")
 CONFIG_NAME = "dagster.yaml"
@@ -29,6 +31,7 @@ TRIGGER_TAG, COMMAND_TAG, PID_TAG, HOST_TAG = (
 # The first line of the project's file: a copy that still starts with it is the project's, and
 # is refreshed when the project's file changes; a file without it is the user's own.
 MARKER = "# short-video-rewards:"
+OPEN_LOCK_NAME = ".rewards-open.lock"
 
 
 def prepare_dagster_home(home: Path) -> Path:
@@ -64,14 +67,19 @@ def render_instance_config(home: Path) -> str:
 
 @contextmanager
 def open_instance(home: Path) -> Iterator:
-    """The persistent Dagster instance in `home` (prepared first), closed on exit."""
+    """The persistent Dagster instance in `home` (prepared first), closed on exit. Opened under
+    a lock on `home/.rewards-open.lock`: two processes creating a new instance's SQLite storage
+    at once collide on its tables (`table runs already exists`, D56)."""
     from dagster import DagsterInstance
 
     prepare_dagster_home(home)
-    # `local_temp(tempdir=...)` is Dagster's public constructor for an instance kept in a given
-    # folder: despite its name it is `DagsterInstance.get()` for that folder, reading its
-    # dagster.yaml (tests/test_instance.py holds it to that), so no DAGSTER_HOME is exported.
-    with DagsterInstance.local_temp(tempdir=str(home)) as instance:
+    with ExitStack() as stack:
+        with FileLock(home / OPEN_LOCK_NAME):
+            # `local_temp(tempdir=...)` is Dagster's public constructor for an instance kept in
+            # a given folder: despite its name it is `DagsterInstance.get()` for that folder,
+            # reading its dagster.yaml (tests/test_instance.py holds it to that), so no
+            # DAGSTER_HOME is exported. It creates the storage's tables when they are missing.
+            instance = stack.enter_context(DagsterInstance.local_temp(tempdir=str(home)))
         yield instance
 
 

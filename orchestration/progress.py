@@ -7,7 +7,12 @@ import re
 import sys
 import time
 
-from dagster import AssetCheckSeverity, InitLoggerContext, logger
+from dagster import (
+    AssetCheckSeverity,
+    DagsterExecutionInterruptedError,
+    InitLoggerContext,
+    logger,
+)
 
 from .contract import DATASETS
 from .formatting import number, quantity
@@ -64,6 +69,18 @@ def step_failure_message(failure) -> str:
     return root_message(failure.error)
 
 
+def interrupted(failure) -> bool:
+    """Whether a step or a run (its failure data) stopped on Ctrl-C: Dagster raises
+    DagsterExecutionInterruptedError, or KeyboardInterrupt where it could not wait."""
+    names = {DagsterExecutionInterruptedError.__name__, KeyboardInterrupt.__name__}
+    error = getattr(failure, "error", None)
+    while error is not None:
+        if error.cls_name in names:
+            return True
+        error = error.cause
+    return False
+
+
 def check_failure(evaluation) -> str:
     """`✗ blocking check failed: raw/orders:unique_key (3 rows)` or `! warning: …`."""
     name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -116,6 +133,9 @@ class ProgressHandler(logging.Handler):
             if not evaluation.passed:
                 self.line(f"  {check_failure(evaluation)}")
         elif kind == "STEP_FAILURE":
+            if interrupted(event.event_specific_data):
+                self.line(f"✗ {event.step_key} interrupted")
+                return
             message = step_failure_message(event.event_specific_data)
             self.line(f"✗ {event.step_key} failed: {message}")
         elif kind == "RUN_FAILURE":

@@ -5,9 +5,11 @@ and finance from the copy (D61)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -58,3 +60,11 @@ def read_program_summary(
         f"select metric, breakdown, label, value, unit from {table} order by position, breakdown"
     ).fetchall()
     return [Figure(*row) for row in rows]
+
+
+def served_generation(serving_copy: Path) -> str | None:
+    """The file finance's serving copy is now (the link's target), None when there is none: a
+    run that publishes switches the link to the other generation (D23)."""
+    if serving_copy.is_symlink():
+        return os.readlink(serving_copy)
+    return str(serving_copy.stat().st_mtime_ns) if serving_copy.exists() else None

@@ -5,11 +5,12 @@ step by step (dbt has to take the file between the loader and the checks). In su
 another process -- `rewards simulate` or `rewards spark` reading the raw tables, or a second
 run -- could open the file, and the run's next step would then fail to get its write lock.
 So a run holds an advisory lock on `<warehouse>.lock` from its first step to its end
-(`WarehouseResource.setup_for_execution`), and the commands that read the warehouse itself
-take the same lock: they refuse while a run holds it, and a run that starts while one of them
-reads waits for it to finish. The operating system drops the lock when its process dies, so a
-killed run leaves nothing to clean up. Finance's reads (explain, export, publish) use the
-serving copy and never take this lock.
+(`WarehouseResource.setup_for_execution`; `rewards run` takes it before the run starts and
+keeps it until it has read the run's summary, `holding_for_run`), and the commands that read
+the warehouse itself take the same lock: they refuse while a run holds it, and a run that
+starts while one of them reads, or while another run holds it, waits for it to finish. The
+operating system drops the lock when its process dies, so a killed run leaves nothing to clean
+up. Finance's reads (explain, export, publish) use the serving copy and never take this lock.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import contextlib
 import fcntl
 import os
 import struct
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,6 +102,40 @@ def holding_warehouse(
         yield
     finally:
         lock.release()
+
+
+# The warehouses whose lock the process that starts a run holds for it (`holding_for_run`), by
+# lock file and thread: that run's own resource, set up in the same thread, must not wait for it.
+_RUN_HOLDS: dict[tuple[str, int], str] = {}
+
+
+def _run_key(warehouse: Path) -> tuple[str, int]:
+    return os.path.realpath(lock_path(warehouse)), threading.get_ident()
+
+
+@contextlib.contextmanager
+def holding_for_run(
+    warehouse: Path,
+    holder: str,
+    wait_seconds: float = 0.0,
+    log: Callable[[str], None] | None = None,
+) -> Iterator[None]:
+    """The lock taken by the process that starts a run (`rewards run`), from before its first
+    step until it has read what the run wrote (its summary, D56): released only then, so a run
+    waiting for the warehouse never takes it in between. The run's `warehouse` resource, set up
+    in this thread meanwhile, finds it held for it (`held_for_run`) and takes nothing."""
+    with holding_warehouse(warehouse, holder, wait_seconds, log):
+        key = _run_key(warehouse)
+        _RUN_HOLDS[key] = holder
+        try:
+            yield
+        finally:
+            _RUN_HOLDS.pop(key, None)
+
+
+def held_for_run(warehouse: Path) -> bool:
+    """Whether this thread holds the warehouse for the run it is executing (`holding_for_run`)."""
+    return _run_key(warehouse) in _RUN_HOLDS
 
 
 def duckdb_writer_pid(warehouse: Path) -> int | None:

@@ -85,3 +85,51 @@ def test_a_folder_dagster_cannot_open_is_refused_in_one_line(tmp_path):
         prepare_dagster_home(home)
     assert str(home) in str(refused.value) and "\n" not in str(refused.value)
     assert not home.exists()
+
+
+# One process opening new instances, each at the moment a file named `go` appears beside it
+_OPEN_AT_GO = """
+import sys, time
+from pathlib import Path
+import dagster
+from orchestration.instance import open_instance
+for home in map(Path, sys.argv[1:]):
+    print("ready", flush=True)
+    while not (home.parent / "go").exists():
+        time.sleep(0.001)
+    with open_instance(home) as instance:
+        print("runs", len(instance.get_run_records()), flush=True)
+"""
+
+
+def test_processes_opening_a_new_instance_at_once_all_open_it(tmp_path):
+    """D56: three processes creating a new instance's SQLite storage at the same moment collide
+    without a lock (`table runs already exists`, `UNIQUE constraint failed:
+    alembic_version.version_num`: each of 3 runs of this test without it, on a 2-core
+    machine); open_instance creates it under one, so each opens the same, empty history.
+    Three new instances in a row."""
+    import subprocess
+    import sys
+
+    homes = [tmp_path / f"try{n}" / "w.dagster" for n in range(3)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPEN_AT_GO, *map(str, homes)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    try:
+        for home in homes:
+            for process in processes:  # Dagster imported, waiting for `go`
+                assert process.stdout.readline() == "ready\n", process.stderr.read()[-2000:]
+            home.parent.mkdir()
+            (home.parent / "go").touch()
+            for process in processes:
+                assert process.stdout.readline() == "runs 0\n", process.stderr.read()[-2000:]
+    finally:
+        for process in processes:
+            process.kill()
+            process.communicate()

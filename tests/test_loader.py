@@ -489,3 +489,42 @@ def test_parquet_columns_must_have_the_contracts_types(con, tmp_path):
     assert sorted(
         con.execute("select detail, reason from raw.account_snapshots_quarantine").fetchall()
     ) == sorted((column, "unparseable_value") for column, _ in wrong)
+
+
+def test_empty_dataset_folders_are_named_before_any_step_and_a_ui_step_says_the_same(tmp_path):
+    """D55: a folder holding nothing the loader reads (only `_`/`.` names, D13, or a
+    subfolder) stops `rewards run` before any step, naming every such folder; a run from the UI
+    (which does not check first) fails the landing step of that folder with the same sentence,
+    as a Dagster Failure, instead of DuckDB's `executemany requires a non-empty list`."""
+    from dagster import materialize
+
+    from orchestration.defs.landing.assets import build_landing_asset
+    from orchestration.defs.landing.loader import check_landing
+    from orchestration.defs.resources import LandingResource, WarehouseResource
+
+    landing = tmp_path / "landing"
+    write(landing / "account_snapshots", "s.csv", "anything\n")
+    write(landing / "enrollments", "e.csv", "anything\n")
+    write(landing / "orders", "_partial.csv", HEADER + GOOD)  # still being written
+    write(landing / "orders", ".DS_Store", "x")
+    (landing / "videos" / "archive").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError) as refused:
+        check_landing(landing)
+    assert str(refused.value) == (
+        f"landing directory {landing} has no file yet in folder(s): videos, orders (each "
+        "needs at least one .csv or .parquet file; names starting with . or _ are skipped)"
+    )
+
+    result = materialize(
+        [build_landing_asset(ORDERS)],
+        resources={
+            "landing": LandingResource(path=str(landing)),
+            "warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
+        },
+        raise_on_error=False,
+    )
+    (failure,) = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_failure_data.user_failure_data.description == (
+        f"landing directory {landing} has no file yet in folder(s): orders (each needs at "
+        "least one .csv or .parquet file; names starting with . or _ are skipped)"
+    )

@@ -25,7 +25,7 @@ from ..settings import (
     WAREHOUSE_ENV,
     Settings,
 )
-from ..warehouse_lock import RUN_WAIT_SECONDS, WarehouseBusy, WarehouseLock
+from ..warehouse_lock import RUN_WAIT_SECONDS, WarehouseBusy, WarehouseLock, held_for_run
 
 
 class LandingResource(ConfigurableResource):
@@ -42,7 +42,9 @@ class WarehouseResource(ConfigurableResource):
 
     A run holds the warehouse's advisory lock from its first step to its end (set up once per
     run by the in-process executor), so no other process opens the file between two of its
-    steps; it waits for a reader that holds it (orchestration/warehouse_lock.py)."""
+    steps; it waits for a reader that holds it (orchestration/warehouse_lock.py). A run that
+    `rewards run` executes finds the lock held for it by that command, which keeps it until it
+    has read the run's summary."""
 
     path: str
     memory_limit: str = DEFAULT_MEMORY_LIMIT
@@ -51,6 +53,8 @@ class WarehouseResource(ConfigurableResource):
     _lock: WarehouseLock | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
+        if held_for_run(Path(self.path)):  # `rewards run` holds it for this run already (D56)
+            return
         log = context.log.warning if context.log is not None else None
         lock = WarehouseLock(Path(self.path))
         run_id = context.run.run_id if context.run is not None else "outside a run"

@@ -1,14 +1,17 @@
 """A real `dg dev` (webserver + daemon) on loopback, for the browser tests.
 
-`DagsterDev` starts it as a user does, with `rewards ui --landing ... --warehouse ...` (which
-runs `dg dev` from the repository root, where `[tool.dg.project]` in pyproject.toml names the
-code location, on the project's instance beside the warehouse: no DAGSTER_HOME), in its own
-process group; waits until the webserver answers, and kills the whole group on exit or restart.
-Everything it prints goes to one log file.
+`DagsterDev` starts it as a service is started, with `rewards ui --landing ... --warehouse ...`
+(which runs `dg dev` from the repository root, where `[tool.dg.project]` in pyproject.toml names
+the code location, on the project's instance beside the warehouse: no DAGSTER_HOME) in the
+background of a shell (SIGINT ignored) and in its own process group; waits until the webserver
+answers. Stopping it signals that group, as Ctrl-C or a service manager does, and requires
+`rewards ui` and every process it started to be gone within 10 s (D58). Everything it prints
+goes to one log file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -20,7 +23,10 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psutil
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from orchestration.ui_process import STOP_SECONDS
 
 from .pipeline import REWARDS, user_shell_env
 
@@ -62,9 +68,6 @@ def log_tail(path: Path, chars: int = 20_000) -> str:
     return text[-chars:]
 
 
-STOP_GRACE_SECONDS = 5
-
-
 class DagsterDev:
     """`dg dev` for one test; use as a context manager."""
 
@@ -90,6 +93,11 @@ class DagsterDev:
         self._log = open(self.log_path, "ab")  # closed in stop(); a restart appends
         self.process = subprocess.Popen(
             [
+                # as `rewards ui &` from a script starts it: SIGINT ignored, which dg dev's
+                # processes used to pass on to SIGTERM too (D58)
+                "sh",
+                "-c",
+                'trap "" INT; exec "$0" "$@"',
                 REWARDS,
                 "ui",
                 "--landing",
@@ -112,8 +120,9 @@ class DagsterDev:
         return self
 
     def restart(self) -> DagsterDev:
-        """Stop `dg dev` and start it again on the same instance and port."""
-        self.stop()
+        """Stop `dg dev` with Ctrl-C (SIGINT to its process group, as a terminal sends it) and
+        start it again on the same instance and port."""
+        self.stop(signal.SIGINT)
         return self.start()
 
     def _wait_until_up(self) -> None:
@@ -136,39 +145,58 @@ class DagsterDev:
             f"{self.startup_timeout:.0f} s; log:\n{log_tail(self.log_path)}"
         )
 
-    def stop(self) -> None:
-        """Ask `dg dev` to shut down (it stops its webserver, daemon and code servers),
-        then SIGKILL whatever is left of its process group. Signalling the whole group at once
-        makes dg dev restart the code server it sees exit, leaving orphans behind. Here
-        dagster dev 1.13 rarely exits within 40 s of SIGINT or SIGTERM, so it gets a few
-        seconds: everything a test checks afterwards (the run history, the schedule's state)
-        is in the instance's SQLite files already, committed when it happened."""
+    def stop(self, signum: int = signal.SIGTERM, check: bool = True) -> None:
+        """Send `signum` to `rewards ui`'s process group (SIGTERM: as a service manager stops
+        it) and wait: `rewards ui`, `dg dev` and every process they started must be gone within
+        STOP_SECONDS (with `check`, an AssertionError otherwise, once whatever is left has been
+        killed)."""
+        left: list[str] = []
         if self.process is not None:
             if self.process.poll() is None:
-                self.process.send_signal(signal.SIGINT)
+                tree = _process_tree(self.process.pid)
+                started = time.monotonic()
+                os.killpg(self.process.pid, signum)  # start_new_session: the group is the pid's
                 try:
-                    self.process.wait(timeout=STOP_GRACE_SECONDS)
+                    self.process.wait(timeout=STOP_SECONDS)
                 except subprocess.TimeoutExpired:
                     pass
-            try:  # start_new_session: the group id is the leader's pid
+                remaining = max(0.0, started + STOP_SECONDS - time.monotonic())
+                _, alive = psutil.wait_procs(tree, timeout=remaining)
+                for process in alive:
+                    with contextlib.suppress(psutil.Error):
+                        if process.status() != psutil.STATUS_ZOMBIE:
+                            left.append(f"{process.pid} {' '.join(process.cmdline()[:4])}")
+                        process.kill()
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             self.process.wait()
             self.process = None
         if self._log is not None:
             self._log.close()
             self._log = None
+        if check:
+            assert not left, (
+                f"{len(left)} process(es) of `rewards ui` still running {STOP_SECONDS:.0f} s "
+                f"after {signal.Signals(signum).name}: {left}; log:\n{log_tail(self.log_path)}"
+            )
 
     def __enter__(self) -> DagsterDev:
         try:
             return self.start()
         except BaseException:
-            self.stop()
+            self.stop(check=False)
             raise
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.stop(check=exc_type is None)
+
+
+def _process_tree(pid: int) -> list[psutil.Process]:
+    try:
+        leader = psutil.Process(pid)
+        return [leader, *leader.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
 # ----------------------------------------------------------------------------- the UI, by role

@@ -80,8 +80,8 @@ class FileStats:
 
 
 def check_landing(landing: Path) -> None:
-    """The landing directory exists with a folder per dataset; FileNotFoundError naming what
-    is missing."""
+    """The landing directory exists with a folder per dataset, each holding a file the loader
+    reads (D55); FileNotFoundError naming what is missing or empty, before any step runs."""
     if not landing.is_dir():
         raise FileNotFoundError(f"landing directory not found: {landing}")
     missing = [name for name in DATASETS if not (landing / name).is_dir()]
@@ -89,6 +89,25 @@ def check_landing(landing: Path) -> None:
         raise FileNotFoundError(
             f"landing directory {landing} lacks folder(s): {', '.join(missing)}"
         )
+    empty = [name for name in DATASETS if not _holds_a_landing_file(landing / name)]
+    if empty:
+        raise FileNotFoundError(no_files_message(landing, empty))
+
+
+def no_files_message(landing: Path, datasets: list[str]) -> str:
+    """The one line for dataset folders that hold no file yet: `rewards run` says it for all
+    of them before the run starts, a landing step (a run from the UI) for its own folder."""
+    return (
+        f"landing directory {landing} has no file yet in folder(s): {', '.join(datasets)} "
+        "(each needs at least one .csv or .parquet file; names starting with . or _ are skipped)"
+    )
+
+
+def _holds_a_landing_file(folder: Path) -> bool:
+    """Whether `folder` holds a file the loader reads or refuses (list_landing_files' rule)."""
+    return any(
+        not path.name.startswith((".", "_")) and not path.is_dir() for path in folder.iterdir()
+    )
 
 
 @dataclass
@@ -564,6 +583,8 @@ def _load_dataset(
     or removed, a new file of a keyed dataset, a first load -- reloads the dataset from scratch.
     """
     files = list_landing_files(folder)
+    if not files:  # a run from the UI whose folder is empty (`rewards run` checks first, D55)
+        raise LandingError(no_files_message(folder.parent, [dataset.name]))
     fingerprints = {str(p): _fingerprint(p) for p in files}
     result = LoadResult(dataset=dataset.name)
     con.execute("set TimeZone = 'UTC'")
