@@ -8,7 +8,6 @@ fin_b 24 points; day 2 fin_a 9, fin_b 39).
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 import sys
@@ -17,53 +16,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from click.testing import CliRunner
+from support.finance_desk import Desk
 from support.pipeline import REWARDS, query, user_shell_env
 
-from orchestration.cli import main
 from orchestration.finance.ledger import files
 from orchestration.finance.ledger.chain import adjustment_record, record_digest
 
 
-def rewards(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.output
-
-
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-class Desk:
-    """A warehouse folder with a served day's copy, its ledger and its anchor."""
-
-    def __init__(self, root: Path, finance_runs: dict) -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        self.root = root
-        self.warehouse = root / "warehouse.duckdb"
-        self.serving = root / "warehouse.serving.duckdb"
-        self.ledger = root / "warehouse.ledger.duckdb"
-        self.anchor = root / "warehouse.ledger.anchor"
-        self.runs = finance_runs
-
-    def serve(self, day: int) -> None:
-        shutil.copyfile(self.runs[f"day{day}_serving"], self.serving)
-
-    def run(self, *args: str) -> tuple[int, str]:
-        return rewards(*args, "--warehouse", str(self.warehouse))
-
-    def ok(self, *args: str) -> str:
-        code, out = self.run(*args)
-        assert code == 0, out
-        return out
-
-    def refused(self, *args: str) -> str:
-        code, out = self.run(*args)
-        assert code == 2 and len(out.strip().splitlines()) == 1, out
-        return out
-
-    def anchor_lines(self) -> list[dict]:
-        return [json.loads(line) for line in self.anchor.read_text().splitlines()]
 
 
 @pytest.fixture(scope="module")

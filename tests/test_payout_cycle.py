@@ -31,47 +31,18 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from click.testing import CliRunner
 from support import ledger_v1
 from support.finance_cases import WEIRD_ACCOUNT
+from support.finance_desk import Desk, rewards
 from support.html_page import Page
 from support.pipeline import query
 
-from orchestration.cli import main
 from orchestration.finance.closes import month_closes
 from orchestration.finance.ledger import LedgerError, publish, verify
 from orchestration.finance.ledger.history import read_ledger
 from orchestration.finance.ledger.schema import Actor
 from orchestration.finance.payment_file import idempotency_key
 from orchestration.finance.serving import open_serving_copy
-
-
-def rewards(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.output
-
-
-class Desk:
-    """A finance desk: a warehouse path whose serving copy is whichever run's copy is served,
-    and its own ledger beside it."""
-
-    def __init__(self, root: Path, finance_runs: dict) -> None:
-        root.mkdir(parents=True, exist_ok=True)
-        self.warehouse = root / "warehouse.duckdb"
-        self.serving = root / "warehouse.serving.duckdb"
-        self.ledger = root / "warehouse.ledger.duckdb"
-        self.runs = finance_runs
-
-    def serve(self, day: int) -> None:
-        shutil.copyfile(self.runs[f"day{day}_serving"], self.serving)
-
-    def run(self, *args: str) -> tuple[int, str]:
-        return rewards(*args, "--warehouse", str(self.warehouse))
-
-    def ok(self, *args: str) -> str:
-        code, out = self.run(*args)
-        assert code == 0, out
-        return out
 
 
 @pytest.fixture(scope="module")

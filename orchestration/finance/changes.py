@@ -11,10 +11,9 @@ from decimal import Decimal
 
 import duckdb
 
-from .ledger.order_lines import OrderChange, changes, changes_between, kept_runs
+from .ledger.order_lines import OrderChange, changes_between, kept_runs
 
 PREFIX = "payouts.ledger"
-NOW = ("select * from marts.reward_order_lines", [])
 
 
 @dataclass
@@ -95,5 +94,6 @@ def behind_now(con: duckdb.DuckDBPyConnection, account_id: str) -> Behind | None
         return None
     if since not in kept_runs(con, PREFIX):
         return Behind(since, recorded=False)
-    sql, params = NOW
-    return Behind(since, True, changes(con, PREFIX, account_id, since, sql, params))
+    compared = [(account_id, 0, since)]  # run 0: the serving copy's lines now
+    found = changes_between(con, PREFIX, compared, now="select * from marts.reward_order_lines")
+    return Behind(since, True, [change for _, _, change in found])

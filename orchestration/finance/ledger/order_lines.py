@@ -164,10 +164,14 @@ def kept_runs(con: duckdb.DuckDBPyConnection, prefix: str) -> list[int]:
 
 
 def changes_between(
-    con: duckdb.DuckDBPyConnection, prefix: str, compared: list[tuple[str, int, int]]
+    con: duckdb.DuckDBPyConnection,
+    prefix: str,
+    compared: list[tuple[str, int, int]],
+    now: str | None = None,
 ) -> list[tuple[str, int, OrderChange]]:
     """For each (account, run, earlier run), the account's orders whose counted GMV differs
-    between the two runs' kept lines, largest change first: (account, run, change)."""
+    between the earlier run's kept lines and the run's -- or, with `now` (a relation of order
+    lines: the serving copy's), those lines -- largest change first: (account, run, change)."""
     if not compared:
         return []
     con.execute(
@@ -175,6 +179,13 @@ def changes_between(
         "unnest(cast(? as varchar[])) as account_id, unnest(cast(? as integer[])) as run_id, "
         "unnest(cast(? as integer[])) as since_run)",
         [[c[0] for c in compared], [c[1] for c in compared], [c[2] for c in compared]],
+    )
+    columns = ", ".join(f"l.{c}" for c in SNAPSHOT_COLUMNS if c != "account_id")
+    later = (
+        f"""inner join {prefix}.run_order_lines as l
+                on l.payout_run_id = c.run_id and l.account_id = c.account_id"""
+        if now is None
+        else f"inner join ({now}) as l on l.account_id = c.account_id and l.period in {PERIODS}"
     )
     rows = con.execute(f"""
         with before as (
@@ -184,10 +195,9 @@ def changes_between(
                 on l.payout_run_id = c.since_run and l.account_id = c.account_id
         ),
         now as (
-            select c.account_id, c.run_id, l.*
+            select c.account_id, c.run_id, {columns}
             from compared_runs as c
-            inner join {prefix}.run_order_lines as l
-                on l.payout_run_id = c.run_id and l.account_id = c.account_id
+            {later}
         )
         select
             coalesce(now.account_id, before.account_id),
@@ -209,44 +219,3 @@ def changes_between(
         order by 1, 2, abs(coalesce(now.counted_gmv, 0) - coalesce(before.counted_gmv, 0)) desc, 3
     """).fetchall()
     return [(row[0], row[1], OrderChange(*row[2:])) for row in rows]
-
-
-def changes(
-    con: duckdb.DuckDBPyConnection,
-    prefix: str,
-    account_id: str,
-    before_run: int,
-    after: str,
-    after_params: list,
-) -> list[OrderChange]:
-    """The account's orders whose counted GMV differs between payout run `before_run` and
-    `after` (a relation of order lines; `after_params` its parameters), largest change first."""
-    columns = ", ".join(SNAPSHOT_COLUMNS)
-    rows = con.execute(
-        f"""
-        with before as (
-            select order_id, period, created_day, counted_gmv
-            from {prefix}.run_order_lines
-            where payout_run_id = ? and account_id = ?
-        ),
-        now as (
-            select {columns} from ({after}) where account_id = ? and period in {PERIODS}
-        )
-        select
-            coalesce(now.order_id, before.order_id),
-            coalesce(now.period, before.period),
-            coalesce(now.created_day, before.created_day),
-            coalesce(before.counted_gmv, 0),
-            coalesce(now.counted_gmv, 0),
-            now.status,
-            now.amount,
-            now.refunded_amount,
-            now.excluded_reason
-        from before
-        full outer join now on before.order_id = now.order_id
-        where coalesce(before.counted_gmv, 0) <> coalesce(now.counted_gmv, 0)
-        order by abs(coalesce(now.counted_gmv, 0) - coalesce(before.counted_gmv, 0)) desc, 1
-        """,
-        [before_run, account_id, *after_params, account_id],
-    ).fetchall()
-    return [OrderChange(*row) for row in rows]
