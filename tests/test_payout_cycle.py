@@ -284,6 +284,7 @@ def test_a_statement_shows_the_payees_money_and_nothing_internal(cycle, tmp_path
         "o-fin_a-1 活动期 window 2025-12-01 1,000.00 600.00 settled，退款 refunded "
         "400.00 / 1,000.00"
     ) in fin_a
+    assert fin_a.count("1 order changed") == 1, fin_a  # under the clawback, not the adjustments
     for expected in [
         "首次发放 initial +24 已发放 paid 应得 reward 24",
         "补发 increase +15 已发放 paid 应得 reward 39",

@@ -143,6 +143,9 @@ def test_fin_a_statement_by_hand(written):
         assert expected in words, f"{expected!r} not in:\n{words}"
     for staff in ("alice", "bob", "carol"):  # who published, approved, asked: the ledger's
         assert staff not in words
+    # what changed behind run 2's clawback is shown under it, not again under the adjustment
+    # that run 2 also carries (an adjustment is not the rules' line)
+    assert words.count("since payout run 1") == 1, words
 
 
 def test_fin_b_statement_by_hand(written):

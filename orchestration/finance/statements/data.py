@@ -219,18 +219,24 @@ def read_statements(
     # behind an increase or a clawback: which orders changed since the last approved run that
     # paid the account, and how much GMV (D48), from order lines checked against their digests
     verify_lines(con, "payouts.ledger", account_ids)
+
+    def by_rules(line: dict[str, Any]) -> bool:
+        return line["entry_type"] in ("increase", "clawback")
+
     behind = behind_lines(
         con,
         [
             (account, line["payout_run_id"])
             for account, lines in by_account.items()
             for line in lines
-            if line["entry_type"] in ("increase", "clawback")
+            if by_rules(line)
         ],
     )
     for account, lines in by_account.items():
         for line in lines:
-            line["behind"] = behind.get((account, line["payout_run_id"]))
+            # an adjustment in the same run is not the rules' line: nothing changed behind it
+            key = (account, line["payout_run_id"])
+            line["behind"] = behind.get(key) if by_rules(line) else None
         if account in statements:
             statements[account].history = lines
     return list(statements.values())
