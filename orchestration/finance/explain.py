@@ -261,22 +261,19 @@ def _ledger(con, account_id: str, reward_points: int) -> list[str]:
     """,
         [account_id],
     ).fetchall()
-    waiting = con.execute(
-        """
-        select adjustment_id, requested_at, points, reason, reference, requested_by
-        from ledger_adjustments where account_id = ? and state = 'recorded'
-        order by adjustment_id
-    """,
-        [account_id],
-    ).fetchall()
-    void = con.execute(
-        """
-        select adjustment_id, requested_at, points, reason, reference, requested_by
-        from ledger_adjustments where account_id = ? and state = 'void'
-        order by adjustment_id
-    """,
-        [account_id],
-    ).fetchall()
+
+    def adjustments_in(state: str) -> list[tuple]:
+        return con.execute(
+            """
+            select adjustment_id, requested_at, points, reason, reference, requested_by
+            from ledger_adjustments where account_id = ? and state = ?
+            order by adjustment_id
+        """,
+            [account_id, state],
+        ).fetchall()
+
+    waiting = adjustments_in("recorded")  # no run carries them yet
+    void = adjustments_in("void")  # out of range when recorded (D47): never carried
     if not runs and not waiting and not void:
         return lines + ["  nothing published yet (`rewards publish`)"]
     for run_id, at, state, decided_by, entry_type, points, adj_id, reason, ref, by in rows:
