@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 
 from ..dbt_runner import invoke_on_warehouse, settings_env
+from ..defs.landing.bookkeeping import INPUT_FILES_SQL, LOAD_FILES_TABLE
 from ..rule_vars import RuleVars, parse_var_overrides, resolve_rule_vars
 from ..serving_layout import Figure, read_program_summary
 from ..settings import TEMP_DIR_ENV, Settings
@@ -50,7 +51,6 @@ CHANGES_SQL = """
 """
 
 
-INPUT_FILES_SQL = "select dataset, file, size_bytes, mtime_ns from {table}"
 # DuckDB's own lock, held by a process that does not take the warehouse lock (a DuckDB shell)
 _LOCKED = (
     "the warehouse {warehouse} is open for writing in another process; simulate reads "
@@ -155,7 +155,7 @@ def _inputs_differ(warehouse: Path, published: set[tuple]) -> list[str]:
             raise
         raise SimulationFailed(_LOCKED.format(warehouse=warehouse)) from exc
     try:
-        loaded = set(con.execute(INPUT_FILES_SQL.format(table="raw.load_files")).fetchall())
+        loaded = set(con.execute(INPUT_FILES_SQL.format(table=LOAD_FILES_TABLE)).fetchall())
     finally:
         con.close()
     return sorted({f"{dataset}/{Path(file).name}" for dataset, file, _, _ in loaded ^ published})

@@ -54,10 +54,11 @@ def rewrite_as_plain_csv(source: Path, target: Path) -> None:
                 if record:  # a blank line is no record (DuckDB skips them too)
                     writer.writerow(record)
         except csv.Error as exc:
-            raise UnreadableCsv(f"line {reader.line_num}: {_plain(str(exc))}") from exc
+            raise UnreadableCsv(f"line {reader.line_num}: {plain_words(str(exc))}") from exc
 
 
-def _plain(message: str) -> str:
+def plain_words(message: str) -> str:
+    """Python's csv error in plain words (the Spark loader says the same)."""
     for pattern, words in _PLAIN:
         if re.search(pattern, message):
             return words.format(limit=csv.field_size_limit())

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import duckdb
 
+from ..landing import bookkeeping
+
 TABLE = "quality.checked_through"
 
 
@@ -28,7 +30,7 @@ def _ensure_table(con: duckdb.DuckDBPyConnection) -> None:
 
 def load_watermark(con: duckdb.DuckDBPyConnection) -> int:
     """The newest raw load: every row of the warehouse is at or below it."""
-    return con.execute("select coalesce(max(load_id), 0) from raw.load_files").fetchone()[0]
+    return bookkeeping.load_watermark(con)
 
 
 def checked_through(con: duckdb.DuckDBPyConnection, scope: str) -> int:

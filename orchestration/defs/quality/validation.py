@@ -30,6 +30,7 @@ from dagster import MetadataValue
 from expectations import Check, Suite
 
 from ...formatting import lit, markdown_table
+from ..landing import bookkeeping
 from ..resources import WarehouseResource
 from . import duckdb_dialect, scopes
 from .data_docs_offline import localize_site
@@ -219,16 +220,6 @@ def _in_scope(
     }
 
 
-def _files_after(con, through: int) -> dict[str, list[str]]:
-    """Each dataset's files loaded after load `through`."""
-    found: dict[str, list[str]] = {}
-    for dataset, file in con.execute(
-        "select dataset, file from raw.load_files where load_id > ? order by file", [through]
-    ).fetchall():
-        found.setdefault(dataset, []).append(file)
-    return found
-
-
 def _engine_kwargs(warehouse: WarehouseResource, schema: str) -> dict[str, Any]:
     config: dict[str, Any] = {"memory_limit": warehouse.memory_limit, "threads": warehouse.threads}
     if warehouse.temp_directory:
@@ -255,7 +246,7 @@ def run_suite(
         with warehouse.connect(read_only=True) as con:
             through = scopes.checked_through(con, f"gx:{suite.name}")
             watermark = scopes.load_watermark(con)
-            files = _files_after(con, through)
+            files = bookkeeping.files_loaded_after(con, through)
     duckdb_dialect.register()
     try:
         # GX prints (not logs) a notice for every query of a query asset, whose {batch} it has

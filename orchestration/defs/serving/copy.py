@@ -40,6 +40,7 @@ import duckdb
 from ...duckdb_transaction import transaction
 from ...serving_layout import SERVED_MARTS, local_now
 from ...settings import REPO_ROOT
+from ..landing import bookkeeping
 
 
 def code_version() -> str:
@@ -73,10 +74,7 @@ def _input_files(
     """Every landing file in the raw tables with its SHA-256. Files whose size and modification
     time are those the previous copy hashed keep that hash (a daily run hashes only its new
     files); a file changed since it was loaded fails the copy: it is not what the marts say."""
-    files = warehouse.execute(
-        "select dataset, file, size_bytes, mtime_ns, rows_read, rows_quarantined "
-        "from built_warehouse.raw.load_files order by dataset, file"
-    ).fetchall()
+    files = bookkeeping.input_files(warehouse, "built_warehouse")
     known: dict[tuple, str] = {}
     if previous.exists():
         with contextlib.suppress(duckdb.Error):

@@ -27,6 +27,8 @@ from typing import Any
 
 import duckdb
 
+from ..landing import bookkeeping
+
 INCREMENTAL_TABLE = "intermediate.int_orders_current"
 STATE_TABLE = "intermediate.incremental_state"
 # every model recording its build in STATE_TABLE (macro record_watermark)
@@ -117,12 +119,10 @@ def full_refresh_reason(warehouse: Path, rule_vars: Mapping[str, Any]) -> str | 
         watermark, timezones = con.execute(
             f"select max(loaded_through), list(distinct day_timezone) from {INCREMENTAL_TABLE}"
         ).fetchone()
-        last_full = con.execute(
-            "select last_full_load_id from raw.load_log where dataset = 'orders'"
-        ).fetchone()
-    if last_full and last_full[0] is not None and (watermark is None or last_full[0] > watermark):
+        last_full = bookkeeping.last_full_load_id(con, "orders")
+    if last_full is not None and (watermark is None or last_full > watermark):
         return (
-            f"the orders were reloaded in full (load {last_full[0]}) after "
+            f"the orders were reloaded in full (load {last_full}) after "
             f"{INCREMENTAL_TABLE} was built (through load {watermark})"
         )
     timezone = str(rule_vars["timezone"])

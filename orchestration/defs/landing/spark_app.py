@@ -1,0 +1,266 @@
+"""The Spark loader's application: landing files -> Parquet folders of `raw.<dataset>` and its
+quarantine, with the contract checked in Spark SQL (spark_sql.py). It never touches a metastore:
+`spark_loader.py` registers what it writes through the SQL endpoint (the Thrift server).
+
+    spark-submit orchestration/defs/landing/spark_app.py '<spec as JSON>'
+    main(spark, ['<spec as JSON>'])          # the same, in a running session
+
+The spec: {"dataset", "files": [[uri, size], ...], "out": {"table", "quarantine", "stats",
+"staging"}, "row_id_start"}. CSV files are not read by Spark's CSV reader (lenient: D70):
+each executor reads whole files (`binaryFiles`) and parses them with Python's csv module, as
+strictly as DuckDB's reader and with the same line numbers and words (files.py, csv_fallback.py);
+the rows go to an all-text Parquet staging folder with their file and row. Parquet files are
+read with Spark's Parquet reader, their types checked as on DuckDB. A file that cannot be read
+fails the app with one line naming it (LandingError; exit status 2 under spark-submit).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+
+from ...contract import DATASETS, KEY_REASON, Dataset
+from .csv_fallback import plain_words
+from .files import (
+    NOT_PARQUET,
+    UTF8_HINT,
+    LandingError,
+    header_names,
+    missing_columns,
+    reader,
+    shown,
+)
+from .quarantine import key_detail
+from .spark_sql import SPARK_TYPE, checked_select, lit, q, record_json
+
+ERROR_PREFIX = "rewards-landing-error: "
+
+
+def recorded_name(uri: str) -> str:
+    """A landing file as the bookkeeping names it: a local file by its path (as the DuckDB
+    loader records it), any other file system's file by its URI."""
+    if uri.startswith("file:///"):
+        return uri[len("file://") :]
+    if uri.startswith("file:/"):
+        return uri[len("file:") :]
+    return uri
+
+
+def parse_csv(uri: str, content: bytes, dataset_name: str) -> list[tuple]:
+    """One CSV file's records as (file, row, error, *contract values as text or None), row 1 the
+    first record after the header; or one row with the error that stops the file (a LandingError
+    message: the header's, or `line N: ...` where the file is not strict CSV)."""
+    name = recorded_name(uri)
+    dataset = DATASETS[dataset_name]
+    columns = dataset.column_names
+
+    def error(phase: int, message: str) -> list[tuple]:
+        return [(name, -phase, message, *([None] * len(columns)))]
+
+    first_line = content.split(b"\n", 1)[0] + b"\n"
+    try:
+        header = header_names(uri, first_line)
+    except LandingError as exc:
+        return error(1, str(exc))
+    try:
+        missing_columns(uri, dataset, header)
+    except LandingError as exc:
+        return error(1, str(exc))
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        return error(2, f"{shown(uri)}: line {line}: not UTF-8 text ({UTF8_HINT})")
+    positions = [header.index(c) for c in columns]
+    records = csv.reader(
+        io.StringIO(text, newline=""), delimiter=",", quotechar='"', doublequote=True, strict=True
+    )
+    rows, number = [], 0
+    try:
+        next(records)
+        line = records.line_num
+        for record in records:
+            start, line = line + 1, records.line_num
+            if not record:  # a blank line is no record (DuckDB skips them too)
+                continue
+            if len(record) != len(header):
+                return error(
+                    2,
+                    f"{shown(uri)}: line {start}: {len(record)} fields where the header has "
+                    f"{len(header)}",
+                )
+            number += 1
+            rows.append((name, number, None, *(record[i] or None for i in positions)))
+    except csv.Error as exc:
+        return error(2, f"{shown(uri)}: line {records.line_num}: {plain_words(str(exc))}")
+    return rows
+
+
+def _stage_csv(spark, dataset: Dataset, uris: list[str], staging: str):
+    """Every CSV file parsed in the executors and written as all-text Parquet; the first error
+    (header errors before others, then by file) or None."""
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    columns = dataset.column_names
+    schema = StructType(
+        [
+            StructField("__file", StringType()),
+            StructField("__row", LongType()),
+            StructField("__error", StringType()),
+            *(StructField(c, StringType()) for c in columns),
+        ]
+    )
+    files = spark.sparkContext.binaryFiles(",".join(uris), minPartitions=len(uris))
+    name = dataset.name
+    rows = files.flatMap(lambda item: parse_csv(item[0], item[1], name))
+    spark.createDataFrame(rows, schema).write.mode("overwrite").parquet(staging)
+    staged = spark.read.parquet(staging)
+    errors = staged.where("__error is not null").select("__row", "__file", "__error")
+    return staged.where("__error is null").drop("__error"), {
+        (r["__file"], -r["__row"]): r["__error"] for r in errors.collect()
+    }
+
+
+def _parquet_types(spark, uri: str) -> dict[str, str]:
+    """Column -> Spark type of one Parquet file; a LandingError naming it when it is no Parquet
+    file. Nanosecond timestamps, which Spark 3.5 refuses, are read as longs (`*_nanos`)."""
+    try:
+        schema = spark.read.parquet(uri).schema
+        return {f.name: f.dataType.simpleString() for f in schema.fields}
+    except Exception as exc:  # noqa: BLE001 -- Spark's AnalysisException or a Java error
+        text = str(exc)
+    if "TIMESTAMP(NANOS" not in text:
+        if "is not a Parquet file" in text or "magic number" in text or "EOFException" in text:
+            raise LandingError(f"{shown(uri)}: {NOT_PARQUET}") from None
+        first = text.strip().splitlines()[0] if text.strip() else "unreadable"
+        raise LandingError(f"{shown(uri)}: {first.replace(uri, shown(uri))}") from None
+    # INT64 (TIMESTAMP(NANOS,true)): instants; (NANOS,false): local times
+    nanos = "timestamp_nanos" if "TIMESTAMP(NANOS,true)" in text else "timestamp_ntz_nanos"
+    schema = spark.read.option("mergeSchema", "false").parquet(uri).schema
+    return {
+        f.name: nanos if f.dataType.simpleString() == "bigint" else f.dataType.simpleString()
+        for f in schema.fields
+    }
+
+
+def main(spark, argv: list[str]) -> None:
+    spec = json.loads(argv[0])
+    dataset = DATASETS[spec["dataset"]]
+    out = spec["out"]
+    uris = [uri for uri, _ in spec["files"]]
+    columns = dataset.column_names
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    errors: dict[tuple[str, int], str] = {}
+    batches = []  # (view, types)
+    csv_uris = [u for u in uris if reader(u) == "csv"]
+    if csv_uris:
+        staged, errors = _stage_csv(spark, dataset, csv_uris, out["staging"])
+        staged.createOrReplaceTempView("__csv")
+        batches.append(("__csv", dict.fromkeys(columns, "string")))
+    groups: dict[tuple, list[str]] = {}
+    for uri in (u for u in uris if reader(u) == "parquet"):
+        try:
+            types = _parquet_types(spark, uri)
+            missing_columns(uri, dataset, types)
+        except LandingError as exc:
+            errors[(recorded_name(uri), 1)] = str(exc)
+            continue
+        groups.setdefault(tuple((c, types[c]) for c in columns), []).append(uri)
+    if errors:  # as DuckDB's loader: every file's header first, then the rows, by file
+        raise LandingError(errors[min(errors, key=lambda k: (k[1], k[0]))])
+    nanos = any(t.endswith("_nanos") for key in groups for _, t in key)
+    spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", str(nanos).lower())
+    for i, (key, group) in enumerate(groups.items()):
+        view = f"__parquet{i}"
+        frame = spark.read.parquet(*group).selectExpr(
+            *(q(c) for c in columns),
+            "_metadata.file_path as __uri",
+            "_metadata.row_index + 1 as __row",
+        )
+        frame.createOrReplaceTempView(view + "_uri")
+        spark.sql(
+            f"select {', '.join(q(c) for c in columns)}, __row, case when __uri like 'file:/%' "
+            f"then regexp_replace(__uri, '^file:(//)?', '') else __uri end as __file "
+            f"from {view}_uri"
+        ).createOrReplaceTempView(view)
+        batches.append((view, dict(key)))
+    checked = " union all ".join(
+        f"select * from ({checked_select(view, dataset, types)})" for view, types in batches
+    )
+    spark.sql(checked).createOrReplaceTempView("__checked")
+    _write(spark, dataset, spec, out)
+
+
+def _write(spark, dataset: Dataset, spec: dict, out: dict) -> None:
+    columns = dataset.column_names
+    cols = ", ".join(q(c) for c in columns)
+    typed = {c.name: SPARK_TYPE[c.kind] for c in dataset.columns}
+    # rows per file, files in name order: each file's rows get the next block of `_row_id`s
+    counts = spark.sql(
+        "select __file, count(*) as n, count(__reason) as bad from __checked group by __file"
+    ).collect()
+    start, offsets, stats = spec["row_id_start"], [], []
+    for row in sorted(counts, key=lambda r: r["__file"]):
+        offsets.append((row["__file"], start))
+        stats.append((row["__file"], row["n"], row["bad"]))
+        start += row["n"]
+    spark.createDataFrame(offsets, "__file string, __offset bigint").createOrReplaceTempView(
+        "__offsets"
+    )
+    spark.sql(
+        f"select /*+ broadcast(o) */ {cols}, c.__file, c.__row, c.__reason, c.__detail, "
+        "c.__record, o.__offset + c.__row - 1 as _row_id "
+        "from __checked c join __offsets o on c.__file = o.__file"
+    ).createOrReplaceTempView("__numbered")
+    good = "select * from __numbered where __reason is null"
+    bad = (
+        f"select {lit(dataset.name)} as dataset, __file as source_file, __row as source_row, "
+        "__reason as reason, __detail as detail, __record as record "
+        "from __numbered where __reason is not null"
+    )
+    duplicates = 0
+    if dataset.unique_key:
+        key = ", ".join(q(c) for c in dataset.unique_key)
+        spark.sql(good).createOrReplaceTempView("__good")
+        spark.sql(
+            f"select {key} from __good group by {key} having count(distinct struct({cols})) > 1"
+        ).createOrReplaceTempView("__conflicting")
+        conflicting = (
+            f"select {lit(dataset.name)}, __file, __row, {lit(KEY_REASON)}, "
+            f"{lit(key_detail(dataset))}, {record_json(columns, typed)} "
+            f"from __good left semi join __conflicting using ({key})"
+        )
+        bad = f"{bad} union all {conflicting}"
+        good = (
+            f"select {cols}, __file, __row, _row_id from (select *, row_number() over "
+            f"(partition by {key} order by __file, __row) as __n "
+            f"from __good left anti join __conflicting using ({key})) where __n = 1"
+        )
+    table = spark.sql(good).selectExpr(
+        *(q(c) for c in columns), "__file as _source_file", "__row as _source_row", "_row_id"
+    )
+    table.write.mode("overwrite").parquet(out["table"])
+    spark.sql(bad).write.mode("overwrite").parquet(out["quarantine"])
+    if dataset.unique_key:
+        loaded = spark.read.parquet(out["table"]).count()
+        quarantined = spark.read.parquet(out["quarantine"]).count()
+        duplicates = sum(n for _, n, _ in stats) - loaded - quarantined
+    spark.createDataFrame(
+        [(f, n, b, duplicates) for f, n, b in stats],
+        "file string, rows_read bigint, rows_quarantined bigint, exact_duplicates_collapsed bigint",
+    ).coalesce(1).write.mode("overwrite").parquet(out["stats"])
+
+
+if __name__ == "__main__":  # spark-submit spark_app.py '<spec>'
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.builder.appName("rewards-landing").getOrCreate()
+    try:
+        main(session, sys.argv[1:])
+    except LandingError as exc:
+        print(ERROR_PREFIX + str(exc), file=sys.stderr)
+        sys.exit(2)
+    finally:
+        session.stop()

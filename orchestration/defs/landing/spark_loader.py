@@ -1,0 +1,210 @@
+"""Load one landing folder into Spark's database `raw`, enforcing the contract (D69-D73).
+
+Everything Spark does goes through two narrow interfaces, so that the same code runs against a
+Thrift server and a standalone master in production and against a local session in tests:
+
+* `SqlExecutor` -- `execute(sql)` / `query(sql) -> rows`: the SQL endpoint that owns the
+  metastore (the Spark Thrift server). Listing the landing folder, reading the bookkeeping,
+  registering the tables and writing `raw.load_files` / `raw.load_log` are SQL.
+* `AppRunner` -- `run_app(module_main, args)`: a PySpark application (spark-submit to the
+  master). `spark_app.main` reads the files and writes Parquet folders; it has no metastore.
+
+The decision what to read (unchanged / append / full, D16, D29) and the bookkeeping's columns are
+the DuckDB loader's (`bookkeeping.py`); the files' one-line errors are `files.py`'s.
+
+Layout under `root` (any Hadoop path): `<table>/load-<id>/` per load of a table, `stats/`,
+`staging/` (the CSV text, per load). `raw.<dataset>` and `raw.<dataset>_quarantine` are views
+over the load folders that `raw.load_files` lists (a full load: its own; an append: every load
+since the last full one), so a load whose app or registration failed half-way is never part of
+a table (D72).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+from ...contract import Dataset
+from . import bookkeeping
+from .bookkeeping import RAW_SCHEMA, FileStats, LoadResult
+from .files import LandingError, empty_file_error, landing_files, no_files_message
+from .spark_app import recorded_name
+from .spark_sql import lit, q
+
+APP = "orchestration.defs.landing.spark_app:main"
+# Spark types of the bookkeeping tables' DuckDB types
+_SPARK_TYPES = {"varchar": "string", "bigint": "bigint", "timestamptz": "timestamp"}
+
+
+class SqlExecutor(Protocol):
+    def execute(self, sql: str) -> None: ...
+
+    def query(self, sql: str) -> list[tuple]: ...
+
+
+class AppRunner(Protocol):
+    def run_app(self, module_main: str, args: list[str]) -> None:
+        """Run `main(spark, args)` of `module:function`; LandingError with the app's one line
+        when it refuses a file."""
+
+
+def _columns_sql(columns) -> str:
+    return ", ".join(f"{name} {_SPARK_TYPES[type_.split()[0]]}" for name, type_ in columns)
+
+
+def _values(rows: list[list], columns) -> str:
+    """A VALUES list of `rows` with the bookkeeping table's Spark types."""
+
+    def value(v, type_: str) -> str:
+        if v is None:
+            return f"cast(null as {type_})"
+        if type_ == "string":
+            return lit(str(v))
+        if type_ == "timestamp":
+            return str(v)  # an SQL expression
+        return f"cast({int(v)} as {type_})"
+
+    types = [_SPARK_TYPES[t.split()[0]] for _, t in columns]
+    return ", ".join(
+        "(" + ", ".join(value(v, t) for v, t in zip(row, types, strict=True)) + ")" for row in rows
+    )
+
+
+def _replace_table(sql: SqlExecutor, table: str, columns, rows: list[list]) -> None:
+    """Replace a small bookkeeping table with `rows` (Spark's session catalog has no
+    `create or replace table ... as`: drop, then create)."""
+    names = ", ".join(name for name, _ in columns)
+    sql.execute(f"drop table if exists {RAW_SCHEMA}.{table}")
+    if not rows:
+        sql.execute(f"create table {RAW_SCHEMA}.{table} ({_columns_sql(columns)}) using parquet")
+        return
+    sql.execute(
+        f"create table {RAW_SCHEMA}.{table} using parquet as "
+        f"select * from values {_values(rows, columns)} as t({names})"
+    )
+
+
+def _tables(sql: SqlExecutor) -> set[str]:
+    return {row[1] for row in sql.query(f"show tables in {RAW_SCHEMA}")}
+
+
+def list_files(sql: SqlExecutor, folder: str) -> dict[str, tuple[str, int, int]]:
+    """Recorded name -> (URI, size, modification time in ns) of the folder's landing files, by
+    Spark's own listing (the binaryFile source, without reading any content)."""
+    try:
+        rows = sql.query(
+            f"select path, length, unix_millis(modificationTime) from binaryFile.{q(folder)}"
+        )
+    except Exception as exc:  # noqa: BLE001 -- the endpoint's error for a missing path
+        if "PATH_NOT_FOUND" in str(exc) or "does not exist" in str(exc):
+            raise LandingError(f"landing folder not found: {folder}") from None
+        raise
+    found = {uri: (size, millis) for uri, size, millis in rows}
+    return {
+        recorded_name(uri): (uri, found[uri][0], found[uri][1] * 1_000_000)
+        for uri in landing_files(found)
+    }
+
+
+def load_dataset_spark(
+    sql: SqlExecutor, apps: AppRunner, dataset: Dataset, folder: str, root: str
+) -> LoadResult:
+    """Bring `raw.<dataset>` and its quarantine in Spark's metastore up to date with `folder`
+    (a Hadoop path or URI of the dataset's landing folder); `root`: where the tables' Parquet
+    folders go. The same result, tables and bookkeeping as the DuckDB loader's `load_dataset`."""
+    files = list_files(sql, folder)
+    if not files:
+        raise LandingError(no_files_message(folder.rstrip("/").rsplit("/", 1)[0], [dataset.name]))
+    for uri, size, _ in files.values():
+        if size == 0:
+            raise empty_file_error(uri)
+    fingerprints = {name: (size, mtime) for name, (_, size, mtime) in files.items()}
+    sql.execute(f"create database if not exists {RAW_SCHEMA}")
+    tables = _tables(sql)
+    load_files = (
+        sql.query(f"select * from {RAW_SCHEMA}.load_files") if "load_files" in tables else []
+    )
+    log_columns = ", ".join(
+        f"cast({name} as string)" if name == "loaded_at" else name
+        for name, _ in bookkeeping.LOAD_LOG_COLUMNS
+    )
+    load_log = (
+        sql.query(f"select {log_columns} from {RAW_SCHEMA}.load_log")
+        if "load_log" in tables
+        else []
+    )
+    mine = [r for r in load_files if r[0] == dataset.name]
+    previous = {r[1]: (r[2], r[3]) for r in mine} if dataset.name in tables else {}
+    result = LoadResult(dataset=dataset.name)
+    result.mode = bookkeeping.load_mode(dataset, previous, fingerprints)
+    if result.mode == "unchanged":
+        _read_totals(sql, dataset, result)
+        return result
+    append = result.mode == "append"
+    result.load_id = max([r[7] for r in load_log if r[7] is not None] + [0]) + 1
+    to_load = sorted(n for n in files if n not in previous) if append else sorted(files)
+    out = {
+        "table": f"{root}/{dataset.name}/load-{result.load_id}",
+        "quarantine": f"{root}/{dataset.name}_quarantine/load-{result.load_id}",
+        "stats": f"{root}/stats/{dataset.name}/load-{result.load_id}",
+        "staging": f"{root}/staging/{dataset.name}/load-{result.load_id}",
+    }
+    spec = {
+        "dataset": dataset.name,
+        "files": [[files[n][0], files[n][1]] for n in to_load],
+        "out": out,
+        "row_id_start": sum(r[5] for r in mine) if append else 0,
+    }
+    apps.run_app(APP, [json.dumps(spec)])
+    stats = sql.query(
+        f"select file, rows_read, rows_quarantined, exact_duplicates_collapsed "
+        f"from parquet.{q(out['stats'])} order by file"
+    )
+    result.files = [
+        FileStats(file=f, rows_read=n, rows_quarantined=bad, rows_loaded=n - bad)
+        for f, n, bad, _ in stats
+    ]
+    result.exact_duplicates_collapsed = stats[0][3] if stats else 0
+    kept = [r for r in load_files if r[0] != dataset.name] + (mine if append else [])
+    loads = sorted({r[4] for r in kept if r[0] == dataset.name} | {result.load_id})
+    for table in (dataset.name, f"{dataset.name}_quarantine"):
+        union = " union all ".join(
+            f"select * from parquet.{q(f'{root}/{table}/load-{load}')}" for load in loads
+        )
+        sql.execute(f"create or replace view {RAW_SCHEMA}.{table} as {union}")
+    new_files = [
+        [
+            dataset.name,
+            f.file,
+            *fingerprints[f.file],
+            result.load_id,
+            f.rows_read,
+            f.rows_quarantined,
+        ]
+        for f in result.files
+    ]
+    # raw.load_files is the commit: a load is part of the tables once listed there
+    all_files = sorted([list(r) for r in kept] + new_files, key=lambda r: (r[0], r[1]))
+    _replace_table(sql, "load_files", bookkeeping.LOAD_FILES_COLUMNS, all_files)
+    _read_totals(sql, dataset, result)
+    holding = [r for r in all_files if r[0] == dataset.name]
+    before = next(((r[5], r[9]) for r in load_log if r[0] == dataset.name), None)
+    row = bookkeeping.log_row(result, len(holding), sum(r[5] for r in holding), before)
+    log = [[*r[:6], _ts(r[6]), *r[7:]] for r in load_log if r[0] != dataset.name]
+    log.append([*row[:6], "current_timestamp()", *row[6:]])
+    _replace_table(sql, "load_log", bookkeeping.LOAD_LOG_COLUMNS, sorted(log, key=lambda r: r[0]))
+    return result
+
+
+def _ts(value) -> str:
+    """A timestamp read back from the endpoint, as an SQL expression."""
+    return "cast(null as timestamp)" if value is None else f"timestamp {lit(str(value))}"
+
+
+def _read_totals(sql: SqlExecutor, dataset: Dataset, result: LoadResult) -> None:
+    table = f"{RAW_SCHEMA}.{dataset.name}"
+    result.rows_loaded = sql.query(f"select count(*) from {table}")[0][0]
+    result.by_reason = dict(
+        sql.query(f"select reason, count(*) from {table}_quarantine group by 1 order by 1")
+    )
+    result.rows_quarantined = sum(result.by_reason.values())
