@@ -87,15 +87,18 @@ def check(
     return Check(name, blocking, tuple(rules), why, tuple(expectations))
 
 
-def all_suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
-    """Every suite of every stage, in pipeline order."""
+def all_suites(rule_vars: Mapping[str, Any], engine: str = "duckdb") -> list[Suite]:
+    """Every suite of every stage, in pipeline order, in the SQL of `engine` (`duckdb` or
+    `spark`: the same checks, the few engine-specific expressions from `dialects.py`)."""
     from . import intermediate, marts, raw, staging
+    from .dialects import dialect
 
+    sql = dialect(engine)
     return [
-        *raw.suites(rule_vars),
-        *staging.suites(rule_vars),
-        *intermediate.suites(rule_vars),
-        *marts.suites(rule_vars),
+        *raw.suites(rule_vars, sql),
+        *staging.suites(rule_vars, sql),
+        *intermediate.suites(rule_vars, sql),
+        *marts.suites(rule_vars, sql),
     ]
 
 
