@@ -23,7 +23,7 @@ only when a check runs. The catalogue with every check and its severity is docs/
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -51,6 +51,8 @@ class Suite:
     # `{through}` in their SQL too, and `{files:<dataset>}`: the list of that dataset's files
     # loaded after it, as SQL literals (`loaded_after`).
     scope: str | None = None
+    # The SQL dialect its checks are written in (expectations/dialects.py)
+    engine: str = "duckdb"
 
     @property
     def name(self) -> str:
@@ -94,12 +96,13 @@ def all_suites(rule_vars: Mapping[str, Any], engine: str = "duckdb") -> list[Sui
     from .dialects import dialect
 
     sql = dialect(engine)
-    return [
+    suites = [
         *raw.suites(rule_vars, sql),
         *staging.suites(rule_vars, sql),
         *intermediate.suites(rule_vars, sql),
         *marts.suites(rule_vars, sql),
     ]
+    return [replace(suite, engine=sql.name) for suite in suites]
 
 
 def loaded_after(dataset: str, file_column: str) -> str:
