@@ -259,6 +259,8 @@ def run_suite(
     The result is stored under `run_name` (the Dagster run id), so its Data Docs page names the
     run. Its Data Docs page is rendered after the run, with the run's other pages, by
     `build_run_data_docs` (rendering costs ~0.5-1 s of Python per suite: off the run's path)."""
+    if suite.engine != "duckdb":
+        raise ValueError(f"suite {suite.name} is written for {suite.engine}, not DuckDB")
     through, watermark, files = 0, 0, {}
     if suite.scope:  # a big table: the rows of loads after the one it last passed (D30)
         with warehouse.connect(read_only=True) as con:
