@@ -16,7 +16,8 @@ which it last passed, not the whole table again (docs/decisions.md, D30).
 Suites are functions of the rule parameters (the dbt vars of the run), so a check reads
 `reward_cap_points` from the same place the models do and never repeats a literal.
 `orchestration/defs/quality` turns them into Dagster asset checks and runs them with GX inside
-DuckDB. Nothing here imports Great Expectations: the code location loads fast, GX is imported
+DuckDB, or on Spark through a Thrift server (the same checks in Spark SQL: `dialects.py`, D82).
+Nothing here imports Great Expectations: the code location loads fast, GX is imported
 only when a check runs. The catalogue with every check and its severity is docs/quality.md.
 """
 
