@@ -77,9 +77,9 @@ def run_suite_on_spark(
         )
     context = gx_context(quality_dir)
     datasource = _datasource(context, server, suite.schema)
-    if suite.scope and files is None:
-        files = _loaded_files(datasource)
     try:
+        if suite.scope and files is None:
+            files = _loaded_files(datasource)
         # GX prints (not logs) a notice for every query of a query asset
         with contextlib.redirect_stdout(io.StringIO()):
             result = run_checkpoint(
