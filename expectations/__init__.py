@@ -16,14 +16,15 @@ which it last passed, not the whole table again (docs/decisions.md, D30).
 Suites are functions of the rule parameters (the dbt vars of the run), so a check reads
 `reward_cap_points` from the same place the models do and never repeats a literal.
 `orchestration/defs/quality` turns them into Dagster asset checks and runs them with GX inside
-DuckDB. Nothing here imports Great Expectations: the code location loads fast, GX is imported
+DuckDB, or on Spark through a Thrift server (the same checks in Spark SQL: `dialects.py`, D82).
+Nothing here imports Great Expectations: the code location loads fast, GX is imported
 only when a check runs. The catalogue with every check and its severity is docs/quality.md.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -51,6 +52,8 @@ class Suite:
     # `{through}` in their SQL too, and `{files:<dataset>}`: the list of that dataset's files
     # loaded after it, as SQL literals (`loaded_after`).
     scope: str | None = None
+    # The SQL dialect its checks are written in (expectations/dialects.py)
+    engine: str = "duckdb"
 
     @property
     def name(self) -> str:
@@ -87,16 +90,20 @@ def check(
     return Check(name, blocking, tuple(rules), why, tuple(expectations))
 
 
-def all_suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
-    """Every suite of every stage, in pipeline order."""
+def all_suites(rule_vars: Mapping[str, Any], engine: str = "duckdb") -> list[Suite]:
+    """Every suite of every stage, in pipeline order, in the SQL of `engine` (`duckdb` or
+    `spark`: the same checks, the few engine-specific expressions from `dialects.py`)."""
     from . import intermediate, marts, raw, staging
+    from .dialects import dialect
 
-    return [
-        *raw.suites(rule_vars),
-        *staging.suites(rule_vars),
-        *intermediate.suites(rule_vars),
-        *marts.suites(rule_vars),
+    sql = dialect(engine)
+    suites = [
+        *raw.suites(rule_vars, sql),
+        *staging.suites(rule_vars, sql),
+        *intermediate.suites(rule_vars, sql),
+        *marts.suites(rule_vars, sql),
     ]
+    return [replace(suite, engine=sql.name) for suite in suites]
 
 
 def loaded_after(dataset: str, file_column: str) -> str:

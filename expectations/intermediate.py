@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import Suite, check, no_rows, reloaded_after
+from .dialects import Sql
 from .staging import beijing_day_check
 
 STAGE = "intermediate"
@@ -23,7 +24,7 @@ def _tier_sql(quota_tiers: list[list[int]], followers: str) -> str:
     return f"case {whens} end"
 
 
-def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
+def suites(rule_vars: Mapping[str, Any], sql: Sql) -> list[Suite]:
     tz = rule_vars["timezone"]
     return [
         Suite(
@@ -61,6 +62,7 @@ def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
                     "days_are_beijing_dates",
                     [("created_day", "created_at"), ("settled_day", "settled_at")],
                     tz,
+                    sql,
                 ),
             ),
             scope="loaded_through > {through}",

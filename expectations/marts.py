@@ -13,6 +13,7 @@ from typing import Any
 from orchestration.formatting import lit
 
 from . import Suite, check, expect, no_rows
+from .dialects import Sql
 
 STAGE = "marts"
 
@@ -25,7 +26,7 @@ MONEY_COLUMNS = (
 )
 
 
-def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
+def suites(rule_vars: Mapping[str, Any], sql: Sql) -> list[Suite]:
     cap = int(rule_vars["reward_cap_points"])
     rate = f"cast({lit(str(rule_vars['reward_rate']))} as decimal(18, 6))"
     # whole points as a decimal, as the model keeps them (D59): exact in DuckDB's 38 digits for a

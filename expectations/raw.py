@@ -22,7 +22,6 @@ from orchestration.contract import (
     DATASETS,
     GENERIC_REASONS,
     KEY_REASON,
-    STORAGE_TYPE,
     STRING,
     TIMESTAMP,
     Dataset,
@@ -30,11 +29,9 @@ from orchestration.contract import (
 from orchestration.formatting import lit
 
 from . import Check, Suite, check, expect, loaded_after, no_rows, reloaded_after
+from .dialects import Sql
 
 STAGE = "raw"
-
-# How information_schema spells the storage types of the contract.
-_SCHEMA_TYPE_NAME = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
 
 
 def _rule_expectations(reason: str) -> list[dict[str, Any]]:
@@ -108,11 +105,10 @@ def _applicable_reasons(dataset: Dataset) -> list[str]:
     return reasons + ([KEY_REASON] if dataset.unique_key else [])
 
 
-def _contract_checks(dataset: Dataset) -> list[Check]:
+def _contract_checks(dataset: Dataset, sql: Sql) -> list[Check]:
     names = [c.name for c in dataset.columns]
     expected = ", ".join(
-        f"({lit(c.name)}, {lit(_SCHEMA_TYPE_NAME.get(STORAGE_TYPE[c.kind], STORAGE_TYPE[c.kind]))})"
-        for c in dataset.columns
+        f"({sql.literal(c.name)}, {sql.literal(sql.type_name(c.kind))})" for c in dataset.columns
     )
     checks = [
         check(
@@ -124,13 +120,7 @@ def _contract_checks(dataset: Dataset) -> list[Check]:
             expectations=[
                 expect("expect_table_columns_to_match_set", column_set=names, exact_match=False),
                 no_rows(
-                    f"select column_name, expected_type, actual_type from ("
-                    f"select unnest([{', '.join(lit(n) for n in names)}]) "
-                    f"as column_name, "
-                    f"unnest([{', '.join(f'typeof({n})' for n in names)}]) as actual_type "
-                    f"from (select * from {{batch}} limit 1)) as actual "
-                    f"inner join (values {expected}) as contract(column_name, expected_type) "
-                    f"using (column_name) where actual_type <> expected_type",
+                    sql.column_types(names, expected),
                     "every contract column has its storage type",
                 ),
             ],
@@ -245,12 +235,12 @@ def scope(dataset: Dataset) -> str:
     return loaded_after(dataset.name, "_source_file")
 
 
-def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
+def suites(rule_vars: Mapping[str, Any], sql: Sql) -> list[Suite]:
     return [
         suite
         for d in DATASETS.values()
         for suite in (
-            Suite(STAGE, "raw", d.name, tuple(_contract_checks(d)), scope=scope(d)),
+            Suite(STAGE, "raw", d.name, tuple(_contract_checks(d, sql)), scope=scope(d)),
             _quarantine_suite(d),
         )
     ]

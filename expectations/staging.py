@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from orchestration.contract import DATASETS
-from orchestration.formatting import lit
 
 from . import Check, Suite, check, no_rows
+from .dialects import Sql
 from .raw import scope
 
 STAGE = "staging"
@@ -56,10 +56,10 @@ def _lineage_checks(dataset: str) -> list[Check]:
     ]
 
 
-def beijing_day_check(name: str, pairs: list[tuple[str, str]], timezone: str) -> Check:
+def beijing_day_check(name: str, pairs: list[tuple[str, str]], timezone: str, sql: Sql) -> Check:
     """`day` columns equal the calendar day of their timestamp in the rulebook's zone (R1)."""
     condition = " or ".join(
-        f"{day} is distinct from cast(timezone({lit(timezone)}, {ts}) as date)" for day, ts in pairs
+        f"{day} is distinct from {sql.local_date(ts, timezone)}" for day, ts in pairs
     )
     columns = ", ".join(c for pair in pairs for c in pair)
     return check(
@@ -80,7 +80,7 @@ def _staged(dataset: str) -> str:
     return scope(DATASETS[dataset]).replace("_source_file in", "source_file in")
 
 
-def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
+def suites(rule_vars: Mapping[str, Any], sql: Sql) -> list[Suite]:
     tz = rule_vars["timezone"]
     return [
         Suite(
@@ -97,7 +97,7 @@ def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
             (
                 *_lineage_checks("videos"),
                 beijing_day_check(
-                    "published_day_is_beijing_date", [("published_day", "published_at")], tz
+                    "published_day_is_beijing_date", [("published_day", "published_at")], tz, sql
                 ),
             ),
             scope=_staged("videos"),
@@ -109,7 +109,7 @@ def suites(rule_vars: Mapping[str, Any]) -> list[Suite]:
             (
                 *_lineage_checks("enrollments"),
                 beijing_day_check(
-                    "enrolled_day_is_beijing_date", [("enrolled_day", "enrolled_at")], tz
+                    "enrolled_day_is_beijing_date", [("enrolled_day", "enrolled_at")], tz, sql
                 ),
             ),
             scope=_staged("enrollments"),

@@ -20,7 +20,7 @@ import io
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,7 +77,7 @@ def gx_literal(text: object) -> str:
     return str(text).replace("$", "\\$")
 
 
-def _context(quality_dir: Path):
+def gx_context(quality_dir: Path):
     """The file-backed GX context of `quality_dir`, opened once per process."""
     if quality_dir not in _CONTEXTS:
         _CONTEXTS[quality_dir] = _open_context(quality_dir)
@@ -137,7 +137,8 @@ def _render_data_docs(quality_dir: Path, identifiers: list | None = None) -> Pat
             i.expectation_suite_identifier.name: i.expectation_suite_identifier for i in identifiers
         }
         identifiers = [*identifiers, *suites.values()]
-    _context(quality_dir).build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
+    context = gx_context(quality_dir)
+    context.build_data_docs(site_names=[DOCS_SITE], resource_identifiers=identifiers)
     index = data_docs_index(quality_dir)
     # the pages this build wrote (a filesystem's clock may lag a little behind time.time_ns)
     localize_site(index.parent, since_ns=started - 2_000_000_000)
@@ -147,7 +148,7 @@ def _render_data_docs(quality_dir: Path, identifiers: list | None = None) -> Pat
 def build_data_docs(quality_dir: Path, suites: list[Suite] = ()) -> Path:
     """Rebuild the Data Docs site from every stored validation result, with the pages of
     `suites`; returns its index."""
-    context = _context(quality_dir)
+    context = gx_context(quality_dir)
     for suite in suites:
         context.suites.add_or_update(_gx_suite(suite, 0))
     return _render_data_docs(quality_dir)
@@ -166,20 +167,25 @@ def build_run_data_docs(quality_dir: Path, run_name: str) -> Path:
 
 def run_validation_results(quality_dir: Path, run_name: str) -> list:
     """The identifiers of the validation results the Dagster run `run_name` stored."""
-    stored = _context(quality_dir).validation_results_store.list_keys()
+    stored = gx_context(quality_dir).validation_results_store.list_keys()
     return [key for key in stored if key.run_id.run_name == run_name]
 
 
-def _page_url(quality_dir: Path, identifier) -> str:
+def docs_page_url(quality_dir: Path, identifier) -> str:
     """The file:// address of a validation result's Data Docs page (rendered now or at the end
     of the run)."""
-    (site,) = _context(quality_dir).get_docs_sites_urls(
+    (site,) = gx_context(quality_dir).get_docs_sites_urls(
         resource_identifier=identifier, site_name=DOCS_SITE, only_if_exists=False
     )
     return site["site_url"]
 
 
-def _gx_suite(suite: Suite, through: int, files: Mapping[str, list[str]] | None = None):
+def _gx_suite(
+    suite: Suite,
+    through: int,
+    files: Mapping[str, list[str]] | None = None,
+    literal: Callable[[str], str] = lit,
+):
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
@@ -188,7 +194,7 @@ def _gx_suite(suite: Suite, through: int, files: Mapping[str, list[str]] | None 
     expectations = [
         ExpectationConfiguration(
             type=spec["type"],
-            kwargs=_in_scope(spec["kwargs"], through, files),
+            kwargs=_in_scope(spec["kwargs"], through, files, literal),
             meta={"check": c.name, "blocking": c.blocking, "rules": list(c.rules), "why": c.why},
         ).to_domain_obj()
         for c in suite.checks
@@ -203,16 +209,19 @@ _FILES = re.compile(r"\{files:(\w+)\}")
 
 
 def _in_scope(
-    kwargs: dict[str, Any], through: int, files: Mapping[str, list[str]] | None = None
+    kwargs: dict[str, Any],
+    through: int,
+    files: Mapping[str, list[str]] | None = None,
+    literal: Callable[[str], str] = lit,
 ) -> dict[str, Any]:
     """A check's SQL with `{through}` made the load through which its suite last passed and
-    `{files:<dataset>}` the list of that dataset's files loaded since, as SQL literals (`(null)`
-    when there are none: no row is in scope)."""
+    `{files:<dataset>}` the list of that dataset's files loaded since, as SQL literals of the
+    engine (`literal`; `(null)` when there are none: no row is in scope)."""
     files = files or {}
 
     def listed(match: re.Match) -> str:
         names = files.get(match.group(1), [])
-        return "(" + (", ".join(lit(name) for name in names) or "null") + ")"
+        return "(" + (", ".join(literal(name) for name in names) or "null") + ")"
 
     return {
         k: _FILES.sub(listed, v.replace("{through}", str(through))) if isinstance(v, str) else v
@@ -241,6 +250,8 @@ def run_suite(
     The result is stored under `run_name` (the Dagster run id), so its Data Docs page names the
     run. Its Data Docs page is rendered after the run, with the run's other pages, by
     `build_run_data_docs` (rendering costs ~0.5-1 s of Python per suite: off the run's path)."""
+    if suite.engine != "duckdb":
+        raise ValueError(f"suite {suite.name} is written for {suite.engine}, not DuckDB")
     through, watermark, files = 0, 0, {}
     if suite.scope:  # a big table: the rows of loads after the one it last passed (D30)
         with warehouse.connect(read_only=True) as con:
@@ -256,10 +267,10 @@ def run_suite(
     finally:
         duckdb_dialect.release()  # the next step (dbt, or a writer) takes the file
     ((identifier, validation_result),) = result.run_results.items()
-    outcomes = _outcomes(
+    outcomes = check_outcomes(
         suite,
         validation_result.results,
-        _page_url(quality_dir, identifier),
+        docs_page_url(quality_dir, identifier),
         f"rows of raw loads after {through}" if suite.scope else "every row",
     )
     if suite.scope and all(o.passed for o in outcomes if o.check.blocking):
@@ -277,29 +288,43 @@ def _validate(
     run_name: str | None,
 ):
     """Run the suite's GX checkpoint on its table (or the rows in its scope)."""
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
-
-    context = _context(quality_dir)
+    context = gx_context(quality_dir)
     datasource = context.data_sources.add_or_update_sql(
         name=f"{DATASOURCE}_{suite.schema}",
         connection_string=duckdb_dialect.url(warehouse.path),
         create_temp_table=False,  # the warehouse is opened read-only
         kwargs=_engine_kwargs(warehouse, suite.schema),
     )
+    return run_checkpoint(context, datasource, suite, through, files, run_name)
+
+
+def run_checkpoint(
+    context,
+    datasource,
+    suite: Suite,
+    through: int,
+    files: Mapping[str, list[str]],
+    run_name: str | None,
+    literal: Callable[[str], str] = lit,
+):
+    """Run the suite's GX checkpoint on its table (or the rows in its scope) of `datasource`, a
+    GX SQL datasource of the suite's schema, whatever the engine behind it; GX's result."""
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+
     if suite.table in datasource.get_asset_names():
         datasource.delete_asset(suite.table)
     if suite.scope:
         asset = datasource.add_query_asset(
             name=suite.table,
             query=f"select * from {suite.schema}.{suite.table} "
-            f"where {_in_scope({'q': suite.scope}, through, files)['q']}",
+            f"where {_in_scope({'q': suite.scope}, through, files, literal)['q']}",
         )
     else:
         # a table asset: GX reflects a query asset's columns by running the query
         asset = datasource.add_table_asset(name=suite.table, table_name=suite.table)
     batch = asset.add_batch_definition_whole_table("whole_table")
-    gx_suite = context.suites.add_or_update(_gx_suite(suite, through, files))
+    gx_suite = context.suites.add_or_update(_gx_suite(suite, through, files, literal))
     validation = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
     )
@@ -354,7 +379,7 @@ def _describe(er) -> str:
     return f"{config.type}({label})"
 
 
-def _outcomes(suite: Suite, results, docs_page: str, scope: str) -> list[CheckOutcome]:
+def check_outcomes(suite: Suite, results, docs_page: str, scope: str) -> list[CheckOutcome]:
     by_check: dict[str, list] = {c.name: [] for c in suite.checks}
     for er in results:
         by_check[er.expectation_config.meta["check"]].append(er)
