@@ -147,6 +147,8 @@ def run_dbt_on_spark(args: Sequence[str], spark_dir: Path, endpoint: ThriftEndpo
         target_path=spark_dir / "dbt" / "target",
         log_path=spark_dir / "dbt" / "logs",
     )
+    if isinstance(result.exception, KeyboardInterrupt):  # dbt hands Ctrl-C back as a result
+        raise result.exception
     if result.exception is not None:
         raise SparkBuildFailed(f"dbt {args[0]} on Spark failed: {result.exception}")
     if not result.success:

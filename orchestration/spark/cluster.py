@@ -140,6 +140,10 @@ def session_conf(spark_dir: Path, timezone: str) -> dict[str, str]:
         "spark.sql.shuffle.partitions": "2",
         "spark.default.parallelism": "2",
         "spark.sql.catalogImplementation": "hive",
+        # Run each statement within its ExecuteStatement call: dbt-spark then finds it finished
+        # at its first poll, instead of sleeping its poll_interval (1 s at least) per statement
+        # (docs/spark.md, D79).
+        "spark.sql.hive.thriftServer.async": "false",
         "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"
@@ -314,17 +318,25 @@ class LocalCluster:
             + "\n"
         )
 
-    def _env(self, daemon_memory: str) -> dict[str, str]:
+    def environment(self, daemon_memory: str | None = None) -> dict[str, str]:
+        """The environment of a process of this cluster (or of an application submitted to
+        it): passed to the child, never written into this process's environment."""
         env = dict(self._environ)
-        for name in ("SPARK_CONF_DIR", "SPARK_DAEMON_JAVA_OPTS", "SPARK_DRIVER_MEMORY"):
+        for name in (
+            "SPARK_CONF_DIR",
+            "SPARK_DAEMON_JAVA_OPTS",
+            "SPARK_DAEMON_MEMORY",
+            "SPARK_DRIVER_MEMORY",
+        ):
             env.pop(name, None)
+        if daemon_memory:
+            env["SPARK_DAEMON_MEMORY"] = daemon_memory
         env.update(
             {
                 "SPARK_HOME": str(spark_home()),
                 "SPARK_CONF_DIR": str(self.conf_dir),
                 "SPARK_LOCAL_IP": "127.0.0.1",
                 "SPARK_LOCAL_DIRS": str(self.spark_dir / "tmp"),
-                "SPARK_DAEMON_MEMORY": daemon_memory,
                 "SPARK_DAEMON_JAVA_OPTS": jvm_options(self.spark_dir, self.timezone),
                 "PYSPARK_PYTHON": sys.executable,
                 "TZ": self.timezone,
@@ -343,7 +355,7 @@ class LocalCluster:
                 stdout=out,
                 stderr=out,
                 cwd=self.spark_dir,
-                env=self._env(memory),
+                env=self.environment(memory),
                 start_new_session=True,
             )
         self._popens.append(popen)
