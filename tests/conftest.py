@@ -113,6 +113,24 @@ def rulebook_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def spark_cluster_starting(tmp_path_factory):
+    """The session's local Spark cluster, starting in the background (support/spark_cluster.py);
+    `.cluster()` waits for it. Only tests/test_spark.py asks for it (one worker owns it)."""
+    from support.spark_cluster import ClusterStarting, java_required
+
+    java_required()
+    starting = ClusterStarting(tmp_path_factory.mktemp("spark"))
+    yield starting
+    starting.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(spark_cluster_starting):
+    """The session's local Spark cluster, started."""
+    return spark_cluster_starting.cluster()
+
+
+@pytest.fixture(scope="session")
 def finance_runs(tmp_path_factory, worker_id):
     """The finance landing (tests/support/finance_cases.py) run through the whole pipeline after
     each of its two deliveries, once per test session: the first xdist worker to ask builds it

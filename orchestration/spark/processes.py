@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -22,6 +23,17 @@ from pathlib import Path
 import psutil
 
 STOP_TIMEOUT_SECONDS = 20.0
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    """The process's command line. Just after an exec, /proc shows it empty for a moment: read
+    again for up to a second before taking it as empty."""
+    deadline = time.monotonic() + 1.0
+    while True:
+        cmdline = process.cmdline()
+        if cmdline or time.monotonic() > deadline:
+            return cmdline
+        time.sleep(0.01)
 
 
 @dataclass(frozen=True)
@@ -42,7 +54,7 @@ class RecordedProcess:
                 return None
             if process.status() == psutil.STATUS_ZOMBIE:
                 return None
-            cmdline = process.cmdline()
+            cmdline = _cmdline(process)
         except psutil.Error:
             return None
         if not any(self.main_class in arg for arg in cmdline):
@@ -55,16 +67,15 @@ class RecordedProcess:
 def record(role: str, pid: int, main_class: str, marker: str, log: Path) -> RecordedProcess:
     """The record of the process `pid` just started: its start time and command line now."""
     process = psutil.Process(pid)
-    with process.oneshot():
-        return RecordedProcess(
-            role=role,
-            pid=pid,
-            create_time=process.create_time(),
-            main_class=main_class,
-            marker=marker,
-            cmdline=tuple(process.cmdline()),
-            log=str(log),
-        )
+    return RecordedProcess(
+        role=role,
+        pid=pid,
+        create_time=process.create_time(),
+        main_class=main_class,
+        marker=marker,
+        cmdline=tuple(_cmdline(process)),
+        log=str(log),
+    )
 
 
 def refreshed(recorded: RecordedProcess) -> RecordedProcess:
@@ -73,7 +84,7 @@ def refreshed(recorded: RecordedProcess) -> RecordedProcess:
     if process is None:
         return recorded
     try:
-        cmdline = tuple(process.cmdline())
+        cmdline = tuple(_cmdline(process))
     except psutil.Error:
         return recorded
     return RecordedProcess(**{**asdict(recorded), "cmdline": cmdline})
