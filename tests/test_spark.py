@@ -282,6 +282,20 @@ def test_submit_runs_a_pyspark_application_on_the_workers(spark_cluster_starting
     assert "the application refuses: in-memory" in message
 
 
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # gone, or a zombie (spark-class's launcher, not yet reaped)
+        return []
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def _our_jvms(marker: str) -> list[psutil.Process]:
     """Live JVMs whose command line names `marker` (a cluster's folder)."""
     found = []
@@ -304,14 +318,14 @@ def test_stopping_the_cluster_leaves_no_jvm(spark_cluster_starting, spark):
         c
         for r in records
         for c in psutil.Process(r.pid).children(recursive=True)
-        if "CoarseGrainedExecutorBackend" in " ".join(c.cmdline())
+        if "CoarseGrainedExecutorBackend" in " ".join(_cmdline(c))
     ]
     assert len(executors) == 2  # the Thrift server's, one per worker: separate JVMs
     marker = str(cluster.spark_dir)
     assert len(_our_jvms(marker)) == 6
     spark_cluster_starting.stop()
     assert not any(psutil.pid_exists(r.pid) for r in records)
-    assert not any(e.is_running() and e.status() != psutil.STATUS_ZOMBIE for e in executors)
+    assert not any(_alive(e) for e in executors)
     assert _our_jvms(marker) == []
     java_children = [
         c for c in psutil.Process().children(recursive=True) if "java" in c.name().lower()

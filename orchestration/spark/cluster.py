@@ -196,6 +196,13 @@ def _wait_until_accepting(host: str, port: int, popen: Popen, log: Path, deadlin
             time.sleep(0.1)
 
 
+def _stop_in_order(records: Sequence[RecordedProcess]) -> None:
+    """The Thrift server first (its application ends, and with it its executors), then the
+    workers and the master together."""
+    stop_recorded([r for r in records if r.main_class == THRIFT_CLASS])
+    stop_recorded([r for r in records if r.main_class != THRIFT_CLASS])
+
+
 class LocalCluster:
     """A master, `workers` workers and a Thrift server on 127.0.0.1 (module docstring).
 
@@ -273,10 +280,9 @@ class LocalCluster:
 
     def stop(self) -> None:
         """Stop every process this cluster started, by PID (the Thrift server first, then the
-        workers, then the master); idempotent. No JVM of it is left."""
+        workers and the master together); idempotent. No JVM of it is left."""
         with interrupts_deferred():
-            records = [refreshed(r) for r in self._records]
-            stop_recorded(list(reversed(records)))
+            _stop_in_order([refreshed(r) for r in self._records])
             for popen in reversed(self._popens):  # launched, maybe not yet recorded
                 if popen.poll() is None:
                     popen.terminate()
@@ -366,7 +372,7 @@ class LocalCluster:
     def _start(self, deadline: float) -> None:
         stale = read_pid_file(self.pid_file)
         if stale:  # a cluster that was not stopped: only processes still ours are signalled
-            stop_recorded(list(reversed(stale)))
+            _stop_in_order(stale)
             self.pid_file.unlink(missing_ok=True)
         self._prepare()
         bin_dir = spark_home() / "bin"

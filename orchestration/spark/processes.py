@@ -132,19 +132,15 @@ def _terminate(processes: Sequence[psutil.Process], timeout: float) -> None:
 
 
 def stop_recorded(processes: Sequence[RecordedProcess], timeout: float = STOP_TIMEOUT_SECONDS):
-    """Stop the recorded processes that are still the ones recorded, in the order given (the
-    last started first), each with its descendants; returns the roles it signalled."""
-    stopped = []
-    for recorded in processes:
-        process = recorded.live()
-        if process is None:
-            continue
-        children = _descendants(process)
-        _terminate([process], timeout)
-        # what its descendants left: a worker's executors end with it, or are made to
-        _terminate([c for c in children if c.is_running()], timeout)
-        stopped.append(recorded.role)
-    return stopped
+    """Stop, all at once, the recorded processes that are still the ones recorded, each with
+    its descendants; returns the roles it signalled."""
+    live = [(r, r.live()) for r in processes]
+    live = [(r, p) for r, p in live if p is not None]
+    children = [c for _, p in live for c in _descendants(p)]
+    _terminate([p for _, p in live], timeout)
+    # what their descendants left: a worker's executors end with it, or are made to
+    _terminate([c for c in children if c.is_running()], timeout)
+    return [r.role for r, _ in live]
 
 
 @contextmanager
