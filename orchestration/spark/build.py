@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -134,6 +136,28 @@ def _node_failure(result) -> str:
     return f"{result.node.unique_id}: {result.status} {message}"
 
 
+@contextmanager
+def _interrupts_noted() -> Iterator[list[int]]:
+    """A list that gets an entry when Ctrl-C (SIGINT) arrives during the block; the signal's
+    handler runs as before (Python's raises KeyboardInterrupt). In the main thread only, and
+    not where SIGINT is ignored."""
+    noted: list[int] = []
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield noted
+        return
+
+    def note(signum, frame):
+        noted.append(signum)
+        previous(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_dbt_on_spark(args: Sequence[str], spark_dir: Path, endpoint: ThriftEndpoint) -> Any:
     """Run one dbt command against the `spark` target (the Thrift server at `endpoint`) in this
     process; return dbt's result, or raise SparkBuildFailed naming the failing nodes.
@@ -141,14 +165,17 @@ def run_dbt_on_spark(args: Sequence[str], spark_dir: Path, endpoint: ThriftEndpo
     dbt's own target folder and log go to `<spark_dir>/dbt`, away from the DuckDB project's
     `dbt_project/target` (whose manifest the Dagster code location reads)."""
     (spark_dir / "dbt").mkdir(parents=True, exist_ok=True)
-    result = invoke(
-        [*args, "--target", "spark"],
-        spark_profile(spark_dir, endpoint),
-        target_path=spark_dir / "dbt" / "target",
-        log_path=spark_dir / "dbt" / "logs",
-    )
-    if isinstance(result.exception, KeyboardInterrupt):  # dbt hands Ctrl-C back as a result
-        raise result.exception
+    with _interrupts_noted() as interrupted:
+        result = invoke(
+            [*args, "--target", "spark"],
+            spark_profile(spark_dir, endpoint),
+            target_path=spark_dir / "dbt" / "target",
+            log_path=spark_dir / "dbt" / "logs",
+        )
+    # dbt hands Ctrl-C back as its result, or as the error of the statements it cancelled
+    # (over Thrift: "TSocket read 0 bytes"): it is still Ctrl-C
+    if interrupted or isinstance(result.exception, KeyboardInterrupt):
+        raise KeyboardInterrupt
     if result.exception is not None:
         raise SparkBuildFailed(f"dbt {args[0]} on Spark failed: {result.exception}")
     if not result.success:

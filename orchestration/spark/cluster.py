@@ -196,11 +196,24 @@ def _wait_until_accepting(host: str, port: int, popen: Popen, log: Path, deadlin
             time.sleep(0.1)
 
 
-def _stop_in_order(records: Sequence[RecordedProcess]) -> None:
+def _stop_in_order(records: Sequence[RecordedProcess]) -> list[str]:
     """The Thrift server first (its application ends, and with it its executors), then the
-    workers and the master together."""
-    stop_recorded([r for r in records if r.main_class == THRIFT_CLASS])
-    stop_recorded([r for r in records if r.main_class != THRIFT_CLASS])
+    workers and the master together; returns the roles signalled."""
+    first = stop_recorded([r for r in records if r.main_class == THRIFT_CLASS])
+    return first + stop_recorded([r for r in records if r.main_class != THRIFT_CLASS])
+
+
+def stop_left_behind(spark_dir: Path) -> list[str]:
+    """Stop what `<spark_dir>/cluster/pids.json` records of a cluster that was not stopped (its
+    Python was killed): only the processes still ours are signalled (D76). Returns their roles."""
+    pid_file = Path(spark_dir) / "cluster" / "pids.json"
+    stale = read_pid_file(pid_file)
+    stopped = []
+    if stale:
+        with interrupts_deferred():
+            stopped = _stop_in_order(stale)
+        pid_file.unlink(missing_ok=True)
+    return stopped
 
 
 class LocalCluster:
@@ -370,10 +383,7 @@ class LocalCluster:
         return popen
 
     def _start(self, deadline: float) -> None:
-        stale = read_pid_file(self.pid_file)
-        if stale:  # a cluster that was not stopped: only processes still ours are signalled
-            _stop_in_order(stale)
-            self.pid_file.unlink(missing_ok=True)
+        stop_left_behind(self.spark_dir)
         self._prepare()
         bin_dir = spark_home() / "bin"
         props = ["--properties-file", str(self.properties)]
