@@ -678,8 +678,14 @@ def docs(warehouse: Path | None) -> None:
 @click.option(
     "--spark-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Spark's folder: raw Parquet, metastore, tables, logs "
+    help="Spark's folder: raw Parquet, the local cluster's metastore, tables and logs "
     "(default $REWARDS_SPARK_DIR or data/spark).",
+)
+@click.option(
+    "--thrift",
+    metavar="HOST:PORT",
+    help="Build on this Spark Thrift server instead of starting a local cluster "
+    "(default $REWARDS_SPARK_THRIFT).",
 )
 @click.option(
     "--var",
@@ -688,23 +694,38 @@ def docs(warehouse: Path | None) -> None:
     metavar="KEY=VALUE",
     help="Override a rule parameter (dbt var) for this build; repeatable.",
 )
-def spark(warehouse: Path | None, spark_dir: Path | None, var_pairs: tuple[str, ...]) -> None:
-    """Build the same dbt models on a local Apache Spark from the warehouse's raw tables
-    (exported to Parquet), with every dbt test; docs/spark.md."""
+def spark(
+    warehouse: Path | None, spark_dir: Path | None, thrift: str | None, var_pairs: tuple[str, ...]
+) -> None:
+    """Build the same dbt models on Apache Spark from the warehouse's raw tables (exported to
+    Parquet), with every dbt test: on a local standalone cluster started and stopped for it,
+    or on the given Thrift server; docs/spark.md."""
     import shutil
 
-    from .spark_target import SparkBuildFailed, build_and_read
+    from .settings import SettingError, SparkSettings
+    from .spark.build import SparkBuildFailed, build_from_warehouse
+    from .spark.cluster import ClusterError
     from .warehouse_lock import WarehouseBusy
 
-    if shutil.which("java") is None:
-        raise UserError("Spark needs Java 17 (`java` is not on PATH)")
     settings = Settings.from_env(warehouse=warehouse)
+    try:
+        spark_settings = SparkSettings.from_env(spark_dir=spark_dir, thrift=thrift)
+    except SettingError as exc:
+        raise UserError(str(exc)) from exc
+    if spark_settings.thrift is None and shutil.which("java") is None:
+        raise UserError("a local Spark cluster needs Java 17 (`java` is not on PATH)")
     overrides = _parse_vars(var_pairs)
     try:
-        built = build_and_read(
-            settings.warehouse, spark_dir=spark_dir, var_overrides=overrides or None
+        built = build_from_warehouse(
+            settings.warehouse, spark_settings, var_overrides=overrides or None
         )
-    except (SparkBuildFailed, WarehouseBusy) as exc:  # a run holds the warehouse: exit 1
+    except KeyboardInterrupt as exc:  # the local cluster, if any, is stopped by now
+        raise Interrupted(
+            "rewards spark interrupted; the local Spark cluster is stopped"
+            if spark_settings.thrift is None
+            else "rewards spark interrupted"
+        ) from exc
+    except (SparkBuildFailed, ClusterError, WarehouseBusy) as exc:  # exit 1
         raise click.ClickException(str(exc)) from exc
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from exc

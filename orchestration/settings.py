@@ -90,3 +90,59 @@ class Settings:
                 environ.get(DAGSTER_HOME_ENV) or warehouse.with_suffix(".dagster")
             ).resolve(),
         )
+
+
+SPARK_DIR_ENV = "REWARDS_SPARK_DIR"
+SPARK_THRIFT_ENV = "REWARDS_SPARK_THRIFT"
+SPARK_MASTER_ENV = "REWARDS_SPARK_MASTER"
+LANDING_URI_ENV = "REWARDS_LANDING_URI"
+DEFAULT_SPARK_DIR = REPO_ROOT / "data" / "spark"
+
+
+class SettingError(ValueError):
+    """A setting the project cannot use; the message is one line naming it."""
+
+
+def parse_host_port(text: str, name: str = SPARK_THRIFT_ENV) -> tuple[str, int]:
+    """`HOST:PORT` (an IPv6 host in brackets: `[::1]:10000`) as (host, port)."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingError(f"{name} must be HOST:PORT (e.g. 127.0.0.1:10000), not {text!r}")
+    return host, int(port)
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    """Where the Spark engine runs (docs/spark.md). With `thrift` unset, the project starts a
+    local standalone cluster of its own in `spark_dir` (orchestration/spark/cluster.py) and stops
+    it after the build; with it set, it uses that Thrift server and starts nothing. `master` is
+    the standalone master applications are submitted to (needed only to submit one), and
+    `landing_uri` where that cluster reads the landing files (any Hadoop-compatible path:
+    file:///..., hdfs://..., s3a://...)."""
+
+    spark_dir: Path
+    thrift: tuple[str, int] | None = None
+    master: str | None = None
+    landing_uri: str | None = None
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        spark_dir: Path | None = None,
+        thrift: str | None = None,
+    ) -> SparkSettings:
+        """The Spark settings from `environ` (this process's environment by default);
+        `spark_dir` and `thrift` (the CLI's flags) take the place of their variables. Raises
+        SettingError for a malformed value."""
+        environ = os.environ if environ is None else environ
+        thrift_text = thrift or environ.get(SPARK_THRIFT_ENV) or None
+        name = "--thrift" if thrift else SPARK_THRIFT_ENV
+        return cls(
+            spark_dir=Path(spark_dir or environ.get(SPARK_DIR_ENV) or DEFAULT_SPARK_DIR).resolve(),
+            thrift=parse_host_port(thrift_text, name) if thrift_text else None,
+            master=environ.get(SPARK_MASTER_ENV) or None,
+            landing_uri=environ.get(LANDING_URI_ENV) or None,
+        )

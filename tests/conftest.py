@@ -70,16 +70,17 @@ def _environment_unchanged():
 
 
 # The longest modules, longest first (seconds of setup, call and teardown in one run of the suite
-# on this 2-core machine, `pytest --durations=0`: browser 185, cli 143, finance 122 with the
-# finance runs, spark 115, daily runs 67, contract fuzz 63, quality 53, generated end to end 49,
-# incremental 31): started first, they do not leave one worker busy after the other has finished.
+# on this 2-core machine, `pytest --durations=0`: spark ~265 on the local cluster (issue 31;
+# `-n 0`, docs/spark.md), browser 185, cli 143, finance 122 with the finance runs, daily runs 67,
+# contract fuzz 63, quality 53, generated end to end 49, incremental 31): started first, they do
+# not leave one worker busy after the other has finished.
 # pytest-xdist hands out whole modules in this order (`--no-loadscope-reorder` in pyproject.toml:
 # by default it re-sorts them by their number of tests).
 LONGEST_MODULES = (
+    "test_spark",
     "test_browser",
     "test_cli",
     "test_finance",
-    "test_spark",
     "test_daily_runs",
     "test_contract_fuzz",
     "test_quality",
@@ -110,6 +111,24 @@ def rulebook_run(tmp_path_factory):
         "quarantine": quarantine,
         "summary": summary,
     }
+
+
+@pytest.fixture(scope="session")
+def spark_cluster_starting(tmp_path_factory):
+    """The session's local Spark cluster, starting in the background (support/spark_cluster.py);
+    `.cluster()` waits for it. Only tests/test_spark.py asks for it (one worker owns it)."""
+    from support.spark_cluster import ClusterStarting, java_required
+
+    java_required()
+    starting = ClusterStarting(tmp_path_factory.mktemp("spark"))
+    yield starting
+    starting.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(spark_cluster_starting):
+    """The session's local Spark cluster, started."""
+    return spark_cluster_starting.cluster()
 
 
 @pytest.fixture(scope="session")

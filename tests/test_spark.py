@@ -1,34 +1,44 @@
-"""The dbt models on Apache Spark (docs/spark.md) give the same marts.account_rewards as DuckDB.
+"""The dbt models on a Spark cluster (docs/spark.md) give the same marts.account_rewards as DuckDB.
 
-The rulebook landing (tests/support/rulebook_cases.py) goes through the real DuckDB pipeline once
-(`rulebook_run`); its raw schema is exported to Parquet and `dbt build --target spark` builds
-every model on a local PySpark, with every data test, the R12 reconciliation test and dbt's unit
-tests (R2, R6, R7, R11) running on Spark. The Spark table is then compared with DuckDB's row for
-row and column for column, and with the hand-computed answers of rulebook_cases.py on its own.
+The session's local standalone cluster (master, two workers, Thrift server: conftest's
+`spark_cluster_starting`) starts in the background while the rulebook landing
+(tests/support/rulebook_cases.py) goes through the real DuckDB pipeline once (`rulebook_run`);
+its raw schema is exported to Parquet and `dbt build --target spark` builds every model over the
+Thrift server, with every data test, the R12 reconciliation test and dbt's unit tests (R2, R6,
+R7, R11) running on the cluster. The Spark table is then compared with DuckDB's row for row and
+column for column, and with the hand-computed answers of rulebook_cases.py on its own. Every test
+that needs the cluster is in this module (one xdist worker owns it); the last ones stop it and
+check that no JVM is left, then interrupt a `rewards spark` of its own.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import os
+import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import psutil
 import pytest
 from support import rulebook_cases
 from support.pipeline import assert_matches_hand_computation, query
+from support.spark_cluster import java_required
 
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, SPARK_THRIFT_ENV
+from orchestration.spark.cluster import stop_left_behind
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.skipif(
-        shutil.which("java") is None, reason="no `java` on PATH: Spark needs a JVM (Java 17)"
-    ),
-]
+pytestmark = [pytest.mark.spark]
+
+
+@pytest.fixture(autouse=True)
+def _java():
+    java_required()  # skipped without java, but failed when CI=true
+
 
 _, EXPECTED, QUARANTINE = rulebook_cases.build()
 
@@ -40,23 +50,30 @@ FLAGS = {"is_eligible", "is_new_entrant", "is_capped"}
 
 
 @pytest.fixture(scope="module")
-def spark(rulebook_run, tmp_path_factory):
-    """Build on Spark from the rulebook warehouse (in a process of its own, which ends with its
-    Spark session and JVM); read what the tests need."""
-    from orchestration.spark_target import build_and_read
+def spark(spark_cluster_starting, rulebook_run):
+    """Build on the cluster from the rulebook warehouse (the cluster started in the background
+    while `rulebook_run` ran); read what the tests need over the Thrift server."""
+    from orchestration.spark.build import (
+        build_models,
+        export_raw_to_parquet,
+        read_tables,
+        register_raw_tables,
+    )
 
-    spark_dir = tmp_path_factory.mktemp("spark")
-    built = build_and_read(
-        rulebook_run["warehouse"],
-        spark_dir,
-        unit_tests=True,
+    cluster = spark_cluster_starting.cluster()
+    spark_dir = cluster.spark_dir
+    exported = export_raw_to_parquet(rulebook_run["warehouse"], spark_dir)
+    register_raw_tables(cluster.endpoint, spark_dir)
+    build_models(cluster.endpoint, spark_dir, unit_tests=True)
+    built = read_tables(
+        cluster.endpoint,
         tables=("marts.account_rewards", "marts.reconciliation", "marts.quarantine"),
         schemas=("marts.account_rewards", "raw.orders", "raw.orders_quarantine"),
     )
     tables, schemas = built["tables"], built["schemas"]
     out = {
         "dir": spark_dir,
-        "exported": built["exported"],
+        "exported": exported,
         "rewards": tables["marts.account_rewards"],
         "schema": schemas["marts.account_rewards"],
         "raw_orders_schema": schemas["raw.orders"],
@@ -68,7 +85,8 @@ def spark(rulebook_run, tmp_path_factory):
 
 
 def _instant(value: datetime) -> datetime:
-    """PySpark gives a naive local-time datetime, DuckDB an aware one: both as UTC instants."""
+    """Both engines give an aware datetime (over Thrift: from the epoch microseconds, in UTC)."""
+    assert value.tzinfo is not None, value
     return value.astimezone(UTC)
 
 
@@ -194,8 +212,11 @@ def test_every_dbt_test_ran_and_passed_on_spark(spark):
     assert sum(uid.startswith("model.") for uid in status) == len(models)  # every one built
 
 
+REWARDS = str(Path(sys.executable).parent / "rewards")
+
+
 def test_cli_spark_names_a_missing_warehouse(tmp_path):
-    rewards = str(Path(sys.executable).parent / "rewards")
+    rewards = REWARDS
     done = subprocess.run(
         [
             rewards,
@@ -211,3 +232,157 @@ def test_cli_spark_names_a_missing_warehouse(tmp_path):
     )
     assert done.returncode == 2
     assert "warehouse not found" in done.stderr and "none.duckdb" in done.stderr
+
+
+def test_cli_spark_refuses_a_thrift_address_without_a_port(tmp_path):
+    done = subprocess.run(
+        [REWARDS, "spark", "--warehouse", str(tmp_path / "w.duckdb"), "--thrift", "localhost"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--thrift must be HOST:PORT" in done.stderr
+
+
+APP = """
+import sys
+from decimal import Decimal
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.getOrCreate()
+if sys.argv[2] == "fail":
+    catalog = spark.conf.get("spark.sql.catalogImplementation")
+    raise SystemExit("the application refuses: " + catalog)
+# on the executors (separate JVMs on the workers): which Python runs the work
+pythons = spark.sparkContext.parallelize(range(4), 2).map(lambda _: sys.executable).distinct()
+rows = [(Decimal("12.34"), python) for python in pythons.collect()]
+frame = spark.createDataFrame(rows, "amount decimal(18,2), python string")
+frame.coalesce(1).write.parquet(sys.argv[1])
+"""
+
+
+def test_submit_runs_a_pyspark_application_on_the_workers(spark_cluster_starting, tmp_path):
+    import duckdb
+
+    from orchestration.spark.cluster import ClusterError
+    from orchestration.spark.submit import submit
+
+    cluster = spark_cluster_starting.cluster()
+    script = tmp_path / "app.py"
+    script.write_text(APP)
+    out = tmp_path / "out.parquet"
+    submit(cluster, script, [out, "write"])
+    rows = duckdb.sql(f"select amount, python from read_parquet('{out}/*.parquet')").fetchall()
+    assert rows == [(Decimal("12.34"), sys.executable)]  # exact decimal; this venv's Python
+    with pytest.raises(ClusterError) as failed:
+        submit(cluster, script, [tmp_path / "none", "fail"])
+    message = str(failed.value)
+    assert "\n" not in message and "app.py failed on Spark (exit 1)" in message
+    # the end of its log, which says why: it ran without the Hive metastore
+    assert "the application refuses: in-memory" in message
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # gone, or a zombie (spark-class's launcher, not yet reaped)
+        return []
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _our_jvms(marker: str) -> list[psutil.Process]:
+    """Live JVMs whose command line names `marker` (a cluster's folder)."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline", "status"]):
+        cmdline = process.info["cmdline"] or []
+        if process.info["status"] == psutil.STATUS_ZOMBIE or not cmdline:
+            continue
+        if cmdline[0].endswith("java") and any(marker in arg for arg in cmdline):
+            found.append(process)
+    return found
+
+
+def test_stopping_the_cluster_leaves_no_jvm(spark_cluster_starting, spark):
+    # after the build (executors started); keep this the last test that uses the cluster
+    cluster = spark_cluster_starting.cluster()
+    records = cluster.records
+    assert [r.role for r in records] == ["master", "worker-1", "worker-2", "thrift-server"]
+    assert all(r.cmdline[0].endswith("java") for r in records)  # the JVMs' own command lines
+    executors = [
+        c
+        for r in records
+        for c in psutil.Process(r.pid).children(recursive=True)
+        if "CoarseGrainedExecutorBackend" in " ".join(_cmdline(c))
+    ]
+    # the Thrift server's, one per worker: separate JVMs (plus, for a moment, the ended
+    # application's, which its worker is stopping)
+    assert {e.ppid() for e in executors} >= {records[1].pid, records[2].pid}
+    marker = str(cluster.spark_dir)
+    assert len(_our_jvms(marker)) >= 6
+    spark_cluster_starting.stop()
+    assert not any(psutil.pid_exists(r.pid) for r in records)
+    assert not any(_alive(e) for e in executors)
+    assert _our_jvms(marker) == []
+    java_children = [
+        c for c in psutil.Process().children(recursive=True) if "java" in c.name().lower()
+    ]
+    assert java_children == []
+    assert not cluster.pid_file.exists()
+
+
+DEFAULT_SIGINT_THEN_EXEC = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+def test_rewards_spark_interrupted_exits_130_and_leaves_no_jvm(rulebook_run, tmp_path):
+    # runs after the session's cluster stopped: one cluster at a time on this machine
+    spark_dir = tmp_path / "spark"
+    pid_file = spark_dir / "cluster" / "pids.json"
+    env = {k: v for k, v in os.environ.items() if k != SPARK_THRIFT_ENV}
+    cli = subprocess.Popen(
+        # Ctrl-C's default action even when pytest runs where SIGINT is ignored (a background
+        # job of a script), which a child would inherit
+        [sys.executable, "-c", DEFAULT_SIGINT_THEN_EXEC, REWARDS, "spark"]
+        + ["--warehouse", str(rulebook_run["warehouse"]), "--spark-dir", str(spark_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        # the cluster is up once the Thrift server's record holds its JVM's command line
+        deadline = time.monotonic() + 240
+        records: list[dict] = []
+        while time.monotonic() < deadline and cli.poll() is None:
+            try:
+                records = json.loads(pid_file.read_text())
+            except (OSError, ValueError):
+                records = []
+            roles = {r["role"]: r for r in records}
+            if "thrift-server" in roles and roles["thrift-server"]["cmdline"][0].endswith("java"):
+                break
+            time.sleep(0.2)  # polling the pid file
+        assert cli.poll() is None, cli.communicate()
+        assert len(records) == 4
+        cli.send_signal(signal.SIGINT)
+        out, err = cli.communicate(timeout=120)
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.communicate()
+            stop_left_behind(spark_dir)  # by its PID file: only processes still its own
+    assert cli.returncode == 130, err
+    assert err.count("\n") == 1 and "interrupted" in err and "stopped" in err, err
+    assert "Traceback" not in err
+    assert not any(psutil.pid_exists(r["pid"]) for r in records)
+    assert _our_jvms(str(spark_dir)) == []
+    assert not pid_file.exists()

@@ -24,7 +24,7 @@
     select *, rowid as _row_id from {{ relation }}
 {%- endmacro %}
 
-{#- Elsewhere the raw tables carry it as a column (orchestration/spark_target.py writes DuckDB's
+{#- Elsewhere the raw tables carry it as a column (orchestration/spark/build.py writes DuckDB's
     rowid into the Parquet export as `_row_id`). -#}
 {% macro default__select_with_row_id(relation) -%}
     select * from {{ relation }}

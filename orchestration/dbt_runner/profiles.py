@@ -22,7 +22,9 @@ from ..settings import DBT_PROJECT_DIR
 
 PROFILE_NAME = "short_video_rewards"
 PROFILES_FILE = "profiles.yml"
-_ENV_VAR = re.compile(r"\{\{\s*env_var\(\s*'(\w+)'\s*(?:,\s*'([^']*)'\s*)?\)\s*\}\}")
+_ENV_VAR = re.compile(
+    r"\{\{\s*env_var\(\s*'(\w+)'\s*(?:,\s*'([^']*)'\s*)?\)\s*(\|\s*as_number\s*)?\}\}"
+)
 _JINJA_OPENERS = ("{{", "{%", "{#")
 
 
@@ -41,14 +43,23 @@ def _fill(value: Any, values: Mapping[str, str]) -> Any:
     if not isinstance(value, str):
         return value
 
-    def one(match: re.Match) -> str:
+    def found(match: re.Match) -> str:
         name, default = match.group(1), match.group(2)
-        found = values.get(name, os.environ.get(name, default))
-        if found is None:
+        text = values.get(name, os.environ.get(name, default))
+        if text is None:
             raise ValueError(f"dbt profile needs a value for {name}")
-        return _literal(str(found))
+        return str(text)
 
-    return _ENV_VAR.sub(one, value)
+    whole = _ENV_VAR.fullmatch(value.strip())
+    if whole and whole.group(3):  # `{{ env_var(...) | as_number }}`: dbt's way to a number
+        text = found(whole)
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(
+                f"dbt profile needs a number for {whole.group(1)}, not {text!r}"
+            ) from None
+    return _ENV_VAR.sub(lambda match: _literal(found(match)), value)
 
 
 def profile_output(target: str, values: Mapping[str, str]) -> dict[str, Any]:

@@ -1,0 +1,75 @@
+"""Submit a PySpark application to a standalone master and wait for it (D80).
+
+For the work SQL over the Thrift server cannot do (the Spark loader's file checks). The
+application runs its driver here (client mode) and its executors on the cluster's workers, with
+this environment's Python on both sides; it uses Spark's in-memory catalog, never the Hive
+metastore, which only the Thrift server opens.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from subprocess import DEVNULL, Popen
+
+from .cluster import ClusterError, LocalCluster, ThriftEndpoint, default_timezone, spark_home
+
+APP_MEMORY = "512m"  # its driver's heap and each executor's (Spark's minimum is 450 MiB)
+
+
+def submit(
+    target: LocalCluster | ThriftEndpoint,
+    script: Path,
+    args: Sequence[str] = (),
+    log: Path | None = None,
+    cores: int = 2,
+) -> None:
+    """Run `script ARGS` as an application of the cluster's master; return when it succeeded,
+    else raise ClusterError with the end of its log in one line. Ctrl-C stops it."""
+    if isinstance(target, LocalCluster):
+        master, timezone = target.master_url, target.timezone
+        properties = ["--properties-file", str(target.properties)]  # JVM options, loopback
+        log = log or target.log_dir / f"app-{Path(script).stem}-{time.time_ns()}.log"
+        env = target.environment()
+    else:
+        master, timezone = target.master_url, target.timezone or default_timezone()
+        properties = []
+        log = log or Path(f"app-{Path(script).stem}-{time.time_ns()}.log").resolve()
+        env = None
+    if not master:
+        raise ClusterError("submitting an application needs the master's URL: REWARDS_SPARK_MASTER")
+    command = [
+        str(spark_home() / "bin" / "spark-submit"),
+        "--master",
+        master,
+        "--name",
+        f"short-video-rewards {Path(script).name}",
+        *properties,
+        "--driver-memory",
+        APP_MEMORY,
+        *("--conf", f"spark.executor.memory={APP_MEMORY}"),
+        *("--conf", "spark.executor.cores=1"),
+        *("--conf", f"spark.cores.max={cores}"),
+        *("--conf", f"spark.pyspark.python={sys.executable}"),
+        *("--conf", f"spark.pyspark.driver.python={sys.executable}"),
+        *("--conf", "spark.sql.catalogImplementation=in-memory"),
+        *("--conf", f"spark.sql.session.timeZone={timezone}"),
+        *("--conf", "spark.sql.decimalOperations.allowPrecisionLoss=false"),
+        str(script),
+        *map(str, args),
+    ]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as out:
+        popen = Popen(command, stdin=DEVNULL, stdout=out, stderr=out, env=env)
+    try:
+        code = popen.wait()
+    except BaseException:
+        popen.terminate()
+        popen.wait()
+        raise
+    if code != 0:
+        lines = [line.strip() for line in log.read_text(errors="replace").splitlines()]
+        tail = " | ".join(line for line in lines if line)[-400:]
+        raise ClusterError(f"{Path(script).name} failed on Spark (exit {code}); see {log}: {tail}")

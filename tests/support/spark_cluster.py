@@ -1,0 +1,57 @@
+"""The test session's one local Spark cluster (orchestration/spark/cluster.py).
+
+It starts in a background thread as soon as a test module asks for `spark_cluster_starting`,
+so that the module's other slow set-up (the rulebook's DuckDB run) overlaps its ~30 s start;
+`cluster()` then waits for it. Every test that needs the cluster lives in tests/test_spark.py,
+so one pytest-xdist worker (`--dist loadfile`) owns it; it is stopped at the end of the session,
+or earlier by the test that checks that stopping leaves no JVM.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from orchestration.spark.cluster import LocalCluster
+
+
+def java_required() -> None:
+    """Skip without `java`, but fail when CI=true: CI must run the Spark tests (.ci/run
+    installs Java 17)."""
+    if shutil.which("java") is not None:
+        return
+    message = "no `java` on PATH: Spark needs a JVM (Java 17; .ci/run installs it)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+class ClusterStarting:
+    """A LocalCluster starting in the background."""
+
+    def __init__(self, spark_dir: Path) -> None:
+        self.local = LocalCluster(spark_dir)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-cluster")
+        self._started: Future = self._pool.submit(self.local.start)
+        self.stopped = False
+
+    def cluster(self) -> LocalCluster:
+        """The cluster, once it accepts connections (raises what its start raised)."""
+        if self.stopped:
+            raise RuntimeError("the session's Spark cluster was stopped already")
+        self._started.result()
+        return self.local
+
+    def stop(self) -> None:
+        try:
+            self._started.result()  # let a start in progress finish (or fail and clean up)
+        except Exception:  # noqa: BLE001 -- its failure was reported where it was awaited
+            pass
+        finally:
+            self.local.stop()
+            self._pool.shutdown()
+            self.stopped = True
