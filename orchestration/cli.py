@@ -674,18 +674,23 @@ def docs(warehouse: Path | None) -> None:
 
 
 @main.command()
-@warehouse_option()
+@click.option(
+    "--landing",
+    metavar="DIR|URI",
+    help="The landing folder: a local folder, or any path the cluster reads (hdfs://, s3a://, "
+    "file://) (default $REWARDS_LANDING_URI, else $REWARDS_LANDING_DIR or data/landing).",
+)
 @click.option(
     "--spark-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Spark's folder: raw Parquet, the local cluster's metastore, tables and logs "
-    "(default $REWARDS_SPARK_DIR or data/spark).",
+    help="Spark's folder: the raw tables' Parquet, the local cluster's metastore, tables and "
+    "logs (default $REWARDS_SPARK_DIR or data/spark).",
 )
 @click.option(
     "--thrift",
     metavar="HOST:PORT",
     help="Build on this Spark Thrift server instead of starting a local cluster "
-    "(default $REWARDS_SPARK_THRIFT).",
+    "(default $REWARDS_SPARK_THRIFT; applications go to $REWARDS_SPARK_MASTER).",
 )
 @click.option(
     "--var",
@@ -695,44 +700,51 @@ def docs(warehouse: Path | None) -> None:
     help="Override a rule parameter (dbt var) for this build; repeatable.",
 )
 def spark(
-    warehouse: Path | None, spark_dir: Path | None, thrift: str | None, var_pairs: tuple[str, ...]
+    landing: str | None, spark_dir: Path | None, thrift: str | None, var_pairs: tuple[str, ...]
 ) -> None:
-    """Build the same dbt models on Apache Spark from the warehouse's raw tables (exported to
-    Parquet), with every dbt test: on a local standalone cluster started and stopped for it,
-    or on the given Thrift server; docs/spark.md."""
+    """Load the landing files and build every model on Apache Spark, with the data contract and
+    its quarantine (R12) and every dbt test: on a local standalone cluster started and stopped
+    for it, or on the given Thrift server; no DuckDB on the way. docs/spark.md."""
     import shutil
 
+    from .contract import DATASETS
+    from .defs.landing.files import LandingError
+    from .defs.landing.loader import check_landing
     from .settings import SettingError, SparkSettings
-    from .spark.build import SparkBuildFailed, build_from_warehouse
+    from .spark.build import SparkBuildFailed
     from .spark.cluster import ClusterError
-    from .warehouse_lock import WarehouseBusy
+    from .spark.landing import build_from_landing
 
-    settings = Settings.from_env(warehouse=warehouse)
     try:
         spark_settings = SparkSettings.from_env(spark_dir=spark_dir, thrift=thrift)
     except SettingError as exc:
         raise UserError(str(exc)) from exc
+    source = landing or spark_settings.landing_uri or str(Settings.from_env().landing_dir)
+    if "://" not in source or source.startswith("file://"):
+        try:  # a local folder: named before any JVM starts (D55)
+            check_landing(Path(source.removeprefix("file://")))
+        except FileNotFoundError as exc:
+            raise UserError(str(exc)) from exc
     if spark_settings.thrift is None and shutil.which("java") is None:
         raise UserError("a local Spark cluster needs Java 17 (`java` is not on PATH)")
     overrides = _parse_vars(var_pairs)
     try:
-        built = build_from_warehouse(
-            settings.warehouse, spark_settings, var_overrides=overrides or None
-        )
+        built = build_from_landing(source, spark_settings, var_overrides=overrides or None)
     except KeyboardInterrupt as exc:  # the local cluster, if any, is stopped by now
         raise Interrupted(
             "rewards spark interrupted; the local Spark cluster is stopped"
             if spark_settings.thrift is None
             else "rewards spark interrupted"
         ) from exc
-    except (SparkBuildFailed, ClusterError, WarehouseBusy) as exc:  # exit 1
-        raise click.ClickException(str(exc)) from exc
-    except (ValueError, FileNotFoundError) as exc:
+    except LandingError as exc:
         raise UserError(str(exc)) from exc
-    exported, rewards = built["exported"], built["tables"]["marts.account_rewards"]
-    click.echo(
-        f"raw rows exported to Parquet: {number(sum(exported.values()))}; "
-        f"on Spark: {quantity(len(rewards), 'accounts')}, "
-        f"{quantity(sum(r['reward_points'] for r in rewards), 'reward points')} "
-        "(marts.account_rewards)"
-    )
+    except (SparkBuildFailed, ClusterError) as exc:  # exit 1
+        raise click.ClickException(str(exc)) from exc
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    for name, load in built["loads"].items():
+        rows = quantity(load.rows_loaded, DATASETS[name].row_noun)
+        quarantined = quantity(load.rows_quarantined, "rows")
+        click.echo(f"{name:<18}  {load.mode} load: {rows}, {quarantined} quarantined")
+    for line in built["summary"].lines():
+        click.echo(line)

@@ -24,8 +24,8 @@
     select *, rowid as _row_id from {{ relation }}
 {%- endmacro %}
 
-{#- Elsewhere the raw tables carry it as a column (orchestration/spark/build.py writes DuckDB's
-    rowid into the Parquet export as `_row_id`). -#}
+{#- Elsewhere the raw tables carry it as a column, `_row_id` (the Spark loader numbers each
+    file's rows, D71). -#}
 {% macro default__select_with_row_id(relation) -%}
     select * from {{ relation }}
 {%- endmacro %}

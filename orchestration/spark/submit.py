@@ -25,6 +25,7 @@ def submit(
     args: Sequence[str] = (),
     log: Path | None = None,
     cores: int = 2,
+    driver_memory: str = APP_MEMORY,
 ) -> None:
     """Run `script ARGS` as an application of the cluster's master; return when it succeeded,
     else raise ClusterError with the end of its log in one line. Ctrl-C stops it."""
@@ -48,7 +49,7 @@ def submit(
         f"short-video-rewards {Path(script).name}",
         *properties,
         "--driver-memory",
-        APP_MEMORY,
+        driver_memory,
         *("--conf", f"spark.executor.memory={APP_MEMORY}"),
         *("--conf", "spark.executor.cores=1"),
         *("--conf", f"spark.cores.max={cores}"),

@@ -2,7 +2,8 @@
 quarantine, with the contract checked in Spark SQL (spark_sql.py). It never touches a metastore:
 `spark_loader.py` registers what it writes through the SQL endpoint (the Thrift server).
 
-    spark-submit orchestration/defs/landing/spark_app.py '<spec as JSON>'
+    spark-submit orchestration/spark/app_launcher.py \
+        orchestration.defs.landing.spark_app:main '<spec as JSON>'
     main(spark, ['<spec as JSON>'])          # the same, in a running session
 
 The spec: {"dataset", "files": [[uri, size], ...], "out": {"table", "quarantine", "stats",
@@ -11,7 +12,8 @@ each executor reads whole files (`binaryFiles`) and parses them with Python's cs
 strictly as DuckDB's reader and with the same line numbers and words (files.py, csv_fallback.py);
 the rows go to an all-text Parquet staging folder with their file and row. Parquet files are
 read with Spark's Parquet reader, their types checked as on DuckDB. A file that cannot be read
-fails the app with one line naming it (LandingError; exit status 2 under spark-submit).
+fails the app with one line naming it (LandingError; under spark-submit the launcher prints
+it and exits with status 2).
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 
 from ...contract import DATASETS, KEY_REASON, Dataset
 from .csv_fallback import plain_words
@@ -34,8 +35,6 @@ from .files import (
 )
 from .quarantine import key_detail
 from .spark_sql import SPARK_TYPE, checked_select, lit, q, record_json
-
-ERROR_PREFIX = "rewards-landing-error: "
 
 
 def recorded_name(uri: str) -> str:
@@ -251,16 +250,3 @@ def _write(spark, dataset: Dataset, spec: dict, out: dict) -> None:
         [(f, n, b, duplicates) for f, n, b in stats],
         "file string, rows_read bigint, rows_quarantined bigint, exact_duplicates_collapsed bigint",
     ).coalesce(1).write.mode("overwrite").parquet(out["stats"])
-
-
-if __name__ == "__main__":  # spark-submit spark_app.py '<spec>'
-    from pyspark.sql import SparkSession
-
-    session = SparkSession.builder.appName("rewards-landing").getOrCreate()
-    try:
-        main(session, sys.argv[1:])
-    except LandingError as exc:
-        print(ERROR_PREFIX + str(exc), file=sys.stderr)
-        sys.exit(2)
-    finally:
-        session.stop()

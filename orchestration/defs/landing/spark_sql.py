@@ -14,8 +14,7 @@ from __future__ import annotations
 from ...contract import BOOLEAN, DATE, INTEGER, MONEY, STRING, TIMESTAMP, Column, Dataset
 from .quarantine import INSTANT_TEXT, LOCAL_TEXT, TEXT_FORMATS, cascade
 
-# Spark type each contract kind is stored as in database `raw` (what the dbt models read; the
-# same as the Parquet export of DuckDB's raw schema wrote)
+# Spark type each contract kind is stored as in database `raw` (what the dbt models read)
 SPARK_TYPE = {
     STRING: "string",
     TIMESTAMP: "timestamp",

@@ -1,0 +1,138 @@
+"""The landing files to Spark's `raw` database on a cluster (D69-D73): the Spark loader
+(orchestration/defs/landing/spark_loader.py) with its two interfaces served by the cluster --
+SQL through the Thrift server (the one process that owns the metastore) and its application
+(`spark_app.main`) submitted to the standalone master (submit.py), each through
+`app_launcher.py`. No DuckDB between the landing files and the marts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..contract import DATASETS
+from ..defs.landing.bookkeeping import LoadResult
+from ..defs.landing.files import LandingError
+from ..defs.landing.spark_loader import load_dataset_spark
+from ..serving_layout import Figure
+from ..settings import SparkSettings
+from ..summary import RunSummary
+from .app_launcher import ERROR_PREFIX
+from .build import build_models, read_tables
+from .cluster import ClusterError, LocalCluster, ThriftEndpoint
+from .submit import submit
+from .thrift import thrift_connection
+
+LAUNCHER = Path(__file__).with_name("app_launcher.py")
+Submittable = LocalCluster | ThriftEndpoint  # what an application is submitted to
+
+
+class SubmittedApps:
+    """The loader's AppRunner: each application is submitted to the master of `target`; the
+    line a refused file gives (the launcher's) is a LandingError, anything else a ClusterError
+    naming the application's log."""
+
+    def __init__(self, target: LocalCluster | ThriftEndpoint, log_dir: Path) -> None:
+        self.target = target
+        self.log_dir = log_dir
+
+    def run_app(self, module_main: str, args: list[str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_dir / f"app-{module_main.rsplit('.', 1)[-1]}-{time.time_ns()}.log"
+        try:
+            submit(self.target, LAUNCHER, [module_main, *args], log=log, driver_memory="1g")
+        except ClusterError:
+            refused = [
+                line[line.index(ERROR_PREFIX) + len(ERROR_PREFIX) :].strip()
+                for line in log.read_text(errors="replace").splitlines()
+                if ERROR_PREFIX in line
+            ]
+            if refused:
+                raise LandingError(refused[-1]) from None
+            raise
+
+
+def landing_uri(landing: str | Path) -> str:
+    """A landing folder as the cluster reads it: a URI as given, a local folder as file://."""
+    text = str(landing)
+    if "://" in text:
+        return text.rstrip("/")
+    return Path(text).resolve().as_uri()
+
+
+def load_landing(
+    endpoint: ThriftEndpoint,
+    target: LocalCluster | ThriftEndpoint,
+    landing: str | Path,
+    root: str,
+    log_dir: Path,
+) -> dict[str, LoadResult]:
+    """Load every dataset of the landing folder (a local folder or any Hadoop-compatible URI)
+    into Spark's `raw` database, each with its quarantine (R12); `root`: where the raw tables'
+    Parquet folders go (a URI the cluster writes). Raises LandingError, one line naming the
+    file, for a file the contract refuses."""
+    base = landing_uri(landing)
+    apps = SubmittedApps(target, log_dir)
+    with thrift_connection(endpoint.host, endpoint.port) as sql:
+        return {
+            name: load_dataset_spark(sql, apps, dataset, f"{base}/{name}", root)
+            for name, dataset in DATASETS.items()
+        }
+
+
+@contextmanager
+def spark_cluster(settings: SparkSettings) -> Iterator[tuple[ThriftEndpoint, Submittable]]:
+    """The Thrift server and the master of `settings`, or a local cluster in its Spark folder,
+    started for the block and stopped after it (also on an error or Ctrl-C)."""
+    if settings.thrift is not None:
+        host, port = settings.thrift
+        endpoint = ThriftEndpoint(host, port, settings.master)
+        yield endpoint, endpoint
+        return
+    with LocalCluster(settings.spark_dir) as cluster:
+        yield cluster.endpoint, cluster
+
+
+def build_from_landing(
+    landing: str | Path,
+    settings: SparkSettings,
+    var_overrides: dict[str, Any] | None = None,
+    unit_tests: bool = False,
+    tables: Sequence[str] = ("marts.account_rewards",),
+    schemas: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Landing files to marts on the Spark of `settings`: the Spark loader (every dataset, with
+    its quarantine), then every model with its tests, then `tables` and `schemas` read back.
+    The raw tables' Parquet folders go under `<spark dir>/raw` (a path the cluster must be able
+    to write). Returns {"loads", "summary", "tables",
+    "schemas"}; raises LandingError (one line naming a
+    file), SparkBuildFailed, ClusterError."""
+    spark_dir = settings.spark_dir
+    with spark_cluster(settings) as (endpoint, target):
+        loads = load_landing(
+            endpoint, target, landing, (spark_dir / "raw").as_uri(), spark_dir / "logs" / "apps"
+        )
+        build_models(endpoint, spark_dir, var_overrides, unit_tests)
+        summary = read_run_summary(endpoint)
+        return {"loads": loads, "summary": summary, **read_tables(endpoint, tables, schemas)}
+
+
+def read_run_summary(endpoint: ThriftEndpoint) -> RunSummary:
+    """`rewards run`'s summary of a Spark build: the programme's figures as
+    marts.program_summary labels them (D61) and the reconciliation (R12)."""
+    with thrift_connection(endpoint.host, endpoint.port) as sql:
+        figures = [
+            Figure(*row)
+            for row in sql.query(
+                "select metric, breakdown, label, value, unit from marts.program_summary "
+                "order by position, breakdown"
+            )
+        ]
+        unbalanced = [
+            row[0]
+            for row in sql.query("select identity from marts.reconciliation where not is_balanced")
+        ]
+    return RunSummary(figures, unbalanced_identities=unbalanced)
