@@ -33,6 +33,7 @@ from support.pipeline import assert_matches_hand_computation, query
 from support.spark_cluster import java_required
 
 from expectations import all_suites
+from orchestration.contract import DATASETS
 from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import DBT_PROJECT_DIR, SPARK_THRIFT_ENV
 from orchestration.spark.cluster import stop_left_behind
@@ -56,19 +57,22 @@ FLAGS = {"is_eligible", "is_new_entrant", "is_capped"}
 
 @pytest.fixture(scope="module")
 def spark(spark_cluster_starting, rulebook_run):
-    """Build on the cluster from the rulebook warehouse (the cluster started in the background
-    while `rulebook_run` ran); read what the tests need over the Thrift server."""
-    from orchestration.spark.build import (
-        build_models,
-        export_raw_to_parquet,
-        read_tables,
-        register_raw_tables,
-    )
+    """Load the rulebook landing with the Spark loader (its application submitted to the
+    cluster's master, its SQL through the Thrift server) and build every model on the cluster
+    (started in the background while `rulebook_run` ran); read what the tests need over the
+    Thrift server. No DuckDB between the landing files and these marts."""
+    from orchestration.spark.build import build_models, read_tables
+    from orchestration.spark.landing import load_landing, read_run_summary
 
     cluster = spark_cluster_starting.cluster()
     spark_dir = cluster.spark_dir
-    exported = export_raw_to_parquet(rulebook_run["warehouse"], spark_dir)
-    register_raw_tables(cluster.endpoint, spark_dir)
+    loads = load_landing(
+        cluster.endpoint,
+        cluster,
+        rulebook_run["warehouse"].parent / "landing",
+        (spark_dir / "raw").as_uri(),
+        spark_dir / "logs" / "apps",
+    )
     build_models(cluster.endpoint, spark_dir, unit_tests=True)
     built = read_tables(
         cluster.endpoint,
@@ -78,7 +82,9 @@ def spark(spark_cluster_starting, rulebook_run):
     tables, schemas = built["tables"], built["schemas"]
     out = {
         "dir": spark_dir,
-        "exported": exported,
+        "endpoint": cluster.endpoint,
+        "loads": loads,
+        "summary": read_run_summary(cluster.endpoint),
         "rewards": tables["marts.account_rewards"],
         "schema": schemas["marts.account_rewards"],
         "raw_orders_schema": schemas["raw.orders"],
@@ -129,19 +135,99 @@ def duckdb_rewards(rulebook_run) -> dict[str, dict]:
     return {r[0]: _normalized(dict(zip(COLUMNS, r, strict=True))) for r in rows}
 
 
-def test_raw_export_keeps_instants_decimals_and_text(spark, rulebook_run):
-    # every raw table (quarantines and load_log too), every row
-    tables = query(
-        rulebook_run["warehouse"],
-        "select table_name from information_schema.tables where table_schema = 'raw'",
+def _as_text(columns: list[str], kinds: dict[str, str], micros: str, text: str) -> str:
+    """A select list that reads each column as comparable values on both engines: instants as
+    epoch microseconds (`micros` is the engine's function), dates as text (`text`: the engine's
+    string type; PyHive gives dates as text), the rest as they are."""
+
+    def read(column: str) -> str:
+        if kinds.get(column) == "timestamp":
+            return f"{micros}({column})"
+        if kinds.get(column) == "date":
+            return f"cast({column} as {text})"
+        return column
+
+    return ", ".join(read(c) for c in columns)
+
+
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+def test_spark_loader_gives_duckdbs_raw_tables_and_quarantine(spark, rulebook_run, dataset):
+    """The landing files loaded on the cluster: every raw row (values, file, row) and every
+    quarantined row (file, row, reason, detail, original record) as the DuckDB loader has them
+    (D69-D73)."""
+    from orchestration.spark.thrift import thrift_connection
+
+    declared = DATASETS[dataset]
+    kinds = {c.name: c.kind for c in declared.columns}
+    cols = [*declared.column_names, "_source_file", "_source_row"]
+    quarantine = "dataset, source_file, source_row, reason, detail, cast(record as {})"
+    duck = sorted(
+        query(
+            rulebook_run["warehouse"],
+            f"select {_as_text(cols, kinds, 'epoch_us', 'varchar')} from raw.{dataset}",
+        )
     )
-    assert set(spark["exported"]) == {t[0] for t in tables}
-    for table, n in spark["exported"].items():
-        assert query(rulebook_run["warehouse"], f"select count(*) from raw.{table}")[0][0] == n
+    duck_q = sorted(
+        query(
+            rulebook_run["warehouse"],
+            f"select {quarantine.format('varchar')} from raw.{dataset}_quarantine",
+        )
+    )
+    endpoint = spark["endpoint"]
+    with thrift_connection(endpoint.host, endpoint.port) as sql:
+        on_spark = sql.query(
+            f"select {_as_text(cols, kinds, 'unix_micros', 'string')} from raw.{dataset}"
+        )
+        on_spark_q = sql.query(
+            f"select {quarantine.format('string')} from raw.{dataset}_quarantine"
+        )
+    assert duck and sorted(on_spark) == duck
+    assert duck_q and sorted(on_spark_q) == duck_q
+    load = spark["loads"][dataset]
+    assert (load.mode, load.rows_loaded, load.rows_quarantined) == ("full", len(duck), len(duck_q))
+
+
+def test_spark_loader_keeps_duckdbs_load_log_and_unique_row_ids(spark, rulebook_run):
+    from orchestration.spark.thrift import thrift_connection
+
+    # load ids number the loads in the order they ran, which Dagster's steps choose on DuckDB:
+    # compared apart, each dataset's one full load has its own
+    cols = (
+        "dataset, files, rows_read, rows_loaded, rows_quarantined, exact_duplicates_collapsed, mode"
+    )
+    files = "dataset, file, size_bytes, rows_read, rows_quarantined"
+    endpoint = spark["endpoint"]
+    with thrift_connection(endpoint.host, endpoint.port) as sql:
+        assert sorted(sql.query(f"select {cols} from raw.load_log")) == sorted(
+            query(rulebook_run["warehouse"], f"select {cols} from raw.load_log")
+        )
+        ids = sql.query("select load_id, last_full_load_id from raw.load_log")
+        assert sorted(a for a, _ in ids) == [1, 2, 3, 4] and all(a == b for a, b in ids)
+        assert sorted(sql.query(f"select {files} from raw.load_files")) == sorted(
+            query(rulebook_run["warehouse"], f"select {files} from raw.load_files")
+        )
+        # R2's macros need a unique _row_id below 2^34 on every raw table (D71)
+        for dataset in DATASETS:
+            n, distinct, low, high = sql.query(
+                "select count(*), count(distinct _row_id), min(_row_id), max(_row_id) "
+                f"from raw.{dataset}"
+            )[0]
+            assert n == distinct and low >= 0 and high < 2**34, dataset
     orders = dict(spark["raw_orders_schema"])
     assert orders["amount"] == orders["refunded_amount"] == "decimal(18,2)"  # never a float
     assert orders["updated_at"] == orders["created_at"] == orders["settled_at"] == "timestamp"
     assert dict(spark["raw_quarantine_schema"])["record"] == "string"
+
+
+def test_spark_summary_has_the_same_figures_as_duckdbs_run(spark, rulebook_run):
+    """`rewards spark` prints `rewards run`'s summary: the same labelled figures (D61), from
+    marts.program_summary built on Spark, and a reconciliation that closes (R12)."""
+    on_spark = spark["summary"]
+    on_duckdb = rulebook_run["summary"]
+    assert [(f.label, f.value) for f in on_spark.figures] == [
+        (f.label, f.value) for f in on_duckdb.figures
+    ]
+    assert on_spark.figures and on_spark.unbalanced_identities == []
 
 
 def test_account_rewards_types_on_spark(spark):
@@ -220,14 +306,13 @@ def test_every_dbt_test_ran_and_passed_on_spark(spark):
 REWARDS = str(Path(sys.executable).parent / "rewards")
 
 
-def test_cli_spark_names_a_missing_warehouse(tmp_path):
-    rewards = REWARDS
+def test_cli_spark_names_a_missing_landing_folder_before_any_jvm(tmp_path):
     done = subprocess.run(
         [
-            rewards,
+            REWARDS,
             "spark",
-            "--warehouse",
-            str(tmp_path / "none.duckdb"),
+            "--landing",
+            str(tmp_path / "nowhere"),
             "--spark-dir",
             str(tmp_path / "spark"),
         ],
@@ -236,12 +321,13 @@ def test_cli_spark_names_a_missing_warehouse(tmp_path):
         timeout=120,
     )
     assert done.returncode == 2
-    assert "warehouse not found" in done.stderr and "none.duckdb" in done.stderr
+    assert done.stderr.splitlines() == [f"Error: landing directory not found: {tmp_path}/nowhere"]
+    assert not (tmp_path / "spark").exists()
 
 
 def test_cli_spark_refuses_a_thrift_address_without_a_port(tmp_path):
     done = subprocess.run(
-        [REWARDS, "spark", "--warehouse", str(tmp_path / "w.duckdb"), "--thrift", "localhost"],
+        [REWARDS, "spark", "--landing", str(tmp_path), "--thrift", "localhost"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -347,8 +433,15 @@ def verdicts(spark, spark_cluster_starting, rulebook_run, tmp_path_factory):
 
     server = (endpoint.host, endpoint.port)
     out["spark"] = _on_spark(server, root / "spark.gx")
+    # raw.orders_quarantine is a view over the Spark loader's folder (D72): the breach is the
+    # view again with the copied row
+    folder = (spark["dir"] / "raw" / "orders_quarantine").as_uri()
+    load = f"parquet.`{folder}/load-{spark['loads']['orders'].load_id}`"
     with thrift_connection(*server) as sql:
-        sql.execute(QUARANTINE_COPY)
+        sql.execute(
+            f"create or replace view raw.orders_quarantine as select * from {load} union all "
+            f"select * from {load} where reason = 'non_positive_amount'"
+        )
         sql.execute(UTC_DAY_VIEW.format(utc_day=UTC_DAY["spark"]))
     out["spark_breached"] = _on_spark(server, root / "spark.gx", BREACHED)
     return out
@@ -513,7 +606,8 @@ def test_rewards_spark_interrupted_exits_130_and_leaves_no_jvm(rulebook_run, tmp
         # Ctrl-C's default action even when pytest runs where SIGINT is ignored (a background
         # job of a script), which a child would inherit
         [sys.executable, "-c", DEFAULT_SIGINT_THEN_EXEC, REWARDS, "spark"]
-        + ["--warehouse", str(rulebook_run["warehouse"]), "--spark-dir", str(spark_dir)],
+        + ["--landing", str(rulebook_run["warehouse"].parent / "landing")]
+        + ["--spark-dir", str(spark_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
