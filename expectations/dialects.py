@@ -8,7 +8,7 @@ own expectations (`expect_column_values_to_be_in_set`, ...) for each engine itse
 
 from __future__ import annotations
 
-from orchestration.contract import BOOLEAN, DATE, INTEGER, MONEY, STORAGE_TYPE, STRING, TIMESTAMP
+from orchestration.contract import SPARK_STORAGE_TYPE, STORAGE_TYPE
 from orchestration.formatting import lit
 
 
@@ -44,15 +44,8 @@ class DuckDBSql:
 class SparkSql:
     name = "spark"
 
-    # The Spark types the export and the Spark loader give the contract's kinds (docs/spark.md)
-    _TYPES = {
-        STRING: "string",
-        TIMESTAMP: "timestamp",
-        DATE: "date",
-        BOOLEAN: "boolean",
-        INTEGER: "bigint",
-        MONEY: "decimal(18,2)",
-    }
+    # The Spark types the Spark loader gives the contract's kinds (docs/spark.md)
+    _TYPES = SPARK_STORAGE_TYPE
 
     def literal(self, value: str) -> str:
         # Spark's string literals take backslash escapes; a doubled quote is two literals

@@ -40,6 +40,17 @@ STORAGE_TYPE = {
     MONEY: "DECIMAL(18,2)",
 }
 
+# Spark type each kind is stored as in Spark's database `raw` (the Spark loader's tables, what
+# the dbt models and the quality suites read there; docs/spark.md)
+SPARK_STORAGE_TYPE = {
+    STRING: "string",
+    TIMESTAMP: "timestamp",
+    DATE: "date",
+    BOOLEAN: "boolean",
+    INTEGER: "bigint",
+    MONEY: "decimal(18,2)",
+}
+
 
 @dataclass(frozen=True)
 class Column:

@@ -11,18 +11,21 @@ or `timestamp_ntz_nanos` (local), see `spark_app.py`.
 
 from __future__ import annotations
 
-from ...contract import BOOLEAN, DATE, INTEGER, MONEY, STRING, TIMESTAMP, Column, Dataset
+from ...contract import (
+    BOOLEAN,
+    DATE,
+    INTEGER,
+    MONEY,
+    SPARK_STORAGE_TYPE,
+    STRING,
+    TIMESTAMP,
+    Column,
+    Dataset,
+)
 from .quarantine import INSTANT_TEXT, LOCAL_TEXT, TEXT_FORMATS, cascade
 
 # Spark type each contract kind is stored as in database `raw` (what the dbt models read)
-SPARK_TYPE = {
-    STRING: "string",
-    TIMESTAMP: "timestamp",
-    DATE: "date",
-    BOOLEAN: "boolean",
-    INTEGER: "bigint",
-    MONEY: "decimal(18,2)",
-}
+SPARK_TYPE = SPARK_STORAGE_TYPE
 _INTEGER_TYPES = {"tinyint", "smallint", "int", "bigint"}
 
 
