@@ -150,7 +150,11 @@ def session_conf(spark_dir: Path, timezone: str) -> dict[str, str]:
         ),
         "spark.hadoop.hive.exec.scratchdir": str(spark_dir / "scratch"),
         "spark.hadoop.hive.exec.local.scratchdir": str(spark_dir / "scratch"),
-        "spark.hadoop.hive.downloaded.resources.dir": str(spark_dir / "scratch" / "resources"),
+        # one folder per session, as Hive's default: a session deletes its folder when it ends,
+        # so a shared one vanished under dbt's other session ("Couldn't create directory")
+        "spark.hadoop.hive.downloaded.resources.dir": (
+            str(spark_dir / "scratch") + "/${hive.session.id}_resources"
+        ),
     }
 
 

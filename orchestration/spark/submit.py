@@ -8,6 +8,7 @@ metastore, which only the Thrift server opens.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -71,6 +72,23 @@ def submit(
         popen.wait()
         raise
     if code != 0:
-        lines = [line.strip() for line in log.read_text(errors="replace").splitlines()]
-        tail = " | ".join(line for line in lines if line)[-400:]
+        tail = " | ".join(_application_lines(log.read_text(errors="replace")))[-400:]
         raise ClusterError(f"{Path(script).name} failed on Spark (exit {code}); see {log}: {tail}")
+
+
+# Spark's own log lines, and the Java stack traces that follow them (an executor's connection
+# reset as the application shuts down): not what the application said
+_SPARK_LOG_LINE = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d (TRACE|DEBUG|INFO|WARN|ERROR) ")
+_JAVA_TRACE_LINE = re.compile(r"^(at |\.\.\. \d+ more|Caused by: )|^[a-z]+(\.[\w$]+)+(: |$)")
+
+
+def _application_lines(text: str) -> list[str]:
+    """The lines of an application's log that are its own (Python's traceback, its message), in
+    order; all non-empty lines when there are none."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    own = [
+        line
+        for line in lines
+        if not _SPARK_LOG_LINE.match(line) and not _JAVA_TRACE_LINE.match(line)
+    ]
+    return own or lines
