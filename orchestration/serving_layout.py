@@ -45,6 +45,12 @@ class Figure:
     unit: str
 
 
+def program_summary_query(table: str = "marts.program_summary") -> str:
+    """The programme's figures in their order, as Figure's fields: the same text on DuckDB and
+    on Spark (orchestration/spark/landing.py reads them over Thrift)."""
+    return f"select metric, breakdown, label, value, unit from {table} order by position, breakdown"
+
+
 def read_program_summary(
     con: duckdb.DuckDBPyConnection, table: str = "marts.program_summary"
 ) -> list[Figure]:
@@ -56,9 +62,7 @@ def read_program_summary(
             f"{table} was built before its figures were labelled with their population: run "
             "`rewards run` to publish it again"
         )
-    rows = con.execute(
-        f"select metric, breakdown, label, value, unit from {table} order by position, breakdown"
-    ).fetchall()
+    rows = con.execute(program_summary_query(table)).fetchall()
     return [Figure(*row) for row in rows]
 
 

@@ -17,9 +17,9 @@ from ..contract import DATASETS
 from ..defs.landing.bookkeeping import LoadResult
 from ..defs.landing.files import LandingError
 from ..defs.landing.spark_loader import load_dataset_spark
-from ..serving_layout import Figure
+from ..serving_layout import Figure, program_summary_query
 from ..settings import SparkSettings
-from ..summary import RunSummary
+from ..summary import UNBALANCED_QUERY, RunSummary
 from .app_launcher import ERROR_PREFIX
 from .build import build_models, read_tables
 from .cluster import ClusterError, LocalCluster, ThriftEndpoint
@@ -122,17 +122,8 @@ def build_from_landing(
 
 def read_run_summary(endpoint: ThriftEndpoint) -> RunSummary:
     """`rewards run`'s summary of a Spark build: the programme's figures as
-    marts.program_summary labels them (D61) and the reconciliation (R12)."""
+    marts.program_summary labels them (D61) and the reconciliation (R12), by the same queries."""
     with thrift_connection(endpoint.host, endpoint.port) as sql:
-        figures = [
-            Figure(*row)
-            for row in sql.query(
-                "select metric, breakdown, label, value, unit from marts.program_summary "
-                "order by position, breakdown"
-            )
-        ]
-        unbalanced = [
-            row[0]
-            for row in sql.query("select identity from marts.reconciliation where not is_balanced")
-        ]
+        figures = [Figure(*row) for row in sql.query(program_summary_query())]
+        unbalanced = [row[0] for row in sql.query(UNBALANCED_QUERY)]
     return RunSummary(figures, unbalanced_identities=unbalanced)
