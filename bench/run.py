@@ -1,6 +1,6 @@
 """Benchmark harness: the pipeline against two baselines on the same landing files.
 
-    python bench/run.py full [--sizes 1m,10m,100m] [--only pipeline,sql,pandas]
+    python bench/run.py full [--sizes 1m,10m,100m] [--only pipeline,sql,pandas,spark]
     python bench/run.py incremental [--sizes 1m,10m] [--changes 50000]
     python bench/run.py small [--repeat 3]
     python bench/run.py ui [--repeat 2]
@@ -10,6 +10,8 @@ in --work for the next time), then runs, each under `/usr/bin/time -v`:
   * pipeline  `rewards run` end to end on a fresh warehouse (Dagster, loader, quality gates, dbt);
   * sql       bench/baseline_sql.py, one hand-written DuckDB query of the rules;
   * pandas    bench/baseline_pandas.py, a straightforward pandas script;
+  * spark     (only when asked) `rewards spark --out`: the same landing to marts on a local Spark
+              cluster it starts and stops, its phases as it prints them;
 and reports wall time, peak RSS, the ratio to the SQL baseline and whether each produced the
 same rewards as the pipeline (all eight output columns, every account). A run whose process tree
 goes over --mem-cap-gb of RSS is killed and reported as such (so pandas at 100M fails cleanly
@@ -259,6 +261,33 @@ def run_full(args: argparse.Namespace) -> None:
                 outputs["pipeline"] = work / f"pipeline{size}.csv"
                 export_rewards(warehouse, outputs["pipeline"])
             measures["pipeline"] = m
+        if "spark" in only:
+            # landing files to marts on a local Spark cluster the command starts and stops
+            # (its JVMs are the command's children: the peak RSS is theirs too)
+            spark_dir, out = work / f"spark{size}", work / f"spark{size}.parquet"
+            shutil.rmtree(spark_dir, ignore_errors=True)
+            out.unlink(missing_ok=True)
+            log = work / f"spark{size}.log"
+            m = timed(
+                size,
+                "spark",
+                [str(BIN / "rewards"), "spark", "--landing", str(landing)]
+                + ["--spark-dir", str(spark_dir), "--out", str(out)],
+                log,
+                args.mem_cap_gb,
+            )
+            if m.exit_code == 0:
+                outputs["spark"] = work / f"spark{size}.csv"
+                with duckdb.connect() as con:
+                    con.execute(
+                        f"copy (select {OUTPUT_COLUMNS} from read_parquet('{out}') "
+                        f"order by account_id) to '{outputs['spark']}' (header, delimiter ',')"
+                    )
+                # where the time went: the command's own phase lines
+                m.note = "; ".join(
+                    line.strip() for line in log.read_text().splitlines() if line.startswith("[")
+                )
+            measures["spark"] = m
         for name in ("sql", "pandas"):
             if name in only:
                 out = work / f"{name}{size}.csv"

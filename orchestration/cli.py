@@ -699,8 +699,18 @@ def docs(warehouse: Path | None) -> None:
     metavar="KEY=VALUE",
     help="Override a rule parameter (dbt var) for this build; repeatable.",
 )
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write marts.account_rewards to this file (.parquet or .csv).",
+)
 def spark(
-    landing: str | None, spark_dir: Path | None, thrift: str | None, var_pairs: tuple[str, ...]
+    landing: str | None,
+    spark_dir: Path | None,
+    thrift: str | None,
+    var_pairs: tuple[str, ...],
+    out_file: Path | None,
 ) -> None:
     """Load the landing files and build every model on Apache Spark, with the data contract and
     its quarantine (R12) and every dbt test: on a local standalone cluster started and stopped
@@ -728,8 +738,23 @@ def spark(
     if spark_settings.thrift is None and shutil.which("java") is None:
         raise UserError("a local Spark cluster needs Java 17 (`java` is not on PATH)")
     overrides = _parse_vars(var_pairs)
+    with _user_errors():  # an unknown or invalid var before any JVM starts
+        from .rule_vars import resolve_rule_vars
+
+        timezone = resolve_rule_vars(overrides).values["timezone"]
+    if out_file is not None:
+        from .spark.output import check_out
+
+        with _user_errors():  # a wrong --out before any JVM starts
+            check_out(out_file)
     try:
-        built = build_from_landing(source, spark_settings, var_overrides=overrides or None)
+        built = build_from_landing(
+            source,
+            spark_settings,
+            var_overrides=overrides or None,
+            schemas=("marts.account_rewards",) if out_file else (),
+            progress=click.echo,
+        )
     except KeyboardInterrupt as exc:  # the local cluster, if any, is stopped by now
         raise Interrupted(
             "rewards spark interrupted; the local Spark cluster is stopped"
@@ -748,3 +773,14 @@ def spark(
         click.echo(f"{name:<18}  {load.mode} load: {rows}, {quarantined} quarantined")
     for line in built["summary"].lines():
         click.echo(line)
+    if out_file is not None:
+        from .spark.output import write_rows
+
+        with _user_errors():
+            written = write_rows(
+                built["tables"]["marts.account_rewards"],
+                built["schemas"]["marts.account_rewards"],
+                out_file,
+                timezone,
+            )
+        click.echo(f"wrote {quantity(written, 'accounts')} to {out_file}")

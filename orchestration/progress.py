@@ -71,14 +71,22 @@ def step_failure_message(failure) -> str:
 
 def interrupted(failure) -> bool:
     """Whether a step or a run (its failure data) stopped on Ctrl-C: Dagster raises
-    DagsterExecutionInterruptedError, or KeyboardInterrupt where it could not wait."""
+    DagsterExecutionInterruptedError, or KeyboardInterrupt where it could not wait; DuckDB,
+    interrupted inside a query, its own RuntimeError."""
     names = {DagsterExecutionInterruptedError.__name__, KeyboardInterrupt.__name__}
     error = getattr(failure, "error", None)
     while error is not None:
-        if error.cls_name in names:
+        if error.cls_name in names or (
+            error.cls_name == "RuntimeError" and DUCKDB_INTERRUPTED in error.message
+        ):
             return True
         error = error.cause
     return False
+
+
+# What DuckDB's Python client raises (a RuntimeError) when SIGINT arrives during a query: a
+# Ctrl-C in a step that was loading the landing files or building a model
+DUCKDB_INTERRUPTED = "Query interrupted"
 
 
 def check_failure(evaluation) -> str:

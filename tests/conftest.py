@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -97,14 +99,49 @@ def pytest_collection_modifyitems(items) -> None:
     items.sort(key=rank)  # stable: each module's tests keep their order
 
 
+def _shared_root(tmp_path_factory, worker_id: str) -> Path:
+    """The test session's temporary folder that every xdist worker shares."""
+    shared = tmp_path_factory.getbasetemp()
+    return shared.parent if worker_id != "master" else shared
+
+
+@contextlib.contextmanager
+def _built_once(shared: Path, name: str, worker_id: str):
+    """For a fixture built once per test session, whichever xdist worker asks first: yields
+    (folder, built) under a lock; the builder writes the folder and `built` is then touched."""
+    from orchestration.warehouse_lock import WarehouseLock
+
+    root = shared / name
+    lock = WarehouseLock(shared / f"{name}-runs")
+    lock.acquire(f"the {name} runs, built by {worker_id}", wait_seconds=1800)
+    try:
+        built = root / ".built"
+        if not built.exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir(parents=True)
+        yield root, built
+    finally:
+        lock.release()
+
+
 @pytest.fixture(scope="session")
-def rulebook_run(tmp_path_factory):
-    """The rulebook landing (tests/support/rulebook_cases.py) run once; every rule test reads it."""
-    root = tmp_path_factory.mktemp("rulebook")
+def rulebook_run(tmp_path_factory, worker_id):
+    """The rulebook landing (tests/support/rulebook_cases.py) run once per test session, by the
+    first xdist worker to ask (the others, and test_spark.py's worker, read it); every rule test
+    reads it and none writes to it."""
     land, expected, quarantine = rulebook_cases.build()
-    landing = land.write(root / "landing")
-    warehouse = root / "warehouse.duckdb"
-    summary = run_pipeline_on(landing, warehouse)
+    with _built_once(_shared_root(tmp_path_factory, worker_id), "rulebook", worker_id) as (
+        root,
+        built,
+    ):
+        warehouse = root / "warehouse.duckdb"
+        summary_file = root / "summary.pickle"
+        if not built.exists():
+            landing = land.write(root / "landing")
+            summary = run_pipeline_on(landing, warehouse)
+            summary_file.write_bytes(pickle.dumps(summary))
+            built.touch()
+        summary = pickle.loads(summary_file.read_bytes())
     return {
         "warehouse": warehouse,
         "expected": expected,
@@ -139,12 +176,7 @@ def finance_runs(tmp_path_factory, worker_id):
     run's serving copy, and the warehouse after day 2, are kept as copies as they were then: the
     finance modules read those, or build their own ledgers on them. Only test_finance works in
     the live folders (its last test lands a third day there)."""
-    from orchestration.warehouse_lock import WarehouseLock
-
-    shared = tmp_path_factory.getbasetemp()
-    if worker_id != "master":  # the workers' folders share the session's
-        shared = shared.parent
-    root = shared / "finance"
+    root = _shared_root(tmp_path_factory, worker_id) / "finance"
     paths = {
         "root": root,
         "landing": root / "landing",
@@ -155,12 +187,8 @@ def finance_runs(tmp_path_factory, worker_id):
         "day2_serving": root / "day2.serving.duckdb",
         "day2_warehouse": root / "day2.warehouse.duckdb",
     }
-    lock = WarehouseLock(shared / "finance-runs")
-    lock.acquire(f"the finance runs, built by {worker_id}", wait_seconds=1800)
-    try:
-        built = root / ".built"
+    with _built_once(root.parent, "finance", worker_id) as (_, built):
         if not built.exists():
-            shutil.rmtree(root, ignore_errors=True)
             land, refunded = finance_cases.day1()
             land.write(paths["landing"])
             run_pipeline_on(paths["landing"], paths["warehouse"])
@@ -170,6 +198,4 @@ def finance_runs(tmp_path_factory, worker_id):
             shutil.copyfile(paths["serving"], paths["day2_serving"])
             shutil.copyfile(paths["warehouse"], paths["day2_warehouse"])
             built.touch()
-    finally:
-        lock.release()
     return paths

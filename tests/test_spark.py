@@ -1,14 +1,18 @@
-"""The dbt models on a Spark cluster (docs/spark.md) give the same marts.account_rewards as DuckDB.
+"""Landing files to marts on a Spark cluster (docs/spark.md): the same raw tables, quarantine,
+marts, checks and summary as DuckDB's, row for row.
 
 The session's local standalone cluster (master, two workers, Thrift server: conftest's
 `spark_cluster_starting`) starts in the background while the rulebook landing
-(tests/support/rulebook_cases.py) goes through the real DuckDB pipeline once (`rulebook_run`);
-its raw schema is exported to Parquet and `dbt build --target spark` builds every model over the
-Thrift server, with every data test, the R12 reconciliation test and dbt's unit tests (R2, R6,
-R7, R11) running on the cluster. The Spark table is then compared with DuckDB's row for row and
-column for column, and with the hand-computed answers of rulebook_cases.py on its own. Every test
-that needs the cluster is in this module (one xdist worker owns it); the last ones stop it and
-check that no JVM is left, then interrupt a `rewards spark` of its own.
+(tests/support/rulebook_cases.py) goes through the real DuckDB pipeline once (`rulebook_run`).
+The Spark loader then loads that landing on the cluster (one application submitted to the
+master, its SQL through the Thrift server; no DuckDB on the way) and `dbt build --target spark`
+builds every model over Thrift with every data test, the R12 reconciliation test and dbt's unit
+tests. The raw tables, load log, quarantine, summary and `marts.account_rewards` are compared
+with DuckDB's, and with the hand-computed answers of rulebook_cases.py on their own; the quality
+suites run on both engines with the same verdicts. One more application loads the file faults
+and a `rewards generate --dirty` landing side by side. Every test that needs the cluster is in
+this module (one xdist worker owns it); the last ones stop it and check that no JVM is left,
+then interrupt a `rewards spark` of its own.
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ import pytest
 from support import rulebook_cases
 from support.pipeline import assert_matches_hand_computation, query
 from support.spark_cluster import java_required
+from test_loader import GOOD, HEADER, UNREADABLE
 
 from expectations import all_suites
-from orchestration.contract import DATASETS
+from orchestration.contract import DATASETS, all_reasons
+from orchestration.defs.landing.files import LandingError
 from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import DBT_PROJECT_DIR, SPARK_THRIFT_ENV
 from orchestration.spark.cluster import stop_left_behind
@@ -82,6 +88,7 @@ def spark(spark_cluster_starting, rulebook_run):
     tables, schemas = built["tables"], built["schemas"]
     out = {
         "dir": spark_dir,
+        "cluster": cluster,
         "endpoint": cluster.endpoint,
         "loads": loads,
         "summary": read_run_summary(cluster.endpoint),
@@ -336,6 +343,61 @@ def test_cli_spark_refuses_a_thrift_address_without_a_port(tmp_path):
     assert done.stderr.count("\n") == 1 and "--thrift must be HOST:PORT" in done.stderr
 
 
+def test_cli_spark_refuses_an_out_file_it_cannot_write_before_any_jvm(rulebook_run, tmp_path):
+    landing = rulebook_run["warehouse"].parent / "landing"
+    (tmp_path / "a-file").write_text("in the way")
+    for out, words in [
+        (tmp_path / "rewards.txt", "--out must end in .csv, .parquet, got 'rewards.txt'"),
+        (tmp_path / "a-file" / "rewards.csv", f"cannot write {tmp_path}/a-file/rewards.csv"),
+    ]:
+        done = subprocess.run(
+            [REWARDS, "spark", "--landing", str(landing), "--spark-dir", str(tmp_path / "spark")]
+            + ["--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and words in done.stderr, done.stderr
+        assert not (tmp_path / "spark").exists()  # refused before the cluster
+
+
+def test_out_file_holds_account_rewards_with_their_types(
+    spark, duckdb_rewards, rulebook_run, tmp_path
+):
+    """`rewards spark --out`'s writer (orchestration/spark/output.py) on the Spark build's
+    rows: Parquet with the mart's types, DuckDB's own (DECIMAL money, never a float), CSV with
+    two decimals; both equal DuckDB's marts.account_rewards."""
+    from orchestration.spark.output import write_rows
+
+    parquet, text = tmp_path / "rewards.parquet", tmp_path / "rewards.csv"
+    for out in (parquet, text):
+        assert write_rows(spark["rewards"], spark["schema"], out, "Asia/Shanghai") == len(
+            duckdb_rewards
+        )
+    relation = duckdb.sql(f"select {', '.join(COLUMNS)} from read_parquet('{parquet}')")
+    types = dict(zip(relation.columns, map(str, relation.dtypes), strict=True))
+    assert types == dict(
+        query(
+            rulebook_run["warehouse"],
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'account_rewards' "
+            f"and column_name in ({', '.join(repr(c) for c in COLUMNS)})",
+        )
+    )
+    assert types["baseline_gmv"] == "DECIMAL(38,2)" and types["enrolled_at"].endswith("TIME ZONE")
+    written = {r[0]: _normalized(dict(zip(COLUMNS, r, strict=True))) for r in relation.fetchall()}
+    assert written == duckdb_rewards
+    as_text = duckdb.sql(f"select * from read_csv('{text}', all_varchar = true)")
+    header = as_text.columns
+    by_account = {r[0]: dict(zip(header, r, strict=True)) for r in as_text.fetchall()}
+    assert header[0] == "account_id"
+    assert by_account.keys() == duckdb_rewards.keys()
+    for account, row in duckdb_rewards.items():
+        for column in MONEY:
+            assert by_account[account][column] == str(row[column]), (account, column)
+
+
 # --- The Great Expectations suites on Spark give DuckDB's verdicts (D81-D83) ---
 # Every suite of every stage runs on both engines from the same declarations
 # (`all_suites(rule_vars, engine=...)`): on DuckDB with `run_suite` on a copy of the rulebook
@@ -497,6 +559,100 @@ def test_utc_days_in_staging_fail_the_r1_check_on_both_engines(verdicts):
         )
         # the other checks of the suite still pass: the view keeps every row
         assert breached[("staging.stg_videos", "rows_preserved")] == (True, 0)
+
+
+# The faults of test_loader.UNREADABLE that take each path of the Spark loader: a zero-byte CSV
+# and Parquet file (refused by the plan, before any application), a ragged line (found by the
+# CSV parser in an executor), a missing column (the CSV header, in an executor), a truncated
+# Parquet file (its footer, in the driver); and `12.345`, which Spark's CSV cast would round
+# into cents and the contract quarantines. Every other CSV fault is the same parser's:
+# tests/test_spark_csv.py gives it each of them, without a JVM.
+ON_THE_CLUSTER = ("empty.csv", "empty.parquet", "ragged.csv", "no_amount.csv", "truncated.parquet")
+FAULTS = [case for case in UNREADABLE if case[0] in ON_THE_CLUSTER] + [
+    ("lenient.csv", (HEADER + GOOD.replace("10.00", "12.345")).encode(), None),
+]
+
+
+@pytest.fixture(scope="module")
+def side_loads(spark, tmp_path_factory) -> dict:
+    """Landings of their own, every load of them by one application on the cluster (as a
+    landing's four datasets are), none registered: the session's raw tables stay the
+    rulebook's. Each fault of FAULTS is an orders folder of its own beside a good file; the
+    `rewards generate --dirty` landing (2,000 orders, seed 11) is its four datasets.
+    Returns the refused files' lines, the quarantine rows by reason of the loads that ran, and
+    the dirty landing's manifest."""
+    from generator import generate_landing
+    from orchestration.defs.landing.spark_loader import plan_load, run_loads
+    from orchestration.spark.landing import SubmittedApps
+    from orchestration.spark.thrift import thrift_connection
+
+    root = tmp_path_factory.mktemp("side-loads")
+    manifest = generate_landing(root / "dirty", n_orders=2000, seed=11, dirty=True)
+    folders = {}
+    for i, (name, content, _) in enumerate(FAULTS):
+        folder = root / f"fault{i}" / "orders"
+        folder.mkdir(parents=True)
+        (folder / "good.csv").write_text(HEADER + GOOD)
+        (folder / name).write_bytes(content)
+        folders[name] = ("orders", folder)
+    folders |= {f"dirty/{d}": (d, root / "dirty" / d) for d in DATASETS}
+    endpoint = spark["endpoint"]
+    plans, refused = {}, {}
+    with thrift_connection(endpoint.host, endpoint.port) as sql:
+        for i, (name, (dataset, folder)) in enumerate(folders.items()):
+            out = (root / "raw" / str(i)).as_uri()
+            try:
+                plans[name] = plan_load(sql, DATASETS[dataset], folder.as_uri(), out, 1000)
+            except LandingError as exc:  # before any application: a zero-byte file
+                refused[name] = str(exc)
+        apps = SubmittedApps(spark["cluster"], root / "logs")
+        outcomes = run_loads(sql, apps, list(plans.values()), (root / "outcomes").as_uri())
+        refused |= {name: error for name, error in zip(plans, outcomes, strict=True) if error}
+        quarantined = {
+            name: dict(
+                sql.query(
+                    f"select reason, count(*) from parquet.`{plan.spec['out']['quarantine']}` "
+                    "group by 1"
+                )
+            )
+            for name, plan in plans.items()
+            if name not in refused
+        }
+    return {
+        "refused": refused,
+        "quarantined": quarantined,
+        "manifest": manifest,
+        "applications": len(list((root / "logs").glob("*.log"))),
+    }
+
+
+def test_file_faults_are_one_line_naming_the_file_as_on_duckdb(side_loads):
+    """Zero-byte files, a ragged line, a missing column, a truncated Parquet file: each refused
+    with DuckDB's line, the other loads of the same application unharmed; `12.345` is
+    quarantined as on DuckDB."""
+    refused = side_loads["refused"]
+    assert sorted(refused) == sorted(name for name, _, message in FAULTS if message)
+    for name, _, message in FAULTS:
+        if message is not None:
+            text = refused[name]
+            assert text.startswith(message) and "\n" not in text, (name, text)
+    assert side_loads["quarantined"]["lenient.csv"] == {"unparseable_value": 1}
+    assert side_loads["applications"] == 1
+
+
+def test_dirty_generated_landing_quarantines_as_on_duckdb(side_loads):
+    """`rewards generate --dirty`: every defect the loader quarantines (the contract's reasons,
+    R12) counted under its reason as the generator's manifest says, which DuckDB's run matches
+    (test_generated_end_to_end.py). The reasons the models give (R2's version conflicts, R4's
+    videos) are the dbt build's, checked on Spark with the rulebook's cases above."""
+    by_reason: Counter = Counter()
+    for name, reasons in side_loads["quarantined"].items():
+        if name.startswith("dirty/"):
+            by_reason.update(reasons)
+    manifest = side_loads["manifest"]["expected_quarantine"]
+    expected = {reason: n for reason, n in manifest.items() if reason in set(all_reasons())}
+    assert len(expected) >= 10
+    assert dict(by_reason) == expected
 
 
 APP = """

@@ -8,7 +8,7 @@ SQL through the Thrift server (the one process that owns the metastore) and its 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from ..contract import DATASETS
 from ..defs.landing.bookkeeping import LoadResult
 from ..defs.landing.files import LandingError
-from ..defs.landing.spark_loader import load_dataset_spark
+from ..defs.landing.spark_loader import load_datasets_spark
 from ..serving_layout import Figure, program_summary_query
 from ..settings import SparkSettings
 from ..summary import UNBALANCED_QUERY, RunSummary
@@ -71,16 +71,13 @@ def load_landing(
     log_dir: Path,
 ) -> dict[str, LoadResult]:
     """Load every dataset of the landing folder (a local folder or any Hadoop-compatible URI)
-    into Spark's `raw` database, each with its quarantine (R12); `root`: where the raw tables'
-    Parquet folders go (a URI the cluster writes). Raises LandingError, one line naming the
-    file, for a file the contract refuses."""
+    into Spark's `raw` database, each with its quarantine (R12), by one application; `root`:
+    where the raw tables' Parquet folders go (a URI the cluster writes). Raises LandingError,
+    one line naming the file, for a file the contract refuses (the other datasets loaded)."""
     base = landing_uri(landing)
     apps = SubmittedApps(target, log_dir)
     with thrift_connection(endpoint.host, endpoint.port) as sql:
-        return {
-            name: load_dataset_spark(sql, apps, dataset, f"{base}/{name}", root)
-            for name, dataset in DATASETS.items()
-        }
+        return load_datasets_spark(sql, apps, {name: f"{base}/{name}" for name in DATASETS}, root)
 
 
 @contextmanager
@@ -103,21 +100,39 @@ def build_from_landing(
     unit_tests: bool = False,
     tables: Sequence[str] = ("marts.account_rewards",),
     schemas: Sequence[str] = (),
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Landing files to marts on the Spark of `settings`: the Spark loader (every dataset, with
-    its quarantine), then every model with its tests, then `tables` and `schemas` read back.
-    The raw tables' Parquet folders go under `<spark dir>/raw` (a path the cluster must be able
-    to write). Returns {"loads", "summary", "tables",
-    "schemas"}; raises LandingError (one line naming a
-    file), SparkBuildFailed, ClusterError."""
+    its quarantine), then every model with its tests, then `tables` and `schemas` read back;
+    `progress(line)` hears when each phase ends, with the time since the start. The raw
+    tables' Parquet folders go under `<spark dir>/raw` (a path the cluster must be able to
+    write). Returns {"loads", "summary", "tables", "schemas"}; raises LandingError (one line
+    naming a file), SparkBuildFailed, ClusterError."""
     spark_dir = settings.spark_dir
+    started = time.monotonic()
+
+    def done(what: str) -> None:
+        if progress is not None:
+            progress(f"[{time.monotonic() - started:7.1f}s] {what}")
+
     with spark_cluster(settings) as (endpoint, target):
+        done(
+            "Thrift server ready"
+            if settings.thrift is not None
+            else "local cluster up: master, 2 workers, Thrift server"
+        )
         loads = load_landing(
             endpoint, target, landing, (spark_dir / "raw").as_uri(), spark_dir / "logs" / "apps"
         )
+        done("landing files loaded into raw (one application)")
         build_models(endpoint, spark_dir, var_overrides, unit_tests)
+        done("dbt build: every model and test passed")
         summary = read_run_summary(endpoint)
-        return {"loads": loads, "summary": summary, **read_tables(endpoint, tables, schemas)}
+        read = {"loads": loads, "summary": summary, **read_tables(endpoint, tables, schemas)}
+        done("summary and tables read")
+    if settings.thrift is None:
+        done("local cluster stopped")
+    return read
 
 
 def read_run_summary(endpoint: ThriftEndpoint) -> RunSummary:

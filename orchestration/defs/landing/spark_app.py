@@ -3,17 +3,19 @@ quarantine, with the contract checked in Spark SQL (spark_sql.py). It never touc
 `spark_loader.py` registers what it writes through the SQL endpoint (the Thrift server).
 
     spark-submit orchestration/spark/app_launcher.py \
-        orchestration.defs.landing.spark_app:main '<spec as JSON>'
-    main(spark, ['<spec as JSON>'])          # the same, in a running session
+        orchestration.defs.landing.spark_app:main '{"loads": [spec, ...], "outcomes": uri}'
+    main(spark, ['{"loads": ..., "outcomes": ...}'])   # the same, in a running session
 
-The spec: {"dataset", "files": [[uri, size], ...], "out": {"table", "quarantine", "stats",
-"staging"}, "row_id_start"}. CSV files are not read by Spark's CSV reader (lenient: D70):
-each executor reads whole files (`binaryFiles`) and parses them with Python's csv module, as
-strictly as DuckDB's reader and with the same line numbers and words (files.py, csv_fallback.py);
-the rows go to an all-text Parquet staging folder with their file and row. Parquet files are
-read with Spark's Parquet reader, their types checked as on DuckDB. A file that cannot be read
-fails the app with one line naming it (LandingError; under spark-submit the launcher prints
-it and exits with status 2).
+One application loads every dataset of a landing (an application's start costs ~20 s on the
+local cluster). Each load's spec: {"dataset", "files": [[uri, size], ...], "out": {"table",
+"quarantine", "staging"}, "row_id_start", "root"}.
+
+CSV files are not read by Spark's CSV reader (lenient: D70): each executor reads whole files
+(`binaryFiles`) and parses them with Python's csv module, as strictly as DuckDB's reader and
+with the same line numbers and words (files.py, csv_fallback.py); the rows go to an all-text
+Parquet staging folder with their file and row. Parquet files are read with Spark's Parquet
+reader, their types checked as on DuckDB. A file that cannot be read ends its load with one line
+naming it (a LandingError's), written with the other loads' outcomes; the other loads go on.
 """
 
 from __future__ import annotations
@@ -144,8 +146,34 @@ def _parquet_types(spark, uri: str) -> dict[str, str]:
     }
 
 
+OUTCOME_SCHEMA = (
+    "load_index int, file string, rows_read bigint, rows_quarantined bigint, "
+    "exact_duplicates_collapsed bigint, error string"
+)
+
+
 def main(spark, argv: list[str]) -> None:
-    spec = json.loads(argv[0])
+    """Every load of `argv[0]` (JSON: {"loads": [spec, ...], "outcomes": uri}) in turn. A file
+    one load refuses ends that load only. What each load did -- per file, its rows read and
+    quarantined, or the line refusing it -- is written once, to `outcomes` (one job for all),
+    which the loader reads through the SQL endpoint."""
+    work = json.loads(argv[0])
+    rows: list[tuple] = []
+    for i, spec in enumerate(work["loads"]):
+        try:
+            stats, duplicates = _load(spark, spec)
+        except LandingError as exc:
+            rows.append((i, None, None, None, None, str(exc)))
+            continue
+        rows += [(i, f, n, bad, duplicates, None) for f, n, bad in stats]
+    spark.createDataFrame(rows, OUTCOME_SCHEMA).coalesce(1).write.mode("overwrite").parquet(
+        work["outcomes"]
+    )
+
+
+def _load(spark, spec: dict) -> tuple[list[tuple], int]:
+    """One load's folders written; its (file, rows read, rows quarantined) and exact
+    duplicates collapsed."""
     dataset = DATASETS[spec["dataset"]]
     out = spec["out"]
     uris = [uri for uri, _ in spec["files"]]
@@ -189,10 +217,10 @@ def main(spark, argv: list[str]) -> None:
         f"select * from ({checked_select(view, dataset, types)})" for view, types in batches
     )
     spark.sql(checked).createOrReplaceTempView("__checked")
-    _write(spark, dataset, spec, out)
+    return _write(spark, dataset, spec, out)
 
 
-def _write(spark, dataset: Dataset, spec: dict, out: dict) -> None:
+def _write(spark, dataset: Dataset, spec: dict, out: dict) -> tuple[list[tuple], int]:
     columns = dataset.column_names
     cols = ", ".join(q(c) for c in columns)
     typed = {c.name: SPARK_TYPE[c.kind] for c in dataset.columns}
@@ -246,7 +274,4 @@ def _write(spark, dataset: Dataset, spec: dict, out: dict) -> None:
         loaded = spark.read.parquet(out["table"]).count()
         quarantined = spark.read.parquet(out["quarantine"]).count()
         duplicates = sum(n for _, n, _ in stats) - loaded - quarantined
-    spark.createDataFrame(
-        [(f, n, b, duplicates) for f, n, b in stats],
-        "file string, rows_read bigint, rows_quarantined bigint, exact_duplicates_collapsed bigint",
-    ).coalesce(1).write.mode("overwrite").parquet(out["stats"])
+    return stats, duplicates

@@ -12,7 +12,7 @@ Thrift server and a standalone master in production and against a local session 
 The decision what to read (unchanged / append / full, D16, D29) and the bookkeeping's columns are
 the DuckDB loader's (`bookkeeping.py`); the files' one-line errors are `files.py`'s.
 
-Layout under `root` (any Hadoop path): `<table>/load-<id>/` per load of a table, `stats/`,
+Layout under `root` (any Hadoop path): `<table>/load-<id>/` per load of a table, `outcomes/`,
 `staging/` (the CSV text, per load). `raw.<dataset>` and `raw.<dataset>_quarantine` are views
 over the load folders that `raw.load_files` lists (a full load: its own; an append: every load
 since the last full one), so a load whose app or registration failed half-way is never part of
@@ -22,12 +22,20 @@ a table (D72).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
-from ...contract import Dataset
+from ...contract import DATASETS, Dataset
 from . import bookkeeping
-from .bookkeeping import RAW_SCHEMA, FileStats, LoadResult
-from .files import LandingError, empty_file_error, landing_files, no_files_message
+from .bookkeeping import RAW_SCHEMA, FileStats, Fingerprints, LoadResult
+from .files import (
+    LandingError,
+    empty_file_error,
+    landing_files,
+    list_landing_files,
+    no_files_message,
+)
 from .spark_app import recorded_name
 from .spark_sql import lit, q
 
@@ -106,19 +114,21 @@ def list_files(sql: SqlExecutor, folder: str) -> dict[str, tuple[str, int, int]]
     }
 
 
-def load_dataset_spark(
-    sql: SqlExecutor, apps: AppRunner, dataset: Dataset, folder: str, root: str
-) -> LoadResult:
-    """Bring `raw.<dataset>` and its quarantine in Spark's metastore up to date with `folder`
-    (a Hadoop path or URI of the dataset's landing folder); `root`: where the tables' Parquet
-    folders go. The same result, tables and bookkeeping as the DuckDB loader's `load_dataset`."""
-    files = list_files(sql, folder)
-    if not files:
-        raise LandingError(no_files_message(folder.rstrip("/").rsplit("/", 1)[0], [dataset.name]))
-    for uri, size, _ in files.values():
-        if size == 0:
-            raise empty_file_error(uri)
-    fingerprints = {name: (size, mtime) for name, (_, size, mtime) in files.items()}
+@dataclass
+class LoadPlan:
+    """What one load of a dataset will do (`plan_load`): `spec` is the application's work, None
+    when the folder is unchanged (`result` is then final)."""
+
+    dataset: Dataset
+    fingerprints: Fingerprints
+    result: LoadResult
+    spec: dict | None = None
+    # what the application read: (file, rows read, rows quarantined, duplicates collapsed)
+    stats: list[tuple] = field(default_factory=list)
+
+
+def _load_state(sql: SqlExecutor) -> tuple[list[tuple], list[tuple]]:
+    """`raw.load_files` and `raw.load_log` as they are now (empty before the first load)."""
     sql.execute(f"create database if not exists {RAW_SCHEMA}")
     tables = _tables(sql)
     load_files = (
@@ -133,38 +143,99 @@ def load_dataset_spark(
         if "load_log" in tables
         else []
     )
+    return load_files, load_log
+
+
+def _refuse_empty_local_files(folder: str) -> None:
+    """A zero-byte file of a local folder, refused as the DuckDB loader refuses it. Spark's
+    file listings skip zero-length files, so for another file system the Spark loader does not
+    see one (docs/spark.md)."""
+    if folder.startswith("file:"):
+        local = Path(recorded_name(folder))
+        for path in list_landing_files(local) if local.is_dir() else []:
+            if path.stat().st_size == 0:
+                raise empty_file_error(path)
+
+
+def plan_load(sql: SqlExecutor, dataset: Dataset, folder: str, root: str, load_id: int) -> LoadPlan:
+    """What a load of `dataset` from `folder` (a Hadoop path or URI of the dataset's landing
+    folder) does, decided as the DuckDB loader decides it (D16, D29); `load_id` is its id if
+    it reads anything, `root` where its Parquet folders go. Raises LandingError for a folder
+    without landing files or with a zero-byte one."""
+    _refuse_empty_local_files(folder)
+    files = list_files(sql, folder)
+    if not files:
+        raise LandingError(no_files_message(folder.rstrip("/").rsplit("/", 1)[0], [dataset.name]))
+    for uri, size, _ in files.values():
+        if size == 0:
+            raise empty_file_error(uri)
+    fingerprints = {name: (size, mtime) for name, (_, size, mtime) in files.items()}
+    load_files, _ = _load_state(sql)
     mine = [r for r in load_files if r[0] == dataset.name]
-    previous = {r[1]: (r[2], r[3]) for r in mine} if dataset.name in tables else {}
+    previous = {r[1]: (r[2], r[3]) for r in mine} if dataset.name in _tables(sql) else {}
     result = LoadResult(dataset=dataset.name)
     result.mode = bookkeeping.load_mode(dataset, previous, fingerprints)
+    plan = LoadPlan(dataset, fingerprints, result)
     if result.mode == "unchanged":
         _read_totals(sql, dataset, result)
-        return result
+        return plan
+    result.load_id = load_id
     append = result.mode == "append"
-    result.load_id = max([r[7] for r in load_log if r[7] is not None] + [0]) + 1
     to_load = sorted(n for n in files if n not in previous) if append else sorted(files)
-    out = {
-        "table": f"{root}/{dataset.name}/load-{result.load_id}",
-        "quarantine": f"{root}/{dataset.name}_quarantine/load-{result.load_id}",
-        "stats": f"{root}/stats/{dataset.name}/load-{result.load_id}",
-        "staging": f"{root}/staging/{dataset.name}/load-{result.load_id}",
-    }
-    spec = {
+    plan.spec = {
         "dataset": dataset.name,
         "files": [[files[n][0], files[n][1]] for n in to_load],
-        "out": out,
+        "out": {
+            "table": f"{root}/{dataset.name}/load-{load_id}",
+            "quarantine": f"{root}/{dataset.name}_quarantine/load-{load_id}",
+            "staging": f"{root}/staging/{dataset.name}/load-{load_id}",
+        },
         "row_id_start": sum(r[5] for r in mine) if append else 0,
+        "root": root,
     }
-    apps.run_app(APP, [json.dumps(spec)])
-    stats = sql.query(
-        f"select file, rows_read, rows_quarantined, exact_duplicates_collapsed "
-        f"from parquet.{q(out['stats'])} order by file"
-    )
+    return plan
+
+
+def run_loads(
+    sql: SqlExecutor, apps: AppRunner, plans: list[LoadPlan], outcomes: str
+) -> list[str | None]:
+    """The application's work of every plan, in one application that writes what each load did
+    to `outcomes` (a folder URI); each plan's outcome: None (its folders are written, its
+    per-file counts in `plan.stats`) or the one line refusing one of its files."""
+    specs = [plan.spec for plan in plans if plan.spec is not None]
+    if not specs:
+        return [None] * len(plans)
+    apps.run_app(APP, [json.dumps({"loads": specs, "outcomes": outcomes})])
+    rows = sql.query(f"select * from parquet.{q(outcomes)} order by load_index, file")
+    errors: list[str | None] = []
+    i = 0
+    for plan in plans:
+        if plan.spec is None:
+            errors.append(None)
+            continue
+        mine = [r for r in rows if r[0] == i]
+        i += 1
+        error = next((r[5] for r in mine if r[5] is not None), None)
+        plan.stats = [(f, n, bad, duplicates) for _, f, n, bad, duplicates, _ in mine]
+        errors.append(error)
+    return errors
+
+
+def finish_load(sql: SqlExecutor, plan: LoadPlan) -> LoadResult:
+    """Register what the application wrote for `plan` as `raw.<dataset>` and its quarantine,
+    and record the load in `raw.load_files` (the commit) and `raw.load_log`."""
+    result, dataset, spec = plan.result, plan.dataset, plan.spec
+    if spec is None:
+        return result
+    root, stats = spec["root"], plan.stats
     result.files = [
         FileStats(file=f, rows_read=n, rows_quarantined=bad, rows_loaded=n - bad)
         for f, n, bad, _ in stats
     ]
     result.exact_duplicates_collapsed = stats[0][3] if stats else 0
+    load_files, load_log = _load_state(sql)  # as the loads before this one left them
+    append = result.mode == "append"
+    mine = [r for r in load_files if r[0] == dataset.name]
     kept = [r for r in load_files if r[0] != dataset.name] + (mine if append else [])
     loads = sorted({r[4] for r in kept if r[0] == dataset.name} | {result.load_id})
     for table in (dataset.name, f"{dataset.name}_quarantine"):
@@ -176,7 +247,7 @@ def load_dataset_spark(
         [
             dataset.name,
             f.file,
-            *fingerprints[f.file],
+            *plan.fingerprints[f.file],
             result.load_id,
             f.rows_read,
             f.rows_quarantined,
@@ -194,6 +265,47 @@ def load_dataset_spark(
     log.append([*row[:6], "current_timestamp()", *row[6:]])
     _replace_table(sql, "load_log", bookkeeping.LOAD_LOG_COLUMNS, sorted(log, key=lambda r: r[0]))
     return result
+
+
+def load_datasets_spark(
+    sql: SqlExecutor, apps: AppRunner, folders: dict[str, str], root: str
+) -> dict[str, LoadResult]:
+    """Bring `raw.<dataset>` and its quarantine in Spark's metastore up to date with each
+    dataset's folder (`folders`: dataset -> a Hadoop path or URI), the files of every dataset
+    read by one application; `root`: where the tables' Parquet folders go. The same results,
+    tables and bookkeeping as the DuckDB loader's `load_dataset` of each. A refused file is a
+    LandingError (the first dataset's, in `folders`' order) once the other datasets are
+    loaded, as each of DuckDB's landing assets loads on its own."""
+    _, load_log = _load_state(sql)
+    next_id = max([r[7] for r in load_log if r[7] is not None] + [0]) + 1
+    plans: list[LoadPlan] = []
+    refused: dict[str, LandingError] = {}
+    for name, folder in folders.items():
+        try:
+            plans.append(plan_load(sql, DATASETS[name], folder, root, next_id))
+        except LandingError as exc:
+            refused[name] = exc
+            continue
+        next_id += plans[-1].spec is not None
+    results = {}
+    reading = [plan.result.load_id for plan in plans if plan.spec is not None]
+    outcomes = f"{root}/outcomes/loads-{min(reading)}" if reading else ""
+    for plan, error in zip(plans, run_loads(sql, apps, plans, outcomes), strict=True):
+        if error is None:
+            results[plan.dataset.name] = finish_load(sql, plan)
+        else:
+            refused[plan.dataset.name] = LandingError(error)
+    for name in folders:
+        if name in refused:
+            raise refused[name]
+    return results
+
+
+def load_dataset_spark(
+    sql: SqlExecutor, apps: AppRunner, dataset: Dataset, folder: str, root: str
+) -> LoadResult:
+    """One dataset's load (`load_datasets_spark`)."""
+    return load_datasets_spark(sql, apps, {dataset.name: folder}, root)[dataset.name]
 
 
 def _ts(value) -> str:
