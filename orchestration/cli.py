@@ -44,7 +44,20 @@ def _parse_vars(pairs: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
-@click.group()
+class _Commands(click.Group):
+    """The commands, each with a setting it cannot use (a bad REWARDS_ENGINE, a Thrift address
+    without a port) said in one line, exit 2."""
+
+    def invoke(self, ctx: click.Context):
+        from .settings import SettingError
+
+        try:
+            return super().invoke(ctx)
+        except SettingError as exc:
+            raise UserError(str(exc)) from exc
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """Short-video commerce rewards warehouse (WeChat Shop incentive plan)."""
 
@@ -143,7 +156,8 @@ def _run_and_report(
     overrides = _parse_vars(var_pairs)
     try:  # the user's mistakes first, before Dagster and dbt are imported (seconds)
         rule_vars = resolve_rule_vars(overrides)
-        check_landing(settings.landing_dir)
+        if not (settings.engine == "spark" and settings.spark and settings.spark.landing_uri):
+            check_landing(settings.landing_dir)  # a landing only the cluster reads: its loader
         check_writable(settings)
     except (ValueError, FileNotFoundError, FolderNotWritable) as exc:
         raise UserError(str(exc)) from exc

@@ -24,6 +24,8 @@ TEMP_DIR_ENV = "REWARDS_DUCKDB_TEMP_DIR"
 QUALITY_DIR_ENV = "REWARDS_QUALITY_DIR"
 SERVING_ENV = "REWARDS_SERVING_COPY"
 LEDGER_ENV = "REWARDS_LEDGER"
+ENGINE_ENV = "REWARDS_ENGINE"
+ENGINES = ("duckdb", "spark")  # where the pipeline computes: docs/spark.md
 DAGSTER_HOME_ENV = "DAGSTER_HOME"  # Dagster's own variable: overrides the project's instance
 
 # DuckDB's share of a 24 GB, 2-core machine: the pipeline (DuckDB, dbt and the quality checks
@@ -49,6 +51,11 @@ class Settings:
     # The Dagster instance (run history, materializations, check results, schedule and sensor
     # state) that `rewards run` and `rewards ui` share (orchestration/instance.py, D27)
     dagster_home: Path
+    # Where the landing files are loaded and the models built: the embedded DuckDB warehouse,
+    # or Spark (SparkSettings: a local cluster, or a Thrift server and master). On Spark the
+    # warehouse file holds the marts as Spark built them, for the summary and finance (D89).
+    engine: str = "duckdb"
+    spark: SparkSettings | None = None  # where Spark runs (from the environment by default)
 
     @classmethod
     def from_env(
@@ -89,7 +96,17 @@ class Settings:
             dagster_home=Path(
                 environ.get(DAGSTER_HOME_ENV) or warehouse.with_suffix(".dagster")
             ).resolve(),
+            engine=parse_engine(environ.get(ENGINE_ENV) or "duckdb"),
+            spark=SparkSettings.from_env(environ),
         )
+
+
+def parse_engine(text: str, name: str = ENGINE_ENV) -> str:
+    """`duckdb` or `spark` (any case); SettingError, one line, for anything else."""
+    engine = text.strip().lower()
+    if engine not in ENGINES:
+        raise SettingError(f"{name} must be one of {', '.join(ENGINES)}, not {text!r}")
+    return engine
 
 
 SPARK_DIR_ENV = "REWARDS_SPARK_DIR"

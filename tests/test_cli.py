@@ -394,6 +394,24 @@ def test_user_errors_are_one_line_without_traceback(args, message):
     assert len(lines) == 1 and message in lines[0], done.stderr
 
 
+@pytest.mark.parametrize("command", [["run"], ["export", "--out", "x.csv"]])
+def test_an_engine_the_project_does_not_have_is_one_line(command, tmp_path):
+    """D89: REWARDS_ENGINE is duckdb or spark; anything else, for any command, is one line
+    before anything runs."""
+    done = subprocess.run(
+        [REWARDS, *command, "--warehouse", str(tmp_path / "w.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**user_shell_env(), "REWARDS_ENGINE": "Oracle"},
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "Error: REWARDS_ENGINE must be one of duckdb, spark, not 'Oracle'"
+    ], done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_instance_folder_dagster_cannot_open_is_the_runs_only_line(small_landing, tmp_path):
     """A warehouse under a folder with `%` (which Dagster's SQLite storage reads as a URL
     escape): one line naming the folder, and no "Dagster run" line before it."""

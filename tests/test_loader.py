@@ -500,7 +500,7 @@ def test_empty_dataset_folders_are_named_before_any_step_and_a_ui_step_says_the_
 
     from orchestration.defs.landing.assets import build_landing_asset
     from orchestration.defs.landing.loader import check_landing
-    from orchestration.defs.resources import LandingResource, WarehouseResource
+    from orchestration.defs.resources import EngineResource, LandingResource, WarehouseResource
 
     landing = tmp_path / "landing"
     write(landing / "account_snapshots", "s.csv", "anything\n")
@@ -520,6 +520,7 @@ def test_empty_dataset_folders_are_named_before_any_step_and_a_ui_step_says_the_
         resources={
             "landing": LandingResource(path=str(landing)),
             "warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb")),
+            "engine": EngineResource(),  # the embedded DuckDB warehouse
         },
         raise_on_error=False,
     )

@@ -62,36 +62,70 @@ FLAGS = {"is_eligible", "is_new_entrant", "is_capped"}
 
 
 @pytest.fixture(scope="module")
-def spark(spark_cluster_starting, rulebook_run):
-    """Load the rulebook landing with the Spark loader (its application submitted to the
-    cluster's master, its SQL through the Thrift server) and build every model on the cluster
-    (started in the background while `rulebook_run` ran); read what the tests need over the
-    Thrift server. No DuckDB between the landing files and these marts."""
-    from orchestration.spark.build import build_models, read_tables
-    from orchestration.spark.landing import load_landing, read_run_summary
+def spark(spark_cluster_starting, rulebook_run, tmp_path_factory):
+    """The rulebook landing through the whole Dagster asset graph on the Spark engine
+    (REWARDS_ENGINE=spark, D89) -- `rewards run`'s own runner, pointed at the session's cluster
+    (its Thrift server and master, as at an existing cluster): the landing assets load it with
+    the Spark loader (one application submitted to the master, its SQL through the Thrift
+    server; no DuckDB between the landing files and the marts), the dbt step builds every model
+    over Thrift with its tests as asset checks, the quality suites check every stage through the
+    Thrift server, the marts are copied into the warehouse file and the serving copy is
+    published from it. dbt's unit tests then run on the cluster too. The tests read what they
+    need over the Thrift server."""
+    import dataclasses
+
+    from support.pipeline import pipeline_settings
+
+    from orchestration.rule_vars import resolve_rule_vars
+    from orchestration.runner import executing, summarize
+    from orchestration.settings import SparkSettings
+    from orchestration.spark.build import read_tables, run_dbt_on_spark
 
     cluster = spark_cluster_starting.cluster()
     spark_dir = cluster.spark_dir
-    loads = load_landing(
-        cluster.endpoint,
-        cluster,
-        rulebook_run["warehouse"].parent / "landing",
-        (spark_dir / "raw").as_uri(),
-        spark_dir / "logs" / "apps",
+    endpoint = cluster.endpoint
+    warehouse = tmp_path_factory.mktemp("spark-run") / "warehouse.duckdb"
+    settings = dataclasses.replace(
+        pipeline_settings(rulebook_run["warehouse"].parent / "landing", warehouse),
+        engine="spark",
+        spark=SparkSettings(
+            spark_dir=spark_dir,
+            thrift=(endpoint.host, endpoint.port),
+            master=cluster.master_url,
+        ),
     )
-    build_models(cluster.endpoint, spark_dir, unit_tests=True)
+    with executing(settings, resolve_rule_vars({}), quiet=True) as run:
+        summary = summarize(settings, run)
+        events = run.result.all_events
+    unit_tests = run_dbt_on_spark(["test", "--select", "test_type:unit"], spark_dir, endpoint)
     built = read_tables(
-        cluster.endpoint,
-        tables=("marts.account_rewards", "marts.reconciliation", "marts.quarantine"),
+        endpoint,
+        tables=(
+            "marts.account_rewards",
+            "marts.reconciliation",
+            "marts.quarantine",
+            "raw.load_log",
+        ),
         schemas=("marts.account_rewards", "raw.orders", "raw.orders_quarantine"),
     )
     tables, schemas = built["tables"], built["schemas"]
-    out = {
+    return {
         "dir": spark_dir,
         "cluster": cluster,
-        "endpoint": cluster.endpoint,
-        "loads": loads,
-        "summary": read_run_summary(cluster.endpoint),
+        "endpoint": endpoint,
+        "settings": settings,
+        "events": events,
+        "unit_tests": unit_tests,
+        "load_ids": {r["dataset"]: r["load_id"] for r in tables["raw.load_log"]},
+        "raw_metadata": {
+            e.event_specific_data.materialization.asset_key.path[1]: (
+                e.event_specific_data.materialization.metadata
+            )
+            for e in events
+            if e.event_type_value == "ASSET_MATERIALIZATION"
+            and e.event_specific_data.materialization.asset_key.path[0] == "raw"
+        },
+        "summary": summary,
         "rewards": tables["marts.account_rewards"],
         "schema": schemas["marts.account_rewards"],
         "raw_orders_schema": schemas["raw.orders"],
@@ -99,7 +133,6 @@ def spark(spark_cluster_starting, rulebook_run):
         "reconciliation": tables["marts.reconciliation"],
         "quarantine": tables["marts.quarantine"],
     }
-    return out
 
 
 def _instant(value: datetime) -> datetime:
@@ -190,8 +223,13 @@ def test_spark_loader_gives_duckdbs_raw_tables_and_quarantine(spark, rulebook_ru
         )
     assert duck and sorted(on_spark) == duck
     assert duck_q and sorted(on_spark_q) == duck_q
-    load = spark["loads"][dataset]
-    assert (load.mode, load.rows_loaded, load.rows_quarantined) == ("full", len(duck), len(duck_q))
+    # what the landing asset reported to Dagster: the UI's metadata of raw/<dataset>
+    shown = {k: v.value for k, v in spark["raw_metadata"][dataset].items()}
+    assert (shown["load_mode"], shown["dagster/row_count"], shown["rows_quarantined"]) == (
+        "full",
+        len(duck),
+        len(duck_q),
+    )
 
 
 def test_spark_loader_keeps_duckdbs_load_log_and_unique_row_ids(spark, rulebook_run):
@@ -294,20 +332,30 @@ def test_r12_reconciliation_and_quarantine_on_spark(spark, rulebook_run):
     assert {"settled_at": None}.items() <= min(conflict, key=lambda r: r["status"]).items()
 
 
-def test_every_dbt_test_ran_and_passed_on_spark(spark):
-    results = json.loads((spark["dir"] / "dbt" / "target" / "run_results.json").read_text())
-    status = {r["unique_id"]: r["status"] for r in results["results"]}
-    for singular in ("reconciliation_closes", "order_lines_add_up", "accrual_closes"):
-        assert status[f"test.short_video_rewards.assert_{singular}"] == "pass"
-    # R2, R6, R7/R11, R7/R11 up to decimal(38,2) (D59), R11, and R11 day by day (the accrual)
-    assert sum(uid.startswith("unit_test.") for uid in status) == 6
-    assert sum(uid.startswith("test.") for uid in status) > 50
-    checks = ("test.", "unit_test.")
-    assert {s for uid, s in status.items() if uid.startswith(checks)} == {"pass"}
-    assert {s for uid, s in status.items() if not uid.startswith(checks)} == {"success"}
+def test_every_model_built_and_every_check_gave_duckdbs_verdict_on_spark(spark, rulebook_run):
+    """The Dagster run on Spark materialized every asset of the graph and evaluated every check
+    -- dbt's tests and the quality suites -- with DuckDB's run's outcome: as many passed, and
+    the same warnings (the rulebook's quarantine, R12). dbt's unit tests (R2, R6, R7/R11 up to
+    decimal(38,2), R11, and R11 day by day) pass on the cluster too."""
+    materialized = {
+        tuple(e.event_specific_data.materialization.asset_key.path)
+        for e in spark["events"]
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    }
     models = list((DBT_PROJECT_DIR / "models").rglob("*.sql"))
     assert len(models) >= 20  # staging 4, intermediate 11, marts 8
-    assert sum(uid.startswith("model.") for uid in status) == len(models)  # every one built
+    assert {("raw", d) for d in DATASETS} <= materialized
+    assert sum(key[0] in ("staging", "intermediate", "marts") for key in materialized) == len(
+        models
+    )
+    assert ("serving", "finance_copy") in materialized
+    on_spark, on_duckdb = spark["summary"], rulebook_run["summary"]
+    assert on_spark.checks_passed == on_duckdb.checks_passed > 100
+    assert on_spark.check_warnings == on_duckdb.check_warnings
+    results = spark["unit_tests"].result.results
+    units = [r for r in results if r.node.unique_id.startswith("unit_test.")]
+    assert len(units) == 6 and {str(r.status) for r in units} == {"pass"}
+    assert {str(r.status) for r in results if r not in units} <= {"success"}
 
 
 REWARDS = str(Path(sys.executable).parent / "rewards")
@@ -494,11 +542,27 @@ def verdicts(spark, spark_cluster_starting, rulebook_run, tmp_path_factory):
     out["duckdb_breached"] = _on_duckdb(warehouse, root / "duckdb.gx", BREACHED)
 
     server = (endpoint.host, endpoint.port)
-    out["spark"] = _on_spark(server, root / "spark.gx")
+    # clean: the verdicts the Dagster run's check steps gave on Spark (the `spark` fixture)
+    evaluations = {
+        (tuple(ev.asset_key.path), ev.check_name): ev
+        for ev in (
+            e.event_specific_data
+            for e in spark["events"]
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        )
+    }
+    out["spark"] = {
+        (suite.name, check.name): (
+            evaluations[(tuple(suite.asset_key), check.name)].passed,
+            evaluations[(tuple(suite.asset_key), check.name)].metadata["unexpected"].value,
+        )
+        for suite in all_suites(rule_var_defaults(), engine="spark")
+        for check in suite.checks
+    }
     # raw.orders_quarantine is a view over the Spark loader's folder (D72): the breach is the
     # view again with the copied row
     folder = (spark["dir"] / "raw" / "orders_quarantine").as_uri()
-    load = f"parquet.`{folder}/load-{spark['loads']['orders'].load_id}`"
+    load = f"parquet.`{folder}/load-{spark['load_ids']['orders']}`"
     with thrift_connection(*server) as sql:
         sql.execute(
             f"create or replace view raw.orders_quarantine as select * from {load} union all "
@@ -638,6 +702,52 @@ def test_file_faults_are_one_line_naming_the_file_as_on_duckdb(side_loads):
             assert text.startswith(message) and "\n" not in text, (name, text)
     assert side_loads["quarantined"]["lenient.csv"] == {"unparseable_value": 1}
     assert side_loads["applications"] == 1
+
+
+def test_parquet_footers_read_here_give_the_types_spark_infers(spark, tmp_path):
+    """The loader's application reads local Parquet footers itself (one Spark job per file
+    otherwise): for every column type a landing file may carry, the type it derives is the one
+    Spark's own schema inference gives (asked through the Thrift server)."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from orchestration.defs.landing.spark_app import _local_parquet_types
+    from orchestration.spark.thrift import thrift_connection
+
+    instant = dt.datetime(2025, 11, 22, 10, 0, tzinfo=dt.UTC)
+    columns = {
+        "an_int8": pa.array([1], pa.int8()),
+        "an_int16": pa.array([1], pa.int16()),
+        "an_int32": pa.array([1], pa.int32()),
+        "an_int64": pa.array([1], pa.int64()),
+        "a_uint8": pa.array([1], pa.uint8()),
+        "a_uint32": pa.array([1], pa.uint32()),
+        "a_uint64": pa.array([1], pa.uint64()),
+        "money": pa.array([Decimal("10.00")], pa.decimal128(18, 2)),
+        "wide": pa.array([Decimal("10.000")], pa.decimal128(38, 3)),
+        "a_float": pa.array([1.5], pa.float32()),
+        "a_double": pa.array([1.5], pa.float64()),
+        "text": pa.array(["x"]),
+        "raw_bytes": pa.array([b"x"]),
+        "flag": pa.array([True]),
+        "day": pa.array([dt.date(2025, 11, 22)]),
+        "at_utc_us": pa.array([instant], pa.timestamp("us", tz="UTC")),
+        "at_utc_ms": pa.array([instant], pa.timestamp("ms", tz="UTC")),
+        "local_us": pa.array([instant.replace(tzinfo=None)], pa.timestamp("us")),
+    }
+    path = tmp_path / "types.parquet"
+    pq.write_table(pa.table(columns), path)
+    endpoint = spark["endpoint"]
+    with thrift_connection(endpoint.host, endpoint.port) as sql:
+        inferred = {
+            name: kind
+            for name, kind, *_ in sql.query(f"describe select * from parquet.`{path.as_uri()}`")
+        }
+    assert _local_parquet_types(path.as_uri()) == inferred
+    assert inferred["at_utc_us"] == "timestamp" and inferred["local_us"] == "timestamp_ntz"
+    assert _local_parquet_types((tmp_path / "none.parquet").as_uri()) is None  # Spark says why
 
 
 def test_dirty_generated_landing_quarantines_as_on_duckdb(side_loads):

@@ -15,15 +15,23 @@ from ..dbt_runner import warehouse_env
 from ..rule_vars import RuleVarError, RuleVars, resolve_rule_vars
 from ..settings import (
     DEFAULT_MEMORY_LIMIT,
+    DEFAULT_SPARK_DIR,
+    ENGINE_ENV,
     LANDING_ENV,
+    LANDING_URI_ENV,
     LEDGER_ENV,
     MEMORY_LIMIT_ENV,
     QUALITY_DIR_ENV,
     SERVING_ENV,
+    SPARK_DIR_ENV,
+    SPARK_MASTER_ENV,
+    SPARK_THRIFT_ENV,
     TEMP_DIR_ENV,
     THREADS_ENV,
     WAREHOUSE_ENV,
     Settings,
+    SparkSettings,
+    parse_host_port,
 )
 from ..warehouse_lock import RUN_WAIT_SECONDS, WarehouseBusy, WarehouseLock, held_for_run
 
@@ -99,6 +107,77 @@ class WarehouseResource(ConfigurableResource):
             con.close()
 
 
+class EngineResource(ConfigurableResource):
+    """Where a run loads the landing files and builds the models (REWARDS_ENGINE, D89):
+    `duckdb`, the embedded warehouse, or `spark`. On Spark, with `spark_thrift` empty the run
+    starts a local standalone cluster in `spark_dir` when its first step needs it and stops it
+    when the run ends (a run resource); with `spark_thrift` (HOST:PORT) it uses that Thrift
+    server, and `spark_master` for the loader's application (docs/spark.md)."""
+
+    engine: str = "duckdb"
+    spark_dir: str = ""
+    spark_thrift: str = ""
+    spark_master: str = ""
+    landing_uri: str = ""
+    _cluster: Any = PrivateAttr(default=None)
+    _loads: dict | None = PrivateAttr(default=None)
+
+    @property
+    def on_spark(self) -> bool:
+        return self.engine == "spark"
+
+    def spark_settings(self) -> SparkSettings:
+        return SparkSettings(
+            spark_dir=Path(self.spark_dir or DEFAULT_SPARK_DIR),
+            thrift=parse_host_port(self.spark_thrift) if self.spark_thrift else None,
+            master=self.spark_master or None,
+            landing_uri=self.landing_uri or None,
+        )
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._cluster is not None:
+            self._cluster.stop()
+            self._cluster = None
+
+    def spark(self) -> tuple[Any, Any]:
+        """(the Thrift endpoint, what applications are submitted to): the given server, or the
+        run's local cluster, started on first use."""
+        from ..spark.cluster import LocalCluster, ThriftEndpoint
+
+        settings = self.spark_settings()
+        if settings.thrift is not None:
+            endpoint = ThriftEndpoint(*settings.thrift, settings.master)
+            return endpoint, endpoint
+        if self._cluster is None:
+            cluster = LocalCluster(settings.spark_dir)
+            try:
+                cluster.start()
+            except BaseException:
+                cluster.stop()
+                raise
+            self._cluster = cluster
+        return self._cluster.endpoint, self._cluster
+
+    def spark_loads(self, landing: Path, datasets: list[str]) -> dict:
+        """The Spark loader's results for `datasets` of the landing (this resource's
+        `landing_uri`, else the local folder `landing`), loaded once per run by one
+        application (D85): dataset -> LoadResult, or the LandingError refusing it."""
+        from ..spark.landing import landing_uri, load_landing_results
+
+        if self._loads is None:
+            endpoint, target = self.spark()
+            settings = self.spark_settings()
+            self._loads = load_landing_results(
+                endpoint,
+                target,
+                self.landing_uri or landing_uri(landing),
+                (settings.spark_dir / "raw").as_uri(),
+                settings.spark_dir / "logs" / "apps",
+                datasets,
+            )
+        return self._loads
+
+
 class RuleVarsResource(ConfigurableResource):
     """The rule parameters of a run: dbt_project.yml's vars with this run's overrides.
 
@@ -165,6 +244,8 @@ def resources_from_settings(
     UI shows where it comes from and a run reads it when it starts; the others, and every value
     derived from the warehouse path, are the resolved `settings`."""
 
+    spark = settings.spark or SparkSettings.from_env(environ)
+
     def value(name: str, resolved: Any, kind: type = str) -> Any:
         if environ is None or not environ.get(name):
             return resolved
@@ -185,4 +266,15 @@ def resources_from_settings(
             serving_copy=value(SERVING_ENV, str(settings.serving_copy)),
             ledger=value(LEDGER_ENV, str(settings.ledger)),
         ),
+        "engine": EngineResource(
+            engine=value(ENGINE_ENV, settings.engine),
+            spark_dir=value(SPARK_DIR_ENV, str(spark.spark_dir)),
+            spark_thrift=value(SPARK_THRIFT_ENV, _host_port(spark.thrift)),
+            spark_master=value(SPARK_MASTER_ENV, spark.master or ""),
+            landing_uri=value(LANDING_URI_ENV, spark.landing_uri or ""),
+        ),
     }
+
+
+def _host_port(address: tuple[str, int] | None) -> str:
+    return "" if address is None else f"{address[0]}:{address[1]}"

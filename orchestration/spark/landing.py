@@ -16,7 +16,7 @@ from typing import Any
 from ..contract import DATASETS
 from ..defs.landing.bookkeeping import LoadResult
 from ..defs.landing.files import LandingError
-from ..defs.landing.spark_loader import load_datasets_spark
+from ..defs.landing.spark_loader import load_datasets_outcomes
 from ..serving_layout import Figure, program_summary_query
 from ..settings import SparkSettings
 from ..summary import UNBALANCED_QUERY, RunSummary
@@ -63,6 +63,24 @@ def landing_uri(landing: str | Path) -> str:
     return Path(text).resolve().as_uri()
 
 
+def load_landing_results(
+    endpoint: ThriftEndpoint,
+    target: LocalCluster | ThriftEndpoint,
+    landing: str | Path,
+    root: str,
+    log_dir: Path,
+    datasets: Sequence[str] = tuple(DATASETS),
+) -> dict[str, LoadResult | LandingError]:
+    """Load `datasets` of the landing folder (a local folder or any Hadoop-compatible URI) into
+    Spark's `raw` database, each with its quarantine (R12), by one application; `root`: where
+    the raw tables' Parquet folders go (a URI the cluster writes). Each dataset's LoadResult,
+    or the LandingError (one line naming the file) refusing it."""
+    base = landing_uri(landing)
+    apps = SubmittedApps(target, log_dir)
+    with thrift_connection(endpoint.host, endpoint.port) as sql:
+        return load_datasets_outcomes(sql, apps, {d: f"{base}/{d}" for d in datasets}, root)
+
+
 def load_landing(
     endpoint: ThriftEndpoint,
     target: LocalCluster | ThriftEndpoint,
@@ -70,14 +88,13 @@ def load_landing(
     root: str,
     log_dir: Path,
 ) -> dict[str, LoadResult]:
-    """Load every dataset of the landing folder (a local folder or any Hadoop-compatible URI)
-    into Spark's `raw` database, each with its quarantine (R12), by one application; `root`:
-    where the raw tables' Parquet folders go (a URI the cluster writes). Raises LandingError,
-    one line naming the file, for a file the contract refuses (the other datasets loaded)."""
-    base = landing_uri(landing)
-    apps = SubmittedApps(target, log_dir)
-    with thrift_connection(endpoint.host, endpoint.port) as sql:
-        return load_datasets_spark(sql, apps, {name: f"{base}/{name}" for name in DATASETS}, root)
+    """Every dataset of the landing loaded (`load_landing_results`); raises the first
+    LandingError once the other datasets are loaded."""
+    outcomes = load_landing_results(endpoint, target, landing, root, log_dir)
+    for outcome in outcomes.values():
+        if isinstance(outcome, LandingError):
+            raise outcome
+    return outcomes  # type: ignore[return-value] -- every one a LoadResult
 
 
 @contextmanager

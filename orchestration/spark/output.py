@@ -22,6 +22,17 @@ _DUCKDB_TYPES = {"string": "varchar", "timestamp": "timestamptz", "int": "intege
 _SPARK_TYPE = re.compile(r"^(string|timestamp|date|boolean|int|bigint|decimal\(\d+,\d+\))$")
 
 
+def duckdb_columns(schema: Sequence[tuple[str, str]]) -> list[str]:
+    """`"column" TYPE` for each (column, Spark type): DuckDB's exact counterpart of each type;
+    ValueError for a type without one."""
+    columns = []
+    for name, spark_type in schema:
+        if not _SPARK_TYPE.match(spark_type):
+            raise ValueError(f"cannot copy column {name} of Spark type {spark_type}")
+        columns.append(f'"{name}" {_DUCKDB_TYPES.get(spark_type, spark_type)}')
+    return columns
+
+
 def check_out(out_file: Path) -> None:
     """Refuse a format we do not write and an unwritable place, before any work: ValueError or
     CannotWrite, one line."""
@@ -36,11 +47,7 @@ def write_rows(
     """Write `rows` (dicts by column) with `schema` ((column, Spark type), in order) to
     `out_file` as CSV with a header or Parquet; returns the rows written."""
     check_out(out_file)
-    columns = []
-    for name, spark_type in schema:
-        if not _SPARK_TYPE.match(spark_type):
-            raise ValueError(f"cannot write column {name} of Spark type {spark_type}")
-        columns.append(f'"{name}" {_DUCKDB_TYPES.get(spark_type, spark_type)}')
+    columns = duckdb_columns(schema)
     names = [name for name, _ in schema]
     options = "format csv, header true" if out_file.suffix.lower() == ".csv" else "format parquet"
 

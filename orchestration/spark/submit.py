@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from subprocess import DEVNULL, Popen
+from urllib.parse import urlsplit
 
 from .cluster import ClusterError, LocalCluster, ThriftEndpoint, default_timezone, spark_home
 
@@ -37,7 +38,17 @@ def submit(
         env = target.environment()
     else:
         master, timezone = target.master_url, target.timezone or default_timezone()
-        properties = []
+        # Beijing days in the driver's and executors' JVMs too (R1, D78); a master on loopback
+        # reaches a driver on loopback only
+        options = f"-Duser.timezone={timezone}"
+        properties = [
+            *("--conf", f"spark.driver.extraJavaOptions={options}"),
+            *("--conf", f"spark.executor.extraJavaOptions={options}"),
+        ]
+        if master and urlsplit(master).hostname in ("127.0.0.1", "localhost", "::1"):
+            properties += ["--conf", "spark.driver.host=127.0.0.1"]
+            properties += ["--conf", "spark.driver.bindAddress=127.0.0.1"]
+            properties += ["--conf", "spark.ui.enabled=false"]  # no port of its own
         log = log or Path(f"app-{Path(script).stem}-{time.time_ns()}.log").resolve()
         env = None
     if not master:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from dagster import (
     AssetExecutionContext,
+    AssetKey,
     AssetsDefinition,
     Failure,
     MaterializeResult,
@@ -13,7 +14,7 @@ from dagster import (
 
 from ...contract import DATASETS, Dataset
 from ...formatting import markdown_table, number, quantity
-from ..resources import LandingResource, WarehouseResource
+from ..resources import EngineResource, LandingResource, WarehouseResource
 from .loader import LandingError, LoadResult, load_dataset
 
 GROUP = "landing"
@@ -45,6 +46,45 @@ def _metadata(result: LoadResult) -> dict:
     }
 
 
+def _load_into_duckdb(
+    context: AssetExecutionContext,
+    landing: LandingResource,
+    warehouse: WarehouseResource,
+    dataset: Dataset,
+) -> LoadResult:
+    def progress(done: int, total: int, path) -> None:
+        if done == total or done % 10 == 0:
+            context.log.info(f"{dataset.name}: {done}/{total} files ({path.name})")
+
+    try:
+        with warehouse.connect() as con:
+            return load_dataset(
+                con,
+                dataset,
+                landing.dataset_dir(dataset.name),
+                progress,
+                scratch=Path(warehouse.scratch_dir()),
+            )
+    except LandingError as exc:
+        raise Failure(description=str(exc)) from exc
+
+
+def _load_on_spark(
+    context: AssetExecutionContext,
+    landing: LandingResource,
+    engine: EngineResource,
+    dataset: Dataset,
+) -> LoadResult:
+    """This dataset's load on Spark: the run's first landing step loads every dataset the run
+    selected with one application (D85); each step then reports its own."""
+    selected = context.run.asset_selection  # empty (or None) for the whole job
+    datasets = [name for name in DATASETS if not selected or AssetKey(["raw", name]) in selected]
+    outcome = engine.spark_loads(Path(landing.path), datasets)[dataset.name]
+    if isinstance(outcome, LandingError):
+        raise Failure(description=str(outcome))
+    return outcome
+
+
 def build_landing_asset(dataset: Dataset) -> AssetsDefinition:
     @asset(
         name=dataset.name,
@@ -55,24 +95,18 @@ def build_landing_asset(dataset: Dataset) -> AssetsDefinition:
             f"`<landing>/{dataset.name}/` into `raw.{dataset.name}`; rows that break the data "
             f"contract go to `raw.{dataset.name}_quarantine` with their reason (R12)."
         ),
-        kinds={"duckdb"},
+        kinds={"duckdb", "spark"},
     )
     def _load(
-        context: AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource
+        context: AssetExecutionContext,
+        landing: LandingResource,
+        warehouse: WarehouseResource,
+        engine: EngineResource,
     ) -> MaterializeResult:
-        folder = landing.dataset_dir(dataset.name)
-
-        def progress(done: int, total: int, path) -> None:
-            if done == total or done % 10 == 0:
-                context.log.info(f"{dataset.name}: {done}/{total} files ({path.name})")
-
-        try:
-            with warehouse.connect() as con:
-                result = load_dataset(
-                    con, dataset, folder, progress, scratch=Path(warehouse.scratch_dir())
-                )
-        except LandingError as exc:
-            raise Failure(description=str(exc)) from exc
+        if engine.on_spark:
+            result = _load_on_spark(context, landing, engine, dataset)
+        else:
+            result = _load_into_duckdb(context, landing, warehouse, dataset)
         if result.load_id is None:
             context.log.info(f"{dataset.name}: no new or changed files, nothing loaded")
         else:

@@ -23,6 +23,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from ...contract import DATASETS, KEY_REASON, Dataset
 from .csv_fallback import plain_words
@@ -124,6 +128,75 @@ def _stage_csv(spark, dataset: Dataset, uris: list[str], staging: str):
     }
 
 
+_INT_TYPES = {  # (bit width, signed) -> Spark's type, as Spark reads a Parquet INT annotation
+    (8, True): "tinyint",
+    (16, True): "smallint",
+    (32, True): "int",
+    (64, True): "bigint",
+    (8, False): "smallint",
+    (16, False): "int",
+    (32, False): "bigint",
+    (64, False): "decimal(20,0)",
+}
+_PLAIN_TYPES = {  # physical type without annotation -> Spark's type
+    "BOOLEAN": "boolean",
+    "INT32": "int",
+    "INT64": "bigint",
+    "INT96": "timestamp",
+    "FLOAT": "float",
+    "DOUBLE": "double",
+    "BYTE_ARRAY": "binary",
+    "FIXED_LEN_BYTE_ARRAY": "binary",
+}
+
+
+def _spark_type_of(column) -> str | None:
+    """The type Spark 3.5 gives a flat Parquet column (pyarrow's ColumnSchema), as its Parquet
+    schema converter does; None for anything else (Spark then reads the file itself)."""
+    logical = json.loads(column.logical_type.to_json())
+    kind, physical = logical.get("Type"), column.physical_type
+    if kind == "None":
+        return _PLAIN_TYPES.get(physical) if column.converted_type == "NONE" else None
+    if kind == "Decimal":
+        return f"decimal({logical['precision']},{logical['scale']})"
+    if kind == "Int" and physical in ("INT32", "INT64"):
+        return _INT_TYPES.get((logical["bitWidth"], logical["isSigned"]))
+    if kind == "Date" and physical == "INT32":
+        return "date"
+    if kind in ("String", "Enum", "Json") and physical == "BYTE_ARRAY":
+        return "string"
+    if kind == "Timestamp" and physical == "INT64":
+        zone = "timestamp" if logical["isAdjustedToUTC"] else "timestamp_ntz"
+        unit = logical["timeUnit"]
+        return {"milliseconds": zone, "microseconds": zone, "nanoseconds": f"{zone}_nanos"}.get(
+            unit
+        )
+    return None
+
+
+def _local_parquet_types(uri: str) -> dict[str, str] | None:
+    """Column -> Spark type of a local Parquet file, from its footer read here (pyarrow): no
+    Spark job per file, which costs ~0.5 s each (Spark's schema inference is a job). None when
+    the file is not local, is not a readable Parquet file, or has a column Spark would read
+    otherwise than `_spark_type_of` knows: `_parquet_types` then asks Spark, whose refusal
+    gives the file's one line."""
+    if not uri.startswith("file:"):
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.ParquetFile(recorded_name(uri)).schema
+    except Exception:  # noqa: BLE001 -- not Parquet, truncated, unreadable: Spark says which
+        return None
+    types = {}
+    for column in schema:
+        spark_type = _spark_type_of(column)
+        if spark_type is None or column.max_repetition_level > 0 or "." in column.path:
+            return None
+        types[column.path] = spark_type
+    return types
+
+
 def _parquet_types(spark, uri: str) -> dict[str, str]:
     """Column -> Spark type of one Parquet file; a LandingError naming it when it is no Parquet
     file. Nanosecond timestamps, which Spark 3.5 refuses, are read as longs (`*_nanos`)."""
@@ -171,9 +244,26 @@ def main(spark, argv: list[str]) -> None:
     )
 
 
+@contextmanager
+def _phase(dataset: str, what: str) -> Iterator[None]:
+    """A line in the application's log with how long a phase of a load took."""
+    started = time.monotonic()
+    yield
+    print(
+        f"rewards-load: {dataset}: {what} in {time.monotonic() - started:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _load(spark, spec: dict) -> tuple[list[tuple], int]:
     """One load's folders written; its (file, rows read, rows quarantined) and exact
     duplicates collapsed."""
+    with _phase(spec["dataset"], f"{len(spec['files'])} files loaded"):
+        return _load_files(spark, spec)
+
+
+def _load_files(spark, spec: dict) -> tuple[list[tuple], int]:
     dataset = DATASETS[spec["dataset"]]
     out = spec["out"]
     uris = [uri for uri, _ in spec["files"]]
@@ -183,18 +273,21 @@ def _load(spark, spec: dict) -> tuple[list[tuple], int]:
     batches = []  # (view, types)
     csv_uris = [u for u in uris if reader(u) == "csv"]
     if csv_uris:
-        staged, errors = _stage_csv(spark, dataset, csv_uris, out["staging"])
+        with _phase(dataset.name, f"{len(csv_uris)} CSV files parsed and staged"):
+            staged, errors = _stage_csv(spark, dataset, csv_uris, out["staging"])
         staged.createOrReplaceTempView("__csv")
         batches.append(("__csv", dict.fromkeys(columns, "string")))
     groups: dict[tuple, list[str]] = {}
-    for uri in (u for u in uris if reader(u) == "parquet"):
-        try:
-            types = _parquet_types(spark, uri)
-            missing_columns(uri, dataset, types)
-        except LandingError as exc:
-            errors[(recorded_name(uri), 1)] = str(exc)
-            continue
-        groups.setdefault(tuple((c, types[c]) for c in columns), []).append(uri)
+    parquet = [u for u in uris if reader(u) == "parquet"]
+    with _phase(dataset.name, f"{len(parquet)} Parquet schemas read"):
+        for uri in parquet:
+            try:
+                types = _local_parquet_types(uri) or _parquet_types(spark, uri)
+                missing_columns(uri, dataset, types)
+            except LandingError as exc:
+                errors[(recorded_name(uri), 1)] = str(exc)
+                continue
+            groups.setdefault(tuple((c, types[c]) for c in columns), []).append(uri)
     if errors:  # as DuckDB's loader: every file's header first, then the rows, by file
         raise LandingError(errors[min(errors, key=lambda k: (k[1], k[0]))])
     nanos = any(t.endswith("_nanos") for key in groups for _, t in key)
@@ -216,8 +309,16 @@ def _load(spark, spec: dict) -> tuple[list[tuple], int]:
     checked = " union all ".join(
         f"select * from ({checked_select(view, dataset, types)})" for view, types in batches
     )
-    spark.sql(checked).createOrReplaceTempView("__checked")
-    return _write(spark, dataset, spec, out)
+    # every row checked once: the counts, the table and the quarantine all read it (kept in the
+    # executors' memory, spilling to their disks), instead of reading every file again for each
+    from pyspark import StorageLevel
+
+    frame = spark.sql(checked).persist(StorageLevel.MEMORY_AND_DISK)
+    frame.createOrReplaceTempView("__checked")
+    try:
+        return _write(spark, dataset, spec, out)
+    finally:
+        frame.unpersist()
 
 
 def _write(spark, dataset: Dataset, spec: dict, out: dict) -> tuple[list[tuple], int]:
@@ -225,9 +326,10 @@ def _write(spark, dataset: Dataset, spec: dict, out: dict) -> tuple[list[tuple],
     cols = ", ".join(q(c) for c in columns)
     typed = {c.name: SPARK_TYPE[c.kind] for c in dataset.columns}
     # rows per file, files in name order: each file's rows get the next block of `_row_id`s
-    counts = spark.sql(
-        "select __file, count(*) as n, count(__reason) as bad from __checked group by __file"
-    ).collect()
+    with _phase(dataset.name, "rows checked and counted per file"):
+        counts = spark.sql(
+            "select __file, count(*) as n, count(__reason) as bad from __checked group by __file"
+        ).collect()
     start, offsets, stats = spec["row_id_start"], [], []
     for row in sorted(counts, key=lambda r: r["__file"]):
         offsets.append((row["__file"], start))
@@ -268,8 +370,9 @@ def _write(spark, dataset: Dataset, spec: dict, out: dict) -> tuple[list[tuple],
     table = spark.sql(good).selectExpr(
         *(q(c) for c in columns), "__file as _source_file", "__row as _source_row", "_row_id"
     )
-    table.write.mode("overwrite").parquet(out["table"])
-    spark.sql(bad).write.mode("overwrite").parquet(out["quarantine"])
+    with _phase(dataset.name, "table and quarantine written"):
+        table.write.mode("overwrite").parquet(out["table"])
+        spark.sql(bad).write.mode("overwrite").parquet(out["quarantine"])
     if dataset.unique_key:
         loaded = spark.read.parquet(out["table"]).count()
         quarantined = spark.read.parquet(out["quarantine"]).count()

@@ -267,38 +267,44 @@ def finish_load(sql: SqlExecutor, plan: LoadPlan) -> LoadResult:
     return result
 
 
-def load_datasets_spark(
+def load_datasets_outcomes(
     sql: SqlExecutor, apps: AppRunner, folders: dict[str, str], root: str
-) -> dict[str, LoadResult]:
+) -> dict[str, LoadResult | LandingError]:
     """Bring `raw.<dataset>` and its quarantine in Spark's metastore up to date with each
     dataset's folder (`folders`: dataset -> a Hadoop path or URI), the files of every dataset
-    read by one application; `root`: where the tables' Parquet folders go. The same results,
-    tables and bookkeeping as the DuckDB loader's `load_dataset` of each. A refused file is a
-    LandingError (the first dataset's, in `folders`' order) once the other datasets are
-    loaded, as each of DuckDB's landing assets loads on its own."""
+    read by one application (D85); `root`: where the tables' Parquet folders go. Each dataset's
+    outcome: the same result, tables and bookkeeping as the DuckDB loader's `load_dataset`, or
+    the LandingError refusing one of its files (its tables left as they were), as each of
+    DuckDB's landing assets loads on its own."""
     _, load_log = _load_state(sql)
     next_id = max([r[7] for r in load_log if r[7] is not None] + [0]) + 1
     plans: list[LoadPlan] = []
-    refused: dict[str, LandingError] = {}
+    outcomes: dict[str, LoadResult | LandingError] = {}
     for name, folder in folders.items():
         try:
             plans.append(plan_load(sql, DATASETS[name], folder, root, next_id))
         except LandingError as exc:
-            refused[name] = exc
+            outcomes[name] = exc
             continue
         next_id += plans[-1].spec is not None
-    results = {}
     reading = [plan.result.load_id for plan in plans if plan.spec is not None]
-    outcomes = f"{root}/outcomes/loads-{min(reading)}" if reading else ""
-    for plan, error in zip(plans, run_loads(sql, apps, plans, outcomes), strict=True):
-        if error is None:
-            results[plan.dataset.name] = finish_load(sql, plan)
-        else:
-            refused[plan.dataset.name] = LandingError(error)
-    for name in folders:
-        if name in refused:
-            raise refused[name]
-    return results
+    where = f"{root}/outcomes/loads-{min(reading)}" if reading else ""
+    for plan, error in zip(plans, run_loads(sql, apps, plans, where), strict=True):
+        name = plan.dataset.name
+        outcomes[name] = finish_load(sql, plan) if error is None else LandingError(error)
+    return {name: outcomes[name] for name in folders}
+
+
+def load_datasets_spark(
+    sql: SqlExecutor, apps: AppRunner, folders: dict[str, str], root: str
+) -> dict[str, LoadResult]:
+    """`load_datasets_outcomes`, raising the first refusal (in `folders`' order) once the
+    other datasets are loaded."""
+    outcomes = load_datasets_outcomes(sql, apps, folders, root)
+    for outcome in outcomes.values():
+        if isinstance(outcome, LandingError):
+            raise outcome
+    return outcomes  # type: ignore[return-value] -- every one a LoadResult
 
 
 def load_dataset_spark(

@@ -25,16 +25,18 @@ from dagster import (
 from expectations import Suite, all_suites
 
 from ...rule_vars import RuleVars, rule_var_defaults
-from ..resources import QualityResource, RuleVarsResource, WarehouseResource
+from ..resources import EngineResource, QualityResource, RuleVarsResource, WarehouseResource
+from .spark_validation import ThriftServer, run_suite_on_spark
 from .validation import run_suite
 
 STAGES = ("raw", "staging", "intermediate", "marts")
 
 
 @lru_cache(maxsize=4)
-def suites_for(rule_vars: RuleVars) -> dict[str, Suite]:
-    """Every suite with these rule vars, by name: built once per run's vars, not per check step."""
-    return {suite.name: suite for suite in all_suites(rule_vars.values)}
+def suites_for(rule_vars: RuleVars, engine: str = "duckdb") -> dict[str, Suite]:
+    """Every suite with these rule vars in `engine`'s SQL, by name: built once per run's vars,
+    not per check step."""
+    return {suite.name: suite for suite in all_suites(rule_vars.values, engine=engine)}
 
 
 def _spec(suite: Suite, check) -> AssetCheckSpec:
@@ -64,8 +66,10 @@ def build_stage_checks(stage: str, suites: list[Suite]) -> AssetChecksDefinition
         warehouse: WarehouseResource,
         rule_vars: RuleVarsResource,
         quality: QualityResource,
+        engine: EngineResource,
     ):
-        current = suites_for(rule_vars.resolved())  # the same suites, with this run's vars
+        # the same suites, with this run's vars, in the SQL of the engine that built the tables
+        current = suites_for(rule_vars.resolved(), engine.engine)
         selected = set(context.selected_asset_check_keys)
         for name in names:
             suite = current[name]
@@ -74,12 +78,18 @@ def build_stage_checks(stage: str, suites: list[Suite]) -> AssetChecksDefinition
                 k.asset_key == key and k.name == c.name for c in suite.checks for k in selected
             ):
                 continue
-            outcomes = run_suite(
-                suite,
-                warehouse,
-                Path(quality.path),
-                run_name=context.run.run_id,
-            )
+            if engine.on_spark:  # through the Thrift server (D81-D84)
+                endpoint, _ = engine.spark()
+                outcomes = run_suite_on_spark(
+                    suite,
+                    ThriftServer(endpoint.host, endpoint.port),
+                    Path(quality.path),
+                    run_name=context.run.run_id,
+                )
+            else:
+                outcomes = run_suite(
+                    suite, warehouse, Path(quality.path), run_name=context.run.run_id
+                )
             failed = [o.check.name for o in outcomes if not o.passed]
             context.log.info(
                 f"{suite.name}: {len(outcomes) - len(failed)}/{len(outcomes)} checks "

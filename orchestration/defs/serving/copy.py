@@ -92,7 +92,7 @@ def _input_files(
     for dataset, file, size, mtime, rows_read, rows_quarantined in files:
         path = Path(file)
         stat = path.stat() if path.exists() else None
-        if stat is None or (stat.st_size, stat.st_mtime_ns) != (size, mtime):
+        if stat is None or stat.st_size != size or not _same_mtime(stat.st_mtime_ns, mtime):
             raise RuntimeError(
                 f"landing file {file} changed or vanished after it was loaded; run again so the "
                 "marts and their recorded inputs agree"
@@ -107,6 +107,14 @@ def _input_files(
         "the rest unchanged since the previous copy)"
     )
     return rows
+
+
+def _same_mtime(now_ns: int, recorded_ns: int) -> bool:
+    """A file's modification time as the loader recorded it: in nanoseconds by DuckDB's, in
+    whole milliseconds by Spark's (its listing's precision, D89)."""
+    if now_ns == recorded_ns:
+        return True
+    return recorded_ns % 1_000_000 == 0 and now_ns // 1_000_000 == recorded_ns // 1_000_000
 
 
 # The order lines are the one big mart: a run rewrites the lines of the orders it changed.

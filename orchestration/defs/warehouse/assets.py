@@ -15,10 +15,11 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_
 
 from ...dbt_runner import dbt_target_dir
 from ..quality import scopes
-from ..resources import RuleVarsResource, WarehouseResource
-from .dbt_build import dbt_selection, stream_build
+from ..resources import EngineResource, RuleVarsResource, WarehouseResource
+from .dbt_build import dbt_selection, on_warehouse, stream_build
 from .incremental import forget_state, full_refresh_reason
 from .metadata import with_warehouse_metadata
+from .on_spark import build_on_spark
 from .project import dbt_project, ensure_manifest, load_manifest
 
 
@@ -60,6 +61,7 @@ def dbt_models(
     context: AssetExecutionContext,
     rule_vars: RuleVarsResource,
     warehouse: WarehouseResource,
+    engine: EngineResource,
 ):
     """`dbt build` of every model, with its dbt tests as asset checks."""
     resolved = rule_vars.resolved()
@@ -79,6 +81,10 @@ def dbt_models(
         # manifest.json of a warehouse build
         "--no-write-json",
     ]
+    dbt_vars = resolved.overrides_json if resolved.overrides else None
+    if engine.on_spark:
+        yield from build_on_spark(context, args, manifest, translator, engine, warehouse, dbt_vars)
+        return
     intermediate_selected = any(
         key.path[0] == "intermediate" for key in context.selected_asset_keys
     )
@@ -95,10 +101,8 @@ def dbt_models(
     # names the warehouse file, so a daily run on the same warehouse parses only what changed,
     # and runs of other warehouses do not invalidate it
     target_path = dbt_target_dir(warehouse.path)
-    dbt_vars = resolved.overrides_json if resolved.overrides else None
-    events = stream_build(
-        context, args, warehouse.dbt_env(), target_path, manifest, translator, dbt_vars
-    )
+    run_dbt = on_warehouse(warehouse.dbt_env(), target_path, dbt_vars)
+    events = stream_build(context, args, run_dbt, manifest, translator)
     # row counts and the UI's summaries, read from the warehouse once dbt has released it
     yield from with_warehouse_metadata(context, events, warehouse)
     # every selected model built and every test passed: the next build tests only newer rows

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,13 +77,24 @@ def dbt_selection(
     return ["--select", *sorted(names)] if names else ["--select", "none:none"]
 
 
-def _events(
-    args: Sequence[str],
-    profile_values: Mapping[str, str],
-    target_path: Path,
-    dbt_vars: str | None,
-    out: queue.Queue,
-) -> threading.Thread:
+DbtRun = Callable[[list[str], list[Callable[[Any], None]]], Any]  # (args, callbacks) -> result
+
+
+def on_warehouse(
+    profile_values: Mapping[str, str], target_path: Path, dbt_vars: str | None = None
+) -> DbtRun:
+    """dbt on the DuckDB warehouse of `profile_values` (dbt_runner.warehouse_env), with
+    `--vars dbt_vars`."""
+
+    def run(args: list[str], callbacks: list[Callable[[Any], None]]) -> Any:
+        return invoke_on_warehouse(
+            args, profile_values, target_path, callbacks=callbacks, dbt_vars=dbt_vars
+        )
+
+    return run
+
+
+def _events(run_dbt: DbtRun, args: Sequence[str], out: queue.Queue) -> threading.Thread:
     def on_event(msg: Any) -> None:
         # dbt hands every event of the build to its callbacks (an `EventMsg`: `info` and
         # `data`), its debug lines included; only the nodes' results are read
@@ -93,14 +104,7 @@ def _events(
 
     def run() -> None:
         try:
-            result = invoke_on_warehouse(
-                [*args, "--quiet"],
-                profile_values,
-                target_path,
-                callbacks=[on_event],
-                dbt_vars=dbt_vars,
-            )
-            out.put((_DONE, result, None))
+            out.put((_DONE, run_dbt([*args, "--quiet"], [on_event]), None))
         except BaseException as exc:  # handed to the step, never lost in a thread
             out.put((_DONE, None, exc))
 
@@ -112,21 +116,18 @@ def _events(
 def stream_build(
     context: AssetExecutionContext,
     args: Sequence[str],
-    profile_values: Mapping[str, str],
-    target_path: Path,
+    run_dbt: DbtRun,
     manifest: Mapping[str, Any],
     translator: DagsterDbtTranslator,
-    dbt_vars: str | None = None,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
-    """Run `dbt ARGS` (with `--vars dbt_vars`) on the warehouse of `profile_values`
-    (dbt_runner.warehouse_env) and yield
-    its models' materializations and its tests' check results as they finish; raise `Failure`
+    """Run `dbt ARGS` through `run_dbt` (`on_warehouse`, or the Spark target's) and yield its
+    models' materializations and its tests' check results as they finish; raise `Failure`
     naming the failed nodes when dbt does not succeed."""
     checks = check_keys_by_test(context)
     selected_checks = set(context.selected_asset_check_keys)
     selected_assets = set(context.selected_asset_keys)
     out: queue.Queue = queue.Queue()
-    thread = _events(args, profile_values, target_path, dbt_vars, out)
+    thread = _events(run_dbt, args, out)
     failed: list[str] = []
     while True:
         item = out.get()
