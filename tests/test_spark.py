@@ -735,7 +735,7 @@ def test_parquet_footers_read_here_give_the_types_spark_infers(spark, tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from orchestration.defs.landing.spark_app import _local_parquet_types
+    from orchestration.defs.landing.spark_app import local_parquet_types
     from orchestration.spark.thrift import thrift_connection
 
     instant = dt.datetime(2025, 11, 22, 10, 0, tzinfo=dt.UTC)
@@ -767,9 +767,9 @@ def test_parquet_footers_read_here_give_the_types_spark_infers(spark, tmp_path):
             name: kind
             for name, kind, *_ in sql.query(f"describe select * from parquet.`{path.as_uri()}`")
         }
-    assert _local_parquet_types(path.as_uri()) == inferred
+    assert local_parquet_types(path.as_uri()) == inferred
     assert inferred["at_utc_us"] == "timestamp" and inferred["local_us"] == "timestamp_ntz"
-    assert _local_parquet_types((tmp_path / "none.parquet").as_uri()) is None  # Spark says why
+    assert local_parquet_types((tmp_path / "none.parquet").as_uri()) is None  # Spark says why
 
 
 def test_dirty_generated_landing_quarantines_as_on_duckdb(side_loads):

@@ -31,6 +31,7 @@ from ..settings import (
     WAREHOUSE_ENV,
     Settings,
     SparkSettings,
+    parse_engine,
     parse_host_port,
 )
 from ..warehouse_lock import RUN_WAIT_SECONDS, WarehouseBusy, WarehouseLock, held_for_run
@@ -123,8 +124,14 @@ class EngineResource(ConfigurableResource):
     _loads: dict | None = PrivateAttr(default=None)
 
     @property
+    def name(self) -> str:
+        """`duckdb` or `spark`, however the setting was written (a value from the UI's
+        environment is checked here too)."""
+        return parse_engine(self.engine or "duckdb")
+
+    @property
     def on_spark(self) -> bool:
-        return self.engine == "spark"
+        return self.name == "spark"
 
     def spark_settings(self) -> SparkSettings:
         return SparkSettings(

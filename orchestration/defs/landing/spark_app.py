@@ -150,7 +150,7 @@ _PLAIN_TYPES = {  # physical type without annotation -> Spark's type
 }
 
 
-def _spark_type_of(column) -> str | None:
+def spark_type_of(column) -> str | None:
     """The type Spark 3.5 gives a flat Parquet column (pyarrow's ColumnSchema), as its Parquet
     schema converter does; None for anything else (Spark then reads the file itself)."""
     logical = json.loads(column.logical_type.to_json())
@@ -174,11 +174,11 @@ def _spark_type_of(column) -> str | None:
     return None
 
 
-def _local_parquet_types(uri: str) -> dict[str, str] | None:
+def local_parquet_types(uri: str) -> dict[str, str] | None:
     """Column -> Spark type of a local Parquet file, from its footer read here (pyarrow): no
     Spark job per file, which costs ~0.5 s each (Spark's schema inference is a job). None when
     the file is not local, is not a readable Parquet file, or has a column Spark would read
-    otherwise than `_spark_type_of` knows: `_parquet_types` then asks Spark, whose refusal
+    otherwise than `spark_type_of` knows: `_parquet_types` then asks Spark, whose refusal
     gives the file's one line."""
     if not uri.startswith("file:"):
         return None
@@ -190,7 +190,7 @@ def _local_parquet_types(uri: str) -> dict[str, str] | None:
         return None
     types = {}
     for column in schema:
-        spark_type = _spark_type_of(column)
+        spark_type = spark_type_of(column)
         if spark_type is None or column.max_repetition_level > 0 or "." in column.path:
             return None
         types[column.path] = spark_type
@@ -282,7 +282,7 @@ def _load_files(spark, spec: dict) -> tuple[list[tuple], int]:
     with _phase(dataset.name, f"{len(parquet)} Parquet schemas read"):
         for uri in parquet:
             try:
-                types = _local_parquet_types(uri) or _parquet_types(spark, uri)
+                types = local_parquet_types(uri) or _parquet_types(spark, uri)
                 missing_columns(uri, dataset, types)
             except LandingError as exc:
                 errors[(recorded_name(uri), 1)] = str(exc)

@@ -69,7 +69,7 @@ def build_stage_checks(stage: str, suites: list[Suite]) -> AssetChecksDefinition
         engine: EngineResource,
     ):
         # the same suites, with this run's vars, in the SQL of the engine that built the tables
-        current = suites_for(rule_vars.resolved(), engine.engine)
+        current = suites_for(rule_vars.resolved(), engine.name)
         selected = set(context.selected_asset_check_keys)
         for name in names:
             suite = current[name]
