@@ -72,10 +72,11 @@ def _environment_unchanged():
 
 
 # The longest modules, longest first (seconds of setup, call and teardown in one run of the suite
-# on this 2-core machine, `pytest --durations=0`: spark ~510 on the local cluster (issue 31;
-# `-n 0`: the Dagster graph on Spark, its unit tests, the side loads; docs/spark.md), browser 185, cli 143, finance 122 with the finance runs, daily runs 67,
-# contract fuzz 63, quality 53, generated end to end 49, incremental 31): started first, they do
-# not leave one worker busy after the other has finished.
+# on this 2-core machine, `pytest --durations=0`: spark ~510 on the local cluster (issue 31,
+# `-n 0`: the Dagster graph on Spark, its unit tests, the side loads; docs/spark.md), browser
+# 185, cli 143, finance 122 with the finance runs, daily runs 67, contract fuzz 63, quality 53,
+# generated end to end 49, incremental 31): started first, they do not leave one worker busy
+# after the other has finished.
 # pytest-xdist hands out whole modules in this order (`--no-loadscope-reorder` in pyproject.toml:
 # by default it re-sorts them by their number of tests).
 LONGEST_MODULES = (
