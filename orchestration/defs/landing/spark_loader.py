@@ -295,25 +295,6 @@ def load_datasets_outcomes(
     return {name: outcomes[name] for name in folders}
 
 
-def load_datasets_spark(
-    sql: SqlExecutor, apps: AppRunner, folders: dict[str, str], root: str
-) -> dict[str, LoadResult]:
-    """`load_datasets_outcomes`, raising the first refusal (in `folders`' order) once the
-    other datasets are loaded."""
-    outcomes = load_datasets_outcomes(sql, apps, folders, root)
-    for outcome in outcomes.values():
-        if isinstance(outcome, LandingError):
-            raise outcome
-    return outcomes  # type: ignore[return-value] -- every one a LoadResult
-
-
-def load_dataset_spark(
-    sql: SqlExecutor, apps: AppRunner, dataset: Dataset, folder: str, root: str
-) -> LoadResult:
-    """One dataset's load (`load_datasets_spark`)."""
-    return load_datasets_spark(sql, apps, {dataset.name: folder}, root)[dataset.name]
-
-
 def _ts(value) -> str:
     """A timestamp read back from the endpoint, as an SQL expression."""
     return "cast(null as timestamp)" if value is None else f"timestamp {lit(str(value))}"
