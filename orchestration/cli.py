@@ -156,8 +156,8 @@ def _run_and_report(
     overrides = _parse_vars(var_pairs)
     try:  # the user's mistakes first, before Dagster and dbt are imported (seconds)
         rule_vars = resolve_rule_vars(overrides)
-        if not (settings.engine == "spark" and settings.spark and settings.spark.landing_uri):
-            check_landing(settings.landing_dir)  # a landing only the cluster reads: its loader
+        if not settings.landing_elsewhere:
+            check_landing(settings.landing_dir)
         check_writable(settings)
     except (ValueError, FileNotFoundError, FolderNotWritable) as exc:
         raise UserError(str(exc)) from exc
@@ -734,15 +734,13 @@ def spark(
     from .contract import DATASETS
     from .defs.landing.files import LandingError
     from .defs.landing.loader import check_landing
-    from .settings import SettingError, SparkSettings
+    from .settings import SparkSettings
     from .spark.build import SparkBuildFailed
     from .spark.cluster import ClusterError
     from .spark.landing import build_from_landing
 
-    try:
-        spark_settings = SparkSettings.from_env(spark_dir=spark_dir, thrift=thrift)
-    except SettingError as exc:
-        raise UserError(str(exc)) from exc
+    # a malformed setting is one line, exit 2 (the command group, _Commands)
+    spark_settings = SparkSettings.from_env(spark_dir=spark_dir, thrift=thrift)
     source = landing or spark_settings.landing_uri or str(Settings.from_env().landing_dir)
     if "://" not in source or source.startswith("file://"):
         try:  # a local folder: named before any JVM starts (D55)

@@ -83,8 +83,7 @@ def executing(
     """`execute`, with the warehouse still held for the run until the block ends: what the
     block reads of the warehouse is this run's, and a run waiting for the warehouse starts
     only after it (D56)."""
-    lake = settings.engine == "spark" and settings.spark and settings.spark.landing_uri
-    if not lake:  # a landing the cluster reads elsewhere is checked by the Spark loader
+    if not settings.landing_elsewhere:
         check_landing(settings.landing_dir)
     check_writable(settings)
 

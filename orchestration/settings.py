@@ -57,6 +57,12 @@ class Settings:
     engine: str = "duckdb"
     spark: SparkSettings | None = None  # where Spark runs (from the environment by default)
 
+    @property
+    def landing_elsewhere(self) -> bool:
+        """Whether the runs read a landing only the Spark cluster reaches (REWARDS_LANDING_URI
+        on the Spark engine): the Spark loader checks it, not this machine."""
+        return self.engine == "spark" and self.spark is not None and bool(self.spark.landing_uri)
+
     @classmethod
     def from_env(
         cls,

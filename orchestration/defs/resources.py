@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +120,8 @@ class EngineResource(ConfigurableResource):
     spark_thrift: str = ""
     spark_master: str = ""
     landing_uri: str = ""
-    _cluster: Any = PrivateAttr(default=None)
+    _cluster: ExitStack | None = PrivateAttr(default=None)  # holds the run's cluster, if any
+    _spark: tuple[Any, Any] | None = PrivateAttr(default=None)
     _loads: dict | None = PrivateAttr(default=None)
 
     @property
@@ -143,27 +144,19 @@ class EngineResource(ConfigurableResource):
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if self._cluster is not None:
-            self._cluster.stop()
+            self._cluster.close()  # stops a local cluster the run started
             self._cluster = None
 
     def spark(self) -> tuple[Any, Any]:
         """(the Thrift endpoint, what applications are submitted to): the given server, or the
-        run's local cluster, started on first use."""
-        from ..spark.cluster import LocalCluster, ThriftEndpoint
+        run's local cluster, started on first use (`spark.landing.spark_cluster`)."""
+        from ..spark.landing import spark_cluster
 
-        settings = self.spark_settings()
-        if settings.thrift is not None:
-            endpoint = ThriftEndpoint(*settings.thrift, settings.master)
-            return endpoint, endpoint
         if self._cluster is None:
-            cluster = LocalCluster(settings.spark_dir)
-            try:
-                cluster.start()
-            except BaseException:
-                cluster.stop()
-                raise
-            self._cluster = cluster
-        return self._cluster.endpoint, self._cluster
+            stack = ExitStack()
+            self._spark = stack.enter_context(spark_cluster(self.spark_settings()))
+            self._cluster = stack
+        return self._spark
 
     def spark_loads(self, landing: Path, datasets: list[str]) -> dict:
         """The Spark loader's results for `datasets` of the landing (this resource's

@@ -4,9 +4,8 @@
 
 It imports `FUNCTION` of `MODULE` (a module of this project, importable by this environment's
 Python on the driver and the executors alike) and calls it with the application's SparkSession
-and ARGS. A file the application refuses (the loader's LandingError) is printed on one line
-after `rewards-landing-error: ` and ends the application with exit status 2, so the caller can
-say that line and nothing else.
+and ARGS. What the application refuses is its own output (the loader writes each load's refusal
+with its outcomes, D85); an error it raises fails the application, whose log submit.py quotes.
 """
 
 from __future__ import annotations
@@ -14,22 +13,15 @@ from __future__ import annotations
 import importlib
 import sys
 
-ERROR_PREFIX = "rewards-landing-error: "
-
 
 def main(argv: list[str]) -> int:
     from pyspark.sql import SparkSession
-
-    from orchestration.defs.landing.files import LandingError
 
     module_name, function_name = argv[0].split(":")
     function = getattr(importlib.import_module(module_name), function_name)
     spark = SparkSession.builder.getOrCreate()
     try:
         function(spark, argv[1:])
-    except LandingError as exc:
-        print(ERROR_PREFIX + str(exc), file=sys.stderr, flush=True)
-        return 2
     finally:
         spark.stop()
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -75,20 +75,31 @@ def _interrupts_noted() -> Iterator[list[int]]:
         signal.signal(signal.SIGINT, previous)
 
 
+def invoke_on_spark(
+    args: Sequence[str],
+    spark_dir: Path,
+    endpoint: ThriftEndpoint,
+    callbacks: Sequence[Callable[[Any], None]] = (),
+) -> Any:
+    """`dbt ARGS --target spark` in this process against the Thrift server at `endpoint`, with
+    dbt's target folder and log under `<spark_dir>/dbt`, away from the DuckDB project's
+    `dbt_project/target` (whose manifest the Dagster code location reads); dbt's result."""
+    (spark_dir / "dbt").mkdir(parents=True, exist_ok=True)
+    return invoke(
+        [*args, "--target", "spark"],
+        spark_profile(spark_dir, endpoint),
+        target_path=spark_dir / "dbt" / "target",
+        log_path=dbt_log(spark_dir).parent,
+        callbacks=callbacks,
+    )
+
+
 def run_dbt_on_spark(args: Sequence[str], spark_dir: Path, endpoint: ThriftEndpoint) -> Any:
     """Run one dbt command against the `spark` target (the Thrift server at `endpoint`) in this
-    process; return dbt's result, or raise SparkBuildFailed naming the failing nodes.
-
-    dbt's own target folder and log go to `<spark_dir>/dbt`, away from the DuckDB project's
-    `dbt_project/target` (whose manifest the Dagster code location reads)."""
-    (spark_dir / "dbt").mkdir(parents=True, exist_ok=True)
+    process (`invoke_on_spark`); return dbt's result, or raise SparkBuildFailed naming the
+    failing nodes."""
     with _interrupts_noted() as interrupted:
-        result = invoke(
-            [*args, "--target", "spark"],
-            spark_profile(spark_dir, endpoint),
-            target_path=spark_dir / "dbt" / "target",
-            log_path=spark_dir / "dbt" / "logs",
-        )
+        result = invoke_on_spark(args, spark_dir, endpoint)
     # dbt hands Ctrl-C back as its result, or as the error of the statements it cancelled
     # (over Thrift: "TSocket read 0 bytes"): it is still Ctrl-C
     if interrupted or isinstance(result.exception, KeyboardInterrupt):

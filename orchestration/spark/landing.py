@@ -20,9 +20,8 @@ from ..defs.landing.spark_loader import load_datasets_outcomes
 from ..serving_layout import Figure, program_summary_query
 from ..settings import SparkSettings
 from ..summary import UNBALANCED_QUERY, RunSummary
-from .app_launcher import ERROR_PREFIX
 from .build import build_models, read_tables
-from .cluster import ClusterError, LocalCluster, ThriftEndpoint
+from .cluster import LocalCluster, ThriftEndpoint
 from .submit import submit
 from .thrift import thrift_connection
 
@@ -31,9 +30,8 @@ Submittable = LocalCluster | ThriftEndpoint  # what an application is submitted 
 
 
 class SubmittedApps:
-    """The loader's AppRunner: each application is submitted to the master of `target`; the
-    line a refused file gives (the launcher's) is a LandingError, anything else a ClusterError
-    naming the application's log."""
+    """The loader's AppRunner: each application is submitted to the master of `target`, its log
+    in `log_dir`; a failed one is a ClusterError quoting its log (submit.py)."""
 
     def __init__(self, target: LocalCluster | ThriftEndpoint, log_dir: Path) -> None:
         self.target = target
@@ -42,17 +40,7 @@ class SubmittedApps:
     def run_app(self, module_main: str, args: list[str]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"app-{module_main.rsplit('.', 1)[-1]}-{time.time_ns()}.log"
-        try:
-            submit(self.target, LAUNCHER, [module_main, *args], log=log, driver_memory="1g")
-        except ClusterError:
-            refused = [
-                line[line.index(ERROR_PREFIX) + len(ERROR_PREFIX) :].strip()
-                for line in log.read_text(errors="replace").splitlines()
-                if ERROR_PREFIX in line
-            ]
-            if refused:
-                raise LandingError(refused[-1]) from None
-            raise
+        submit(self.target, LAUNCHER, [module_main, *args], log=log, driver_memory="1g")
 
 
 def landing_uri(landing: str | Path) -> str:

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 import duckdb
 
 from .cluster import ThriftEndpoint
-from .output import duckdb_columns
+from .output import arrow_table, duckdb_columns
 from .thrift import thrift_connection
 
 BOOKKEEPING = ("raw.load_files", "raw.load_log")
@@ -46,7 +46,7 @@ def mirror_marts(
             for table, (columns, rows) in read.items():
                 declared = ", ".join(duckdb_columns(columns))
                 con.execute(f"create or replace table {table} ({declared})")
-                incoming = _arrow(columns, rows)
+                incoming = arrow_table(columns, rows)
                 con.register("incoming", incoming)
                 con.execute(f"insert into {table} select * from incoming")
                 con.unregister("incoming")
@@ -56,25 +56,3 @@ def mirror_marts(
             con.execute("rollback")
             raise
     return counts
-
-
-def _arrow(columns: list[tuple[str, str]], rows: list[dict]):
-    """The rows as an Arrow table of the columns' exact types (no float on the way)."""
-    import pyarrow as pa
-
-    def arrow_type(spark_type: str):
-        if spark_type.startswith("decimal("):
-            precision, scale = spark_type[len("decimal(") : -1].split(",")
-            return pa.decimal128(int(precision), int(scale))
-        return {
-            "string": pa.string(),
-            "bigint": pa.int64(),
-            "int": pa.int32(),
-            "boolean": pa.bool_(),
-            "date": pa.date32(),
-            "timestamp": pa.timestamp("us", tz="UTC"),
-        }[spark_type]
-
-    return pa.table(
-        {name: pa.array([row[name] for row in rows], arrow_type(kind)) for name, kind in columns}
-    )

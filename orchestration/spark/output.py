@@ -33,6 +33,28 @@ def duckdb_columns(schema: Sequence[tuple[str, str]]) -> list[str]:
     return columns
 
 
+def arrow_table(columns: Sequence[tuple[str, str]], rows: Sequence[dict]):
+    """The rows as an Arrow table of the columns' exact types (no float on the way)."""
+    import pyarrow as pa
+
+    def arrow_type(spark_type: str):
+        if spark_type.startswith("decimal("):
+            precision, scale = spark_type[len("decimal(") : -1].split(",")
+            return pa.decimal128(int(precision), int(scale))
+        return {
+            "string": pa.string(),
+            "bigint": pa.int64(),
+            "int": pa.int32(),
+            "boolean": pa.bool_(),
+            "date": pa.date32(),
+            "timestamp": pa.timestamp("us", tz="UTC"),
+        }[spark_type]
+
+    return pa.table(
+        {name: pa.array([row[name] for row in rows], arrow_type(kind)) for name, kind in columns}
+    )
+
+
 def check_out(out_file: Path) -> None:
     """Refuse a format we do not write and an unwritable place, before any work: ValueError or
     CannotWrite, one line."""
@@ -48,18 +70,16 @@ def write_rows(
     `out_file` as CSV with a header or Parquet; returns the rows written."""
     check_out(out_file)
     columns = duckdb_columns(schema)
-    names = [name for name, _ in schema]
     options = "format csv, header true" if out_file.suffix.lower() == ".csv" else "format parquet"
+
+    incoming = arrow_table(schema, rows)
 
     def write(tmp: Path) -> int:
         with duckdb.connect() as con:
             con.execute(f"set TimeZone = {lit(timezone)}")
             con.execute(f"create table t ({', '.join(columns)})")
-            if rows:
-                marks = ", ".join("?" for _ in names)
-                con.executemany(
-                    f"insert into t values ({marks})", [[row[n] for n in names] for row in rows]
-                )
+            con.register("incoming", incoming)
+            con.execute("insert into t select * from incoming")
             copy_query(con, "select * from t", tmp, options)
         return len(rows)
 

@@ -52,8 +52,8 @@ class SqlExecutor(Protocol):
 
 class AppRunner(Protocol):
     def run_app(self, module_main: str, args: list[str]) -> None:
-        """Run `main(spark, args)` of `module:function`; LandingError with the app's one line
-        when it refuses a file."""
+        """Run `main(spark, args)` of `module:function` to its end; an error if it failed
+        (`spark_app.main` writes what each load refused with its outcomes, D85)."""
 
 
 def _columns_sql(columns) -> str:
@@ -127,8 +127,17 @@ class LoadPlan:
     stats: list[tuple] = field(default_factory=list)
 
 
-def _load_state(sql: SqlExecutor) -> tuple[list[tuple], list[tuple]]:
-    """`raw.load_files` and `raw.load_log` as they are now (empty before the first load)."""
+@dataclass(frozen=True)
+class LoadState:
+    """The bookkeeping as it is now: `raw.load_files`, `raw.load_log` (empty before the first
+    load) and the tables of database `raw`."""
+
+    load_files: list[tuple]
+    load_log: list[tuple]
+    tables: set[str]
+
+
+def _load_state(sql: SqlExecutor) -> LoadState:
     sql.execute(f"create database if not exists {RAW_SCHEMA}")
     tables = _tables(sql)
     load_files = (
@@ -143,7 +152,7 @@ def _load_state(sql: SqlExecutor) -> tuple[list[tuple], list[tuple]]:
         if "load_log" in tables
         else []
     )
-    return load_files, load_log
+    return LoadState(load_files, load_log, tables)
 
 
 def _refuse_empty_local_files(folder: str) -> None:
@@ -157,11 +166,19 @@ def _refuse_empty_local_files(folder: str) -> None:
                 raise empty_file_error(path)
 
 
-def plan_load(sql: SqlExecutor, dataset: Dataset, folder: str, root: str, load_id: int) -> LoadPlan:
+def plan_load(
+    sql: SqlExecutor,
+    dataset: Dataset,
+    folder: str,
+    root: str,
+    load_id: int,
+    state: LoadState | None = None,
+) -> LoadPlan:
     """What a load of `dataset` from `folder` (a Hadoop path or URI of the dataset's landing
-    folder) does, decided as the DuckDB loader decides it (D16, D29); `load_id` is its id if
-    it reads anything, `root` where its Parquet folders go. Raises LandingError for a folder
-    without landing files or with a zero-byte one."""
+    folder) does, decided as the DuckDB loader decides it (D16, D29) from the bookkeeping
+    `state` (read now when not given); `load_id` is its id if it reads anything, `root` where
+    its Parquet folders go. Raises LandingError for a folder without landing files or with a
+    zero-byte one."""
     _refuse_empty_local_files(folder)
     files = list_files(sql, folder)
     if not files:
@@ -170,9 +187,9 @@ def plan_load(sql: SqlExecutor, dataset: Dataset, folder: str, root: str, load_i
         if size == 0:
             raise empty_file_error(uri)
     fingerprints = {name: (size, mtime) for name, (_, size, mtime) in files.items()}
-    load_files, _ = _load_state(sql)
-    mine = [r for r in load_files if r[0] == dataset.name]
-    previous = {r[1]: (r[2], r[3]) for r in mine} if dataset.name in _tables(sql) else {}
+    state = state or _load_state(sql)
+    mine = [r for r in state.load_files if r[0] == dataset.name]
+    previous = {r[1]: (r[2], r[3]) for r in mine} if dataset.name in state.tables else {}
     result = LoadResult(dataset=dataset.name)
     result.mode = bookkeeping.load_mode(dataset, previous, fingerprints)
     plan = LoadPlan(dataset, fingerprints, result)
@@ -233,7 +250,8 @@ def finish_load(sql: SqlExecutor, plan: LoadPlan) -> LoadResult:
         for f, n, bad, _ in stats
     ]
     result.exact_duplicates_collapsed = stats[0][3] if stats else 0
-    load_files, load_log = _load_state(sql)  # as the loads before this one left them
+    state = _load_state(sql)  # as the loads before this one left it
+    load_files, load_log = state.load_files, state.load_log
     append = result.mode == "append"
     mine = [r for r in load_files if r[0] == dataset.name]
     kept = [r for r in load_files if r[0] != dataset.name] + (mine if append else [])
@@ -276,13 +294,13 @@ def load_datasets_outcomes(
     outcome: the same result, tables and bookkeeping as the DuckDB loader's `load_dataset`, or
     the LandingError refusing one of its files (its tables left as they were), as each of
     DuckDB's landing assets loads on its own."""
-    _, load_log = _load_state(sql)
-    next_id = max([r[7] for r in load_log if r[7] is not None] + [0]) + 1
+    state = _load_state(sql)  # every plan decides from the bookkeeping before any load
+    next_id = max([r[7] for r in state.load_log if r[7] is not None] + [0]) + 1
     plans: list[LoadPlan] = []
     outcomes: dict[str, LoadResult | LandingError] = {}
     for name, folder in folders.items():
         try:
-            plans.append(plan_load(sql, DATASETS[name], folder, root, next_id))
+            plans.append(plan_load(sql, DATASETS[name], folder, root, next_id, state))
         except LandingError as exc:
             outcomes[name] = exc
             continue

@@ -16,8 +16,7 @@ from typing import Any
 from dagster import AssetCheckResult, AssetExecutionContext, MaterializeResult
 from dagster_dbt import DagsterDbtTranslator
 
-from ...dbt_runner import invoke
-from ...spark.build import dbt_log, spark_profile
+from ...spark.build import invoke_on_spark
 from ...spark.mirror import mirror_marts
 from ...spark.thrift import thrift_connection
 from ..resources import EngineResource, WarehouseResource
@@ -35,17 +34,10 @@ def build_on_spark(
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     endpoint, _ = engine.spark()
     spark_dir = engine.spark_settings().spark_dir
-    profiles_dir = spark_profile(spark_dir, endpoint)
     vars_args = ["--vars", dbt_vars] if dbt_vars else []
 
     def run_dbt(dbt_args: list[str], callbacks: list) -> Any:
-        return invoke(
-            [*dbt_args, "--target", "spark", *vars_args],
-            profiles_dir,
-            spark_dir / "dbt" / "target",
-            log_path=dbt_log(spark_dir).parent,
-            callbacks=callbacks,
-        )
+        return invoke_on_spark([*dbt_args, *vars_args], spark_dir, endpoint, callbacks)
 
     built: list[Any] = []
     error: Exception | None = None
@@ -60,7 +52,7 @@ def build_on_spark(
         # what dbt built is the marts' state now, passed or not: the warehouse file follows
         try:
             counts = mirror_marts(endpoint, warehouse.connect)
-            rows = _row_counts(endpoint, models)
+            rows = _row_counts(endpoint, models, counts)
         except Exception as exc:
             if error is None:
                 raise
@@ -81,11 +73,16 @@ def build_on_spark(
         raise error
 
 
-def _row_counts(endpoint, events: list[MaterializeResult]) -> dict:
-    """Rows of each built model, counted on Spark."""
+def _row_counts(endpoint, events: list[MaterializeResult], copied: dict[str, int]) -> dict:
+    """Rows of each built model: a mart's as copied into the warehouse file, any other's
+    counted on Spark."""
     out = {}
     with thrift_connection(endpoint.host, endpoint.port) as sql:
         for event in events:
             table = ".".join(event.asset_key.path)
-            out[event.asset_key] = int(sql.query(f"select count(*) from {table}")[0][0])
+            out[event.asset_key] = (
+                copied[table]
+                if table in copied
+                else int(sql.query(f"select count(*) from {table}")[0][0])
+            )
     return out
