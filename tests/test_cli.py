@@ -115,14 +115,12 @@ def cli_runs(small_landing, tmp_path_factory) -> dict:
     """`rewards run`s started while another holds the warehouse (issue 30), each with its own
     R11 vars, so each summary can only be its own run's (acct-a's reward base is 1000.00):
       A  the defaults: 1000.00 * 0.015 = 15 points;
-      B  reward_rate 0.02, cap 18: 20 points, capped at 18;
-      C  reward_rate 0.02, cap 19: 20 points, capped at 19.
+      B  reward_rate 0.02, cap 18: 20 points, capped at 18.
     A and B start together on a new warehouse, so both create its Dagster instance at once
     (the test holds the warehouse meanwhile, then lets A take it first and takes it itself, as
-    an eager next run, the moment A lets it go); C starts while B holds the warehouse A built;
-    each waits for the one before. Then D, with the defaults, starts while C holds the warehouse
-    and gets Ctrl-C (SIGINT to its process group, as a terminal sends it) once its first step
-    has started."""
+    an eager next run, the moment A lets it go); B waits for them. Then D, with the defaults,
+    starts while B holds the warehouse A built, waits for B, and gets Ctrl-C (SIGINT to its
+    process group, as a terminal sends it) once its first step has started."""
     root = tmp_path_factory.mktemp("cli_runs")
     warehouse = root / ODD_FOLDER / "w.duckdb"
     serving = warehouse.with_suffix(".serving.duckdb")
@@ -149,13 +147,10 @@ def cli_runs(small_landing, tmp_path_factory) -> dict:
         finally:
             os.kill(b.pid, signal.SIGCONT)
         b.wait_for(lambda: b.holds(warehouse), "B holding the warehouse", seconds=600)
-        c = StartedRun(root / "c", *land, *rate, "--var", "reward_cap_points=19")
-        started.append(c)
-        c.wait_for(lambda: c.holds(warehouse), "C holding the warehouse", seconds=600)
         d = StartedRun(root / "d", *land)
         started.append(d)
         d.wait_for(lambda: d.holds(warehouse), "D holding the warehouse", seconds=600)
-        served_before_d = _served(serving)  # C's
+        served_before_d = _served(serving)  # B's
         d.wait_for(lambda: "▶ raw__" in d.printed(), "D's first step")
         os.killpg(d.pid, signal.SIGINT)
         runs = [run.finish() for run in started]
@@ -167,8 +162,8 @@ def cli_runs(small_landing, tmp_path_factory) -> dict:
                 run.process.wait()
     return {
         "warehouse": warehouse,
-        "runs": runs[:3],
-        "interrupted": runs[3],
+        "runs": runs[:2],
+        "interrupted": runs[2],
         "served_before_interrupt": served_before_d,
         "served_after_interrupt": _served(serving),
     }
@@ -185,23 +180,22 @@ def figures(stdout: str) -> dict[str, str]:
 
 
 def test_runs_started_while_another_holds_the_warehouse_each_print_their_own_summary(cli_runs):
-    """Issue 30: A and B at once on a new warehouse (both create its Dagster instance), C while
-    B holds the warehouse A built: each waits for the one before, exits 0 and prints its own
-    summary, read before the next run took the warehouse."""
-    a, b, c = cli_runs["runs"]
-    for done in (a, b, c):
+    """Issue 30: A and B at once on a new warehouse (both create its Dagster instance), then D
+    while B holds the warehouse A built: each waits for the one before; A and B exit 0 and
+    print their own summary, read before the next run took the warehouse."""
+    a, b = cli_runs["runs"]
+    for done in (a, b):
         assert done.returncode == 0 and done.stderr == "", done.stderr + done.stdout
         assert "✓ marts/account_rewards" in done.stdout  # progress per asset
     assert "waiting for the test" in a.stdout and "waiting for the test" in b.stdout
-    assert f"waiting for Dagster run {printed_run_id(b.stdout)} " in c.stdout
+    assert f"waiting for Dagster run {printed_run_id(b.stdout)} " in cli_runs["interrupted"].stdout
     # R11 on acct-a's reward base of 1000.00 (R7: baseline 60.03 * 40 / 92 = 26.10; window
-    # 1026.10 - 26.10): A 1000.00 * 0.015 = 15 points; B and C 1000.00 * 0.02 = 20, capped at
-    # 18 and 19. acct-b is not eligible (commerce off): only the window GMV of all enrolled
-    # accounts holds its 50.00
+    # 1026.10 - 26.10): A 1000.00 * 0.015 = 15 points; B 1000.00 * 0.02 = 20, capped at 18.
+    # acct-b is not eligible (commerce off): only the window GMV of all enrolled accounts holds
+    # its 50.00
     for done, points, capped in [
         (a, "15 points", "0 accounts"),
         (b, "18 points", "1 account"),
-        (c, "19 points", "1 account"),
     ]:
         shown = figures(done.stdout)
         expected = {
@@ -233,9 +227,9 @@ def test_the_last_run_is_served_and_exported(cli_runs, tmp_path):
             f"select account_id, cast(reward_base as decimal(18,2)), reward_points_uncapped, "
             f"reward_points, is_capped from {reader}('{out}') order by 1"
         ).fetchall()
-        # C's: 1000.00 * 0.02 = 20 points, capped at 19; acct-b 50.00 * 0.02 = 1, ineligible
+        # B's: 1000.00 * 0.02 = 20 points, capped at 18; acct-b 50.00 * 0.02 = 1, ineligible
         assert rows == [
-            ("acct-a", Decimal("1000.00"), 20, 19, True),
+            ("acct-a", Decimal("1000.00"), 20, 18, True),
             ("acct-b", Decimal("50.00"), 1, 0, False),
         ]
 
@@ -243,7 +237,7 @@ def test_the_last_run_is_served_and_exported(cli_runs, tmp_path):
 def test_ctrl_c_during_a_run_is_one_line_and_publishes_nothing(cli_runs):
     """Issue 30: Ctrl-C (SIGINT to the run's process group, Dagster's helper processes
     included) once D's first step has started: exit 130, one line on stderr, the warehouse's
-    lock free, and finance's serving copy exactly C's."""
+    lock free, and finance's serving copy exactly B's."""
     done = cli_runs["interrupted"]
     assert done.returncode == 130, done.stderr + done.stdout
     run_id = printed_run_id_of_started(done.stdout)
@@ -255,7 +249,7 @@ def test_ctrl_c_during_a_run_is_one_line_and_publishes_nothing(cli_runs):
     assert query(
         cli_runs["warehouse"].with_suffix(".serving.duckdb"),
         "select reward_points from marts.account_rewards where account_id = 'acct-a'",
-    ) == [(19,)]
+    ) == [(18,)]
     free = WarehouseLock(cli_runs["warehouse"])
     free.acquire("the test, after the Ctrl-C")  # no wait: TimeoutError if anyone held it
     free.release()
@@ -290,7 +284,7 @@ def test_each_cli_run_is_a_run_in_the_projects_instance_with_its_metadata(cli_ru
 
     warehouse = cli_runs["warehouse"]
     printed = [printed_run_id(done.stdout) for done in cli_runs["runs"]]
-    assert len(set(printed)) == 3
+    assert len(set(printed)) == 2
     with open_instance(warehouse.with_suffix(".dagster")) as instance:
         records = {r.dagster_run.run_id: r.dagster_run for r in instance.get_run_records()}
         # (with the interrupted run, and the failed run of the test below if run)
@@ -306,8 +300,8 @@ def test_each_cli_run_is_a_run_in_the_projects_instance_with_its_metadata(cli_ru
         by_run = {m.run_id: m.asset_materialization.metadata for m in materializations}
         for run_id in printed:
             assert by_run[run_id]["dagster/row_count"].value == 2
-        # R11 by hand: defaults 1000.00 * 0.015 = 15 points; then 0.02 -> 20, capped at 18 and
-        # 19; the programme's figures are program_summary's, on its materialization (D61)
+        # R11 by hand: defaults 1000.00 * 0.015 = 15 points; then 0.02 -> 20, capped at 18; the
+        # programme's figures are program_summary's, on its materialization (D61)
         summaries = instance.fetch_materializations(
             AssetKey(["marts", "program_summary"]), limit=10
         ).records
@@ -315,7 +309,7 @@ def test_each_cli_run_is_a_run_in_the_projects_instance_with_its_metadata(cli_ru
             m.run_id: m.asset_materialization.metadata["reward points (eligible accounts)"].value
             for m in summaries
         }
-        assert [points[run_id] for run_id in printed] == [15, 18, 19]
+        assert [points[run_id] for run_id in printed] == [15, 18]
         # every check's result, per run: all the suites' checks, every one passed
         expected = {
             AssetCheckKey(AssetKey(list(suite.asset_key)), c.name)
@@ -351,13 +345,13 @@ def test_unreadable_file_fails_run_naming_it_and_keeps_last_good_marts(small_lan
     ], done.stderr
     con = duckdb.connect(str(warehouse), read_only=True)
     # the failed load rolled back: the previous raw orders and marts are all still there (the
-    # last good run's: 19 points, R11 with C's overrides)
+    # last good run's: 18 points, R11 with B's overrides)
     assert con.execute("select count(*) from raw.orders").fetchone()[0] == 6
     assert (
         con.execute(
             "select reward_points from marts.account_rewards where account_id = 'acct-a'"
         ).fetchone()[0]
-        == 19
+        == 18
     )
     con.close()
     # and the UI shows the failed run, under the id the error names
