@@ -81,3 +81,44 @@ def test_an_unreadable_pid_file_signals_nothing(tmp_path):
     pid_file.write_text("{not json")
     assert read_pid_file(pid_file) == []
     assert read_pid_file(tmp_path / "missing.json") == []
+
+
+def test_the_first_ctrl_c_of_a_spark_build_runs_its_stop_before_python_hears_of_it():
+    """`rewards spark` on its own local cluster hands run_dbt_on_spark the cluster's stop, to
+    run at the first Ctrl-C (docs/spark.md): the statements running on the cluster then end with
+    it, where dbt's own cancellation waits for each one to finish (minutes at 10M orders). Here
+    a thread blocked on a socket stands for dbt's thread waiting on the Thrift server, and the
+    stop closes the socket's other end."""
+    import os
+    import signal
+    import socket
+    import threading
+
+    from orchestration.spark.build import interrupts_noted
+
+    before = signal.getsignal(signal.SIGINT)
+    ours, server_end = socket.socketpair()
+    answered: list[bytes] = []
+    waiting = threading.Thread(target=lambda: answered.append(ours.recv(1)))
+    waiting.start()
+    stops: list[str] = []
+
+    def stop() -> None:
+        stops.append("stopped")
+        server_end.close()
+
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_noted(stop) as noted:
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                threading.Event().wait(5)  # the handler raises here, at once
+            except KeyboardInterrupt:  # as dbt catches the first, to cancel its statements
+                waiting.join(timeout=5)
+                assert not waiting.is_alive() and answered == [b""]  # ended: the end closed
+                assert stops == ["stopped"]
+            # a second Ctrl-C raises again, and does not stop a second time
+            os.kill(os.getpid(), signal.SIGINT)
+            threading.Event().wait(5)
+    assert stops == ["stopped"] and noted == [signal.SIGINT, signal.SIGINT]
+    assert signal.getsignal(signal.SIGINT) is before  # Python's own handler again
+    ours.close()

@@ -54,10 +54,10 @@ def _node_failure(result) -> str:
 
 
 @contextmanager
-def _interrupts_noted() -> Iterator[list[int]]:
-    """A list that gets an entry when Ctrl-C (SIGINT) arrives during the block; the signal's
-    handler runs as before (Python's raises KeyboardInterrupt). In the main thread only, and
-    not where SIGINT is ignored."""
+def interrupts_noted(first: Callable[[], None] | None = None) -> Iterator[list[int]]:
+    """A list that gets an entry when Ctrl-C (SIGINT) arrives during the block; `first()` runs
+    at the first one, then the signal's handler runs as before (Python's raises
+    KeyboardInterrupt). In the main thread only, and not where SIGINT is ignored."""
     noted: list[int] = []
     previous = signal.getsignal(signal.SIGINT)
     if threading.current_thread() is not threading.main_thread() or not callable(previous):
@@ -66,6 +66,8 @@ def _interrupts_noted() -> Iterator[list[int]]:
 
     def note(signum, frame):
         noted.append(signum)
+        if first is not None and len(noted) == 1:
+            first()
         previous(signum, frame)
 
     signal.signal(signal.SIGINT, note)
@@ -94,11 +96,19 @@ def invoke_on_spark(
     )
 
 
-def run_dbt_on_spark(args: Sequence[str], spark_dir: Path, endpoint: ThriftEndpoint) -> Any:
+def run_dbt_on_spark(
+    args: Sequence[str],
+    spark_dir: Path,
+    endpoint: ThriftEndpoint,
+    on_interrupt: Callable[[], None] | None = None,
+) -> Any:
     """Run one dbt command against the `spark` target (the Thrift server at `endpoint`) in this
     process (`invoke_on_spark`); return dbt's result, or raise SparkBuildFailed naming the
-    failing nodes."""
-    with _interrupts_noted() as interrupted:
+    failing nodes. `on_interrupt()` runs at the first Ctrl-C, before dbt hears of it: stopping
+    a local cluster there ends the statements now running. Otherwise dbt's cancellation
+    waits for each running statement to finish, and the statements of a large build take
+    minutes (docs/spark.md)."""
+    with interrupts_noted(on_interrupt) as interrupted:
         result = invoke_on_spark(args, spark_dir, endpoint)
     # dbt hands Ctrl-C back as its result, or as the error of the statements it cancelled
     # (over Thrift: "TSocket read 0 bytes"): it is still Ctrl-C
@@ -124,10 +134,12 @@ def build_models(
     spark_dir: Path,
     var_overrides: dict[str, Any] | None = None,
     unit_tests: bool = False,
+    on_interrupt: Callable[[], None] | None = None,
 ) -> Any:
     """`dbt build --target spark` on the Thrift server at `endpoint`: every model with its data
     tests (and, with `unit_tests`, dbt's unit tests, which pin the default vars: D15), from the
-    tables of database `raw` as they are. Returns dbt's result; raises SparkBuildFailed."""
+    tables of database `raw` as they are. Returns dbt's result; raises SparkBuildFailed.
+    `on_interrupt`: as run_dbt_on_spark's."""
     args = ["build"]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
@@ -136,7 +148,7 @@ def build_models(
 
         resolved = resolve_rule_vars({k: str(v) for k, v in var_overrides.items()})
         args += ["--vars", resolved.overrides_json]
-    return run_dbt_on_spark(args, spark_dir, endpoint)
+    return run_dbt_on_spark(args, spark_dir, endpoint, on_interrupt)
 
 
 def read_tables(

@@ -130,7 +130,9 @@ def build_from_landing(
             endpoint, target, landing, (spark_dir / "raw").as_uri(), spark_dir / "logs" / "apps"
         )
         done("landing files loaded into raw (one application)")
-        build_models(endpoint, spark_dir, var_overrides, unit_tests)
+        # a local cluster is stopped at the first Ctrl-C: its running statements end with it
+        stop = target.stop if isinstance(target, LocalCluster) else None
+        build_models(endpoint, spark_dir, var_overrides, unit_tests, on_interrupt=stop)
         done("dbt build: every model and test passed")
         summary = read_run_summary(endpoint)
         read = {"loads": loads, "summary": summary, **read_tables(endpoint, tables, schemas)}
