@@ -659,16 +659,24 @@ FAULTS = [case for case in UNREADABLE if case[0] in ON_THE_CLUSTER] + [
 ]
 
 
+# a next day's orders file (two orders, both good) landed beside the rulebook's (D16)
+NEXT_DAY = "orders_zz_next_day.csv"
+NEXT_DAY_ROWS = HEADER + GOOD + GOOD.replace("o1,", "o2,")
+
+
 @pytest.fixture(scope="module")
-def side_loads(spark, tmp_path_factory) -> dict:
+def side_loads(spark, rulebook_run, tmp_path_factory) -> dict:
     """Landings of their own, every load of them by one application on the cluster (as a
     landing's four datasets are), none registered: the session's raw tables stay the
     rulebook's. Each fault of FAULTS is an orders folder of its own beside a good file; the
     `rewards generate --dirty` landing (2,000 orders, seed 11) is its four datasets.
-    Returns the refused files' lines, the quarantine rows by reason of the loads that ran, and
-    the dirty landing's manifest."""
+    In the same application, the daily case (D16): NEXT_DAY lands in the rulebook's orders
+    folder, and its load -- planned from the session's bookkeeping, registered on its tables --
+    appends that file alone (the file is removed again after).
+    Returns the refused files' lines, the quarantine rows by reason of the loads that ran, the
+    dirty landing's manifest, and the append's plan with raw.orders before and after it."""
     from generator import generate_landing
-    from orchestration.defs.landing.spark_loader import plan_load, run_loads
+    from orchestration.defs.landing.spark_loader import finish_load, plan_load, run_loads
     from orchestration.spark.landing import SubmittedApps
     from orchestration.spark.thrift import thrift_connection
 
@@ -684,6 +692,7 @@ def side_loads(spark, tmp_path_factory) -> dict:
     folders |= {f"dirty/{d}": (d, root / "dirty" / d) for d in DATASETS}
     endpoint = spark["endpoint"]
     plans, refused = {}, {}
+    landed = rulebook_run["warehouse"].parent / "landing" / "orders"
     with thrift_connection(endpoint.host, endpoint.port) as sql:
         for i, (name, (dataset, folder)) in enumerate(folders.items()):
             out = (root / "raw" / str(i)).as_uri()
@@ -691,8 +700,30 @@ def side_loads(spark, tmp_path_factory) -> dict:
                 plans[name] = plan_load(sql, DATASETS[dataset], folder.as_uri(), out, 1000)
             except LandingError as exc:  # before any application: a zero-byte file
                 refused[name] = str(exc)
-        apps = SubmittedApps(spark["cluster"], root / "logs")
-        outcomes = run_loads(sql, apps, list(plans.values()), (root / "outcomes").as_uri())
+        count_orders = "select count(*), max(_row_id), count(distinct _row_id) from raw.orders"
+        log = "select mode, files, last_full_load_id from raw.load_log where dataset = 'orders'"
+        before = {"orders": sql.query(count_orders)[0], "log": sql.query(log)[0]}
+        (landed / NEXT_DAY).write_text(NEXT_DAY_ROWS)
+        try:
+            (next_id,) = sql.query("select max(load_id) + 1 from raw.load_log")[0]
+            raw_root = (spark["dir"] / "raw").as_uri()  # where the session's loads went
+            append = plan_load(sql, DATASETS["orders"], landed.as_uri(), raw_root, next_id)
+            plans["append"] = append
+            apps = SubmittedApps(spark["cluster"], root / "logs")
+            outcomes = run_loads(sql, apps, list(plans.values()), (root / "outcomes").as_uri())
+            appended = finish_load(sql, append)
+            after = {
+                "orders": sql.query(count_orders)[0],
+                "log": sql.query(log)[0],
+                "new_rows": sql.query(
+                    "select order_id, _row_id from raw.orders "
+                    f"where _source_file = '{landed / NEXT_DAY}' order by 1"
+                ),
+            }
+        finally:
+            (landed / NEXT_DAY).unlink()
+        del plans["append"]
+        append_error, outcomes = outcomes[-1], outcomes[:-1]
         refused |= {name: error for name, error in zip(plans, outcomes, strict=True) if error}
         quarantined = {
             name: dict(
@@ -709,6 +740,13 @@ def side_loads(spark, tmp_path_factory) -> dict:
         "quarantined": quarantined,
         "manifest": manifest,
         "applications": len(list((root / "logs").glob("*.log"))),
+        "append": {
+            "plan": append,
+            "error": append_error,
+            "result": appended,
+            "before": before,
+            "after": after,
+        },
     }
 
 
@@ -724,6 +762,31 @@ def test_file_faults_are_one_line_naming_the_file_as_on_duckdb(side_loads):
             assert text.startswith(message) and "\n" not in text, (name, text)
     assert side_loads["quarantined"]["lenient.csv"] == {"unparseable_value": 1}
     assert side_loads["applications"] == 1
+
+
+def test_a_next_days_orders_file_is_appended_alone_on_the_cluster(side_loads, rulebook_run):
+    """D16 on Spark: with the rulebook's orders loaded, a new file in the orders folder is an
+    append -- the application reads that file alone, its rows get the row ids after every row
+    read before (as many as DuckDB's load read from the rulebook's orders files), and
+    raw.orders holds the old rows and the two new ones (the dataset's last full load stays the
+    rulebook's)."""
+    append = side_loads["append"]
+    plan, result = append["plan"], append["result"]
+    assert append["error"] is None and result.mode == "append"
+    assert [Path(f).name for f, *_ in plan.spec["files"]] == [NEXT_DAY]
+    assert [(Path(f).name, n, bad) for f, n, bad, _ in plan.stats] == [(NEXT_DAY, 2, 0)]
+    ((read_before,),) = query(
+        rulebook_run["warehouse"],
+        "select sum(rows_read) from raw.load_files where dataset = 'orders'",
+    )
+    assert plan.spec["row_id_start"] == read_before
+    rows, high, distinct = append["before"]["orders"]
+    assert high < read_before
+    assert append["after"]["new_rows"] == [("o1", read_before), ("o2", read_before + 1)]
+    assert append["after"]["orders"] == (rows + 2, read_before + 1, distinct + 2)
+    mode, files, last_full = append["before"]["log"]
+    assert mode == "full"
+    assert append["after"]["log"] == ("append", files + 1, last_full)
 
 
 def test_parquet_footers_read_here_give_the_types_spark_infers(spark, tmp_path):
