@@ -83,42 +83,69 @@ def test_an_unreadable_pid_file_signals_nothing(tmp_path):
     assert read_pid_file(tmp_path / "missing.json") == []
 
 
+# `rewards spark` as a terminal runs it: Python's own SIGINT handler, in the main thread (a
+# pytest-xdist worker ignores SIGINT, so the scenario runs in a process of its own). A thread
+# blocked on a socket stands for dbt's thread waiting on the Thrift server; the stop closes the
+# socket's other end, as stopping the cluster ends the server's side.
+FIRST_CTRL_C = """
+import json, os, signal, socket, sys, threading
+
+from orchestration.spark.build import interrupts_noted
+
+signal.signal(signal.SIGINT, signal.default_int_handler)  # whatever the parent left us
+before = signal.getsignal(signal.SIGINT)
+ours, server_end = socket.socketpair()
+answered = []
+waiting = threading.Thread(target=lambda: answered.append(ours.recv(1).decode()), daemon=True)
+waiting.start()
+seen = {"stops": 0}
+
+
+def stop():
+    seen["stops"] += 1
+    server_end.close()
+
+
+try:
+    with interrupts_noted(stop) as noted:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            threading.Event().wait(5)  # the handler raises here, at once
+            seen["first"] = "not raised"
+        except KeyboardInterrupt:  # as dbt catches the first, to cancel its statements
+            waiting.join(timeout=5)
+            seen["first"] = "raised"
+            seen["read_ended"] = not waiting.is_alive() and answered == [""]
+            seen["stops_at_first"] = seen["stops"]
+        os.kill(os.getpid(), signal.SIGINT)  # a second Ctrl-C raises again
+        threading.Event().wait(5)
+        seen["second"] = "not raised"
+except KeyboardInterrupt:
+    seen["second"] = "raised"
+seen["noted"] = len(noted)
+seen["handler_restored"] = signal.getsignal(signal.SIGINT) is before
+print(json.dumps(seen))
+"""
+
+
 def test_the_first_ctrl_c_of_a_spark_build_runs_its_stop_before_python_hears_of_it():
     """`rewards spark` on its own local cluster hands run_dbt_on_spark the cluster's stop, to
-    run at the first Ctrl-C (docs/spark.md): the statements running on the cluster then end with
-    it, where dbt's own cancellation waits for each one to finish (minutes at 10M orders). Here
-    a thread blocked on a socket stands for dbt's thread waiting on the Thrift server, and the
-    stop closes the socket's other end."""
-    import os
-    import signal
-    import socket
-    import threading
+    run at the first Ctrl-C (D91): the statements running on the cluster end with it, where
+    dbt's own cancellation waits for each one to finish (minutes at 10M orders). The stop runs
+    once, before KeyboardInterrupt, and ends the blocked read; a second Ctrl-C raises again
+    without a second stop; Python's handler is back after the block."""
+    import json
 
-    from orchestration.spark.build import interrupts_noted
-
-    before = signal.getsignal(signal.SIGINT)
-    ours, server_end = socket.socketpair()
-    answered: list[bytes] = []
-    waiting = threading.Thread(target=lambda: answered.append(ours.recv(1)))
-    waiting.start()
-    stops: list[str] = []
-
-    def stop() -> None:
-        stops.append("stopped")
-        server_end.close()
-
-    with pytest.raises(KeyboardInterrupt):
-        with interrupts_noted(stop) as noted:
-            try:
-                os.kill(os.getpid(), signal.SIGINT)
-                threading.Event().wait(5)  # the handler raises here, at once
-            except KeyboardInterrupt:  # as dbt catches the first, to cancel its statements
-                waiting.join(timeout=5)
-                assert not waiting.is_alive() and answered == [b""]  # ended: the end closed
-                assert stops == ["stopped"]
-            # a second Ctrl-C raises again, and does not stop a second time
-            os.kill(os.getpid(), signal.SIGINT)
-            threading.Event().wait(5)
-    assert stops == ["stopped"] and noted == [signal.SIGINT, signal.SIGINT]
-    assert signal.getsignal(signal.SIGINT) is before  # Python's own handler again
-    ours.close()
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_CTRL_C], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "stops": 1,
+        "first": "raised",
+        "read_ended": True,
+        "stops_at_first": 1,
+        "second": "raised",
+        "noted": 2,
+        "handler_restored": True,
+    }
