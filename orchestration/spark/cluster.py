@@ -144,6 +144,10 @@ def session_conf(spark_dir: Path, timezone: str) -> dict[str, str]:
         # at its first poll, instead of sleeping its poll_interval (1 s at least) per statement
         # (docs/spark.md, D79).
         "spark.sql.hive.thriftServer.async": "false",
+        # Hand a statement's result to the client a partition at a time, never whole in the
+        # server's heap: GX reads a query asset's columns by running its query (every row of
+        # raw.orders, 2M rows at 1M orders), which ran the server out of memory (D92).
+        "spark.sql.thriftServer.incrementalCollect": "true",
         "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"
