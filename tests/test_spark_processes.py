@@ -88,7 +88,7 @@ def test_an_unreadable_pid_file_signals_nothing(tmp_path):
 # blocked on a socket stands for dbt's thread waiting on the Thrift server; the stop closes the
 # socket's other end, as stopping the cluster ends the server's side.
 FIRST_CTRL_C = """
-import json, os, signal, socket, sys, threading
+import json, os, signal, socket, threading
 
 from orchestration.spark.build import interrupts_noted
 
