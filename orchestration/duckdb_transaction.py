@@ -17,6 +17,13 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         yield con
         con.execute("commit")
     except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
+        roll_back(con)
         raise
+
+
+def roll_back(con: duckdb.DuckDBPyConnection) -> None:
+    """`rollback` while an exception is on its way out: where DuckDB has no transaction left
+    to roll back (a Ctrl-C that came during `commit`, or after an earlier `rollback`), its
+    error would replace the one that matters -- an interrupted run would read as a failed one."""
+    with contextlib.suppress(duckdb.Error):
+        con.execute("rollback")

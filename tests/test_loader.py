@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from orchestration.contract import DATASETS
+from orchestration.defs.landing import bookkeeping
 from orchestration.defs.landing.loader import LandingError, load_dataset
 
 ORDERS = DATASETS["orders"]
@@ -210,6 +211,30 @@ def test_failed_load_leaves_previous_tables_untouched(con, tmp_path):
     with pytest.raises(LandingError):
         load_dataset(con, ORDERS, tmp_path)
     assert con.execute("select order_id from raw.orders").fetchall() == [("o1",)]
+
+
+def test_ctrl_c_while_a_load_ends_is_still_a_ctrl_c(con, tmp_path, monkeypatch):
+    """CI, 2026-12-07: SIGINT reached a run's step while it read the totals of a dataset whose
+    files had not changed, after the loader had rolled back; the loader's second `rollback`
+    failed ("no transaction is active") and that error hid the Ctrl-C, so the run read as
+    failed, not interrupted. An interrupt there, or during a load's last statements, leaves
+    as itself, with the tables as they were."""
+    write(tmp_path, "a.csv", HEADER + GOOD)
+    load_dataset(con, ORDERS, tmp_path)
+
+    def ctrl_c(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bookkeeping, "read_totals", ctrl_c)  # the unchanged folder's last step
+    with pytest.raises(KeyboardInterrupt):
+        load_dataset(con, ORDERS, tmp_path)
+    monkeypatch.setattr(bookkeeping, "record_load", ctrl_c)  # a new file's load, before commit
+    write(tmp_path, "b.csv", HEADER + GOOD.replace("o1,", "o2,"))
+    with pytest.raises(KeyboardInterrupt):
+        load_dataset(con, ORDERS, tmp_path)
+    assert con.execute("select order_id from raw.orders").fetchall() == [("o1",)]
+    monkeypatch.undo()
+    assert load_dataset(con, ORDERS, tmp_path).rows_loaded == 2  # nothing was left half-done
 
 
 def test_typed_parquet_checks_zone_and_float_money(con, tmp_path):

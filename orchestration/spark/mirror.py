@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 
 import duckdb
 
+from ..duckdb_transaction import transaction
 from .cluster import ThriftEndpoint
 from .output import arrow_table, duckdb_columns
 from .thrift import thrift_connection
@@ -38,21 +39,15 @@ def mirror_marts(
             BOOKKEEPING
         )
         read = {table: (sql.columns(table), sql.read_table(table)) for table in tables}
-    with connect() as con:
-        con.execute("begin")
-        try:
-            for schema in {table.split(".")[0] for table in tables}:
-                con.execute(f"create schema if not exists {schema}")
-            for table, (columns, rows) in read.items():
-                declared = ", ".join(duckdb_columns(columns))
-                con.execute(f"create or replace table {table} ({declared})")
-                incoming = arrow_table(columns, rows)
-                con.register("incoming", incoming)
-                con.execute(f"insert into {table} select * from incoming")
-                con.unregister("incoming")
-                counts[table] = len(rows)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+    with connect() as con, transaction(con):
+        for schema in {table.split(".")[0] for table in tables}:
+            con.execute(f"create schema if not exists {schema}")
+        for table, (columns, rows) in read.items():
+            declared = ", ".join(duckdb_columns(columns))
+            con.execute(f"create or replace table {table} ({declared})")
+            incoming = arrow_table(columns, rows)
+            con.register("incoming", incoming)
+            con.execute(f"insert into {table} select * from incoming")
+            con.unregister("incoming")
+            counts[table] = len(rows)
     return counts

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from ...contract import Dataset
+from ...duckdb_transaction import roll_back
 from . import bookkeeping
 from .bookkeeping import RAW_SCHEMA, FileStats, LoadResult
 from .csv_fallback import UnreadableCsv, duckdb_may_misread, rewrite_as_plain_csv
@@ -172,8 +173,8 @@ def _load_dataset(
         if result.mode == "unchanged":
             # the same files as last time: nothing is read, and no load is recorded, so the
             # incremental models see nothing new (D29)
-            con.execute("rollback")
             bookkeeping.read_totals(con, dataset, result)
+            con.execute("rollback")
             return result
         append = result.mode == "append"
         to_load = [p for p in files if str(p) not in previous] if append else files
@@ -193,7 +194,7 @@ def _load_dataset(
         bookkeeping.record_load(con, dataset, result)
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        roll_back(con)
         raise
     return result
 
