@@ -11,19 +11,16 @@ tests. The raw tables, load log, quarantine, summary and `marts.account_rewards`
 with DuckDB's, and with the hand-computed answers of rulebook_cases.py on their own; the quality
 suites run on both engines with the same verdicts. One more application loads the file faults
 and a `rewards generate --dirty` landing side by side. Every test that needs the cluster is in
-this module (one xdist worker owns it); the last ones stop it and check that no JVM is left,
-then interrupt a `rewards spark` of its own.
+this module (one xdist worker owns it); the last one stops it and checks that no JVM is left.
+Ctrl-C during a `rewards spark` with a cluster of its own is tests/test_spark_interrupt.py's.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,15 +31,14 @@ import psutil
 import pytest
 from support import rulebook_cases
 from support.pipeline import assert_matches_hand_computation, query
-from support.spark_cluster import java_required
+from support.spark_cluster import alive, cmdline_of, java_required, our_jvms
 from test_loader import GOOD, HEADER, UNREADABLE
 
 from expectations import all_suites
 from orchestration.contract import DATASETS, all_reasons
 from orchestration.defs.landing.files import LandingError
 from orchestration.rule_vars import rule_var_defaults
-from orchestration.settings import DBT_PROJECT_DIR, SPARK_THRIFT_ENV
-from orchestration.spark.cluster import stop_left_behind
+from orchestration.settings import DBT_PROJECT_DIR
 
 pytestmark = [pytest.mark.spark]
 
@@ -877,32 +873,6 @@ def test_a_failed_application_is_one_line_with_what_it_said(spark_cluster_starti
     assert "the application refuses: in-memory" in message
 
 
-def _cmdline(process: psutil.Process) -> list[str]:
-    try:
-        return process.cmdline()
-    except psutil.Error:  # gone, or a zombie (spark-class's launcher, not yet reaped)
-        return []
-
-
-def _alive(process: psutil.Process) -> bool:
-    try:
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def _our_jvms(marker: str) -> list[psutil.Process]:
-    """Live JVMs whose command line names `marker` (a cluster's folder)."""
-    found = []
-    for process in psutil.process_iter(["name", "cmdline", "status"]):
-        cmdline = process.info["cmdline"] or []
-        if process.info["status"] == psutil.STATUS_ZOMBIE or not cmdline:
-            continue
-        if cmdline[0].endswith("java") and any(marker in arg for arg in cmdline):
-            found.append(process)
-    return found
-
-
 def test_stopping_the_cluster_leaves_no_jvm(spark_cluster_starting, spark):
     # after the build (executors started); keep this the last test that uses the cluster
     cluster = spark_cluster_starting.cluster()
@@ -913,71 +883,19 @@ def test_stopping_the_cluster_leaves_no_jvm(spark_cluster_starting, spark):
         c
         for r in records
         for c in psutil.Process(r.pid).children(recursive=True)
-        if "CoarseGrainedExecutorBackend" in " ".join(_cmdline(c))
+        if "CoarseGrainedExecutorBackend" in " ".join(cmdline_of(c))
     ]
     # the Thrift server's, one per worker: separate JVMs (plus, for a moment, the ended
     # application's, which its worker is stopping)
     assert {e.ppid() for e in executors} >= {records[1].pid, records[2].pid}
     marker = str(cluster.spark_dir)
-    assert len(_our_jvms(marker)) >= 6
+    assert len(our_jvms(marker)) >= 6
     spark_cluster_starting.stop()
     assert not any(psutil.pid_exists(r.pid) for r in records)
-    assert not any(_alive(e) for e in executors)
-    assert _our_jvms(marker) == []
+    assert not any(alive(e) for e in executors)
+    assert our_jvms(marker) == []
     java_children = [
         c for c in psutil.Process().children(recursive=True) if "java" in c.name().lower()
     ]
     assert java_children == []
     assert not cluster.pid_file.exists()
-
-
-DEFAULT_SIGINT_THEN_EXEC = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-    "os.execv(sys.argv[1], sys.argv[1:])"
-)
-
-
-def test_rewards_spark_interrupted_exits_130_and_leaves_no_jvm(rulebook_run, tmp_path):
-    # runs after the session's cluster stopped: one cluster at a time on this machine
-    spark_dir = tmp_path / "spark"
-    pid_file = spark_dir / "cluster" / "pids.json"
-    env = {k: v for k, v in os.environ.items() if k != SPARK_THRIFT_ENV}
-    cli = subprocess.Popen(
-        # Ctrl-C's default action even when pytest runs where SIGINT is ignored (a background
-        # job of a script), which a child would inherit
-        [sys.executable, "-c", DEFAULT_SIGINT_THEN_EXEC, REWARDS, "spark"]
-        + ["--landing", str(rulebook_run["warehouse"].parent / "landing")]
-        + ["--spark-dir", str(spark_dir)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    try:
-        # the cluster is up once the Thrift server's record holds its JVM's command line
-        deadline = time.monotonic() + 240
-        records: list[dict] = []
-        while time.monotonic() < deadline and cli.poll() is None:
-            try:
-                records = json.loads(pid_file.read_text())
-            except (OSError, ValueError):
-                records = []
-            roles = {r["role"]: r for r in records}
-            if "thrift-server" in roles and roles["thrift-server"]["cmdline"][0].endswith("java"):
-                break
-            time.sleep(0.2)  # polling the pid file
-        assert cli.poll() is None, cli.communicate()
-        assert len(records) == 4
-        cli.send_signal(signal.SIGINT)
-        out, err = cli.communicate(timeout=120)
-    finally:
-        if cli.poll() is None:
-            cli.kill()
-            cli.communicate()
-            stop_left_behind(spark_dir)  # by its PID file: only processes still its own
-    assert cli.returncode == 130, err
-    assert err.count("\n") == 1 and "interrupted" in err and "stopped" in err, err
-    assert "Traceback" not in err
-    assert not any(psutil.pid_exists(r["pid"]) for r in records)
-    assert _our_jvms(str(spark_dir)) == []
-    assert not pid_file.exists()

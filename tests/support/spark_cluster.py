@@ -14,6 +14,7 @@ import shutil
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
 import pytest
 
 from orchestration.spark.cluster import LocalCluster
@@ -55,3 +56,30 @@ class ClusterStarting:
             self.local.stop()
             self._pool.shutdown()
             self.stopped = True
+
+
+def cmdline_of(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # gone, or a zombie (spark-class's launcher, not yet reaped)
+        return []
+
+
+def alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def our_jvms(marker: str) -> list[psutil.Process]:
+    """Live JVMs whose command line names `marker` (a cluster's folder): whoever started them,
+    in this process or another."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline", "status"]):
+        cmdline = process.info["cmdline"] or []
+        if process.info["status"] == psutil.STATUS_ZOMBIE or not cmdline:
+            continue
+        if cmdline[0].endswith("java") and any(marker in arg for arg in cmdline):
+            found.append(process)
+    return found
