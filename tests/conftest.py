@@ -6,6 +6,7 @@ import contextlib
 import os
 import pickle
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,48 @@ settings.register_profile(
     "long", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("ci")
+
+
+# The tests' temporary folders live in memory where the machine has room for them (/dev/shm, a
+# tmpfs on Linux): the suite writes hundreds of small DuckDB and SQLite files (Dagster's event
+# log commits, and syncs, once per event: 645 events a run), and on a disk busy with two workers
+# and a Spark cluster each sync waits. The same suite took 876 s with them on this machine's
+# disk and 799 s in memory (docs/benchmarks.md, "Test suite"). Nothing a test checks depends on
+# the disk: a killed process leaves the same files either way. A `--basetemp` given on the
+# command line wins; without /dev/shm, or with less than SCRATCH_FREE there, pytest's default.
+SCRATCH_ROOT = Path("/dev/shm")
+SCRATCH_FREE = 4 << 30  # one run of the suite leaves about 0.8 GB there
+_SCRATCH = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's tmp_path plugin reads --basetemp
+def pytest_configure(config) -> None:
+    if config.option.basetemp or hasattr(config, "workerinput"):
+        return  # given, or an xdist worker's: a folder in the controller's
+    if not (SCRATCH_ROOT.is_dir() and os.access(SCRATCH_ROOT, os.W_OK)):
+        return
+    if shutil.disk_usage(SCRATCH_ROOT).free < SCRATCH_FREE:
+        return
+    scratch = Path(tempfile.mkdtemp(prefix="short-video-rewards-tests-", dir=SCRATCH_ROOT))
+    config.option.basetemp = str(scratch)
+    config.stash[_SCRATCH] = scratch
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Memory is given back when every test passed; after a failure the files stay for its
+    post-mortem, and the last line says where."""
+    scratch = session.config.stash.get(_SCRATCH, None)
+    if scratch is None:
+        return
+    if exitstatus == 0:
+        shutil.rmtree(scratch, ignore_errors=True)
+    else:
+        writer = session.config.get_terminal_writer()
+        writer.line()
+        writer.line(
+            f"the tests' temporary files are kept in {scratch} (in memory: delete it when done)"
+        )
 
 
 def _listing(folder: Path) -> dict[str, tuple[int, int]]:
