@@ -1,8 +1,8 @@
 """End to end through the real Dagster UI in a real browser (Debian's Chromium, Playwright).
 
 One story, as a data engineer lives it, on the rulebook landing (tests/support/rulebook_cases.py):
-`rewards run` from the command line, then `rewards ui` (`dg dev` on the project's instance
-beside the warehouse, no DAGSTER_HOME) on the same warehouse.
+a run from the command line (the session's rulebook run, copied), then `rewards ui` (`dg dev` on
+the project's instance beside the warehouse, no DAGSTER_HOME) on the same warehouse.
 
 1. The CLI's run is in the UI: `marts/account_rewards` shows that run's id as its latest
    materialization, and every one of its checks passed.
@@ -26,7 +26,6 @@ import urllib.parse
 
 import duckdb
 import pytest
-from support import rulebook_cases
 from support.dagster_ui import (
     CHROMIUM_ARGS,
     RUN_LINK,
@@ -38,7 +37,6 @@ from support.dagster_ui import (
     show_whole_graph,
     wait_for_run,
 )
-from support.pipeline import printed_run_id, rewards_cli
 
 from orchestration.settings import REPO_ROOT
 
@@ -51,22 +49,25 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def cli_run(tmp_path_factory) -> dict:
-    """`rewards run` on the rulebook landing, as a user's shell runs it."""
+def cli_run(rulebook_run, tmp_path_factory) -> dict:
+    """The session's rulebook run (conftest's `rulebook_run`: `rewards run`'s own runner, its
+    run tagged as the command line's), in a copy of its warehouse folder of the module's own --
+    the warehouse, its Dagster instance, serving copy and quality folder -- since the UI's run
+    writes there. The landing is the rulebook's, read only. `rewards run` itself, as a shell
+    runs it, is tests/test_cli.py's; a second one here cost a whole pipeline run."""
     require_chromium()
+    built = rulebook_run["warehouse"].parent
     root = tmp_path_factory.mktemp("browser")
-    land, expected, _ = rulebook_cases.build()
-    landing = land.write(root / "landing")
-    warehouse = root / "warehouse.duckdb"
-    done = rewards_cli("run", "--landing", str(landing), "--warehouse", str(warehouse))
-    assert done.returncode == 0, done.stderr + done.stdout
-    run_id = printed_run_id(done.stdout)
+    for path in built.iterdir():
+        if path.name.startswith("warehouse."):
+            copy = shutil.copytree if path.is_dir() else shutil.copy2
+            copy(path, root / path.name)
     return {
         "root": root,
-        "landing": landing,
-        "warehouse": warehouse,
-        "run_id": run_id,
-        "accounts": len(expected),
+        "landing": built / "landing",
+        "warehouse": root / "warehouse.duckdb",
+        "run_id": rulebook_run["summary"].dagster_run_id,
+        "accounts": len(rulebook_run["expected"]),
     }
 
 
