@@ -31,12 +31,11 @@ settings.load_profile("ci")
 
 # The tests' temporary folders live in memory where the machine has room for them (/dev/shm, a
 # tmpfs on Linux): the suite writes hundreds of small DuckDB and SQLite files (Dagster's event
-# log commits, and syncs, once per event: 645 events a run), and on a disk busy with two workers
-# and a Spark cluster each sync waits. The same suite took 876 s with them on this machine's
-# disk and 799 s in memory. Nothing a test checks depends on
-# the disk: a killed process leaves the same files either way (docs/benchmarks.md, "The suite:
-# temporary files in memory"). A `--basetemp` given on the command line wins; without /dev/shm,
-# or with less than SCRATCH_FREE there, pytest's default.
+# log commits, and syncs, once per event: 645 events a run), and on a disk kept busy by two
+# workers and a Spark cluster each sync waits (docs/benchmarks.md, "The suite: temporary files
+# in memory"). Nothing a test checks depends on the disk: a killed process leaves the same files
+# either way. A `--basetemp` given on the command line wins; without /dev/shm, or with less than
+# SCRATCH_FREE free there, pytest's default.
 SCRATCH_ROOT = Path("/dev/shm")
 SCRATCH_FREE = 4 << 30  # one run of the suite leaves about 0.8 GB there
 _SCRATCH = pytest.StashKey[Path]()

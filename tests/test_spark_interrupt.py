@@ -20,12 +20,19 @@ from pathlib import Path
 
 import psutil
 import pytest
+from support import rulebook_cases
 from support.spark_cluster import java_required, our_jvms
 
 from orchestration.settings import SPARK_THRIFT_ENV
 from orchestration.spark.cluster import stop_left_behind
 
 pytestmark = [pytest.mark.spark]
+
+
+@pytest.fixture(autouse=True)
+def _java():
+    java_required()  # skipped without java, but failed when CI=true
+
 
 REWARDS = str(Path(sys.executable).parent / "rewards")
 
@@ -35,8 +42,9 @@ DEFAULT_SIGINT_THEN_EXEC = (
 )
 
 
-def test_rewards_spark_interrupted_exits_130_and_leaves_no_jvm(rulebook_run, tmp_path):
-    java_required()
+def test_rewards_spark_interrupted_exits_130_and_leaves_no_jvm(tmp_path):
+    # the rulebook landing: the run is interrupted before it is loaded
+    landing = rulebook_cases.build()[0].write(tmp_path / "landing")
     spark_dir = tmp_path / "spark"
     pid_file = spark_dir / "cluster" / "pids.json"
     env = {k: v for k, v in os.environ.items() if k != SPARK_THRIFT_ENV}
@@ -44,7 +52,7 @@ def test_rewards_spark_interrupted_exits_130_and_leaves_no_jvm(rulebook_run, tmp
         # Ctrl-C's default action even when pytest runs where SIGINT is ignored (a background
         # job of a script), which a child would inherit
         [sys.executable, "-c", DEFAULT_SIGINT_THEN_EXEC, REWARDS, "spark"]
-        + ["--landing", str(rulebook_run["warehouse"].parent / "landing")]
+        + ["--landing", str(landing)]
         + ["--spark-dir", str(spark_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
