@@ -708,7 +708,7 @@ def test_a_killed_daily_run_leaves_finance_untouched_and_the_next_run_converges(
 
     run_pipeline_on(payouts["landing"], payouts["warehouse"])
     full = tmp_path / "full.duckdb"
-    build(payouts["landing"], full)
+    build(payouts["landing"], full, data_tests=False)  # only its marts are compared
     assert marts(payouts["warehouse"]) == marts(full)
     # fin_c: 500.00 + 700.00 = 1,200.00 window GMV, but 500 followers: ineligible (R10)
     assert query(
