@@ -537,46 +537,58 @@ def _on_spark(server, quality_dir: Path, names=None):
     )
 
 
+def _run_verdicts(evaluations, engine: str) -> dict[tuple[str, str], tuple[bool, int]]:
+    """Every suite check's (passed, unexpected) from a Dagster run's check evaluations."""
+    by_key = {(tuple(ev.asset_key.path), ev.check_name): ev for ev in evaluations}
+    return {
+        (suite.name, check.name): (
+            by_key[(tuple(suite.asset_key), check.name)].passed,
+            by_key[(tuple(suite.asset_key), check.name)].metadata["unexpected"].value,
+        )
+        for suite in all_suites(rule_var_defaults(), engine=engine)
+        for check in suite.checks
+    }
+
+
 @pytest.fixture(scope="module")
 def verdicts(spark, spark_cluster_starting, rulebook_run, tmp_path_factory):
-    """Every check's (passed, unexpected) on each engine, clean and after the two breaches, on
-    the rulebook build the `spark` fixture made on the session's cluster. The breaches change
-    that build's tables; the other tests read them through `spark`, which read them before."""
+    """Every check's (passed, unexpected) on each engine: clean, as the two Dagster runs' check
+    steps gave them (DuckDB's rulebook run, the `spark` fixture's run), and after the two
+    breaches, from the suites run again on a copy of DuckDB's warehouse and on the `spark`
+    fixture's build on the session's cluster. The breaches change that build's tables; the
+    other tests read them through `spark`, which read them before."""
+    from dagster import DagsterEventType
+
+    from orchestration.instance import open_instance
     from orchestration.spark.thrift import thrift_connection
 
     endpoint = spark_cluster_starting.cluster().endpoint
     root = tmp_path_factory.mktemp("quality_spark")
+    summary = rulebook_run["summary"]
+    with open_instance(Path(summary.dagster_home)) as instance:
+        logged = instance.all_logs(
+            summary.dagster_run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+        )
+    out = {"duckdb": _run_verdicts([e.dagster_event.event_specific_data for e in logged], "duckdb")}
     warehouse = root / "warehouse.duckdb"
     shutil.copy(rulebook_run["warehouse"], warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("delete from quality.checked_through")  # every row in scope (D30, D83)
-    out = {"duckdb": _on_duckdb(warehouse, root / "duckdb.gx")}
-    with duckdb.connect(str(warehouse)) as con:
         con.execute(QUARANTINE_COPY)
         con.execute(UTC_DAY_VIEW.format(utc_day=UTC_DAY["duckdb"]))
-        # the clean run recorded its passes: forget them again, as after the load that would
-        # have brought the breach (D30); Spark records none (D83)
+        # the rulebook run recorded its passes: forget them, as after the load that would have
+        # brought the breach (D30); Spark records none (D83)
         con.execute("delete from quality.checked_through")
     out["duckdb_breached"] = _on_duckdb(warehouse, root / "duckdb.gx", BREACHED)
 
     server = (endpoint.host, endpoint.port)
-    # clean: the verdicts the Dagster run's check steps gave on Spark (the `spark` fixture)
-    evaluations = {
-        (tuple(ev.asset_key.path), ev.check_name): ev
-        for ev in (
+    out["spark"] = _run_verdicts(
+        [
             e.event_specific_data
             for e in spark["events"]
             if e.event_type_value == "ASSET_CHECK_EVALUATION"
-        )
-    }
-    out["spark"] = {
-        (suite.name, check.name): (
-            evaluations[(tuple(suite.asset_key), check.name)].passed,
-            evaluations[(tuple(suite.asset_key), check.name)].metadata["unexpected"].value,
-        )
-        for suite in all_suites(rule_var_defaults(), engine="spark")
-        for check in suite.checks
-    }
+        ],
+        "spark",
+    )
     # raw.orders_quarantine is a view over the Spark loader's folder (D72): the breach is the
     # view again with the copied row
     folder = (spark["dir"] / "raw" / "orders_quarantine").as_uri()
