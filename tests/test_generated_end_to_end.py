@@ -7,14 +7,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
-from pathlib import Path
 
-from support.pipeline import quarantine_warnings, query, shell_env
+from support.pipeline import REWARDS, quarantine_warnings, query, shell_env
 
 from orchestration.contract import all_reasons
-
-REWARDS = str(Path(sys.executable).parent / "rewards")
 
 
 def test_dirty_generated_landing_end_to_end(tmp_path):

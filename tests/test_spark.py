@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,7 +29,7 @@ import duckdb
 import psutil
 import pytest
 from support import rulebook_cases
-from support.pipeline import assert_matches_hand_computation, query
+from support.pipeline import REWARDS, assert_matches_hand_computation, query
 from support.spark_cluster import alive, cmdline_of, java_required, our_jvms
 from test_loader import GOOD, HEADER, UNREADABLE
 
@@ -376,9 +375,6 @@ def test_finance_works_unchanged_on_the_spark_run(spark, duckdb_rewards, tmp_pat
     assert "payout run 1" in published
 
 
-REWARDS = str(Path(sys.executable).parent / "rewards")
-
-
 def test_cli_spark_names_a_missing_landing_folder_before_any_jvm(tmp_path):
     done = subprocess.run(
         [
@@ -510,7 +506,7 @@ def _verdicts(outcomes_by_suite) -> dict[tuple[str, str], tuple[bool, int]]:
     }
 
 
-def _on_duckdb(warehouse: Path, quality_dir: Path, names=None):
+def _on_duckdb(warehouse: Path, quality_dir: Path, names: tuple[str, ...]):
     from orchestration.defs.quality.validation import run_suite
     from orchestration.defs.resources import WarehouseResource
 
@@ -519,12 +515,12 @@ def _on_duckdb(warehouse: Path, quality_dir: Path, names=None):
         {
             s.name: run_suite(s, resource, quality_dir)
             for s in all_suites(rule_var_defaults(), engine="duckdb")
-            if names is None or s.name in names
+            if s.name in names
         }
     )
 
 
-def _on_spark(server, quality_dir: Path, names=None):
+def _on_spark(server, quality_dir: Path, names: tuple[str, ...]):
     from orchestration.defs.quality.spark_validation import ThriftServer, run_suite_on_spark
 
     thrift = ThriftServer(*server)
@@ -532,7 +528,7 @@ def _on_spark(server, quality_dir: Path, names=None):
         {
             s.name: run_suite_on_spark(s, thrift, quality_dir)
             for s in all_suites(rule_var_defaults(), engine="spark")
-            if names is None or s.name in names
+            if s.name in names
         }
     )
 

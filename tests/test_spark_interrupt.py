@@ -16,11 +16,11 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psutil
 import pytest
 from support import rulebook_cases
+from support.pipeline import REWARDS
 from support.spark_cluster import java_required, our_jvms
 
 from orchestration.settings import SPARK_THRIFT_ENV
@@ -33,8 +33,6 @@ pytestmark = [pytest.mark.spark]
 def _java():
     java_required()  # skipped without java, but failed when CI=true
 
-
-REWARDS = str(Path(sys.executable).parent / "rewards")
 
 DEFAULT_SIGINT_THEN_EXEC = (
     "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
