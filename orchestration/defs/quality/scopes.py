@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ...duckdb_transaction import transaction
 from ..landing import bookkeeping
 
 TABLE = "quality.checked_through"
@@ -51,10 +52,11 @@ def record_passed(
 ) -> None:
     """`scope`'s checks passed on every row up to load `through`."""
     _ensure_table(con)
-    con.execute("begin transaction")
-    con.execute(f"delete from {TABLE} where scope = ?", [scope])
-    con.execute(f"insert into {TABLE} values (?, ?, now(), ?)", [scope, through, dagster_run_id])
-    con.execute("commit")
+    with transaction(con):
+        con.execute(f"delete from {TABLE} where scope = ?", [scope])
+        con.execute(
+            f"insert into {TABLE} values (?, ?, now(), ?)", [scope, through, dagster_run_id]
+        )
 
 
 def forget(con: duckdb.DuckDBPyConnection, prefixes: tuple[str, ...]) -> None:
