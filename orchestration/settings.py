@@ -118,6 +118,7 @@ def parse_engine(text: str, name: str = ENGINE_ENV) -> str:
 SPARK_DIR_ENV = "REWARDS_SPARK_DIR"
 SPARK_THRIFT_ENV = "REWARDS_SPARK_THRIFT"
 SPARK_MASTER_ENV = "REWARDS_SPARK_MASTER"
+SPARK_CONF_DIR_ENV = "REWARDS_SPARK_CONF_DIR"
 LANDING_URI_ENV = "REWARDS_LANDING_URI"
 DEFAULT_SPARK_DIR = REPO_ROOT / "data" / "spark"
 
@@ -140,7 +141,9 @@ class SparkSettings:
     """Where the Spark engine runs (docs/spark.md). With `thrift` unset, the project starts a
     local standalone cluster of its own in `spark_dir` (orchestration/spark/cluster.py) and stops
     it after the build; with it set, it uses that Thrift server and starts nothing. `master` is
-    the standalone master applications are submitted to (needed only to submit one), and
+    the standalone master applications are submitted to (needed only to submit one),
+    `conf_dir` the Spark configuration folder those applications start with (its
+    spark-defaults.conf: JVM options, memory; unset: spark-submit's own, $SPARK_CONF_DIR), and
     `landing_uri` where that cluster reads the landing files (any Hadoop-compatible path:
     file:///..., hdfs://..., s3a://...)."""
 
@@ -148,6 +151,7 @@ class SparkSettings:
     thrift: tuple[str, int] | None = None
     master: str | None = None
     landing_uri: str | None = None
+    conf_dir: Path | None = None
 
     @classmethod
     def from_env(
@@ -168,4 +172,7 @@ class SparkSettings:
             thrift=parse_host_port(thrift_text, name) if thrift_text else None,
             master=environ.get(SPARK_MASTER_ENV) or None,
             landing_uri=environ.get(LANDING_URI_ENV) or None,
+            conf_dir=Path(conf_dir).resolve()
+            if (conf_dir := environ.get(SPARK_CONF_DIR_ENV))
+            else None,
         )

@@ -63,7 +63,11 @@ def test_the_ui_resources_read_the_variables_that_are_set_through_envvar(tmp_pat
     from orchestration.defs.resources import resources_from_settings
     from orchestration.settings import Settings
 
-    environ = {"REWARDS_WAREHOUSE": str(tmp_path / "w.duckdb"), "REWARDS_DUCKDB_THREADS": "3"}
+    environ = {
+        "REWARDS_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "REWARDS_DUCKDB_THREADS": "3",
+        "REWARDS_SPARK_CONF_DIR": str(tmp_path / "spark-conf"),
+    }
     settings = Settings.from_env(environ)
     resources = resources_from_settings(settings, environ=environ)
     warehouse = resources["warehouse"]
@@ -71,8 +75,13 @@ def test_the_ui_resources_read_the_variables_that_are_set_through_envvar(tmp_pat
     assert warehouse.threads == EnvVar.int("REWARDS_DUCKDB_THREADS")
     assert warehouse.temp_directory == str(tmp_path / "w.tmp")  # derived: a resolved value
     assert resources["landing"].path == str(settings.landing_dir)
+    # the Spark configuration folder of submitted applications (D94)
+    assert resources["engine"].spark_conf_dir == EnvVar("REWARDS_SPARK_CONF_DIR")
+    assert settings.spark.conf_dir == tmp_path / "spark-conf"
     # `rewards run` hands the resolved values over, with no variable involved
-    assert resources_from_settings(settings)["warehouse"].path == str(tmp_path / "w.duckdb")
+    resolved = resources_from_settings(settings)
+    assert resolved["warehouse"].path == str(tmp_path / "w.duckdb")
+    assert resolved["engine"].spark_settings().conf_dir == tmp_path / "spark-conf"
 
 
 def test_every_check_has_a_readable_name_and_a_one_line_description_citing_its_rule():

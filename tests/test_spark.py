@@ -87,6 +87,8 @@ def spark(spark_cluster_starting, rulebook_run, tmp_path_factory):
             spark_dir=spark_dir,
             thrift=(endpoint.host, endpoint.port),
             master=cluster.master_url,
+            # the loader's application starts as the cluster's own JVMs do (D94)
+            conf_dir=cluster.conf_dir,
         ),
     )
     with executing(settings, resolve_rule_vars({}), quiet=True) as run:
@@ -859,26 +861,41 @@ APP = """
 from pyspark.sql import SparkSession
 
 spark = SparkSession.builder.getOrCreate()
-raise SystemExit("the application refuses: " + spark.conf.get("spark.sql.catalogImplementation"))
+conf = spark.sparkContext.getConf()
+catalog = spark.conf.get("spark.sql.catalogImplementation")
+options = conf.get("spark.driver.extraJavaOptions")
+jit = "client JIT" if "-XX:TieredStopAtLevel=1" in options else "?"
+zone = conf.get("spark.driver.defaultJavaOptions")
+raise SystemExit(f"the application refuses: {catalog}, {jit}, {zone}")
 """
 
 
 def test_a_failed_application_is_one_line_with_what_it_said(spark_cluster_starting, tmp_path):
     """submit.py's failure: one line with the end of the application's own log (here: it ran
-    without the Hive metastore, which only the Thrift server opens, D80). A successful
-    application on the workers, with this venv's Python on the executors, is the loader's
-    (every test above reads what it wrote)."""
-    from orchestration.spark.cluster import ClusterError
+    without the Hive metastore, which only the Thrift server opens, D80). Submitted as to an
+    existing cluster with its configuration folder (D94): the folder's JVM options (the local
+    cluster's client JIT) and R1's time zone before them. A successful application on the
+    workers, with this venv's Python on the executors, is the loader's (every test above reads
+    what it wrote)."""
+    from orchestration.spark.cluster import ClusterError, ThriftEndpoint
     from orchestration.spark.submit import submit
 
     cluster = spark_cluster_starting.cluster()
+    existing = ThriftEndpoint(
+        cluster.thrift_host,
+        cluster.thrift_port,
+        cluster.master_url,
+        cluster.timezone,
+        conf_dir=cluster.conf_dir,
+    )
     script = tmp_path / "app.py"
     script.write_text(APP)
     with pytest.raises(ClusterError) as failed:
-        submit(cluster, script)
+        submit(existing, script, log=tmp_path / "app.log")
     message = str(failed.value)
     assert "\n" not in message and "app.py failed on Spark (exit 1)" in message
-    assert "the application refuses: in-memory" in message
+    zone = f"-Duser.timezone={rule_var_defaults()['timezone']}"
+    assert f"the application refuses: in-memory, client JIT, {zone}" in message
 
 
 def test_stopping_the_cluster_leaves_no_jvm(spark_cluster_starting, spark):

@@ -23,6 +23,7 @@ from ..settings import (
     MEMORY_LIMIT_ENV,
     QUALITY_DIR_ENV,
     SERVING_ENV,
+    SPARK_CONF_DIR_ENV,
     SPARK_DIR_ENV,
     SPARK_MASTER_ENV,
     SPARK_THRIFT_ENV,
@@ -113,12 +114,14 @@ class EngineResource(ConfigurableResource):
     `duckdb`, the embedded warehouse, or `spark`. On Spark, with `spark_thrift` empty the run
     starts a local standalone cluster in `spark_dir` when its first step needs it and stops it
     when the run ends (a run resource); with `spark_thrift` (HOST:PORT) it uses that Thrift
-    server, and `spark_master` for the loader's application (docs/spark.md)."""
+    server, and `spark_master` for the loader's application, started with the Spark configuration
+    folder `spark_conf_dir` when given (docs/spark.md)."""
 
     engine: str = "duckdb"
     spark_dir: str = ""
     spark_thrift: str = ""
     spark_master: str = ""
+    spark_conf_dir: str = ""
     landing_uri: str = ""
     _cluster: ExitStack | None = PrivateAttr(default=None)  # holds the run's cluster, if any
     _spark: tuple[Any, Any] | None = PrivateAttr(default=None)
@@ -140,6 +143,7 @@ class EngineResource(ConfigurableResource):
             thrift=parse_host_port(self.spark_thrift) if self.spark_thrift else None,
             master=self.spark_master or None,
             landing_uri=self.landing_uri or None,
+            conf_dir=Path(self.spark_conf_dir) if self.spark_conf_dir else None,
         )
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
@@ -271,6 +275,7 @@ def resources_from_settings(
             spark_dir=value(SPARK_DIR_ENV, str(spark.spark_dir)),
             spark_thrift=value(SPARK_THRIFT_ENV, _host_port(spark.thrift)),
             spark_master=value(SPARK_MASTER_ENV, spark.master or ""),
+            spark_conf_dir=value(SPARK_CONF_DIR_ENV, str(spark.conf_dir or "")),
             landing_uri=value(LANDING_URI_ENV, spark.landing_uri or ""),
         ),
     }

@@ -50,6 +50,9 @@ class ThriftEndpoint:
     port: int
     master_url: str | None = None
     timezone: str | None = None  # its session time zone, when known (read-back of timestamps)
+    # the Spark configuration folder (spark-defaults.conf) applications submitted to the master
+    # start with; None: spark-submit's own ($SPARK_CONF_DIR)
+    conf_dir: Path | None = None
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def spark_cluster(settings: SparkSettings) -> Iterator[tuple[ThriftEndpoint, Sub
     started for the block and stopped after it (also on an error or Ctrl-C)."""
     if settings.thrift is not None:
         host, port = settings.thrift
-        endpoint = ThriftEndpoint(host, port, settings.master)
+        endpoint = ThriftEndpoint(host, port, settings.master, conf_dir=settings.conf_dir)
         yield endpoint, endpoint
         return
     with LocalCluster(settings.spark_dir) as cluster:

@@ -8,6 +8,7 @@ metastore, which only the Thrift server opens.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -38,19 +39,25 @@ def submit(
         env = target.environment()
     else:
         master, timezone = target.master_url, target.timezone or default_timezone()
-        # Beijing days in the driver's and executors' JVMs too (R1, D78); a master on loopback
-        # reaches a driver on loopback only
+        # Beijing days in the driver's and executors' JVMs too (R1, D78), as options Spark puts
+        # before the configuration folder's `extraJavaOptions`, which are kept (D94); a master on
+        # loopback reaches a driver on loopback only
         options = f"-Duser.timezone={timezone}"
         properties = [
-            *("--conf", f"spark.driver.extraJavaOptions={options}"),
-            *("--conf", f"spark.executor.extraJavaOptions={options}"),
+            *("--conf", f"spark.driver.defaultJavaOptions={options}"),
+            *("--conf", f"spark.executor.defaultJavaOptions={options}"),
         ]
         if master and urlsplit(master).hostname in ("127.0.0.1", "localhost", "::1"):
             properties += ["--conf", "spark.driver.host=127.0.0.1"]
             properties += ["--conf", "spark.driver.bindAddress=127.0.0.1"]
             properties += ["--conf", "spark.ui.enabled=false"]  # no port of its own
         log = log or Path(f"app-{Path(script).stem}-{time.time_ns()}.log").resolve()
-        env = None
+        # the given Spark configuration folder (its spark-defaults.conf), passed to the child only
+        env = (
+            None
+            if target.conf_dir is None
+            else {**os.environ, "SPARK_CONF_DIR": str(target.conf_dir)}
+        )
     if not master:
         raise ClusterError("submitting an application needs the master's URL: REWARDS_SPARK_MASTER")
     command = [
