@@ -230,6 +230,7 @@ def test_spark_loader_gives_duckdbs_raw_tables_and_quarantine(spark, rulebook_ru
 
 
 def test_spark_loader_keeps_duckdbs_load_log_and_unique_row_ids(spark, rulebook_run):
+    from orchestration.defs.landing.spark_loader import load_table
     from orchestration.spark.thrift import thrift_connection
 
     # load ids number the loads in the order they ran, which Dagster's steps choose on DuckDB:
@@ -245,6 +246,12 @@ def test_spark_loader_keeps_duckdbs_load_log_and_unique_row_ids(spark, rulebook_
         )
         ids = sql.query("select load_id, last_full_load_id from raw.load_log")
         assert sorted(a for a, _ in ids) == [1, 2, 3, 4] and all(a == b for a, b in ids)
+        # each load's folder a table of its own, which the dataset's view reads (D95)
+        expected = {"load_files", "load_log"}
+        for dataset, load in sql.query("select dataset, load_id from raw.load_log"):
+            for table in (dataset, f"{dataset}_quarantine"):
+                expected |= {table, load_table(table, load)}
+        assert {row[1] for row in sql.query("show tables in raw")} == expected
         assert sorted(sql.query(f"select {files} from raw.load_files")) == sorted(
             query(rulebook_run["warehouse"], f"select {files} from raw.load_files")
         )
@@ -726,6 +733,7 @@ def side_loads(spark, rulebook_run, tmp_path_factory) -> dict:
                     "select order_id, _row_id from raw.orders "
                     f"where _source_file = '{landed / NEXT_DAY}' order by 1"
                 ),
+                "tables": sorted(row[1] for row in sql.query("show tables in raw like 'orders*'")),
             }
         finally:
             (landed / NEXT_DAY).unlink()
@@ -794,6 +802,12 @@ def test_a_next_days_orders_file_is_appended_alone_on_the_cluster(side_loads, ru
     mode, files, last_full = append["before"]["log"]
     assert mode == "full"
     assert append["after"]["log"] == ("append", files + 1, last_full)
+    # raw.orders: the view over both loads' tables (D95)
+    loads = (last_full, result.load_id)
+    assert append["after"]["tables"] == sorted(
+        ["orders", "orders_quarantine"]
+        + [f"{table}__load_{load}" for table in ("orders", "orders_quarantine") for load in loads]
+    )
 
 
 def test_parquet_footers_read_here_give_the_types_spark_infers(spark, tmp_path):

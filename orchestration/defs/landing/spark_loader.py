@@ -13,10 +13,11 @@ The decision what to read (unchanged / append / full, D16, D29) and the bookkeep
 the DuckDB loader's (`bookkeeping.py`); the files' one-line errors are `files.py`'s.
 
 Layout under `root` (any Hadoop path): `<table>/load-<id>/` per load of a table, `outcomes/`,
-`staging/` (the CSV text, per load). `raw.<dataset>` and `raw.<dataset>_quarantine` are views
-over the load folders that `raw.load_files` lists (a full load: its own; an append: every load
-since the last full one), so a load whose app or registration failed half-way is never part of
-a table (D72).
+`staging/` (the CSV text, per load). Each load folder is a table of database `raw`
+(`<table>__load_<id>`, D95), and `raw.<dataset>` and `raw.<dataset>_quarantine` are views over
+the loads that `raw.load_files` lists (a full load: its own; an append: every load since the
+last full one), so a load whose app or registration failed half-way is never part of a table
+(D72).
 """
 
 from __future__ import annotations
@@ -256,9 +257,12 @@ def finish_load(sql: SqlExecutor, plan: LoadPlan) -> LoadResult:
     mine = [r for r in load_files if r[0] == dataset.name]
     kept = [r for r in load_files if r[0] != dataset.name] + (mine if append else [])
     loads = sorted({r[4] for r in kept if r[0] == dataset.name} | {result.load_id})
-    for table in (dataset.name, f"{dataset.name}_quarantine"):
+    tables = (dataset.name, f"{dataset.name}_quarantine")
+    for table in tables:
+        for load in loads:
+            _register_load_table(sql, table, root, load, fresh=load == result.load_id)
         union = " union all ".join(
-            f"select * from parquet.{q(f'{root}/{table}/load-{load}')}" for load in loads
+            f"select * from {RAW_SCHEMA}.{load_table(table, load)}" for load in loads
         )
         sql.execute(f"create or replace view {RAW_SCHEMA}.{table} as {union}")
     new_files = [
@@ -282,7 +286,32 @@ def finish_load(sql: SqlExecutor, plan: LoadPlan) -> LoadResult:
     log = [[*r[:6], _ts(r[6]), *r[7:]] for r in load_log if r[0] != dataset.name]
     log.append([*row[:6], "current_timestamp()", *row[6:]])
     _replace_table(sql, "load_log", bookkeeping.LOAD_LOG_COLUMNS, sorted(log, key=lambda r: r[0]))
+    # the tables of the loads this one replaced (their folders stay, as before)
+    for load in sorted({r[4] for r in mine} - set(loads)):
+        for table in tables:
+            sql.execute(f"drop table if exists {RAW_SCHEMA}.{load_table(table, load)}")
     return result
+
+
+def load_table(table: str, load_id: int) -> str:
+    """The name, in database `raw`, of the table over one load's folder of `table` (D95)."""
+    return f"{table}__load_{load_id}"
+
+
+def _register_load_table(
+    sql: SqlExecutor, table: str, root: str, load_id: int, fresh: bool
+) -> None:
+    """A catalog table over the load's Parquet folder, its schema read once, here, instead of
+    from the folder's files by every statement that reads the table (D95). `fresh`: this load's
+    own, registered again in case a failed attempt with its id left one; an earlier load's is
+    registered if a version before D95 left it a folder only."""
+    name = f"{RAW_SCHEMA}.{load_table(table, load_id)}"
+    if fresh:
+        sql.execute(f"drop table if exists {name}")
+    sql.execute(
+        f"create table if not exists {name} using parquet "
+        f"location {lit(f'{root}/{table}/load-{load_id}')}"
+    )
 
 
 def load_datasets_outcomes(
