@@ -7,6 +7,7 @@ do not (a PID the system gave to someone else after the cluster was gone).
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -16,6 +17,7 @@ import pytest
 from orchestration.spark.cluster import MASTER_CLASS
 from orchestration.spark.processes import (
     RecordedProcess,
+    hearing_stop_signals,
     read_pid_file,
     record,
     stop_recorded,
@@ -149,3 +151,35 @@ def test_the_first_ctrl_c_of_a_spark_build_runs_its_stop_before_python_hears_of_
         "noted": 2,
         "handler_restored": True,
     }
+
+
+# the signals the child ignores: the hexadecimal SigIgn mask of its /proc status
+SIGNALS_IGNORED = (
+    "status = open('/proc/self/status').read().splitlines()\n"
+    "print(next(line for line in status if line.startswith('SigIgn:')).split()[1])"
+)
+STOP_BITS = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+
+
+def _ignored_by(command: list[str]) -> int:
+    done = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
+    return int(done.stdout, 16)
+
+
+def test_a_process_launched_where_sigterm_is_ignored_still_hears_it():
+    """D96: a background job of a script ignores SIGINT, and Dagster's run then ignores SIGTERM
+    as well; a child inherits both, and a JVM started so never hears a stop's SIGTERM (measured:
+    still running 8 s after it, against exit 143 at once). The cluster's processes and submitted
+    applications are launched through `hearing_stop_signals`, which gives both their default
+    action back in the child (and changes nothing when neither is ignored)."""
+    child = [sys.executable, "-c", SIGNALS_IGNORED]
+    assert hearing_stop_signals(child) == child
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        inherited = _ignored_by(child)
+        launched = _ignored_by(hearing_stop_signals(child))
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    assert inherited & STOP_BITS == STOP_BITS
+    assert launched & STOP_BITS == 0

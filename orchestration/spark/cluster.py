@@ -24,6 +24,7 @@ from subprocess import DEVNULL, Popen
 from ..file_lock import FileLock
 from .processes import (
     RecordedProcess,
+    hearing_stop_signals,
     interrupts_deferred,
     read_pid_file,
     record,
@@ -380,7 +381,7 @@ class LocalCluster:
             # a session of its own: Ctrl-C in a terminal reaches this process, which stops the
             # cluster in order (the Thrift server first), not every JVM at once
             popen = Popen(
-                list(args),
+                hearing_stop_signals(args),  # stopped by SIGTERM, even from a background job
                 stdin=DEVNULL,
                 stdout=out,
                 stderr=out,

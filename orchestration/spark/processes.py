@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,25 @@ from pathlib import Path
 import psutil
 
 STOP_TIMEOUT_SECONDS = 20.0
+
+# A child inherits the signals its parent ignores, and a JVM that starts with SIGTERM ignored
+# never installs its handler: it would outlive every SIGTERM of a stop. A background job of a
+# script starts with SIGINT ignored, and Dagster's run then ignores SIGTERM too (D96).
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_DEFAULT_SIGNALS_THEN_EXEC = (
+    "import os, signal, sys\n"
+    "for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, signal.SIG_DFL)\n"
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+def hearing_stop_signals(command: Sequence[str]) -> list[str]:
+    """`command` (its program an absolute path), started so that it hears SIGINT and SIGTERM:
+    as it is when this process ignores neither, else through a Python that puts both back to
+    their default action and execs it in the same PID (D96)."""
+    if not any(signal.getsignal(s) == signal.SIG_IGN for s in _STOP_SIGNALS):
+        return list(command)
+    return [sys.executable, "-I", "-S", "-c", _DEFAULT_SIGNALS_THEN_EXEC, *command]
 
 
 def _cmdline(process: psutil.Process) -> list[str]:

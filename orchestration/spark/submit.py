@@ -18,6 +18,7 @@ from subprocess import DEVNULL, Popen
 from urllib.parse import urlsplit
 
 from .cluster import ClusterError, LocalCluster, ThriftEndpoint, default_timezone, spark_home
+from .processes import hearing_stop_signals
 
 APP_MEMORY = "512m"  # its driver's heap and each executor's (Spark's minimum is 450 MiB)
 
@@ -82,7 +83,8 @@ def submit(
     ]
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:
-        popen = Popen(command, stdin=DEVNULL, stdout=out, stderr=out, env=env)
+        # terminated on Ctrl-C: it must hear SIGTERM, even from a background job (D96)
+        popen = Popen(hearing_stop_signals(command), stdin=DEVNULL, stdout=out, stderr=out, env=env)
     try:
         code = popen.wait()
     except BaseException:
