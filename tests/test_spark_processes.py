@@ -173,9 +173,14 @@ def test_a_process_launched_where_sigterm_is_ignored_still_hears_it():
     applications are launched through `hearing_stop_signals`, which gives both their default
     action back in the child (and changes nothing when neither is ignored)."""
     child = [sys.executable, "-c", SIGNALS_IGNORED]
-    assert hearing_stop_signals(child) == child
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.getsignal(s) for s in stops}  # pytest may run as a background job
     try:
+        for s in stops:
+            signal.signal(s, signal.SIG_DFL)
+        assert hearing_stop_signals(child) == child
+        for s in stops:
+            signal.signal(s, signal.SIG_IGN)
         inherited = _ignored_by(child)
         launched = _ignored_by(hearing_stop_signals(child))
     finally:
