@@ -194,6 +194,14 @@ def rulebook_run(tmp_path_factory, worker_id):
     }
 
 
+@pytest.fixture
+def java():
+    """Java on PATH, for the Spark tests: skipped without it, but failed when CI=true."""
+    from support.spark_cluster import java_required
+
+    java_required()
+
+
 @pytest.fixture(scope="session")
 def spark_cluster_starting(tmp_path_factory):
     """The session's local Spark cluster, starting in the background (support/spark_cluster.py);

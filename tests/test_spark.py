@@ -30,7 +30,7 @@ import psutil
 import pytest
 from support import rulebook_cases
 from support.pipeline import REWARDS, assert_matches_hand_computation, query
-from support.spark_cluster import alive, cmdline_of, java_required, our_jvms
+from support.spark_cluster import alive, cmdline_of, our_jvms
 from test_loader import GOOD, HEADER, UNREADABLE
 
 from expectations import all_suites
@@ -39,12 +39,7 @@ from orchestration.defs.landing.files import LandingError
 from orchestration.rule_vars import rule_var_defaults
 from orchestration.settings import DBT_PROJECT_DIR
 
-pytestmark = [pytest.mark.spark]
-
-
-@pytest.fixture(autouse=True)
-def _java():
-    java_required()  # skipped without java, but failed when CI=true
+pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("java")]
 
 
 _, EXPECTED, QUARANTINE = rulebook_cases.build()
@@ -564,6 +559,7 @@ def verdicts(spark, spark_cluster_starting, rulebook_run, tmp_path_factory):
     other tests read them through `spark`, which read them before."""
     from dagster import DagsterEventType
 
+    from orchestration.defs.landing.spark_loader import load_table
     from orchestration.instance import open_instance
     from orchestration.spark.thrift import thrift_connection
 
@@ -594,10 +590,9 @@ def verdicts(spark, spark_cluster_starting, rulebook_run, tmp_path_factory):
         ],
         "spark",
     )
-    # raw.orders_quarantine is a view over the Spark loader's folder (D72): the breach is the
-    # view again with the copied row
-    folder = (spark["dir"] / "raw" / "orders_quarantine").as_uri()
-    load = f"parquet.`{folder}/load-{spark['load_ids']['orders']}`"
+    # raw.orders_quarantine is a view over its load's table (D72, D95): the breach is the view
+    # again with the copied row
+    load = "raw." + load_table("orders_quarantine", spark["load_ids"]["orders"])
     with thrift_connection(*server) as sql:
         sql.execute(
             f"create or replace view raw.orders_quarantine as select * from {load} union all "

@@ -14,30 +14,19 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import psutil
 import pytest
 from support import rulebook_cases
 from support.pipeline import REWARDS
-from support.spark_cluster import java_required, our_jvms
+from support.spark_cluster import our_jvms
 
 from orchestration.settings import SPARK_THRIFT_ENV
 from orchestration.spark.cluster import stop_left_behind
+from orchestration.spark.processes import hearing_stop_signals
 
-pytestmark = [pytest.mark.spark]
-
-
-@pytest.fixture(autouse=True)
-def _java():
-    java_required()  # skipped without java, but failed when CI=true
-
-
-DEFAULT_SIGINT_THEN_EXEC = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-    "os.execv(sys.argv[1], sys.argv[1:])"
-)
+pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("java")]
 
 
 def test_rewards_spark_interrupted_exits_130_and_leaves_no_jvm(tmp_path):
@@ -48,10 +37,10 @@ def test_rewards_spark_interrupted_exits_130_and_leaves_no_jvm(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != SPARK_THRIFT_ENV}
     cli = subprocess.Popen(
         # Ctrl-C's default action even when pytest runs where SIGINT is ignored (a background
-        # job of a script), which a child would inherit
-        [sys.executable, "-c", DEFAULT_SIGINT_THEN_EXEC, REWARDS, "spark"]
-        + ["--landing", str(landing)]
-        + ["--spark-dir", str(spark_dir)],
+        # job of a script), which a child would inherit (D96)
+        hearing_stop_signals(
+            [REWARDS, "spark", "--landing", str(landing), "--spark-dir", str(spark_dir)]
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
