@@ -9,6 +9,7 @@ finance. Nothing writes it back into `os.environ`. The defaults keep a fresh clo
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +120,7 @@ SPARK_DIR_ENV = "REWARDS_SPARK_DIR"
 SPARK_THRIFT_ENV = "REWARDS_SPARK_THRIFT"
 SPARK_MASTER_ENV = "REWARDS_SPARK_MASTER"
 SPARK_CONF_DIR_ENV = "REWARDS_SPARK_CONF_DIR"
+SPARK_EXECUTOR_MEMORY_ENV = "REWARDS_SPARK_EXECUTOR_MEMORY"
 LANDING_URI_ENV = "REWARDS_LANDING_URI"
 DEFAULT_SPARK_DIR = REPO_ROOT / "data" / "spark"
 
@@ -136,6 +138,18 @@ def parse_host_port(text: str, name: str = SPARK_THRIFT_ENV) -> tuple[str, int]:
     return host, int(port)
 
 
+def parse_heap_mib(text: str, name: str = SPARK_EXECUTOR_MEMORY_ENV) -> int:
+    """A JVM heap size as Spark writes it (`512m`, `4g`; any case) in MiB, at least the 450 MiB
+    Spark accepts for an executor."""
+    match = re.fullmatch(r"(\d+)([mg])", text.strip().lower())
+    mib = int(match.group(1)) * (1024 if match.group(2) == "g" else 1) if match else 0
+    if mib < 450:
+        raise SettingError(
+            f"{name} must be a heap size of at least 450m, such as 512m or 4g, not {text!r}"
+        )
+    return mib
+
+
 @dataclass(frozen=True)
 class SparkSettings:
     """Where the Spark engine runs (docs/spark.md). With `thrift` unset, the project starts a
@@ -145,13 +159,15 @@ class SparkSettings:
     `conf_dir` the Spark configuration folder those applications start with (its
     spark-defaults.conf: JVM options, memory; unset: spark-submit's own, $SPARK_CONF_DIR), and
     `landing_uri` where that cluster reads the landing files (any Hadoop-compatible path:
-    file:///..., hdfs://..., s3a://...)."""
+    file:///..., hdfs://..., s3a://...). `executor_mib` sizes the local cluster's executors
+    that run the build's SQL (unset: 512 MiB, D77, D97); a cluster of one's own keeps its own."""
 
     spark_dir: Path
     thrift: tuple[str, int] | None = None
     master: str | None = None
     landing_uri: str | None = None
     conf_dir: Path | None = None
+    executor_mib: int | None = None
 
     @classmethod
     def from_env(
@@ -174,5 +190,8 @@ class SparkSettings:
             landing_uri=environ.get(LANDING_URI_ENV) or None,
             conf_dir=Path(conf_dir).resolve()
             if (conf_dir := environ.get(SPARK_CONF_DIR_ENV))
+            else None,
+            executor_mib=parse_heap_mib(memory)
+            if (memory := environ.get(SPARK_EXECUTOR_MEMORY_ENV))
             else None,
         )

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from orchestration.settings import REPO_ROOT
 
 
@@ -67,6 +69,7 @@ def test_the_ui_resources_read_the_variables_that_are_set_through_envvar(tmp_pat
         "REWARDS_WAREHOUSE": str(tmp_path / "w.duckdb"),
         "REWARDS_DUCKDB_THREADS": "3",
         "REWARDS_SPARK_CONF_DIR": str(tmp_path / "spark-conf"),
+        "REWARDS_SPARK_EXECUTOR_MEMORY": "4G",
     }
     settings = Settings.from_env(environ)
     resources = resources_from_settings(settings, environ=environ)
@@ -78,10 +81,29 @@ def test_the_ui_resources_read_the_variables_that_are_set_through_envvar(tmp_pat
     # the Spark configuration folder of submitted applications (D94)
     assert resources["engine"].spark_conf_dir == EnvVar("REWARDS_SPARK_CONF_DIR")
     assert settings.spark.conf_dir == tmp_path / "spark-conf"
+    # the local cluster's executors (D97)
+    assert resources["engine"].spark_executor_memory == EnvVar("REWARDS_SPARK_EXECUTOR_MEMORY")
+    assert settings.spark.executor_mib == 4096
     # `rewards run` hands the resolved values over, with no variable involved
     resolved = resources_from_settings(settings)
     assert resolved["warehouse"].path == str(tmp_path / "w.duckdb")
     assert resolved["engine"].spark_settings().conf_dir == tmp_path / "spark-conf"
+    assert resolved["engine"].spark_executor_memory == "4096m"
+    assert resolved["engine"].spark_settings().executor_mib == 4096
+
+
+@pytest.mark.parametrize("text", ["4", "449m", "4 gb", "-1g", "0.5g", "4t"])
+def test_an_executor_heap_the_setting_does_not_take_is_one_line_naming_it(text):
+    """REWARDS_SPARK_EXECUTOR_MEMORY (D97): a size in `m` or `g` of at least 450 MiB (Spark's
+    minimum for an executor); anything else is refused before any JVM starts."""
+    from orchestration.settings import SettingError, SparkSettings
+
+    with pytest.raises(SettingError) as refused:
+        SparkSettings.from_env({"REWARDS_SPARK_EXECUTOR_MEMORY": text})
+    message = str(refused.value)
+    assert "\n" not in message
+    assert message.startswith("REWARDS_SPARK_EXECUTOR_MEMORY must be a heap size of at least 450m")
+    assert SparkSettings.from_env({"REWARDS_SPARK_EXECUTOR_MEMORY": "450M"}).executor_mib == 450
 
 
 def test_every_check_has_a_readable_name_and_a_one_line_description_citing_its_rule():

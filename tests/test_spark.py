@@ -30,7 +30,7 @@ import psutil
 import pytest
 from support import rulebook_cases
 from support.pipeline import REWARDS, assert_matches_hand_computation, query
-from support.spark_cluster import alive, cmdline_of, our_jvms
+from support.spark_cluster import EXECUTOR_MIB, alive, cmdline_of, our_jvms
 from test_loader import GOOD, HEADER, UNREADABLE
 
 from expectations import all_suites
@@ -922,6 +922,13 @@ def test_stopping_the_cluster_leaves_no_jvm(spark_cluster_starting, spark):
     # the Thrift server's, one per worker: separate JVMs (plus, for a moment, the ended
     # application's, which its worker is stopping)
     assert {e.ppid() for e in executors} >= {records[1].pid, records[2].pid}
+    # sized by the setting (REWARDS_SPARK_EXECUTOR_MEMORY, D97): the Thrift server's executors
+    # have its heap, and each worker offers it beside a submitted application's executor
+    sized = [e for e in executors if f"-xmx{EXECUTOR_MIB}m" in " ".join(cmdline_of(e)).lower()]
+    assert {e.ppid() for e in sized} == {records[1].pid, records[2].pid}
+    assert all(
+        r.cmdline[r.cmdline.index("--memory") + 1] == f"{EXECUTOR_MIB + 512}m" for r in records[1:3]
+    )
     marker = str(cluster.spark_dir)
     assert len(our_jvms(marker)) >= 6
     spark_cluster_starting.stop()

@@ -25,6 +25,7 @@ from ..settings import (
     SERVING_ENV,
     SPARK_CONF_DIR_ENV,
     SPARK_DIR_ENV,
+    SPARK_EXECUTOR_MEMORY_ENV,
     SPARK_MASTER_ENV,
     SPARK_THRIFT_ENV,
     TEMP_DIR_ENV,
@@ -33,6 +34,7 @@ from ..settings import (
     Settings,
     SparkSettings,
     parse_engine,
+    parse_heap_mib,
     parse_host_port,
 )
 from ..warehouse_lock import RUN_WAIT_SECONDS, WarehouseBusy, WarehouseLock, held_for_run
@@ -115,13 +117,15 @@ class EngineResource(ConfigurableResource):
     starts a local standalone cluster in `spark_dir` when its first step needs it and stops it
     when the run ends (a run resource); with `spark_thrift` (HOST:PORT) it uses that Thrift
     server, and `spark_master` for the loader's application, started with the Spark configuration
-    folder `spark_conf_dir` when given (docs/spark.md)."""
+    folder `spark_conf_dir` when given; `spark_executor_memory` sizes a local cluster's
+    executors (docs/spark.md)."""
 
     engine: str = "duckdb"
     spark_dir: str = ""
     spark_thrift: str = ""
     spark_master: str = ""
     spark_conf_dir: str = ""
+    spark_executor_memory: str = ""
     landing_uri: str = ""
     _cluster: ExitStack | None = PrivateAttr(default=None)  # holds the run's cluster, if any
     _spark: tuple[Any, Any] | None = PrivateAttr(default=None)
@@ -144,6 +148,9 @@ class EngineResource(ConfigurableResource):
             master=self.spark_master or None,
             landing_uri=self.landing_uri or None,
             conf_dir=Path(self.spark_conf_dir) if self.spark_conf_dir else None,
+            executor_mib=parse_heap_mib(self.spark_executor_memory)
+            if self.spark_executor_memory
+            else None,
         )
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
@@ -276,6 +283,9 @@ def resources_from_settings(
             spark_thrift=value(SPARK_THRIFT_ENV, _host_port(spark.thrift)),
             spark_master=value(SPARK_MASTER_ENV, spark.master or ""),
             spark_conf_dir=value(SPARK_CONF_DIR_ENV, str(spark.conf_dir or "")),
+            spark_executor_memory=value(
+                SPARK_EXECUTOR_MEMORY_ENV, f"{spark.executor_mib}m" if spark.executor_mib else ""
+            ),
             landing_uri=value(LANDING_URI_ENV, spark.landing_uri or ""),
         ),
     }

@@ -56,6 +56,10 @@ class ThriftEndpoint:
     conf_dir: Path | None = None
 
 
+# a submitted application's driver heap and each of its executors' (orchestration/spark/submit.py)
+APP_MEMORY_MIB = 512
+
+
 @dataclass(frozen=True)
 class Memory:
     """Sized for a 2-core, 24 GB machine shared with pytest's other worker and DuckDB (D77).
@@ -69,6 +73,13 @@ class Memory:
     executor: str = "512m"
     worker: str = "1g"
     worker_cores: int = 2  # task slots: one for the Thrift server's executor, one for an app
+
+    @classmethod
+    def with_executor(cls, executor_mib: int) -> Memory:
+        """The Thrift server's executors (the build's SQL) at `executor_mib` MiB each
+        (REWARDS_SPARK_EXECUTOR_MEMORY, D97); each worker then offers that and a submitted
+        application's executor (APP_MEMORY)."""
+        return cls(executor=f"{executor_mib}m", worker=f"{executor_mib + APP_MEMORY_MIB}m")
 
 
 def spark_home() -> Path:

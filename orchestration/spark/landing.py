@@ -21,7 +21,7 @@ from ..serving_layout import Figure, program_summary_query
 from ..settings import SparkSettings
 from ..summary import UNBALANCED_QUERY, RunSummary
 from .build import build_models, read_tables
-from .cluster import LocalCluster, ThriftEndpoint
+from .cluster import LocalCluster, Memory, ThriftEndpoint
 from .submit import submit
 from .thrift import thrift_connection
 
@@ -94,8 +94,15 @@ def spark_cluster(settings: SparkSettings) -> Iterator[tuple[ThriftEndpoint, Sub
         endpoint = ThriftEndpoint(host, port, settings.master, conf_dir=settings.conf_dir)
         yield endpoint, endpoint
         return
-    with LocalCluster(settings.spark_dir) as cluster:
+    with local_cluster(settings) as cluster:
         yield cluster.endpoint, cluster
+
+
+def local_cluster(settings: SparkSettings) -> LocalCluster:
+    """The local cluster of `settings` (not started): in its Spark folder, its executors sized
+    by `executor_mib` when set (D97)."""
+    memory = None if settings.executor_mib is None else Memory.with_executor(settings.executor_mib)
+    return LocalCluster(settings.spark_dir, memory=memory)
 
 
 def build_from_landing(

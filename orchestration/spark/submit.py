@@ -17,10 +17,17 @@ from pathlib import Path
 from subprocess import DEVNULL, Popen
 from urllib.parse import urlsplit
 
-from .cluster import ClusterError, LocalCluster, ThriftEndpoint, default_timezone, spark_home
+from .cluster import (
+    APP_MEMORY_MIB,
+    ClusterError,
+    LocalCluster,
+    ThriftEndpoint,
+    default_timezone,
+    spark_home,
+)
 from .processes import hearing_stop_signals
 
-APP_MEMORY = "512m"  # its driver's heap and each executor's (Spark's minimum is 450 MiB)
+APP_MEMORY = f"{APP_MEMORY_MIB}m"  # its driver's heap and each executor's
 
 
 def submit(

@@ -17,7 +17,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from orchestration.settings import SparkSettings
 from orchestration.spark.cluster import LocalCluster
+from orchestration.spark.landing import local_cluster
+
+EXECUTOR_MIB = 576  # the session cluster's executors: REWARDS_SPARK_EXECUTOR_MEMORY=576m
 
 
 def java_required() -> None:
@@ -35,7 +39,8 @@ class ClusterStarting:
     """A LocalCluster starting in the background."""
 
     def __init__(self, spark_dir: Path) -> None:
-        self.local = LocalCluster(spark_dir)
+        # sized as a user's REWARDS_SPARK_EXECUTOR_MEMORY would (D97), a little over the default
+        self.local = local_cluster(SparkSettings(spark_dir, executor_mib=EXECUTOR_MIB))
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-cluster")
         self._started: Future = self._pool.submit(self.local.start)
         self.stopped = False
