@@ -697,8 +697,8 @@ def docs(warehouse: Path | None) -> None:
 @click.option(
     "--spark-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Spark's folder: the raw tables' Parquet, the local cluster's metastore, tables and "
-    "logs (default $REWARDS_SPARK_DIR or data/spark).",
+    help="Spark's folder: the raw tables' Parquet (unless $REWARDS_SPARK_RAW_URI), the local "
+    "cluster's metastore, tables and logs (default $REWARDS_SPARK_DIR or data/spark).",
 )
 @click.option(
     "--thrift",

@@ -121,6 +121,7 @@ SPARK_THRIFT_ENV = "REWARDS_SPARK_THRIFT"
 SPARK_MASTER_ENV = "REWARDS_SPARK_MASTER"
 SPARK_CONF_DIR_ENV = "REWARDS_SPARK_CONF_DIR"
 SPARK_EXECUTOR_MEMORY_ENV = "REWARDS_SPARK_EXECUTOR_MEMORY"
+SPARK_RAW_URI_ENV = "REWARDS_SPARK_RAW_URI"
 LANDING_URI_ENV = "REWARDS_LANDING_URI"
 DEFAULT_SPARK_DIR = REPO_ROOT / "data" / "spark"
 
@@ -136,6 +137,15 @@ def parse_host_port(text: str, name: str = SPARK_THRIFT_ENV) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise SettingError(f"{name} must be HOST:PORT (e.g. 127.0.0.1:10000), not {text!r}")
     return host, int(port)
+
+
+def hadoop_uri(text: str | Path) -> str:
+    """A location as a cluster reads it: a URI (`hdfs://...`, `s3a://...`, `file:///...`) as
+    given, without a trailing slash; a local folder as its absolute `file://` URI."""
+    text = str(text).strip()
+    if "://" in text:
+        return text.rstrip("/")
+    return Path(text).resolve().as_uri()
 
 
 def parse_heap_mib(text: str, name: str = SPARK_EXECUTOR_MEMORY_ENV) -> int:
@@ -159,8 +169,10 @@ class SparkSettings:
     `conf_dir` the Spark configuration folder those applications start with (its
     spark-defaults.conf: JVM options, memory; unset: spark-submit's own, $SPARK_CONF_DIR), and
     `landing_uri` where that cluster reads the landing files (any Hadoop-compatible path:
-    file:///..., hdfs://..., s3a://...). `executor_mib` sizes the local cluster's executors
-    that run the build's SQL (unset: 512 MiB, D77, D97); a cluster of one's own keeps its own."""
+    file:///..., hdfs://..., s3a://...). `raw_uri` is where the Spark loader writes the raw
+    tables' Parquet folders, a location that cluster writes and reads (unset: `<spark_dir>/raw`,
+    D98). `executor_mib` sizes the local cluster's executors that run the build's SQL (unset:
+    512 MiB, D77, D97); a cluster of one's own keeps its own."""
 
     spark_dir: Path
     thrift: tuple[str, int] | None = None
@@ -168,6 +180,11 @@ class SparkSettings:
     landing_uri: str | None = None
     conf_dir: Path | None = None
     executor_mib: int | None = None
+    raw_uri: str | None = None
+
+    def raw_root(self) -> str:
+        """Where the Spark loader writes the raw tables' Parquet folders, as a URI (D98)."""
+        return self.raw_uri or hadoop_uri(self.spark_dir / "raw")
 
     @classmethod
     def from_env(
@@ -194,4 +211,5 @@ class SparkSettings:
             executor_mib=parse_heap_mib(memory)
             if (memory := environ.get(SPARK_EXECUTOR_MEMORY_ENV))
             else None,
+            raw_uri=hadoop_uri(raw) if (raw := environ.get(SPARK_RAW_URI_ENV)) else None,
         )

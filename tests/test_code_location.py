@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -70,6 +71,7 @@ def test_the_ui_resources_read_the_variables_that_are_set_through_envvar(tmp_pat
         "REWARDS_DUCKDB_THREADS": "3",
         "REWARDS_SPARK_CONF_DIR": str(tmp_path / "spark-conf"),
         "REWARDS_SPARK_EXECUTOR_MEMORY": "4G",
+        "REWARDS_SPARK_RAW_URI": "hdfs://lake/short-video/raw/",
     }
     settings = Settings.from_env(environ)
     resources = resources_from_settings(settings, environ=environ)
@@ -84,12 +86,21 @@ def test_the_ui_resources_read_the_variables_that_are_set_through_envvar(tmp_pat
     # the local cluster's executors (D97)
     assert resources["engine"].spark_executor_memory == EnvVar("REWARDS_SPARK_EXECUTOR_MEMORY")
     assert settings.spark.executor_mib == 4096
+    # where the Spark loader writes the raw tables (D98)
+    assert resources["engine"].spark_raw_uri == EnvVar("REWARDS_SPARK_RAW_URI")
+    assert settings.spark.raw_root() == "hdfs://lake/short-video/raw"
     # `rewards run` hands the resolved values over, with no variable involved
     resolved = resources_from_settings(settings)
     assert resolved["warehouse"].path == str(tmp_path / "w.duckdb")
     assert resolved["engine"].spark_settings().conf_dir == tmp_path / "spark-conf"
     assert resolved["engine"].spark_executor_memory == "4096m"
     assert resolved["engine"].spark_settings().executor_mib == 4096
+    assert resolved["engine"].spark_settings().raw_root() == "hdfs://lake/short-video/raw"
+    # unset, the raw tables go under the Spark folder, as a URI the cluster reads
+    default = Settings.from_env({"REWARDS_SPARK_DIR": str(tmp_path / "spark")}).spark
+    assert default.raw_root() == (tmp_path / "spark" / "raw").as_uri()
+    relative = {"REWARDS_SPARK_RAW_URI": "lake/raw"}
+    assert Settings.from_env(relative).spark.raw_root() == Path("lake/raw").resolve().as_uri()
 
 
 @pytest.mark.parametrize("text", ["4", "449m", "4 gb", "-1g", "0.5g", "4t"])

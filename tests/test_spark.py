@@ -84,6 +84,8 @@ def spark(spark_cluster_starting, rulebook_run, tmp_path_factory):
             master=cluster.master_url,
             # the loader's application starts as the cluster's own JVMs do (D94)
             conf_dir=cluster.conf_dir,
+            # the raw tables away from the Spark folder, as in a lake (D98)
+            raw_uri=(tmp_path_factory.mktemp("lake") / "raw").as_uri(),
         ),
     )
     with executing(settings, resolve_rule_vars({}), quiet=True) as run:
@@ -247,6 +249,14 @@ def test_spark_loader_keeps_duckdbs_load_log_and_unique_row_ids(spark, rulebook_
             for table in (dataset, f"{dataset}_quarantine"):
                 expected |= {table, load_table(table, load)}
         assert {row[1] for row in sql.query("show tables in raw")} == expected
+        # written where REWARDS_SPARK_RAW_URI says (D98), nothing under the Spark folder
+        lake = spark["settings"].spark.raw_root()
+        for dataset, load in sql.query("select dataset, load_id from raw.load_log"):
+            details = sql.query(f"describe table extended raw.{load_table(dataset, load)}")
+            folder = Path(next(row[1] for row in details if row[0] == "Location")[len("file:") :])
+            assert folder.as_uri() == f"{lake}/{dataset}/load-{load}"
+            assert list(folder.glob("*.parquet"))
+        assert not (spark["dir"] / "raw").exists()
         assert sorted(sql.query(f"select {files} from raw.load_files")) == sorted(
             query(rulebook_run["warehouse"], f"select {files} from raw.load_files")
         )
@@ -715,7 +725,7 @@ def side_loads(spark, rulebook_run, tmp_path_factory) -> dict:
         (landed / NEXT_DAY).write_text(NEXT_DAY_ROWS)
         try:
             (next_id,) = sql.query("select max(load_id) + 1 from raw.load_log")[0]
-            raw_root = (spark["dir"] / "raw").as_uri()  # where the session's loads went
+            raw_root = spark["settings"].spark.raw_root()  # where the session's loads went
             append = plan_load(sql, DATASETS["orders"], landed.as_uri(), raw_root, next_id)
             plans["append"] = append
             apps = SubmittedApps(spark["cluster"], root / "logs")

@@ -27,12 +27,14 @@ from ..settings import (
     SPARK_DIR_ENV,
     SPARK_EXECUTOR_MEMORY_ENV,
     SPARK_MASTER_ENV,
+    SPARK_RAW_URI_ENV,
     SPARK_THRIFT_ENV,
     TEMP_DIR_ENV,
     THREADS_ENV,
     WAREHOUSE_ENV,
     Settings,
     SparkSettings,
+    hadoop_uri,
     parse_engine,
     parse_heap_mib,
     parse_host_port,
@@ -117,8 +119,9 @@ class EngineResource(ConfigurableResource):
     starts a local standalone cluster in `spark_dir` when its first step needs it and stops it
     when the run ends (a run resource); with `spark_thrift` (HOST:PORT) it uses that Thrift
     server, and `spark_master` for the loader's application, started with the Spark configuration
-    folder `spark_conf_dir` when given; `spark_executor_memory` sizes a local cluster's
-    executors (docs/spark.md)."""
+    folder `spark_conf_dir` when given; the loader writes the raw tables under `spark_raw_uri`
+    (default `<spark_dir>/raw`), and `spark_executor_memory` sizes a local cluster's executors
+    (docs/spark.md)."""
 
     engine: str = "duckdb"
     spark_dir: str = ""
@@ -126,6 +129,7 @@ class EngineResource(ConfigurableResource):
     spark_master: str = ""
     spark_conf_dir: str = ""
     spark_executor_memory: str = ""
+    spark_raw_uri: str = ""
     landing_uri: str = ""
     _cluster: ExitStack | None = PrivateAttr(default=None)  # holds the run's cluster, if any
     _spark: tuple[Any, Any] | None = PrivateAttr(default=None)
@@ -151,6 +155,7 @@ class EngineResource(ConfigurableResource):
             executor_mib=parse_heap_mib(self.spark_executor_memory)
             if self.spark_executor_memory
             else None,
+            raw_uri=hadoop_uri(self.spark_raw_uri) if self.spark_raw_uri else None,
         )
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
@@ -182,7 +187,7 @@ class EngineResource(ConfigurableResource):
                 endpoint,
                 target,
                 self.landing_uri or landing_uri(landing),
-                (settings.spark_dir / "raw").as_uri(),
+                settings.raw_root(),
                 settings.spark_dir / "logs" / "apps",
                 datasets,
             )
@@ -286,6 +291,7 @@ def resources_from_settings(
             spark_executor_memory=value(
                 SPARK_EXECUTOR_MEMORY_ENV, f"{spark.executor_mib}m" if spark.executor_mib else ""
             ),
+            spark_raw_uri=value(SPARK_RAW_URI_ENV, spark.raw_uri or ""),
             landing_uri=value(LANDING_URI_ENV, spark.landing_uri or ""),
         ),
     }

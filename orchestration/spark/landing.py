@@ -18,7 +18,7 @@ from ..defs.landing.bookkeeping import LoadResult
 from ..defs.landing.files import LandingError
 from ..defs.landing.spark_loader import load_datasets_outcomes
 from ..serving_layout import Figure, program_summary_query
-from ..settings import SparkSettings
+from ..settings import SparkSettings, hadoop_uri
 from ..summary import UNBALANCED_QUERY, RunSummary
 from .build import build_models, read_tables
 from .cluster import LocalCluster, Memory, ThriftEndpoint
@@ -45,10 +45,7 @@ class SubmittedApps:
 
 def landing_uri(landing: str | Path) -> str:
     """A landing folder as the cluster reads it: a URI as given, a local folder as file://."""
-    text = str(landing)
-    if "://" in text:
-        return text.rstrip("/")
-    return Path(text).resolve().as_uri()
+    return hadoop_uri(landing)
 
 
 def load_landing_results(
@@ -134,7 +131,7 @@ def build_from_landing(
             else "local cluster up: master, 2 workers, Thrift server"
         )
         loads = load_landing(
-            endpoint, target, landing, (spark_dir / "raw").as_uri(), spark_dir / "logs" / "apps"
+            endpoint, target, landing, settings.raw_root(), spark_dir / "logs" / "apps"
         )
         done("landing files loaded into raw (one application)")
         # a local cluster is stopped at the first Ctrl-C: its running statements end with it
