@@ -243,15 +243,16 @@ def test_spark_loader_keeps_duckdbs_load_log_and_unique_row_ids(spark, rulebook_
         )
         ids = sql.query("select load_id, last_full_load_id from raw.load_log")
         assert sorted(a for a, _ in ids) == [1, 2, 3, 4] and all(a == b for a, b in ids)
+        loads = sql.query("select dataset, load_id from raw.load_log")
         # each load's folder a table of its own, which the dataset's view reads (D95)
         expected = {"load_files", "load_log"}
-        for dataset, load in sql.query("select dataset, load_id from raw.load_log"):
+        for dataset, load in loads:
             for table in (dataset, f"{dataset}_quarantine"):
                 expected |= {table, load_table(table, load)}
         assert {row[1] for row in sql.query("show tables in raw")} == expected
         # written where REWARDS_SPARK_RAW_URI says (D98), nothing under the Spark folder
         lake = spark["settings"].spark.raw_root()
-        for dataset, load in sql.query("select dataset, load_id from raw.load_log"):
+        for dataset, load in loads:
             details = sql.query(f"describe table extended raw.{load_table(dataset, load)}")
             folder = Path(next(row[1] for row in details if row[0] == "Location")[len("file:") :])
             assert folder.as_uri() == f"{lake}/{dataset}/load-{load}"

@@ -178,7 +178,7 @@ class EngineResource(ConfigurableResource):
         """The Spark loader's results for `datasets` of the landing (this resource's
         `landing_uri`, else the local folder `landing`), loaded once per run by one
         application (D85): dataset -> LoadResult, or the LandingError refusing it."""
-        from ..spark.landing import landing_uri, load_landing_results
+        from ..spark.landing import load_landing_results
 
         if self._loads is None:
             endpoint, target = self.spark()
@@ -186,7 +186,7 @@ class EngineResource(ConfigurableResource):
             self._loads = load_landing_results(
                 endpoint,
                 target,
-                self.landing_uri or landing_uri(landing),
+                self.landing_uri or hadoop_uri(landing),
                 settings.raw_root(),
                 settings.spark_dir / "logs" / "apps",
                 datasets,

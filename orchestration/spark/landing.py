@@ -43,11 +43,6 @@ class SubmittedApps:
         submit(self.target, LAUNCHER, [module_main, *args], log=log, driver_memory="1g")
 
 
-def landing_uri(landing: str | Path) -> str:
-    """A landing folder as the cluster reads it: a URI as given, a local folder as file://."""
-    return hadoop_uri(landing)
-
-
 def load_landing_results(
     endpoint: ThriftEndpoint,
     target: LocalCluster | ThriftEndpoint,
@@ -60,7 +55,7 @@ def load_landing_results(
     Spark's `raw` database, each with its quarantine (R12), by one application; `root`: where
     the raw tables' Parquet folders go (a URI the cluster writes). Each dataset's LoadResult,
     or the LandingError (one line naming the file) refusing it."""
-    base = landing_uri(landing)
+    base = hadoop_uri(landing)  # a URI as given, a local folder as file://
     apps = SubmittedApps(target, log_dir)
     with thrift_connection(endpoint.host, endpoint.port) as sql:
         return load_datasets_outcomes(sql, apps, {d: f"{base}/{d}" for d in datasets}, root)

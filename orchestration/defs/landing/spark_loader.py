@@ -258,9 +258,15 @@ def finish_load(sql: SqlExecutor, plan: LoadPlan) -> LoadResult:
     kept = [r for r in load_files if r[0] != dataset.name] + (mine if append else [])
     loads = sorted({r[4] for r in kept if r[0] == dataset.name} | {result.load_id})
     tables = (dataset.name, f"{dataset.name}_quarantine")
+    # one listing instead of a statement per earlier load and table on every append
+    registered = {
+        row[1] for row in sql.query(f"show tables in {RAW_SCHEMA} like {lit(dataset.name + '*')}")
+    }
     for table in tables:
         for load in loads:
-            _register_load_table(sql, table, root, load, fresh=load == result.load_id)
+            fresh = load == result.load_id
+            if fresh or load_table(table, load) not in registered:
+                _register_load_table(sql, table, root, load, fresh=fresh)
         union = " union all ".join(
             f"select * from {RAW_SCHEMA}.{load_table(table, load)}" for load in loads
         )
@@ -304,7 +310,7 @@ def _register_load_table(
     """A catalog table over the load's Parquet folder, its schema read once, here, instead of
     from the folder's files by every statement that reads the table (D95). `fresh`: this load's
     own, registered again in case a failed attempt with its id left one; an earlier load's is
-    registered if a version before D95 left it a folder only."""
+    registered only when missing: a version before D95 left it a folder only."""
     name = f"{RAW_SCHEMA}.{load_table(table, load_id)}"
     if fresh:
         sql.execute(f"drop table if exists {name}")
