@@ -132,6 +132,50 @@ def test_a_serving_copy_with_other_column_types_is_written_whole(finance_runs, t
     assert served == built and ("account_rewards", "window_gmv", "DECIMAL(38,2)") in served
 
 
+def test_a_lake_landing_is_served_with_the_digests_its_load_recorded(finance_runs, tmp_path):
+    """D99: files the Spark loader read where no local path reaches (recorded by their URI) go
+    into the serving copy with the SHA-256 their load recorded, since the copy cannot hash them
+    itself; such a file whose load recorded none (an earlier version's) fails the copy with one
+    line naming it, before any swap. Local files are still checked and hashed here."""
+    from orchestration.defs.serving.copy import build_serving_copy
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(finance_runs["day2_warehouse"], warehouse)
+    lake = "hdfs://lake:8020/short-video/landing/orders/"
+    digest = "ab" * 32
+    with duckdb.connect(str(warehouse)) as con:  # as the Spark run's copy of its bookkeeping
+        con.execute("alter table raw.load_files add column sha256 varchar")
+        con.execute(
+            "update raw.load_files set file = ? || regexp_extract(file, '[^/]+$'), "
+            "sha256 = ? where dataset = 'orders'",
+            [lake, digest],
+        )
+        local = con.execute("select file from raw.load_files where dataset = 'videos'").fetchone()
+    target = tmp_path / "warehouse.serving.duckdb"
+    said: list[str] = []
+    build_serving_copy(
+        warehouse, target, dagster_run_id="d99", rule_vars=rule_var_defaults(), log=said.append
+    )
+    served = query(target, "select dataset, file, sha256 from serving.input_files order by all")
+    assert [(f, h) for d, f, h in served if d == "orders"] == [
+        (lake + "orders-day2.csv", digest),
+        (lake + "orders.csv", digest),
+    ]
+    assert (("videos", local[0], _sha(Path(local[0])))) in served  # hashed here, as before
+
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update raw.load_files set sha256 = null where file like '%orders.csv'")
+    before = target.resolve()
+    with pytest.raises(RuntimeError) as refused:
+        build_serving_copy(
+            warehouse, target, dagster_run_id="d99-2", rule_vars=rule_var_defaults(), log=print
+        )
+    assert str(refused.value).startswith(
+        f"landing file {lake}orders.csv is not on this machine and its load recorded no SHA-256"
+    )
+    assert target.resolve() == before  # nothing swapped
+
+
 def test_first_publish_pays_every_rewarded_account(payouts):
     first = payouts["publish1"]
     assert (

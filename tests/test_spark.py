@@ -17,6 +17,7 @@ Ctrl-C during a `rewards spark` with a cluster of its own is tests/test_spark_in
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -30,7 +31,7 @@ import psutil
 import pytest
 from support import rulebook_cases
 from support.pipeline import REWARDS, assert_matches_hand_computation, query
-from support.spark_cluster import EXECUTOR_MIB, alive, cmdline_of, our_jvms
+from support.spark_cluster import EXECUTOR_MIB, LAKE_URI, alive, cmdline_of, our_jvms
 from test_loader import GOOD, HEADER, UNREADABLE
 
 from expectations import all_suites
@@ -127,6 +128,10 @@ def spark(spark_cluster_starting, rulebook_run, tmp_path_factory):
         "reconciliation": tables["marts.reconciliation"],
         "quarantine": tables["marts.quarantine"],
     }
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _instant(value: datetime) -> datetime:
@@ -261,6 +266,10 @@ def test_spark_loader_keeps_duckdbs_load_log_and_unique_row_ids(spark, rulebook_
         assert sorted(sql.query(f"select {files} from raw.load_files")) == sorted(
             query(rulebook_run["warehouse"], f"select {files} from raw.load_files")
         )
+        # each file's SHA-256 as the application read it, CSV and Parquet alike (D99)
+        digests = sql.query("select file, sha256 from raw.load_files")
+        assert {Path(f).suffix for f, _ in digests} == {".csv", ".parquet"}
+        assert all(digest == _sha(Path(f)) for f, digest in digests), digests
         # R2's macros need a unique _row_id below 2^34 on every raw table (D71)
         for dataset in DATASETS:
             n, distinct, low, high = sql.query(
@@ -368,7 +377,7 @@ def test_every_model_built_and_every_check_gave_duckdbs_verdict_on_spark(spark, 
     assert {str(r.status) for r in results if r not in units} <= {"success"}
 
 
-def test_finance_works_unchanged_on_the_spark_run(spark, duckdb_rewards, tmp_path):
+def test_finance_works_unchanged_on_the_spark_run(spark, rulebook_run, duckdb_rewards, tmp_path):
     """D89: the Spark run published finance's serving copy from the marts it copied into the
     warehouse file; explain, export, ledger init and publish read it as on DuckDB, and what they
     show is DuckDB's rewards."""
@@ -388,6 +397,11 @@ def test_finance_works_unchanged_on_the_spark_run(spark, duckdb_rewards, tmp_pat
     cli_ok("ledger", "init", "--by", "alice", *flag)
     published = cli_ok("publish", "--by", "alice", *flag)
     assert "payout run 1" in published
+    # the copy names every landing file with the digest the Spark loader recorded (D99)
+    served = query(spark["settings"].serving_copy, "select file, sha256 from serving.input_files")
+    loaded = query(rulebook_run["warehouse"], "select file from raw.load_files")
+    assert sorted(f for f, _ in served) == sorted(f for (f,) in loaded)
+    assert all(digest == _sha(Path(f)) for f, digest in served)
 
 
 def test_cli_spark_names_a_missing_landing_folder_before_any_jvm(tmp_path):
@@ -684,15 +698,16 @@ NEXT_DAY_ROWS = HEADER + GOOD + GOOD.replace("o1,", "o2,")
 
 
 @pytest.fixture(scope="module")
-def side_loads(spark, rulebook_run, tmp_path_factory) -> dict:
+def side_loads(spark, spark_cluster_starting, rulebook_run, tmp_path_factory) -> dict:
     """Landings of their own, every load of them by one application on the cluster (as a
     landing's four datasets are), none registered. Each fault of FAULTS is an orders folder of
     its own beside a good file; the `rewards generate --dirty` landing (2,000 orders, seed 11)
     is its four datasets. In the same application, the daily case (D16): NEXT_DAY lands in the
     rulebook's orders folder, and its load -- planned from the session's bookkeeping, and
     registered: raw.orders then holds the two new rows too -- appends that file alone (the
-    file is removed again after). The tests before this fixture have read the rulebook's
-    tables already.
+    file is removed again after). And a lake's orders folder, read by a URI no local path
+    reaches (LAKE_URI: Hadoop's view file system over a local folder), holding a CSV and a
+    Parquet file. The tests before this fixture have read the rulebook's tables already.
     Returns the refused files' lines, the quarantine rows by reason of the loads that ran, the
     dirty landing's manifest, and the append's plan with raw.orders before and after it."""
     from generator import generate_landing
@@ -708,16 +723,21 @@ def side_loads(spark, rulebook_run, tmp_path_factory) -> dict:
         folder.mkdir(parents=True)
         (folder / "good.csv").write_text(HEADER + GOOD)
         (folder / name).write_bytes(content)
-        folders[name] = ("orders", folder)
-    folders |= {f"dirty/{d}": (d, root / "dirty" / d) for d in DATASETS}
+        folders[name] = ("orders", folder.as_uri())
+    folders |= {f"dirty/{d}": (d, (root / "dirty" / d).as_uri()) for d in DATASETS}
+    lake = spark_cluster_starting.lake_dir / "orders"
+    lake.mkdir(parents=True)
+    (lake / "good.csv").write_text(HEADER + GOOD)
+    landed = rulebook_run["warehouse"].parent / "landing" / "orders"
+    shutil.copyfile(landed / "orders_typed.parquet", lake / "typed.parquet")
+    folders["lake"] = ("orders", f"{LAKE_URI}/orders")
     endpoint = spark["endpoint"]
     plans, refused = {}, {}
-    landed = rulebook_run["warehouse"].parent / "landing" / "orders"
     with thrift_connection(endpoint.host, endpoint.port) as sql:
         for i, (name, (dataset, folder)) in enumerate(folders.items()):
             out = (root / "raw" / str(i)).as_uri()
             try:
-                plans[name] = plan_load(sql, DATASETS[dataset], folder.as_uri(), out, 1000)
+                plans[name] = plan_load(sql, DATASETS[dataset], folder, out, 1000)
             except LandingError as exc:  # before any application: a zero-byte file
                 refused[name] = str(exc)
         count_orders = "select count(*), max(_row_id), count(distinct _row_id) from raw.orders"
@@ -761,6 +781,7 @@ def side_loads(spark, rulebook_run, tmp_path_factory) -> dict:
         "quarantined": quarantined,
         "manifest": manifest,
         "applications": len(list((root / "logs").glob("*.log"))),
+        "lake": (plans["lake"], lake),
         "append": {
             "plan": append,
             "error": append_error,
@@ -785,6 +806,27 @@ def test_file_faults_are_one_line_naming_the_file_as_on_duckdb(side_loads):
     assert side_loads["applications"] == 1
 
 
+def test_a_lake_landing_is_read_by_its_uri_with_each_files_digest(side_loads):
+    """D99: a landing no local path reaches is listed, read and recorded by its URI, and the
+    application records each file's SHA-256 as it reads it -- a CSV file's from the bytes it
+    parsed, a Parquet file's on an executor -- for the serving copy, which cannot hash it."""
+    import pyarrow.parquet as pq
+
+    plan, local = side_loads["lake"]
+    assert sorted(plan.fingerprints) == [
+        f"{LAKE_URI}/orders/good.csv",
+        f"{LAKE_URI}/orders/typed.parquet",
+    ]
+    assert [(f, n, digest) for f, n, _, _, digest in plan.stats] == [
+        (f"{LAKE_URI}/orders/good.csv", len(GOOD.splitlines()), _sha(local / "good.csv")),
+        (
+            f"{LAKE_URI}/orders/typed.parquet",
+            pq.read_metadata(local / "typed.parquet").num_rows,
+            _sha(local / "typed.parquet"),
+        ),
+    ]
+
+
 def test_a_next_days_orders_file_is_appended_alone_on_the_cluster(side_loads, rulebook_run):
     """D16 on Spark: with the rulebook's orders loaded, a new file in the orders folder is an
     append -- the application reads that file alone, its rows get the row ids after every row
@@ -795,7 +837,7 @@ def test_a_next_days_orders_file_is_appended_alone_on_the_cluster(side_loads, ru
     plan, result = append["plan"], append["result"]
     assert append["error"] is None and result.mode == "append"
     assert [Path(f).name for f, *_ in plan.spec["files"]] == [NEXT_DAY]
-    assert [(Path(f).name, n, bad) for f, n, bad, _ in plan.stats] == [(NEXT_DAY, 2, 0)]
+    assert [(Path(f).name, n, bad) for f, n, bad, *_ in plan.stats] == [(NEXT_DAY, 2, 0)]
     ((read_before,),) = query(
         rulebook_run["warehouse"],
         "select sum(rows_read) from raw.load_files where dataset = 'orders'",

@@ -8,7 +8,7 @@ SQL through the Thrift server (the one process that owns the metastore) and its 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -90,11 +90,14 @@ def spark_cluster(settings: SparkSettings) -> Iterator[tuple[ThriftEndpoint, Sub
         yield cluster.endpoint, cluster
 
 
-def local_cluster(settings: SparkSettings) -> LocalCluster:
+def local_cluster(
+    settings: SparkSettings, environ: Mapping[str, str] | None = None
+) -> LocalCluster:
     """The local cluster of `settings` (not started): in its Spark folder, its executors sized
-    by `executor_mib` when set (D97)."""
+    by `executor_mib` when set (D97); its processes' environment `environ` (this process's by
+    default), where `HADOOP_CONF_DIR` names the file systems of a lake, as for any Spark."""
     memory = None if settings.executor_mib is None else Memory.with_executor(settings.executor_mib)
-    return LocalCluster(settings.spark_dir, memory=memory)
+    return LocalCluster(settings.spark_dir, memory=memory, environ=environ)
 
 
 def build_from_landing(
@@ -109,8 +112,8 @@ def build_from_landing(
     """Landing files to marts on the Spark of `settings`: the Spark loader (every dataset, with
     its quarantine), then every model with its tests, then `tables` and `schemas` read back;
     `progress(line)` hears when each phase ends, with the time since the start. The raw
-    tables' Parquet folders go under `<spark dir>/raw` (a path the cluster must be able to
-    write). Returns {"loads", "summary", "tables", "schemas"}; raises LandingError (one line
+    tables' Parquet folders go under `settings.raw_root()` (a path the cluster must be able to
+    write, D98). Returns {"loads", "summary", "tables", "schemas"}; raises LandingError (one line
     naming a file), SparkBuildFailed, ClusterError."""
     spark_dir = settings.spark_dir
     started = time.monotonic()

@@ -23,6 +23,19 @@ from orchestration.spark.landing import local_cluster
 
 EXECUTOR_MIB = 576  # the session cluster's executors: REWARDS_SPARK_EXECUTOR_MEMORY=576m
 
+# A lake the session cluster reads by a URI that is no local path: Hadoop's view file system,
+# whose mount table (HADOOP_CONF_DIR's core-site.xml, as a real lake's file systems are
+# configured) maps viewfs://lake/landing to a local folder, `ClusterStarting.lake_dir`.
+LAKE_URI = "viewfs://lake/landing"
+CORE_SITE = """<?xml version="1.0"?>
+<configuration>
+  <property>
+    <name>fs.viewfs.mounttable.lake.link./landing</name>
+    <value>{target}</value>
+  </property>
+</configuration>
+"""
+
 
 def java_required() -> None:
     """Skip without `java`, but fail when CI=true: CI must run the Spark tests (.ci/run
@@ -39,8 +52,15 @@ class ClusterStarting:
     """A LocalCluster starting in the background."""
 
     def __init__(self, spark_dir: Path) -> None:
+        self.lake_dir = spark_dir / "lake"
+        hadoop_conf = spark_dir / "hadoop-conf"
+        hadoop_conf.mkdir(parents=True)
+        (hadoop_conf / "core-site.xml").write_text(CORE_SITE.format(target=self.lake_dir.as_uri()))
         # sized as a user's REWARDS_SPARK_EXECUTOR_MEMORY would (D97), a little over the default
-        self.local = local_cluster(SparkSettings(spark_dir, executor_mib=EXECUTOR_MIB))
+        self.local = local_cluster(
+            SparkSettings(spark_dir, executor_mib=EXECUTOR_MIB),
+            environ={**os.environ, "HADOOP_CONF_DIR": str(hadoop_conf)},
+        )
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-cluster")
         self._started: Future = self._pool.submit(self.local.start)
         self.stopped = False

@@ -28,6 +28,12 @@ LOAD_FILES_COLUMNS = (
     ("rows_read", "bigint not null"),
     ("rows_quarantined", "bigint not null"),
 )
+# the Spark loader's `raw.load_files` has one more column: each file's SHA-256 as its application
+# read it (D99), which the serving copy records for files no local path reaches (a lake landing);
+# null in rows an earlier version wrote. DuckDB's loader reads local files only: the serving copy
+# hashes those itself.
+SHA256_COLUMN = ("sha256", "varchar")
+SPARK_LOAD_FILES_COLUMNS = (*LOAD_FILES_COLUMNS, SHA256_COLUMN)
 LOAD_LOG_COLUMNS = (
     ("dataset", "varchar primary key"),
     ("files", "bigint"),
@@ -263,10 +269,18 @@ LOAD_FILES_TABLE = f"{RAW_SCHEMA}.load_files"
 
 
 def input_files(con: duckdb.DuckDBPyConnection, database: str | None = None) -> list[tuple]:
-    """(dataset, file, size_bytes, mtime_ns, rows_read, rows_quarantined) of every landing file
-    in the raw tables, sorted; `database`: an attached warehouse's name."""
+    """(dataset, file, size_bytes, mtime_ns, rows_read, rows_quarantined, sha256) of every
+    landing file in the raw tables, sorted; sha256 as the Spark loader recorded it, else None;
+    `database`: an attached warehouse's name."""
     table = f"{database}.{LOAD_FILES_TABLE}" if database else LOAD_FILES_TABLE
+    recorded = con.execute(
+        "select count(*) from duckdb_columns() where database_name = coalesce(?, "
+        "current_database()) and schema_name = ? and table_name = 'load_files' "
+        "and column_name = ?",
+        [database, RAW_SCHEMA, SHA256_COLUMN[0]],
+    ).fetchone()[0]
+    sha256 = SHA256_COLUMN[0] if recorded else "null"
     return con.execute(
-        "select dataset, file, size_bytes, mtime_ns, rows_read, rows_quarantined "
-        f"from {table} order by dataset, file"
+        "select dataset, file, size_bytes, mtime_ns, rows_read, rows_quarantined, "
+        f"{sha256} from {table} order by dataset, file"
     ).fetchall()

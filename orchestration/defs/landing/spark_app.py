@@ -21,6 +21,7 @@ naming it (a LandingError's), written with the other loads' outcomes; the other 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import sys
@@ -103,9 +104,15 @@ def parse_csv(uri: str, content: bytes, dataset_name: str) -> list[tuple]:
     return rows
 
 
+def digest_row(uri: str, content: bytes, width: int) -> tuple:
+    """A staged CSV file's SHA-256, as a row of its own: row 0, no error, no values."""
+    digest = hashlib.sha256(content).hexdigest()
+    return (recorded_name(uri), 0, None, *([None] * width), digest)
+
+
 def _stage_csv(spark, dataset: Dataset, uris: list[str], staging: str):
-    """Every CSV file parsed in the executors and written as all-text Parquet; the first error
-    (header errors before others, then by file) or None."""
+    """Every CSV file parsed in the executors and written as all-text Parquet; the staged
+    rows, every file's error (by (file, phase)) and every file's SHA-256 (by file)."""
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
     columns = dataset.column_names
@@ -115,17 +122,31 @@ def _stage_csv(spark, dataset: Dataset, uris: list[str], staging: str):
             StructField("__row", LongType()),
             StructField("__error", StringType()),
             *(StructField(c, StringType()) for c in columns),
+            StructField("__sha256", StringType()),
         ]
     )
     files = spark.sparkContext.binaryFiles(",".join(uris), minPartitions=len(uris))
-    name = dataset.name
-    rows = files.flatMap(lambda item: parse_csv(item[0], item[1], name))
+    name, width = dataset.name, len(columns)
+    rows = files.flatMap(
+        lambda item: [
+            digest_row(item[0], item[1], width),
+            *(row + (None,) for row in parse_csv(item[0], item[1], name)),
+        ]
+    )
     spark.createDataFrame(rows, schema).write.mode("overwrite").parquet(staging)
     staged = spark.read.parquet(staging)
-    errors = staged.where("__error is not null").select("__row", "__file", "__error")
-    return staged.where("__error is null").drop("__error"), {
-        (r["__file"], -r["__row"]): r["__error"] for r in errors.collect()
-    }
+    # the errors and the digests, in one job
+    notes = staged.where("__error is not null or __row = 0").select(
+        "__row", "__file", "__error", "__sha256"
+    )
+    errors, digests = {}, {}
+    for r in notes.collect():
+        if r["__row"] == 0:
+            digests[r["__file"]] = r["__sha256"]
+        else:
+            errors[(r["__file"], -r["__row"])] = r["__error"]
+    records = staged.where("__error is null and __row > 0").drop("__error", "__sha256")
+    return records, errors, digests
 
 
 _INT_TYPES = {  # (bit width, signed) -> Spark's type, as Spark reads a Parquet INT annotation
@@ -221,7 +242,7 @@ def _parquet_types(spark, uri: str) -> dict[str, str]:
 
 OUTCOME_SCHEMA = (
     "load_index int, file string, rows_read bigint, rows_quarantined bigint, "
-    "exact_duplicates_collapsed bigint, error string"
+    "exact_duplicates_collapsed bigint, error string, sha256 string"
 )
 
 
@@ -236,9 +257,9 @@ def main(spark, argv: list[str]) -> None:
         try:
             stats, duplicates = _load(spark, spec)
         except LandingError as exc:
-            rows.append((i, None, None, None, None, str(exc)))
+            rows.append((i, None, None, None, None, str(exc), None))
             continue
-        rows += [(i, f, n, bad, duplicates, None) for f, n, bad in stats]
+        rows += [(i, f, n, bad, duplicates, None, digest) for f, n, bad, digest in stats]
     spark.createDataFrame(rows, OUTCOME_SCHEMA).coalesce(1).write.mode("overwrite").parquet(
         work["outcomes"]
     )
@@ -257,7 +278,7 @@ def _phase(dataset: str, what: str) -> Iterator[None]:
 
 
 def _load(spark, spec: dict) -> tuple[list[tuple], int]:
-    """One load's folders written; its (file, rows read, rows quarantined) and exact
+    """One load's folders written; its (file, rows read, rows quarantined, SHA-256) and exact
     duplicates collapsed."""
     with _phase(spec["dataset"], f"{len(spec['files'])} files loaded"):
         return _load_files(spark, spec)
@@ -270,11 +291,12 @@ def _load_files(spark, spec: dict) -> tuple[list[tuple], int]:
     columns = dataset.column_names
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     errors: dict[tuple[str, int], str] = {}
+    digests: dict[str, str] = {}
     batches = []  # (view, types)
     csv_uris = [u for u in uris if reader(u) == "csv"]
     if csv_uris:
         with _phase(dataset.name, f"{len(csv_uris)} CSV files parsed and staged"):
-            staged, errors = _stage_csv(spark, dataset, csv_uris, out["staging"])
+            staged, errors, digests = _stage_csv(spark, dataset, csv_uris, out["staging"])
         staged.createOrReplaceTempView("__csv")
         batches.append(("__csv", dict.fromkeys(columns, "string")))
     groups: dict[tuple, list[str]] = {}
@@ -290,6 +312,9 @@ def _load_files(spark, spec: dict) -> tuple[list[tuple], int]:
             groups.setdefault(tuple((c, types[c]) for c in columns), []).append(uri)
     if errors:  # as DuckDB's loader: every file's header first, then the rows, by file
         raise LandingError(errors[min(errors, key=lambda k: (k[1], k[0]))])
+    if parquet:
+        with _phase(dataset.name, f"{len(parquet)} Parquet files hashed"):
+            digests |= _parquet_digests(spark, parquet)
     nanos = any(t.endswith("_nanos") for key in groups for _, t in key)
     spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", str(nanos).lower())
     for i, (key, group) in enumerate(groups.items()):
@@ -316,9 +341,17 @@ def _load_files(spark, spec: dict) -> tuple[list[tuple], int]:
     frame = spark.sql(checked).persist(StorageLevel.MEMORY_AND_DISK)
     frame.createOrReplaceTempView("__checked")
     try:
-        return _write(spark, dataset, spec, out)
+        stats, duplicates = _write(spark, dataset, spec, out)
     finally:
         frame.unpersist()
+    return [(f, n, bad, digests.get(f)) for f, n, bad in stats], duplicates
+
+
+def _parquet_digests(spark, uris: list[str]) -> dict[str, str]:
+    """Recorded name -> SHA-256 of each Parquet file, computed on the executors (a file's bytes
+    are one value there: up to 2 GiB, within an executor's memory)."""
+    frame = spark.read.format("binaryFile").load(uris).selectExpr("path", "sha2(content, 256)")
+    return {recorded_name(path): digest for path, digest in frame.collect()}
 
 
 def _write(spark, dataset: Dataset, spec: dict, out: dict) -> tuple[list[tuple], int]:

@@ -124,7 +124,8 @@ class LoadPlan:
     fingerprints: Fingerprints
     result: LoadResult
     spec: dict | None = None
-    # what the application read: (file, rows read, rows quarantined, duplicates collapsed)
+    # what the application read: (file, rows read, rows quarantined, duplicates collapsed,
+    # SHA-256)
     stats: list[tuple] = field(default_factory=list)
 
 
@@ -141,8 +142,14 @@ class LoadState:
 def _load_state(sql: SqlExecutor) -> LoadState:
     sql.execute(f"create database if not exists {RAW_SCHEMA}")
     tables = _tables(sql)
-    load_files = (
-        sql.query(f"select * from {RAW_SCHEMA}.load_files") if "load_files" in tables else []
+    width = len(bookkeeping.SPARK_LOAD_FILES_COLUMNS)
+    load_files = (  # rows an earlier version wrote have no sha256 (D99): None
+        [
+            (*r, *([None] * (width - len(r))))
+            for r in sql.query(f"select * from {RAW_SCHEMA}.load_files")
+        ]
+        if "load_files" in tables
+        else []
     )
     log_columns = ", ".join(
         f"cast({name} as string)" if name == "loaded_at" else name
@@ -234,7 +241,9 @@ def run_loads(
         mine = [r for r in rows if r[0] == i]
         i += 1
         error = next((r[5] for r in mine if r[5] is not None), None)
-        plan.stats = [(f, n, bad, duplicates) for _, f, n, bad, duplicates, _ in mine]
+        plan.stats = [
+            (f, n, bad, duplicates, digest) for _, f, n, bad, duplicates, _, digest in mine
+        ]
         errors.append(error)
     return errors
 
@@ -248,8 +257,9 @@ def finish_load(sql: SqlExecutor, plan: LoadPlan) -> LoadResult:
     root, stats = spec["root"], plan.stats
     result.files = [
         FileStats(file=f, rows_read=n, rows_quarantined=bad, rows_loaded=n - bad)
-        for f, n, bad, _ in stats
+        for f, n, bad, _, _ in stats
     ]
+    digests = {f: digest for f, _, _, _, digest in stats}
     result.exact_duplicates_collapsed = stats[0][3] if stats else 0
     state = _load_state(sql)  # as the loads before this one left it
     load_files, load_log = state.load_files, state.load_log
@@ -279,12 +289,13 @@ def finish_load(sql: SqlExecutor, plan: LoadPlan) -> LoadResult:
             result.load_id,
             f.rows_read,
             f.rows_quarantined,
+            digests[f.file],
         ]
         for f in result.files
     ]
     # raw.load_files is the commit: a load is part of the tables once listed there
     all_files = sorted([list(r) for r in kept] + new_files, key=lambda r: (r[0], r[1]))
-    _replace_table(sql, "load_files", bookkeeping.LOAD_FILES_COLUMNS, all_files)
+    _replace_table(sql, "load_files", bookkeeping.SPARK_LOAD_FILES_COLUMNS, all_files)
     _read_totals(sql, dataset, result)
     holding = [r for r in all_files if r[0] == dataset.name]
     before = next(((r[5], r[9]) for r in load_log if r[0] == dataset.name), None)

@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -71,9 +72,12 @@ def _sha256(path: Path) -> str:
 def _input_files(
     warehouse: duckdb.DuckDBPyConnection, previous: Path, log: Callable[[str], None]
 ) -> list[tuple]:
-    """Every landing file in the raw tables with its SHA-256. Files whose size and modification
-    time are those the previous copy hashed keep that hash (a daily run hashes only its new
-    files); a file changed since it was loaded fails the copy: it is not what the marts say."""
+    """Every landing file in the raw tables with its SHA-256. A local file must still have the
+    size and modification time it was loaded with (else it changed or vanished since, and is not
+    what the marts say: the copy fails); its digest is the one the Spark loader recorded, or the
+    previous copy's for the same fingerprint, or hashed here (a daily run hashes only its new
+    files). A file no local path reaches (a URI: a lake landing read by a Spark cluster, D99)
+    takes the digest its load recorded as the cluster read it."""
     files = bookkeeping.input_files(warehouse, "built_warehouse")
     known: dict[tuple, str] = {}
     if previous.exists():
@@ -89,7 +93,16 @@ def _input_files(
             finally:
                 con.close()
     rows, hashed, started = [], 0, time.monotonic()
-    for dataset, file, size, mtime, rows_read, rows_quarantined in files:
+    for dataset, file, size, mtime, rows_read, rows_quarantined, recorded in files:
+        if is_uri(file):
+            if recorded is None:
+                raise RuntimeError(
+                    f"landing file {file} is not on this machine and its load recorded no "
+                    "SHA-256 (an earlier version loaded it); load the landing again (a full "
+                    "load: a new folder, or the raw tables dropped) so the copy can name it"
+                )
+            rows.append((dataset, file, size, mtime, rows_read, rows_quarantined, recorded))
+            continue
         path = Path(file)
         stat = path.stat() if path.exists() else None
         if stat is None or stat.st_size != size or not _same_mtime(stat.st_mtime_ns, mtime):
@@ -97,16 +110,22 @@ def _input_files(
                 f"landing file {file} changed or vanished after it was loaded; run again so the "
                 "marts and their recorded inputs agree"
             )
-        digest = known.get((file, size, mtime))
+        digest = recorded or known.get((file, size, mtime))
         if digest is None:
             digest = _sha256(path)
             hashed += 1
         rows.append((dataset, file, size, mtime, rows_read, rows_quarantined, digest))
     log(
         f"input files: {len(rows)} ({hashed} hashed in {time.monotonic() - started:.1f}s, "
-        "the rest unchanged since the previous copy)"
+        "the rest as their load or the previous copy recorded them)"
     )
     return rows
+
+
+def is_uri(file: str) -> bool:
+    """Whether a recorded landing file is a URI (`hdfs://…`, `s3a://…`): a file the Spark
+    loader read where no local path reaches. Local files are recorded by their paths."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", file) is not None
 
 
 def _same_mtime(now_ns: int, recorded_ns: int) -> bool:
