@@ -157,18 +157,25 @@ def test_a_lake_landing_is_served_with_the_digests_its_load_recorded(finance_run
         warehouse, target, dagster_run_id="d99", rule_vars=rule_var_defaults(), log=said.append
     )
     served = query(target, "select dataset, file, sha256 from serving.input_files order by all")
+    # every local file hashed here, neither lake file
+    hashed = f"input files: {len(served)} ({len(served) - 2} hashed in "
+    assert any(line.startswith(hashed) for line in said), said
     assert [(f, h) for d, f, h in served if d == "orders"] == [
         (lake + "orders-day2.csv", digest),
         (lake + "orders.csv", digest),
     ]
-    assert (("videos", local[0], _sha(Path(local[0])))) in served  # hashed here, as before
+    assert ("videos", local[0], _sha(Path(local[0]))) in served  # hashed here, as before
 
     with duckdb.connect(str(warehouse)) as con:
         con.execute("update raw.load_files set sha256 = null where file like '%orders.csv'")
     before = target.resolve()
     with pytest.raises(RuntimeError) as refused:
         build_serving_copy(
-            warehouse, target, dagster_run_id="d99-2", rule_vars=rule_var_defaults(), log=print
+            warehouse,
+            target,
+            dagster_run_id="d99-2",
+            rule_vars=rule_var_defaults(),
+            log=said.append,
         )
     assert str(refused.value).startswith(
         f"landing file {lake}orders.csv is not on this machine and its load recorded no SHA-256"

@@ -702,12 +702,12 @@ def side_loads(spark, spark_cluster_starting, rulebook_run, tmp_path_factory) ->
     """Landings of their own, every load of them by one application on the cluster (as a
     landing's four datasets are), none registered. Each fault of FAULTS is an orders folder of
     its own beside a good file; the `rewards generate --dirty` landing (2,000 orders, seed 11)
-    is its four datasets. In the same application, the daily case (D16): NEXT_DAY lands in the
-    rulebook's orders folder, and its load -- planned from the session's bookkeeping, and
-    registered: raw.orders then holds the two new rows too -- appends that file alone (the
-    file is removed again after). And a lake's orders folder, read by a URI no local path
-    reaches (LAKE_URI: Hadoop's view file system over a local folder), holding a CSV and a
-    Parquet file. The tests before this fixture have read the rulebook's tables already.
+    is its four datasets, in a lake: read by a URI no local path reaches (LAKE_URI, Hadoop's
+    view file system over a local folder). In the same application, the daily case (D16):
+    NEXT_DAY lands in the rulebook's orders folder, and its load -- planned from the session's
+    bookkeeping, and registered: raw.orders then holds the two new rows too -- appends that
+    file alone (the file is removed again after). The tests before this fixture have read the
+    rulebook's tables already.
     Returns the refused files' lines, the quarantine rows by reason of the loads that ran, the
     dirty landing's manifest, and the append's plan with raw.orders before and after it."""
     from generator import generate_landing
@@ -716,7 +716,8 @@ def side_loads(spark, spark_cluster_starting, rulebook_run, tmp_path_factory) ->
     from orchestration.spark.thrift import thrift_connection
 
     root = tmp_path_factory.mktemp("side-loads")
-    manifest = generate_landing(root / "dirty", n_orders=2000, seed=11, dirty=True)
+    lake = spark_cluster_starting.lake_dir  # LAKE_URI
+    manifest = generate_landing(lake, n_orders=2000, seed=11, dirty=True)
     folders = {}
     for i, (name, content, _) in enumerate(FAULTS):
         folder = root / f"fault{i}" / "orders"
@@ -724,15 +725,10 @@ def side_loads(spark, spark_cluster_starting, rulebook_run, tmp_path_factory) ->
         (folder / "good.csv").write_text(HEADER + GOOD)
         (folder / name).write_bytes(content)
         folders[name] = ("orders", folder.as_uri())
-    folders |= {f"dirty/{d}": (d, (root / "dirty" / d).as_uri()) for d in DATASETS}
-    lake = spark_cluster_starting.lake_dir / "orders"
-    lake.mkdir(parents=True)
-    (lake / "good.csv").write_text(HEADER + GOOD)
-    landed = rulebook_run["warehouse"].parent / "landing" / "orders"
-    shutil.copyfile(landed / "orders_typed.parquet", lake / "typed.parquet")
-    folders["lake"] = ("orders", f"{LAKE_URI}/orders")
+    folders |= {f"dirty/{d}": (d, f"{LAKE_URI}/{d}") for d in DATASETS}
     endpoint = spark["endpoint"]
     plans, refused = {}, {}
+    landed = rulebook_run["warehouse"].parent / "landing" / "orders"
     with thrift_connection(endpoint.host, endpoint.port) as sql:
         for i, (name, (dataset, folder)) in enumerate(folders.items()):
             out = (root / "raw" / str(i)).as_uri()
@@ -781,7 +777,7 @@ def side_loads(spark, spark_cluster_starting, rulebook_run, tmp_path_factory) ->
         "quarantined": quarantined,
         "manifest": manifest,
         "applications": len(list((root / "logs").glob("*.log"))),
-        "lake": (plans["lake"], lake),
+        "lake": ({d: plans[f"dirty/{d}"] for d in DATASETS}, lake),
         "append": {
             "plan": append,
             "error": append_error,
@@ -807,24 +803,19 @@ def test_file_faults_are_one_line_naming_the_file_as_on_duckdb(side_loads):
 
 
 def test_a_lake_landing_is_read_by_its_uri_with_each_files_digest(side_loads):
-    """D99: a landing no local path reaches is listed, read and recorded by its URI, and the
-    application records each file's SHA-256 as it reads it -- a CSV file's from the bytes it
-    parsed, a Parquet file's on an executor -- for the serving copy, which cannot hash it."""
-    import pyarrow.parquet as pq
-
-    plan, local = side_loads["lake"]
-    assert sorted(plan.fingerprints) == [
-        f"{LAKE_URI}/orders/good.csv",
-        f"{LAKE_URI}/orders/typed.parquet",
-    ]
-    assert [(f, n, digest) for f, n, _, _, digest in plan.stats] == [
-        (f"{LAKE_URI}/orders/good.csv", len(GOOD.splitlines()), _sha(local / "good.csv")),
-        (
-            f"{LAKE_URI}/orders/typed.parquet",
-            pq.read_metadata(local / "typed.parquet").num_rows,
-            _sha(local / "typed.parquet"),
-        ),
-    ]
+    """D99: a landing no local path reaches -- the dirty landing, read through LAKE_URI -- is
+    listed, read and recorded by its URIs, and the application records each file's SHA-256 as
+    it reads it (a CSV file's from the bytes it parsed, a Parquet file's on an executor), for
+    the serving copy, which cannot hash it."""
+    plans, local = side_loads["lake"]
+    for dataset, plan in plans.items():
+        files = sorted(p.name for p in (local / dataset).iterdir())
+        assert {Path(f).suffix for f in files} <= {".csv", ".parquet"}
+        assert sorted(plan.fingerprints) == [f"{LAKE_URI}/{dataset}/{f}" for f in files]
+        digests = {f: digest for f, _, _, _, digest in plan.stats}
+        assert digests == {f"{LAKE_URI}/{dataset}/{f}": _sha(local / dataset / f) for f in files}
+    assert any(f.endswith(".csv") for p in plans.values() for f in p.fingerprints)
+    assert any(f.endswith(".parquet") for p in plans.values() for f in p.fingerprints)
 
 
 def test_a_next_days_orders_file_is_appended_alone_on_the_cluster(side_loads, rulebook_run):
