@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 
 import psutil
 import pytest
@@ -32,8 +33,15 @@ def sleepers():
     started: list[subprocess.Popen] = []
 
     def start(*args: str) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, "-c", SLEEPER, *args])
+        # hearing SIGTERM as the cluster's processes do (D96): under a pytest-xdist worker that
+        # ignores it, a plain child would wait out stop_recorded's timeout before its SIGKILL
+        command = [sys.executable, "-c", SLEEPER, *args]
+        process = subprocess.Popen(hearing_stop_signals(command))
         started.append(process)
+        deadline = time.monotonic() + 10
+        while psutil.Process(process.pid).cmdline() != command:  # until the launcher's exec
+            assert time.monotonic() < deadline, "the sleeper never started"
+            time.sleep(0.01)
         return process
 
     yield start
