@@ -28,10 +28,10 @@ LOAD_FILES_COLUMNS = (
     ("rows_read", "bigint not null"),
     ("rows_quarantined", "bigint not null"),
 )
-# the Spark loader's `raw.load_files` has one more column: each file's SHA-256 as its application
-# read it (D99), which the serving copy records for files no local path reaches (a lake landing);
-# null in rows an earlier version wrote. DuckDB's loader reads local files only: the serving copy
-# hashes those itself.
+# the Spark loader's `raw.load_files` has one more column: a file's SHA-256 as its application
+# read it (D99), which the serving copy records for files no local path reaches (a lake landing):
+# every CSV file's, and a Parquet file's when it is not local; null otherwise and in rows an
+# earlier version wrote. DuckDB's loader reads local files only: the serving copy hashes those.
 SHA256_COLUMN = ("sha256", "varchar")
 SPARK_LOAD_FILES_COLUMNS = (*LOAD_FILES_COLUMNS, SHA256_COLUMN)
 LOAD_LOG_COLUMNS = (

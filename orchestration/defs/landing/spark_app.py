@@ -16,6 +16,11 @@ with the same line numbers and words (files.py, csv_fallback.py); the rows go to
 Parquet staging folder with their file and row. Parquet files are read with Spark's Parquet
 reader, their types checked as on DuckDB. A file that cannot be read ends its load with one line
 naming it (a LandingError's), written with the other loads' outcomes; the other loads go on.
+
+Each file's SHA-256 is recorded for the serving copy (D99): a CSV file's from the bytes its
+executor parsed; a Parquet file's, when no local path reaches it (a lake landing, where the copy
+cannot hash it), by the binaryFile source's `sha2` on an executor. A local Parquet file is hashed
+by the serving copy, as on DuckDB.
 """
 
 from __future__ import annotations
@@ -312,9 +317,12 @@ def _load_files(spark, spec: dict) -> tuple[list[tuple], int]:
             groups.setdefault(tuple((c, types[c]) for c in columns), []).append(uri)
     if errors:  # as DuckDB's loader: every file's header first, then the rows, by file
         raise LandingError(errors[min(errors, key=lambda k: (k[1], k[0]))])
-    if parquet:
-        with _phase(dataset.name, f"{len(parquet)} Parquet files hashed"):
-            digests |= _parquet_digests(spark, parquet)
+    # a local Parquet file is hashed by the serving copy (its path reaches it); only a file no
+    # local path reaches is read once more here, for its digest
+    remote = [u for u in parquet if not u.startswith("file:")]
+    if remote:
+        with _phase(dataset.name, f"{len(remote)} Parquet files hashed"):
+            digests |= _parquet_digests(spark, remote)
     nanos = any(t.endswith("_nanos") for key in groups for _, t in key)
     spark.conf.set("spark.sql.legacy.parquet.nanosAsLong", str(nanos).lower())
     for i, (key, group) in enumerate(groups.items()):
