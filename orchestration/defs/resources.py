@@ -186,7 +186,7 @@ class EngineResource(ConfigurableResource):
             self._loads = load_landing_results(
                 endpoint,
                 target,
-                self.landing_uri or hadoop_uri(landing),
+                self.landing_uri or landing,  # made a URI there (hadoop_uri)
                 settings.raw_root(),
                 settings.spark_dir / "logs" / "apps",
                 datasets,

@@ -152,12 +152,14 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     )
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+def _columns(con: duckdb.DuckDBPyConnection, table: str, database: str | None = None) -> set[str]:
+    """The columns of `raw.<table>`; of an attached database's when `database` is given."""
     return {
         name
         for (name,) in con.execute(
-            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
-            [RAW_SCHEMA, table],
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?"
+            + (" and database_name = ?" if database else ""),
+            [RAW_SCHEMA, table, *([database] if database else [])],
         ).fetchall()
     }
 
@@ -273,13 +275,8 @@ def input_files(con: duckdb.DuckDBPyConnection, database: str | None = None) -> 
     landing file in the raw tables, sorted; sha256 as the Spark loader recorded it, else None;
     `database`: an attached warehouse's name."""
     table = f"{database}.{LOAD_FILES_TABLE}" if database else LOAD_FILES_TABLE
-    recorded = con.execute(
-        "select count(*) from duckdb_columns() where database_name = coalesce(?, "
-        "current_database()) and schema_name = ? and table_name = 'load_files' "
-        "and column_name = ?",
-        [database, RAW_SCHEMA, SHA256_COLUMN[0]],
-    ).fetchone()[0]
-    sha256 = SHA256_COLUMN[0] if recorded else "null"
+    name = SHA256_COLUMN[0]
+    sha256 = name if name in _columns(con, "load_files", database) else "null"
     return con.execute(
         "select dataset, file, size_bytes, mtime_ns, rows_read, rows_quarantined, "
         f"{sha256} from {table} order by dataset, file"
